@@ -1,0 +1,43 @@
+# chiso — make targets. `make run` and `make test` are all a newcomer needs.
+SHELL := /bin/bash
+PY    ?= python3
+VENV  := .venv
+BIN   := $(VENV)/bin
+STAMP := $(VENV)/.installed
+NODE_STAMP := node_modules/.installed
+PROTO_FILES := $(shell find protos/chiso -name '*.proto' | sort)
+
+.PHONY: setup run test test-fast proto proto-check lint bench clean
+
+$(STAMP): pyproject.toml constraints.txt
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
+	touch $@
+
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+setup: $(STAMP) $(NODE_STAMP)  ## Create .venv and node_modules from the pinned lists.
+
+proto: $(STAMP)  ## Regenerate Python code for protos/ into gen/ (never edit gen/ by hand).
+	rm -rf gen/chiso && mkdir -p gen
+	$(BIN)/python -m grpc_tools.protoc -Iprotos --python_out=gen --pyi_out=gen --grpc_python_out=gen $(PROTO_FILES)
+	find gen/chiso -type d -exec touch {}/__init__.py \;
+
+lint: setup  ## buf lint (STANDARD) on the contracts, ruff on the code.
+	cd protos && ../node_modules/.bin/buf lint
+	$(BIN)/ruff check .
+
+run: setup  ## Start the suite on the embedded database with demo data.
+	$(BIN)/python -m services.demo
+
+test: setup  ## Run every test (PostgreSQL tests are mandatory when CI=true).
+	$(BIN)/python -m pytest -q
+
+bench: setup  ## Measure SPEC §8 figures and write BENCHMARKS.md.
+	$(BIN)/python -m tools.bench
+
+clean:
+	rm -rf $(VENV) node_modules gen/chiso var .bench

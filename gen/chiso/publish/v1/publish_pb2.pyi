@@ -1,0 +1,463 @@
+import datetime
+
+from chiso.types.v1 import types_pb2 as _types_pb2
+from google.protobuf import timestamp_pb2 as _timestamp_pb2
+from google.protobuf.internal import containers as _containers
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
+from google.protobuf import descriptor as _descriptor
+from google.protobuf import message as _message
+from collections.abc import Iterable as _Iterable, Mapping as _Mapping
+from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
+
+DESCRIPTOR: _descriptor.FileDescriptor
+
+class ChangeKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    CHANGE_KIND_UNSPECIFIED: _ClassVar[ChangeKind]
+    CHANGE_KIND_LIVE_SCORECARD: _ClassVar[ChangeKind]
+    CHANGE_KIND_PUBLICATION: _ClassVar[ChangeKind]
+
+class DeliveryState(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    DELIVERY_STATE_UNSPECIFIED: _ClassVar[DeliveryState]
+    DELIVERY_STATE_PENDING: _ClassVar[DeliveryState]
+    DELIVERY_STATE_DELIVERED: _ClassVar[DeliveryState]
+    DELIVERY_STATE_SET_ASIDE: _ClassVar[DeliveryState]
+
+class ExportFormat(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    EXPORT_FORMAT_UNSPECIFIED: _ClassVar[ExportFormat]
+    EXPORT_FORMAT_CSV: _ClassVar[ExportFormat]
+    EXPORT_FORMAT_JSON: _ClassVar[ExportFormat]
+CHANGE_KIND_UNSPECIFIED: ChangeKind
+CHANGE_KIND_LIVE_SCORECARD: ChangeKind
+CHANGE_KIND_PUBLICATION: ChangeKind
+DELIVERY_STATE_UNSPECIFIED: DeliveryState
+DELIVERY_STATE_PENDING: DeliveryState
+DELIVERY_STATE_DELIVERED: DeliveryState
+DELIVERY_STATE_SET_ASIDE: DeliveryState
+EXPORT_FORMAT_UNSPECIFIED: ExportFormat
+EXPORT_FORMAT_CSV: ExportFormat
+EXPORT_FORMAT_JSON: ExportFormat
+
+class PublishedScorecard(_message.Message):
+    __slots__ = ("feed", "scorecard", "publication_id", "revision", "version", "update_time")
+    FEED_FIELD_NUMBER: _ClassVar[int]
+    SCORECARD_FIELD_NUMBER: _ClassVar[int]
+    PUBLICATION_ID_FIELD_NUMBER: _ClassVar[int]
+    REVISION_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    UPDATE_TIME_FIELD_NUMBER: _ClassVar[int]
+    feed: _types_pb2.Feed
+    scorecard: _types_pb2.Scorecard
+    publication_id: str
+    revision: int
+    version: int
+    update_time: _timestamp_pb2.Timestamp
+    def __init__(self, feed: _Optional[_Union[_types_pb2.Feed, str]] = ..., scorecard: _Optional[_Union[_types_pb2.Scorecard, _Mapping]] = ..., publication_id: _Optional[str] = ..., revision: _Optional[int] = ..., version: _Optional[int] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class Publication(_message.Message):
+    __slots__ = ("name", "publication_id", "revision", "title", "period", "rule_version", "unit_kind", "parent_code", "publish_time", "reason", "scorecards", "ranking", "payload", "signature", "key_id")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    PUBLICATION_ID_FIELD_NUMBER: _ClassVar[int]
+    REVISION_FIELD_NUMBER: _ClassVar[int]
+    TITLE_FIELD_NUMBER: _ClassVar[int]
+    PERIOD_FIELD_NUMBER: _ClassVar[int]
+    RULE_VERSION_FIELD_NUMBER: _ClassVar[int]
+    UNIT_KIND_FIELD_NUMBER: _ClassVar[int]
+    PARENT_CODE_FIELD_NUMBER: _ClassVar[int]
+    PUBLISH_TIME_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    SCORECARDS_FIELD_NUMBER: _ClassVar[int]
+    RANKING_FIELD_NUMBER: _ClassVar[int]
+    PAYLOAD_FIELD_NUMBER: _ClassVar[int]
+    SIGNATURE_FIELD_NUMBER: _ClassVar[int]
+    KEY_ID_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    publication_id: str
+    revision: int
+    title: str
+    period: _types_pb2.Period
+    rule_version: str
+    unit_kind: _types_pb2.UnitKind
+    parent_code: str
+    publish_time: _timestamp_pb2.Timestamp
+    reason: str
+    scorecards: _containers.RepeatedCompositeFieldContainer[_types_pb2.Scorecard]
+    ranking: _types_pb2.Ranking
+    payload: bytes
+    signature: bytes
+    key_id: str
+    def __init__(self, name: _Optional[str] = ..., publication_id: _Optional[str] = ..., revision: _Optional[int] = ..., title: _Optional[str] = ..., period: _Optional[_Union[_types_pb2.Period, _Mapping]] = ..., rule_version: _Optional[str] = ..., unit_kind: _Optional[_Union[_types_pb2.UnitKind, str]] = ..., parent_code: _Optional[str] = ..., publish_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., reason: _Optional[str] = ..., scorecards: _Optional[_Iterable[_Union[_types_pb2.Scorecard, _Mapping]]] = ..., ranking: _Optional[_Union[_types_pb2.Ranking, _Mapping]] = ..., payload: _Optional[bytes] = ..., signature: _Optional[bytes] = ..., key_id: _Optional[str] = ...) -> None: ...
+
+class Change(_message.Message):
+    __slots__ = ("cursor", "kind", "change_time", "scorecard", "publication_name")
+    CURSOR_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    CHANGE_TIME_FIELD_NUMBER: _ClassVar[int]
+    SCORECARD_FIELD_NUMBER: _ClassVar[int]
+    PUBLICATION_NAME_FIELD_NUMBER: _ClassVar[int]
+    cursor: str
+    kind: ChangeKind
+    change_time: _timestamp_pb2.Timestamp
+    scorecard: PublishedScorecard
+    publication_name: str
+    def __init__(self, cursor: _Optional[str] = ..., kind: _Optional[_Union[ChangeKind, str]] = ..., change_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., scorecard: _Optional[_Union[PublishedScorecard, _Mapping]] = ..., publication_name: _Optional[str] = ...) -> None: ...
+
+class GetScorecardRequest(_message.Message):
+    __slots__ = ("unit_code", "period", "scope", "feed", "publication_id", "revision")
+    UNIT_CODE_FIELD_NUMBER: _ClassVar[int]
+    PERIOD_FIELD_NUMBER: _ClassVar[int]
+    SCOPE_FIELD_NUMBER: _ClassVar[int]
+    FEED_FIELD_NUMBER: _ClassVar[int]
+    PUBLICATION_ID_FIELD_NUMBER: _ClassVar[int]
+    REVISION_FIELD_NUMBER: _ClassVar[int]
+    unit_code: str
+    period: _types_pb2.Period
+    scope: _types_pb2.Scope
+    feed: _types_pb2.Feed
+    publication_id: str
+    revision: int
+    def __init__(self, unit_code: _Optional[str] = ..., period: _Optional[_Union[_types_pb2.Period, _Mapping]] = ..., scope: _Optional[_Union[_types_pb2.Scope, str]] = ..., feed: _Optional[_Union[_types_pb2.Feed, str]] = ..., publication_id: _Optional[str] = ..., revision: _Optional[int] = ...) -> None: ...
+
+class GetScorecardResponse(_message.Message):
+    __slots__ = ("scorecard",)
+    SCORECARD_FIELD_NUMBER: _ClassVar[int]
+    scorecard: PublishedScorecard
+    def __init__(self, scorecard: _Optional[_Union[PublishedScorecard, _Mapping]] = ...) -> None: ...
+
+class ListScorecardsRequest(_message.Message):
+    __slots__ = ("period", "unit_kind", "parent_code", "feed", "page_size", "page_token")
+    PERIOD_FIELD_NUMBER: _ClassVar[int]
+    UNIT_KIND_FIELD_NUMBER: _ClassVar[int]
+    PARENT_CODE_FIELD_NUMBER: _ClassVar[int]
+    FEED_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    period: _types_pb2.Period
+    unit_kind: _types_pb2.UnitKind
+    parent_code: str
+    feed: _types_pb2.Feed
+    page_size: int
+    page_token: str
+    def __init__(self, period: _Optional[_Union[_types_pb2.Period, _Mapping]] = ..., unit_kind: _Optional[_Union[_types_pb2.UnitKind, str]] = ..., parent_code: _Optional[str] = ..., feed: _Optional[_Union[_types_pb2.Feed, str]] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+
+class ListScorecardsResponse(_message.Message):
+    __slots__ = ("scorecards", "next_page_token", "total_size")
+    SCORECARDS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    TOTAL_SIZE_FIELD_NUMBER: _ClassVar[int]
+    scorecards: _containers.RepeatedCompositeFieldContainer[PublishedScorecard]
+    next_page_token: str
+    total_size: int
+    def __init__(self, scorecards: _Optional[_Iterable[_Union[PublishedScorecard, _Mapping]]] = ..., next_page_token: _Optional[str] = ..., total_size: _Optional[int] = ...) -> None: ...
+
+class GetRankingRequest(_message.Message):
+    __slots__ = ("period", "unit_kind", "parent_code", "feed", "publication_id")
+    PERIOD_FIELD_NUMBER: _ClassVar[int]
+    UNIT_KIND_FIELD_NUMBER: _ClassVar[int]
+    PARENT_CODE_FIELD_NUMBER: _ClassVar[int]
+    FEED_FIELD_NUMBER: _ClassVar[int]
+    PUBLICATION_ID_FIELD_NUMBER: _ClassVar[int]
+    period: _types_pb2.Period
+    unit_kind: _types_pb2.UnitKind
+    parent_code: str
+    feed: _types_pb2.Feed
+    publication_id: str
+    def __init__(self, period: _Optional[_Union[_types_pb2.Period, _Mapping]] = ..., unit_kind: _Optional[_Union[_types_pb2.UnitKind, str]] = ..., parent_code: _Optional[str] = ..., feed: _Optional[_Union[_types_pb2.Feed, str]] = ..., publication_id: _Optional[str] = ...) -> None: ...
+
+class GetRankingResponse(_message.Message):
+    __slots__ = ("ranking", "feed")
+    RANKING_FIELD_NUMBER: _ClassVar[int]
+    FEED_FIELD_NUMBER: _ClassVar[int]
+    ranking: _types_pb2.Ranking
+    feed: _types_pb2.Feed
+    def __init__(self, ranking: _Optional[_Union[_types_pb2.Ranking, _Mapping]] = ..., feed: _Optional[_Union[_types_pb2.Feed, str]] = ...) -> None: ...
+
+class ListChangesRequest(_message.Message):
+    __slots__ = ("cursor", "page_size")
+    CURSOR_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    cursor: str
+    page_size: int
+    def __init__(self, cursor: _Optional[str] = ..., page_size: _Optional[int] = ...) -> None: ...
+
+class ListChangesResponse(_message.Message):
+    __slots__ = ("changes", "next_cursor")
+    CHANGES_FIELD_NUMBER: _ClassVar[int]
+    NEXT_CURSOR_FIELD_NUMBER: _ClassVar[int]
+    changes: _containers.RepeatedCompositeFieldContainer[Change]
+    next_cursor: str
+    def __init__(self, changes: _Optional[_Iterable[_Union[Change, _Mapping]]] = ..., next_cursor: _Optional[str] = ...) -> None: ...
+
+class StreamChangesRequest(_message.Message):
+    __slots__ = ("cursor",)
+    CURSOR_FIELD_NUMBER: _ClassVar[int]
+    cursor: str
+    def __init__(self, cursor: _Optional[str] = ...) -> None: ...
+
+class StreamChangesResponse(_message.Message):
+    __slots__ = ("change",)
+    CHANGE_FIELD_NUMBER: _ClassVar[int]
+    change: Change
+    def __init__(self, change: _Optional[_Union[Change, _Mapping]] = ...) -> None: ...
+
+class CreatePublicationRequest(_message.Message):
+    __slots__ = ("request_id", "period", "unit_kind", "parent_code", "rule_version", "scope", "title")
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    PERIOD_FIELD_NUMBER: _ClassVar[int]
+    UNIT_KIND_FIELD_NUMBER: _ClassVar[int]
+    PARENT_CODE_FIELD_NUMBER: _ClassVar[int]
+    RULE_VERSION_FIELD_NUMBER: _ClassVar[int]
+    SCOPE_FIELD_NUMBER: _ClassVar[int]
+    TITLE_FIELD_NUMBER: _ClassVar[int]
+    request_id: str
+    period: _types_pb2.Period
+    unit_kind: _types_pb2.UnitKind
+    parent_code: str
+    rule_version: str
+    scope: _types_pb2.Scope
+    title: str
+    def __init__(self, request_id: _Optional[str] = ..., period: _Optional[_Union[_types_pb2.Period, _Mapping]] = ..., unit_kind: _Optional[_Union[_types_pb2.UnitKind, str]] = ..., parent_code: _Optional[str] = ..., rule_version: _Optional[str] = ..., scope: _Optional[_Union[_types_pb2.Scope, str]] = ..., title: _Optional[str] = ...) -> None: ...
+
+class CreatePublicationResponse(_message.Message):
+    __slots__ = ("publication",)
+    PUBLICATION_FIELD_NUMBER: _ClassVar[int]
+    publication: Publication
+    def __init__(self, publication: _Optional[_Union[Publication, _Mapping]] = ...) -> None: ...
+
+class CorrectPublicationRequest(_message.Message):
+    __slots__ = ("request_id", "publication_id", "reason")
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    PUBLICATION_ID_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    request_id: str
+    publication_id: str
+    reason: str
+    def __init__(self, request_id: _Optional[str] = ..., publication_id: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...
+
+class CorrectPublicationResponse(_message.Message):
+    __slots__ = ("publication",)
+    PUBLICATION_FIELD_NUMBER: _ClassVar[int]
+    publication: Publication
+    def __init__(self, publication: _Optional[_Union[Publication, _Mapping]] = ...) -> None: ...
+
+class GetPublicationRequest(_message.Message):
+    __slots__ = ("publication_id", "revision")
+    PUBLICATION_ID_FIELD_NUMBER: _ClassVar[int]
+    REVISION_FIELD_NUMBER: _ClassVar[int]
+    publication_id: str
+    revision: int
+    def __init__(self, publication_id: _Optional[str] = ..., revision: _Optional[int] = ...) -> None: ...
+
+class GetPublicationResponse(_message.Message):
+    __slots__ = ("publication",)
+    PUBLICATION_FIELD_NUMBER: _ClassVar[int]
+    publication: Publication
+    def __init__(self, publication: _Optional[_Union[Publication, _Mapping]] = ...) -> None: ...
+
+class ListPublicationsRequest(_message.Message):
+    __slots__ = ("period", "page_size", "page_token")
+    PERIOD_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    period: _types_pb2.Period
+    page_size: int
+    page_token: str
+    def __init__(self, period: _Optional[_Union[_types_pb2.Period, _Mapping]] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+
+class ListPublicationsResponse(_message.Message):
+    __slots__ = ("publications", "next_page_token")
+    PUBLICATIONS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    publications: _containers.RepeatedCompositeFieldContainer[Publication]
+    next_page_token: str
+    def __init__(self, publications: _Optional[_Iterable[_Union[Publication, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+
+class PublicKey(_message.Message):
+    __slots__ = ("key_id", "algorithm", "public_key", "pem", "create_time")
+    KEY_ID_FIELD_NUMBER: _ClassVar[int]
+    ALGORITHM_FIELD_NUMBER: _ClassVar[int]
+    PUBLIC_KEY_FIELD_NUMBER: _ClassVar[int]
+    PEM_FIELD_NUMBER: _ClassVar[int]
+    CREATE_TIME_FIELD_NUMBER: _ClassVar[int]
+    key_id: str
+    algorithm: str
+    public_key: bytes
+    pem: str
+    create_time: _timestamp_pb2.Timestamp
+    def __init__(self, key_id: _Optional[str] = ..., algorithm: _Optional[str] = ..., public_key: _Optional[bytes] = ..., pem: _Optional[str] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class GetPublicKeyRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class GetPublicKeyResponse(_message.Message):
+    __slots__ = ("keys",)
+    KEYS_FIELD_NUMBER: _ClassVar[int]
+    keys: _containers.RepeatedCompositeFieldContainer[PublicKey]
+    def __init__(self, keys: _Optional[_Iterable[_Union[PublicKey, _Mapping]]] = ...) -> None: ...
+
+class ExportResultsRequest(_message.Message):
+    __slots__ = ("publication_id", "revision", "ranking", "format")
+    PUBLICATION_ID_FIELD_NUMBER: _ClassVar[int]
+    REVISION_FIELD_NUMBER: _ClassVar[int]
+    RANKING_FIELD_NUMBER: _ClassVar[int]
+    FORMAT_FIELD_NUMBER: _ClassVar[int]
+    publication_id: str
+    revision: int
+    ranking: GetRankingRequest
+    format: ExportFormat
+    def __init__(self, publication_id: _Optional[str] = ..., revision: _Optional[int] = ..., ranking: _Optional[_Union[GetRankingRequest, _Mapping]] = ..., format: _Optional[_Union[ExportFormat, str]] = ...) -> None: ...
+
+class ExportResultsResponse(_message.Message):
+    __slots__ = ("content", "content_type", "filename")
+    CONTENT_FIELD_NUMBER: _ClassVar[int]
+    CONTENT_TYPE_FIELD_NUMBER: _ClassVar[int]
+    FILENAME_FIELD_NUMBER: _ClassVar[int]
+    content: bytes
+    content_type: str
+    filename: str
+    def __init__(self, content: _Optional[bytes] = ..., content_type: _Optional[str] = ..., filename: _Optional[str] = ...) -> None: ...
+
+class TlsSettings(_message.Message):
+    __slots__ = ("enabled", "ca_certificate", "server_name")
+    ENABLED_FIELD_NUMBER: _ClassVar[int]
+    CA_CERTIFICATE_FIELD_NUMBER: _ClassVar[int]
+    SERVER_NAME_FIELD_NUMBER: _ClassVar[int]
+    enabled: bool
+    ca_certificate: bytes
+    server_name: str
+    def __init__(self, enabled: _Optional[bool] = ..., ca_certificate: _Optional[bytes] = ..., server_name: _Optional[str] = ...) -> None: ...
+
+class Subscription(_message.Message):
+    __slots__ = ("subscription_id", "display_name", "endpoint", "unit_codes", "feeds", "tls", "create_time", "pending_count", "set_aside_count")
+    SUBSCRIPTION_ID_FIELD_NUMBER: _ClassVar[int]
+    DISPLAY_NAME_FIELD_NUMBER: _ClassVar[int]
+    ENDPOINT_FIELD_NUMBER: _ClassVar[int]
+    UNIT_CODES_FIELD_NUMBER: _ClassVar[int]
+    FEEDS_FIELD_NUMBER: _ClassVar[int]
+    TLS_FIELD_NUMBER: _ClassVar[int]
+    CREATE_TIME_FIELD_NUMBER: _ClassVar[int]
+    PENDING_COUNT_FIELD_NUMBER: _ClassVar[int]
+    SET_ASIDE_COUNT_FIELD_NUMBER: _ClassVar[int]
+    subscription_id: str
+    display_name: str
+    endpoint: str
+    unit_codes: _containers.RepeatedScalarFieldContainer[str]
+    feeds: _containers.RepeatedScalarFieldContainer[_types_pb2.Feed]
+    tls: TlsSettings
+    create_time: _timestamp_pb2.Timestamp
+    pending_count: int
+    set_aside_count: int
+    def __init__(self, subscription_id: _Optional[str] = ..., display_name: _Optional[str] = ..., endpoint: _Optional[str] = ..., unit_codes: _Optional[_Iterable[str]] = ..., feeds: _Optional[_Iterable[_Union[_types_pb2.Feed, str]]] = ..., tls: _Optional[_Union[TlsSettings, _Mapping]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., pending_count: _Optional[int] = ..., set_aside_count: _Optional[int] = ...) -> None: ...
+
+class CreateSubscriptionRequest(_message.Message):
+    __slots__ = ("request_id", "subscription")
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    SUBSCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    request_id: str
+    subscription: Subscription
+    def __init__(self, request_id: _Optional[str] = ..., subscription: _Optional[_Union[Subscription, _Mapping]] = ...) -> None: ...
+
+class CreateSubscriptionResponse(_message.Message):
+    __slots__ = ("subscription",)
+    SUBSCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    subscription: Subscription
+    def __init__(self, subscription: _Optional[_Union[Subscription, _Mapping]] = ...) -> None: ...
+
+class UpdateSubscriptionRequest(_message.Message):
+    __slots__ = ("subscription",)
+    SUBSCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    subscription: Subscription
+    def __init__(self, subscription: _Optional[_Union[Subscription, _Mapping]] = ...) -> None: ...
+
+class UpdateSubscriptionResponse(_message.Message):
+    __slots__ = ("subscription",)
+    SUBSCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    subscription: Subscription
+    def __init__(self, subscription: _Optional[_Union[Subscription, _Mapping]] = ...) -> None: ...
+
+class DeleteSubscriptionRequest(_message.Message):
+    __slots__ = ("subscription_id",)
+    SUBSCRIPTION_ID_FIELD_NUMBER: _ClassVar[int]
+    subscription_id: str
+    def __init__(self, subscription_id: _Optional[str] = ...) -> None: ...
+
+class DeleteSubscriptionResponse(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class ListSubscriptionsRequest(_message.Message):
+    __slots__ = ("page_size", "page_token")
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    page_size: int
+    page_token: str
+    def __init__(self, page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+
+class ListSubscriptionsResponse(_message.Message):
+    __slots__ = ("subscriptions", "next_page_token")
+    SUBSCRIPTIONS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    subscriptions: _containers.RepeatedCompositeFieldContainer[Subscription]
+    next_page_token: str
+    def __init__(self, subscriptions: _Optional[_Iterable[_Union[Subscription, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+
+class Delivery(_message.Message):
+    __slots__ = ("delivery_id", "subscription_id", "sequence", "state", "attempts", "next_attempt_time", "last_error", "create_time", "deliver_time", "feed")
+    DELIVERY_ID_FIELD_NUMBER: _ClassVar[int]
+    SUBSCRIPTION_ID_FIELD_NUMBER: _ClassVar[int]
+    SEQUENCE_FIELD_NUMBER: _ClassVar[int]
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    ATTEMPTS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_ATTEMPT_TIME_FIELD_NUMBER: _ClassVar[int]
+    LAST_ERROR_FIELD_NUMBER: _ClassVar[int]
+    CREATE_TIME_FIELD_NUMBER: _ClassVar[int]
+    DELIVER_TIME_FIELD_NUMBER: _ClassVar[int]
+    FEED_FIELD_NUMBER: _ClassVar[int]
+    delivery_id: str
+    subscription_id: str
+    sequence: int
+    state: DeliveryState
+    attempts: int
+    next_attempt_time: _timestamp_pb2.Timestamp
+    last_error: str
+    create_time: _timestamp_pb2.Timestamp
+    deliver_time: _timestamp_pb2.Timestamp
+    feed: _types_pb2.Feed
+    def __init__(self, delivery_id: _Optional[str] = ..., subscription_id: _Optional[str] = ..., sequence: _Optional[int] = ..., state: _Optional[_Union[DeliveryState, str]] = ..., attempts: _Optional[int] = ..., next_attempt_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., last_error: _Optional[str] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., deliver_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., feed: _Optional[_Union[_types_pb2.Feed, str]] = ...) -> None: ...
+
+class ListDeliveriesRequest(_message.Message):
+    __slots__ = ("subscription_id", "state", "page_size", "page_token")
+    SUBSCRIPTION_ID_FIELD_NUMBER: _ClassVar[int]
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    subscription_id: str
+    state: DeliveryState
+    page_size: int
+    page_token: str
+    def __init__(self, subscription_id: _Optional[str] = ..., state: _Optional[_Union[DeliveryState, str]] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+
+class ListDeliveriesResponse(_message.Message):
+    __slots__ = ("deliveries", "next_page_token")
+    DELIVERIES_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    deliveries: _containers.RepeatedCompositeFieldContainer[Delivery]
+    next_page_token: str
+    def __init__(self, deliveries: _Optional[_Iterable[_Union[Delivery, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+
+class ReplayDeliveriesRequest(_message.Message):
+    __slots__ = ("subscription_id", "delivery_ids")
+    SUBSCRIPTION_ID_FIELD_NUMBER: _ClassVar[int]
+    DELIVERY_IDS_FIELD_NUMBER: _ClassVar[int]
+    subscription_id: str
+    delivery_ids: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, subscription_id: _Optional[str] = ..., delivery_ids: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class ReplayDeliveriesResponse(_message.Message):
+    __slots__ = ("replayed_count",)
+    REPLAYED_COUNT_FIELD_NUMBER: _ClassVar[int]
+    replayed_count: int
+    def __init__(self, replayed_count: _Optional[int] = ...) -> None: ...

@@ -1,0 +1,270 @@
+import datetime
+
+from chiso.types.v1 import types_pb2 as _types_pb2
+from google.protobuf import timestamp_pb2 as _timestamp_pb2
+from google.type import date_pb2 as _date_pb2
+from google.type import decimal_pb2 as _decimal_pb2
+from google.protobuf.internal import containers as _containers
+from google.protobuf import descriptor as _descriptor
+from google.protobuf import message as _message
+from collections.abc import Iterable as _Iterable, Mapping as _Mapping
+from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
+
+DESCRIPTOR: _descriptor.FileDescriptor
+
+class ScorecardKey(_message.Message):
+    __slots__ = ("unit_code", "period", "scope")
+    UNIT_CODE_FIELD_NUMBER: _ClassVar[int]
+    PERIOD_FIELD_NUMBER: _ClassVar[int]
+    SCOPE_FIELD_NUMBER: _ClassVar[int]
+    unit_code: str
+    period: _types_pb2.Period
+    scope: _types_pb2.Scope
+    def __init__(self, unit_code: _Optional[str] = ..., period: _Optional[_Union[_types_pb2.Period, _Mapping]] = ..., scope: _Optional[_Union[_types_pb2.Scope, str]] = ...) -> None: ...
+
+class GetScorecardRequest(_message.Message):
+    __slots__ = ("unit_code", "period", "scope", "as_of", "rule_version")
+    UNIT_CODE_FIELD_NUMBER: _ClassVar[int]
+    PERIOD_FIELD_NUMBER: _ClassVar[int]
+    SCOPE_FIELD_NUMBER: _ClassVar[int]
+    AS_OF_FIELD_NUMBER: _ClassVar[int]
+    RULE_VERSION_FIELD_NUMBER: _ClassVar[int]
+    unit_code: str
+    period: _types_pb2.Period
+    scope: _types_pb2.Scope
+    as_of: _timestamp_pb2.Timestamp
+    rule_version: str
+    def __init__(self, unit_code: _Optional[str] = ..., period: _Optional[_Union[_types_pb2.Period, _Mapping]] = ..., scope: _Optional[_Union[_types_pb2.Scope, str]] = ..., as_of: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., rule_version: _Optional[str] = ...) -> None: ...
+
+class GetScorecardResponse(_message.Message):
+    __slots__ = ("scorecard",)
+    SCORECARD_FIELD_NUMBER: _ClassVar[int]
+    scorecard: _types_pb2.Scorecard
+    def __init__(self, scorecard: _Optional[_Union[_types_pb2.Scorecard, _Mapping]] = ...) -> None: ...
+
+class BatchGetScorecardsRequest(_message.Message):
+    __slots__ = ("keys", "as_of", "rule_version")
+    KEYS_FIELD_NUMBER: _ClassVar[int]
+    AS_OF_FIELD_NUMBER: _ClassVar[int]
+    RULE_VERSION_FIELD_NUMBER: _ClassVar[int]
+    keys: _containers.RepeatedCompositeFieldContainer[ScorecardKey]
+    as_of: _timestamp_pb2.Timestamp
+    rule_version: str
+    def __init__(self, keys: _Optional[_Iterable[_Union[ScorecardKey, _Mapping]]] = ..., as_of: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., rule_version: _Optional[str] = ...) -> None: ...
+
+class BatchGetScorecardsResponse(_message.Message):
+    __slots__ = ("scorecards",)
+    SCORECARDS_FIELD_NUMBER: _ClassVar[int]
+    scorecards: _containers.RepeatedCompositeFieldContainer[_types_pb2.Scorecard]
+    def __init__(self, scorecards: _Optional[_Iterable[_Union[_types_pb2.Scorecard, _Mapping]]] = ...) -> None: ...
+
+class GetRankingRequest(_message.Message):
+    __slots__ = ("period", "unit_kind", "parent_code", "as_of", "rule_version", "scope")
+    PERIOD_FIELD_NUMBER: _ClassVar[int]
+    UNIT_KIND_FIELD_NUMBER: _ClassVar[int]
+    PARENT_CODE_FIELD_NUMBER: _ClassVar[int]
+    AS_OF_FIELD_NUMBER: _ClassVar[int]
+    RULE_VERSION_FIELD_NUMBER: _ClassVar[int]
+    SCOPE_FIELD_NUMBER: _ClassVar[int]
+    period: _types_pb2.Period
+    unit_kind: _types_pb2.UnitKind
+    parent_code: str
+    as_of: _timestamp_pb2.Timestamp
+    rule_version: str
+    scope: _types_pb2.Scope
+    def __init__(self, period: _Optional[_Union[_types_pb2.Period, _Mapping]] = ..., unit_kind: _Optional[_Union[_types_pb2.UnitKind, str]] = ..., parent_code: _Optional[str] = ..., as_of: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., rule_version: _Optional[str] = ..., scope: _Optional[_Union[_types_pb2.Scope, str]] = ...) -> None: ...
+
+class GetRankingResponse(_message.Message):
+    __slots__ = ("ranking",)
+    RANKING_FIELD_NUMBER: _ClassVar[int]
+    ranking: _types_pb2.Ranking
+    def __init__(self, ranking: _Optional[_Union[_types_pb2.Ranking, _Mapping]] = ...) -> None: ...
+
+class ExplanationItem(_message.Message):
+    __slots__ = ("record_kind", "record_key", "unit_code", "reason", "late_seconds", "attributes")
+    class AttributesEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+    RECORD_KIND_FIELD_NUMBER: _ClassVar[int]
+    RECORD_KEY_FIELD_NUMBER: _ClassVar[int]
+    UNIT_CODE_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    LATE_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    ATTRIBUTES_FIELD_NUMBER: _ClassVar[int]
+    record_kind: str
+    record_key: str
+    unit_code: str
+    reason: str
+    late_seconds: int
+    attributes: _containers.ScalarMap[str, str]
+    def __init__(self, record_kind: _Optional[str] = ..., record_key: _Optional[str] = ..., unit_code: _Optional[str] = ..., reason: _Optional[str] = ..., late_seconds: _Optional[int] = ..., attributes: _Optional[_Mapping[str, str]] = ...) -> None: ...
+
+class ExplainIndicatorRequest(_message.Message):
+    __slots__ = ("unit_code", "period", "scope", "as_of", "rule_version", "indicator_id", "page_size", "page_token")
+    UNIT_CODE_FIELD_NUMBER: _ClassVar[int]
+    PERIOD_FIELD_NUMBER: _ClassVar[int]
+    SCOPE_FIELD_NUMBER: _ClassVar[int]
+    AS_OF_FIELD_NUMBER: _ClassVar[int]
+    RULE_VERSION_FIELD_NUMBER: _ClassVar[int]
+    INDICATOR_ID_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    unit_code: str
+    period: _types_pb2.Period
+    scope: _types_pb2.Scope
+    as_of: _timestamp_pb2.Timestamp
+    rule_version: str
+    indicator_id: str
+    page_size: int
+    page_token: str
+    def __init__(self, unit_code: _Optional[str] = ..., period: _Optional[_Union[_types_pb2.Period, _Mapping]] = ..., scope: _Optional[_Union[_types_pb2.Scope, str]] = ..., as_of: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., rule_version: _Optional[str] = ..., indicator_id: _Optional[str] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+
+class ExplainIndicatorResponse(_message.Message):
+    __slots__ = ("items", "next_page_token", "total_size")
+    ITEMS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    TOTAL_SIZE_FIELD_NUMBER: _ClassVar[int]
+    items: _containers.RepeatedCompositeFieldContainer[ExplanationItem]
+    next_page_token: str
+    total_size: int
+    def __init__(self, items: _Optional[_Iterable[_Union[ExplanationItem, _Mapping]]] = ..., next_page_token: _Optional[str] = ..., total_size: _Optional[int] = ...) -> None: ...
+
+class ComponentCounts(_message.Message):
+    __slots__ = ("component_id", "numerator", "denominator")
+    COMPONENT_ID_FIELD_NUMBER: _ClassVar[int]
+    NUMERATOR_FIELD_NUMBER: _ClassVar[int]
+    DENOMINATOR_FIELD_NUMBER: _ClassVar[int]
+    component_id: str
+    numerator: int
+    denominator: int
+    def __init__(self, component_id: _Optional[str] = ..., numerator: _Optional[int] = ..., denominator: _Optional[int] = ...) -> None: ...
+
+class IndicatorCounts(_message.Message):
+    __slots__ = ("indicator_id", "numerator", "denominator", "components", "previous_year_numerator", "previous_year_denominator")
+    INDICATOR_ID_FIELD_NUMBER: _ClassVar[int]
+    NUMERATOR_FIELD_NUMBER: _ClassVar[int]
+    DENOMINATOR_FIELD_NUMBER: _ClassVar[int]
+    COMPONENTS_FIELD_NUMBER: _ClassVar[int]
+    PREVIOUS_YEAR_NUMERATOR_FIELD_NUMBER: _ClassVar[int]
+    PREVIOUS_YEAR_DENOMINATOR_FIELD_NUMBER: _ClassVar[int]
+    indicator_id: str
+    numerator: int
+    denominator: int
+    components: _containers.RepeatedCompositeFieldContainer[ComponentCounts]
+    previous_year_numerator: int
+    previous_year_denominator: int
+    def __init__(self, indicator_id: _Optional[str] = ..., numerator: _Optional[int] = ..., denominator: _Optional[int] = ..., components: _Optional[_Iterable[_Union[ComponentCounts, _Mapping]]] = ..., previous_year_numerator: _Optional[int] = ..., previous_year_denominator: _Optional[int] = ...) -> None: ...
+
+class WhatIfRequest(_message.Message):
+    __slots__ = ("rule_version", "period", "counts", "unit_kind")
+    RULE_VERSION_FIELD_NUMBER: _ClassVar[int]
+    PERIOD_FIELD_NUMBER: _ClassVar[int]
+    COUNTS_FIELD_NUMBER: _ClassVar[int]
+    UNIT_KIND_FIELD_NUMBER: _ClassVar[int]
+    rule_version: str
+    period: _types_pb2.Period
+    counts: _containers.RepeatedCompositeFieldContainer[IndicatorCounts]
+    unit_kind: _types_pb2.UnitKind
+    def __init__(self, rule_version: _Optional[str] = ..., period: _Optional[_Union[_types_pb2.Period, _Mapping]] = ..., counts: _Optional[_Iterable[_Union[IndicatorCounts, _Mapping]]] = ..., unit_kind: _Optional[_Union[_types_pb2.UnitKind, str]] = ...) -> None: ...
+
+class WhatIfResponse(_message.Message):
+    __slots__ = ("scorecard",)
+    SCORECARD_FIELD_NUMBER: _ClassVar[int]
+    scorecard: _types_pb2.Scorecard
+    def __init__(self, scorecard: _Optional[_Union[_types_pb2.Scorecard, _Mapping]] = ...) -> None: ...
+
+class ThresholdStage(_message.Message):
+    __slots__ = ("start_date", "end_date", "value")
+    START_DATE_FIELD_NUMBER: _ClassVar[int]
+    END_DATE_FIELD_NUMBER: _ClassVar[int]
+    VALUE_FIELD_NUMBER: _ClassVar[int]
+    start_date: _date_pb2.Date
+    end_date: _date_pb2.Date
+    value: _decimal_pb2.Decimal
+    def __init__(self, start_date: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., end_date: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., value: _Optional[_Union[_decimal_pb2.Decimal, _Mapping]] = ...) -> None: ...
+
+class IndicatorDefinition(_message.Message):
+    __slots__ = ("id", "group_id", "name", "max_points", "kind", "thresholds", "no_data_rule", "flags", "description")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    GROUP_ID_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    MAX_POINTS_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    THRESHOLDS_FIELD_NUMBER: _ClassVar[int]
+    NO_DATA_RULE_FIELD_NUMBER: _ClassVar[int]
+    FLAGS_FIELD_NUMBER: _ClassVar[int]
+    DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    group_id: str
+    name: str
+    max_points: _decimal_pb2.Decimal
+    kind: str
+    thresholds: _containers.RepeatedCompositeFieldContainer[ThresholdStage]
+    no_data_rule: str
+    flags: _containers.RepeatedScalarFieldContainer[str]
+    description: str
+    def __init__(self, id: _Optional[str] = ..., group_id: _Optional[str] = ..., name: _Optional[str] = ..., max_points: _Optional[_Union[_decimal_pb2.Decimal, _Mapping]] = ..., kind: _Optional[str] = ..., thresholds: _Optional[_Iterable[_Union[ThresholdStage, _Mapping]]] = ..., no_data_rule: _Optional[str] = ..., flags: _Optional[_Iterable[str]] = ..., description: _Optional[str] = ...) -> None: ...
+
+class GroupDefinition(_message.Message):
+    __slots__ = ("id", "name", "max_points")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    MAX_POINTS_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    name: str
+    max_points: _decimal_pb2.Decimal
+    def __init__(self, id: _Optional[str] = ..., name: _Optional[str] = ..., max_points: _Optional[_Union[_decimal_pb2.Decimal, _Mapping]] = ...) -> None: ...
+
+class RuleVersion(_message.Message):
+    __slots__ = ("id", "name", "effective_date", "groups", "indicators")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    EFFECTIVE_DATE_FIELD_NUMBER: _ClassVar[int]
+    GROUPS_FIELD_NUMBER: _ClassVar[int]
+    INDICATORS_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    name: str
+    effective_date: _date_pb2.Date
+    groups: _containers.RepeatedCompositeFieldContainer[GroupDefinition]
+    indicators: _containers.RepeatedCompositeFieldContainer[IndicatorDefinition]
+    def __init__(self, id: _Optional[str] = ..., name: _Optional[str] = ..., effective_date: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., groups: _Optional[_Iterable[_Union[GroupDefinition, _Mapping]]] = ..., indicators: _Optional[_Iterable[_Union[IndicatorDefinition, _Mapping]]] = ...) -> None: ...
+
+class ListRuleVersionsRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class ListRuleVersionsResponse(_message.Message):
+    __slots__ = ("rule_versions",)
+    RULE_VERSIONS_FIELD_NUMBER: _ClassVar[int]
+    rule_versions: _containers.RepeatedCompositeFieldContainer[RuleVersion]
+    def __init__(self, rule_versions: _Optional[_Iterable[_Union[RuleVersion, _Mapping]]] = ...) -> None: ...
+
+class ScorecardChange(_message.Message):
+    __slots__ = ("cursor", "key", "change_time")
+    CURSOR_FIELD_NUMBER: _ClassVar[int]
+    KEY_FIELD_NUMBER: _ClassVar[int]
+    CHANGE_TIME_FIELD_NUMBER: _ClassVar[int]
+    cursor: str
+    key: ScorecardKey
+    change_time: _timestamp_pb2.Timestamp
+    def __init__(self, cursor: _Optional[str] = ..., key: _Optional[_Union[ScorecardKey, _Mapping]] = ..., change_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class ListScorecardChangesRequest(_message.Message):
+    __slots__ = ("after_cursor", "page_size")
+    AFTER_CURSOR_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    after_cursor: str
+    page_size: int
+    def __init__(self, after_cursor: _Optional[str] = ..., page_size: _Optional[int] = ...) -> None: ...
+
+class ListScorecardChangesResponse(_message.Message):
+    __slots__ = ("changes", "next_cursor")
+    CHANGES_FIELD_NUMBER: _ClassVar[int]
+    NEXT_CURSOR_FIELD_NUMBER: _ClassVar[int]
+    changes: _containers.RepeatedCompositeFieldContainer[ScorecardChange]
+    next_cursor: str
+    def __init__(self, changes: _Optional[_Iterable[_Union[ScorecardChange, _Mapping]]] = ..., next_cursor: _Optional[str] = ...) -> None: ...
