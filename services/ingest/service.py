@@ -1,0 +1,349 @@
+"""Ingest's service layer: one sync batch = one unit of work = one transaction.
+
+``Ingest.sync`` is called by the gRPC servicer with plain records (see ``domain``) and returns a
+``BatchOutcome``; it never sees protobuf. The outcome of every committed batch is stored in the
+ledger and returned again, unchanged, when the same request id is repeated (AIP-155).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import structlog
+from sqlalchemy.exc import IntegrityError
+
+from services.ingest import storage
+from services.ingest.domain import (
+    SPECS,
+    Directory,
+    Outcome,
+    RecordKind,
+    RecordVerdict,
+    affected_months,
+    judge,
+    plan_batch,
+)
+from services.shared.access import SOURCE, Identity, now_us
+from services.shared.db import Database
+from services.shared.errors import (
+    AlreadyExists,
+    FieldViolation,
+    InvalidArgument,
+    NotFound,
+    PermissionDenied,
+)
+
+log = structlog.get_logger("chiso.ingest")
+
+MAX_REQUEST_ID = 128
+
+
+@dataclass(frozen=True, slots=True)
+class RecordError:
+    index: int
+    status: Outcome
+    field: str
+    reason: str
+    message: str
+
+
+@dataclass
+class BatchOutcome:
+    batch_id: str
+    request_id: str
+    kind: RecordKind
+    statuses: list[int]
+    errors: list[RecordError]
+    accepted: int
+    stale: int
+    rejected: int
+    commit_time_us: int | None
+    replayed: bool = False
+    source_id: str = ""
+    receive_time_us: int = 0
+
+    def to_json(self) -> bytes:
+        return json.dumps(
+            {
+                "batch_id": self.batch_id,
+                "request_id": self.request_id,
+                "kind": int(self.kind),
+                "statuses": self.statuses,
+                "errors": [[e.index, int(e.status), e.field, e.reason, e.message] for e in self.errors],
+                "accepted": self.accepted,
+                "stale": self.stale,
+                "rejected": self.rejected,
+                "commit_time_us": self.commit_time_us,
+            },
+            ensure_ascii=False,
+            separators=(",", ":"),
+        ).encode()
+
+    @classmethod
+    def from_json(cls, data: bytes, *, replayed: bool = False, source_id: str = "", receive_time_us: int = 0):
+        d = json.loads(data)
+        return cls(
+            batch_id=d["batch_id"],
+            request_id=d["request_id"],
+            kind=RecordKind(d["kind"]),
+            statuses=d["statuses"],
+            errors=[RecordError(i, Outcome(s), f, r, m) for i, s, f, r, m in d["errors"]],
+            accepted=d["accepted"],
+            stale=d["stale"],
+            rejected=d["rejected"],
+            commit_time_us=d["commit_time_us"],
+            replayed=replayed,
+            source_id=source_id,
+            receive_time_us=receive_time_us,
+        )
+
+
+@dataclass
+class IngestLimits:
+    max_batch_records: int = 5000
+    directory_refresh_seconds: float = 30.0
+
+
+@dataclass
+class _DirectoryCache:
+    directory: Directory | None = None
+    loaded_at: float = 0.0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+class Ingest:
+    """Takes sync batches. Thread-safe; one instance per process."""
+
+    def __init__(self, db: Database, limits: IngestLimits | None = None) -> None:
+        self.db = db
+        self.limits = limits or IngestLimits()
+        self._dir = _DirectoryCache()
+
+    # ------------------------------------------------------------------ directory
+
+    def directory(self, *, max_age: float | None = None) -> Directory:
+        age = self.limits.directory_refresh_seconds if max_age is None else max_age
+        cache = self._dir
+        with cache.lock:
+            if cache.directory is None or time.monotonic() - cache.loaded_at > age:
+                with self.db.read() as conn:
+                    parents, procs = storage.load_directory_rows(conn)
+                cache.directory = Directory(parents, procs)
+                cache.loaded_at = time.monotonic()
+            return cache.directory
+
+    def invalidate_directory(self) -> None:
+        with self._dir.lock:
+            self._dir.directory = None
+
+    # ------------------------------------------------------------------ batches
+
+    def sync(
+        self,
+        identity: Identity,
+        kind: RecordKind,
+        request_id: str,
+        atomic: bool,
+        records: Sequence[tuple],
+        request_hash: str,
+        decode_errors: dict[int, RecordVerdict] | None = None,
+    ) -> BatchOutcome:
+        """Validate, deduplicate and store one batch; return the outcome of every record.
+
+        ``decode_errors`` carries records the transport could not even read (by index).
+        """
+        self._check_request(identity, request_id, len(records))
+        log_ = log.bind(source=identity.id, request_id_client=request_id, kind=kind.name.lower())
+        with self.db.read() as conn:
+            found = storage.find_batch(conn, identity.id, request_id)
+        if found is not None:
+            return self._replay(identity, request_id, request_hash, found)
+
+        spec = SPECS[kind]
+        received = now_us()
+        verdicts = self._judge(spec, records, identity, received)
+        for i, v in (decode_errors or {}).items():
+            verdicts[i] = v
+        batch_id = uuid.uuid4().hex
+        structlog.contextvars.bind_contextvars(batch_id=batch_id)
+
+        if atomic and any(v is not None for v in verdicts):
+            outcome = self._refused(batch_id, request_id, kind, verdicts)
+            with self.db.write() as conn:
+                self._ledger(conn, outcome, identity, request_id, request_hash, atomic, received, "refused")
+            log_.info("batch refused", records=len(records), rejected=outcome.rejected)
+            self._raise_refused(outcome)
+
+        try:
+            with self.db.write() as conn:
+                valid_keys = [spec.key(r) for r, v in zip(records, verdicts, strict=True) if v is None]
+                stored = storage.stored_versions(conn, kind, identity.id, valid_keys)
+                plan = plan_batch(spec, records, verdicts, {k: s.source_time for k, s in stored.items()})
+                written = [r for _, r in plan.to_write]
+                storage.write_records(conn, kind, identity.id, batch_id, written)
+                months = affected_months(spec, written)
+                for r in written:
+                    old = stored.get(spec.key(r))
+                    if old is not None and old.months is not None:
+                        months.add(old.months)
+                committed = now_us()
+                storage.write_notices(conn, kind, batch_id, months, committed)
+                outcome = self._outcome(batch_id, request_id, kind, plan.verdicts, committed)
+                self._ledger(conn, outcome, identity, request_id, request_hash, atomic, received, "committed")
+        except IntegrityError:
+            # The same request id committed concurrently by another call: answer as a repeat.
+            with self.db.read() as conn:
+                found = storage.find_batch(conn, identity.id, request_id)
+            if found is None:
+                raise
+            return self._replay(identity, request_id, request_hash, found)
+
+        if kind in (RecordKind.UNIT, RecordKind.PROCEDURE) and outcome.accepted:
+            self.invalidate_directory()
+        log_.info(
+            "batch committed",
+            records=len(records),
+            accepted=outcome.accepted,
+            stale=outcome.stale,
+            rejected=outcome.rejected,
+        )
+        return outcome
+
+    def get_batch(self, identity: Identity, *, batch_id: str = "", request_id: str = "") -> BatchOutcome:
+        if bool(batch_id) == bool(request_id):
+            raise InvalidArgument(
+                "give exactly one of batch_id and request_id",
+                reason="ONE_OF_REQUIRED",
+                violations=[FieldViolation("batch_id", "give exactly one of batch_id and request_id")],
+            )
+        with self.db.read() as conn:
+            row = storage.get_batch(conn, identity.id, batch_id=batch_id, request_id=request_id)
+        if row is None:
+            raise NotFound("no such batch for this source", reason="BATCH_NOT_FOUND")
+        return BatchOutcome.from_json(row["response"], source_id=row["source_id"], receive_time_us=row["received_at"])
+
+    # ------------------------------------------------------------------ helpers
+
+    def _check_request(self, identity: Identity, request_id: str, n: int) -> None:
+        if identity.kind != SOURCE:
+            raise PermissionDenied("only source systems send sync batches", reason="NOT_A_SOURCE")
+        if not request_id or len(request_id) > MAX_REQUEST_ID or not request_id.isprintable():
+            raise InvalidArgument(
+                "request_id must be 1–128 printable characters",
+                reason="BAD_REQUEST_ID",
+                violations=[FieldViolation("request_id", "must be 1–128 printable characters")],
+            )
+        if n > self.limits.max_batch_records:
+            raise InvalidArgument(
+                f"a batch holds at most {self.limits.max_batch_records} records, this one has {n}",
+                reason="BATCH_TOO_LARGE",
+                metadata={"max_records": str(self.limits.max_batch_records), "records": str(n)},
+                violations=[FieldViolation("records", f"at most {self.limits.max_batch_records} records")],
+            )
+
+    def _judge(self, spec, records, identity: Identity, now: int) -> list[RecordVerdict | None]:
+        verdicts = judge(
+            spec, records, directory=self.directory(), grant_roots=identity.grant_roots, now_us=now
+        )
+        unknown = any(
+            v is not None and v.violations and v.violations[0].reason in ("UNKNOWN_UNIT", "UNKNOWN_PROCEDURE")
+            for v in verdicts
+        )
+        if unknown:
+            # Another replica may have just added the unit or procedure: look again (at most once a second).
+            verdicts = judge(
+                spec, records, directory=self.directory(max_age=1.0), grant_roots=identity.grant_roots, now_us=now
+            )
+        return verdicts
+
+    def _replay(self, identity: Identity, request_id: str, request_hash: str, found: tuple[str, bytes]):
+        stored_hash, response = found
+        if stored_hash != request_hash:
+            raise AlreadyExists(
+                f"request_id {request_id!r} was already used for a different batch",
+                reason="REQUEST_ID_REUSED",
+                metadata={"request_id": request_id},
+            )
+        log.info("batch repeated", source=identity.id, request_id_client=request_id)
+        return BatchOutcome.from_json(response, replayed=True)
+
+    @staticmethod
+    def _errors(verdicts: Sequence[RecordVerdict]) -> list[RecordError]:
+        errors = []
+        for i, v in enumerate(verdicts):
+            if v.outcome is Outcome.ACCEPTED:
+                continue
+            if v.violations:
+                first = v.violations[0]
+                errors.append(RecordError(i, v.outcome, first.field, first.reason, first.message))
+            elif v.outcome is Outcome.STALE:
+                errors.append(RecordError(i, v.outcome, "source_time", "STALE", "a newer version is stored"))
+            else:
+                errors.append(
+                    RecordError(i, v.outcome, "", "ATOMIC_BATCH_REFUSED", "not stored: other records are invalid")
+                )
+        return errors
+
+    def _outcome(self, batch_id, request_id, kind, verdicts: Sequence[RecordVerdict], committed) -> BatchOutcome:
+        statuses = [int(v.outcome) for v in verdicts]
+        accepted = statuses.count(Outcome.ACCEPTED)
+        stale = statuses.count(Outcome.STALE)
+        return BatchOutcome(
+            batch_id=batch_id,
+            request_id=request_id,
+            kind=kind,
+            statuses=statuses,
+            errors=self._errors(verdicts),
+            accepted=accepted,
+            stale=stale,
+            rejected=len(statuses) - accepted - stale,
+            commit_time_us=committed,
+        )
+
+    def _refused(self, batch_id, request_id, kind, verdicts) -> BatchOutcome:
+        full = [v if v is not None else RecordVerdict(Outcome.ABORTED) for v in verdicts]
+        return self._outcome(batch_id, request_id, kind, full, None)
+
+    @staticmethod
+    def _raise_refused(outcome: BatchOutcome) -> None:
+        bad = [e for e in outcome.errors if e.status in (Outcome.INVALID, Outcome.PERMISSION_DENIED)]
+        violations = [FieldViolation(f"records[{e.index}].{e.field}" if e.field else f"records[{e.index}]",
+                                     f"{e.reason}: {e.message}") for e in bad]
+        if all(e.status is Outcome.PERMISSION_DENIED for e in bad):
+            raise PermissionDenied(
+                f"atomic batch refused: {len(bad)} record(s) outside this source's grant",
+                reason="OUT_OF_GRANT",
+                metadata={"batch_id": outcome.batch_id, "first_index": str(bad[0].index)},
+            )
+        raise InvalidArgument(
+            f"atomic batch refused: {len(bad)} invalid record(s); nothing was stored",
+            reason="INVALID_RECORDS",
+            metadata={"batch_id": outcome.batch_id, "invalid_records": str(len(bad))},
+            violations=violations,
+        )
+
+    @staticmethod
+    def _ledger(conn, outcome: BatchOutcome, identity, request_id, request_hash, atomic, received, status):
+        storage.write_ledger(
+            conn,
+            batch_id=outcome.batch_id,
+            source_id=identity.id,
+            request_id=request_id,
+            idempotency_key=request_id if status == "committed" else None,
+            kind=int(outcome.kind),
+            request_sha256=request_hash,
+            atomic=atomic,
+            received_at=received,
+            committed_at=outcome.commit_time_us,
+            record_count=len(outcome.statuses),
+            accepted_count=outcome.accepted,
+            stale_count=outcome.stale,
+            rejected_count=outcome.rejected,
+            outcome=status,
+            response=outcome.to_json(),
+        )

@@ -1,0 +1,223 @@
+"""Ingest's storage: bulk upserts guarded by source time, the batch ledger and the outbox.
+
+Every statement on the write path is one round trip per batch (or per 500 keys), never per record:
+the stored source times of a batch's keys are read with one ``IN`` query, the accepted records are
+written with one ``executemany`` upsert whose ``WHERE excluded.source_time > stored.source_time``
+keeps a late older update from overwriting a newer one even under concurrent writers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, Table, insert, select, tuple_
+
+from services.ingest.domain import (
+    DossierIn,
+    PetitionIn,
+    PublicationIn,
+    RecordKind,
+    month_of,
+    month_of_date,
+)
+from services.shared.schema import (
+    OPEN_MONTH,
+    batches,
+    change_notices,
+    dossiers,
+    petitions,
+    procedures,
+    publications,
+    reported_totals,
+    unit_procedures,
+    units,
+)
+
+_KEY_CHUNK = 500
+
+
+@dataclass(frozen=True)
+class TableMap:
+    """How records of one kind become rows of one table."""
+
+    table: Table
+    key_columns: tuple[str, ...]
+    #: whether the key includes the source system (dossiers and petitions)
+    keyed_by_source: bool
+    columns: tuple[str, ...]
+    to_row: Callable[[tuple, str, str], tuple]  # (record, source_id, batch_id) -> row
+    #: columns of a stored row that say which (unit, month range) it counted in before an update
+    notice_columns: tuple[str, ...] = ()
+
+    def upsert_sql(self, dialect: str) -> str:
+        mark = "?" if dialect == "sqlite" else "%s"
+        name = self.table.name
+        cols = ", ".join(self.columns)
+        values = ", ".join([mark] * len(self.columns))
+        keys = set(self.key_columns) | ({"source_id"} if self.keyed_by_source else set())
+        conflict = ", ".join((["source_id"] if self.keyed_by_source else []) + list(self.key_columns))
+        sets = ", ".join(f"{c} = excluded.{c}" for c in self.columns if c not in keys)
+        return (
+            f"INSERT INTO {name} ({cols}) VALUES ({values}) "
+            f"ON CONFLICT ({conflict}) DO UPDATE SET {sets} "
+            f"WHERE excluded.source_time > {name}.source_time"
+        )
+
+
+def _dossier_row(r: DossierIn, source_id: str, batch_id: str) -> tuple:
+    return (
+        source_id,
+        r.code,
+        r.unit_code,
+        r.procedure_code,
+        r.channel,
+        r.received_at,
+        month_of(r.received_at),
+        r.due_at,
+        r.started_at,
+        r.end_at,
+        month_of(r.end_at) if r.end_at is not None else None,
+        r.end_state,
+        r.processing_state,
+        r.supplement_count,
+        r.last_supplement_at,
+        r.applicant_supplement_seconds,
+        r.fee_amount,
+        r.payment_channel,
+        r.rating,
+        r.flags,
+        r.source_time,
+        batch_id,
+    )
+
+
+def _petition_row(r: PetitionIn, source_id: str, batch_id: str) -> tuple:
+    return (source_id, *r[:4], month_of(r.received_at), *r[4:], batch_id)
+
+
+def _publication_row(r: PublicationIn, source_id: str, batch_id: str) -> tuple:
+    return (*r[:7], month_of_date(r.decision_date), r.source_time, source_id, batch_id)
+
+
+def _plain_row(r: tuple, source_id: str, batch_id: str) -> tuple:
+    return (*r, source_id, batch_id)
+
+
+def _cols(table: Table, *, skip: Iterable[str] = ()) -> tuple[str, ...]:
+    skipped = set(skip)
+    return tuple(c.name for c in table.columns if c.name not in skipped)
+
+
+TABLES: dict[RecordKind, TableMap] = {
+    RecordKind.UNIT: TableMap(units, ("code",), False, _cols(units), _plain_row),
+    RecordKind.PROCEDURE: TableMap(procedures, ("code",), False, _cols(procedures), _plain_row),
+    RecordKind.UNIT_PROCEDURE: TableMap(
+        unit_procedures, ("unit_code", "procedure_code"), False, _cols(unit_procedures), _plain_row
+    ),
+    RecordKind.PUBLICATION: TableMap(
+        publications,
+        ("unit_code", "procedure_code", "decision_number"),
+        False,
+        _cols(publications),
+        _publication_row,
+    ),
+    RecordKind.DOSSIER: TableMap(
+        dossiers, ("code",), True, _cols(dossiers), _dossier_row, ("unit_code", "received_month", "end_month")
+    ),
+    RecordKind.PETITION: TableMap(
+        petitions, ("code",), True, _cols(petitions), _petition_row, ("unit_code", "received_month")
+    ),
+    RecordKind.REPORTED_TOTAL: TableMap(
+        reported_totals, ("unit_code", "year", "month"), False, _cols(reported_totals), _plain_row
+    ),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Stored:
+    source_time: int
+    #: (unit, first month, last month) the stored version counted in, for dossiers and petitions
+    months: tuple[str, int, int] | None
+
+
+def stored_versions(
+    conn: Connection, kind: RecordKind, source_id: str, keys: Sequence[tuple]
+) -> dict[tuple, Stored]:
+    """What is stored for these keys (one query per 500 keys)."""
+    tm = TABLES[kind]
+    t = tm.table
+    key_cols = [t.c[c] for c in tm.key_columns]
+    extra = [t.c[c] for c in tm.notice_columns]
+    n = len(key_cols)
+    out: dict[tuple, Stored] = {}
+    unique = list(dict.fromkeys(keys))
+    for start in range(0, len(unique), _KEY_CHUNK):
+        chunk = unique[start : start + _KEY_CHUNK]
+        if len(key_cols) == 1:
+            cond = key_cols[0].in_([k[0] for k in chunk])
+        else:
+            cond = tuple_(*key_cols).in_(chunk)
+        stmt = select(*key_cols, t.c.source_time, *extra).where(cond)
+        if tm.keyed_by_source:
+            stmt = stmt.where(t.c.source_id == source_id)
+        for row in conn.execute(stmt):
+            months = None
+            if extra:
+                unit, first, *last = row[n + 1 :]
+                end = last[0] if last else None
+                months = (unit, first, end if end is not None else OPEN_MONTH)
+            out[tuple(row[:n])] = Stored(row[n], months)
+    return out
+
+
+def write_records(
+    conn: Connection, kind: RecordKind, source_id: str, batch_id: str, records: Sequence[tuple]
+) -> None:
+    if not records:
+        return
+    tm = TABLES[kind]
+    rows = [tm.to_row(r, source_id, batch_id) for r in records]
+    conn.exec_driver_sql(tm.upsert_sql(conn.dialect.name), rows)
+
+
+def write_notices(
+    conn: Connection, kind: RecordKind, batch_id: str, months: Iterable[tuple[str, int, int]], now_us: int
+) -> None:
+    rows = [
+        {"unit_code": u, "month_from": a, "month_to": b, "kind": int(kind), "batch_id": batch_id, "created_at": now_us}
+        for (u, a, b) in sorted(months)
+    ]
+    if rows:
+        conn.execute(insert(change_notices), rows)
+
+
+def find_batch(conn: Connection, source_id: str, request_id: str) -> tuple[str, bytes] | None:
+    """(request hash, stored response) of a committed batch with this request id."""
+    row = conn.execute(
+        select(batches.c.request_sha256, batches.c.response).where(
+            batches.c.source_id == source_id, batches.c.idempotency_key == request_id
+        )
+    ).first()
+    return (row.request_sha256, row.response) if row else None
+
+
+def get_batch(conn: Connection, source_id: str, *, batch_id: str = "", request_id: str = ""):
+    stmt = select(batches).where(batches.c.source_id == source_id)
+    if batch_id:
+        stmt = stmt.where(batches.c.batch_id == batch_id)
+    else:
+        stmt = stmt.where(batches.c.request_id == request_id).order_by(
+            batches.c.committed_at.is_(None), batches.c.received_at.desc()
+        )
+    return conn.execute(stmt.limit(1)).mappings().first()
+
+
+def write_ledger(conn: Connection, **values) -> None:
+    conn.execute(insert(batches).values(**values))
+
+
+def load_directory_rows(conn: Connection) -> tuple[dict[str, str | None], set[str]]:
+    parents = {code: parent for code, parent in conn.execute(select(units.c.code, units.c.parent_code))}
+    procs = set(conn.execute(select(procedures.c.code)).scalars())
+    return parents, procs

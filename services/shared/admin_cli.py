@@ -1,0 +1,153 @@
+"""chiso-admin — operator command line: migrations, source systems, operators, tokens and grants.
+
+The database comes from ``--database-url`` or ``CHISO_DATABASE_URL`` (default: the embedded SQLite
+file ``var/chiso.db``). A new token is printed once, on standard output, and never again; every
+other line goes to standard error, so ``TOKEN=$(chiso-admin source add …)`` works.
+
+Examples::
+
+    chiso-admin migrate
+    chiso-admin source add igate-phu-tho --name "Hệ thống iGate Phú Thọ" --grant H56
+    chiso-admin operator add vpcp-ops --name "Cục Kiểm soát TTHC"
+    chiso-admin token rotate 3f9a1c2b4d5e
+    chiso-admin token revoke 3f9a1c2b4d5e
+    chiso-admin token list
+    chiso-admin grant set igate-phu-tho H56 H25
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+
+from services.shared import access
+from services.shared.db import Database, default_sqlite_url, migrate
+from services.shared.errors import ChisoError
+
+
+def _db(args) -> Database:
+    return Database(args.database_url)
+
+
+def _print_token(issued: access.IssuedToken, what: str) -> None:
+    print(f"{what}: token id {issued.token_id} (the token below is shown only once)", file=sys.stderr)
+    print(issued.token)
+
+
+def cmd_migrate(args) -> None:
+    migrate(args.database_url)
+    print("schema is up to date", file=sys.stderr)
+
+
+def _add_principal(args, kind: str) -> None:
+    if args.auto_migrate:
+        migrate(args.database_url)
+    db = _db(args)
+    with db.write() as conn:
+        access.ensure_principal(conn, args.id, kind, args.name or args.id)
+        if kind == access.SOURCE:
+            access.set_grants(conn, args.id, args.grant or [])
+        issued = access.issue_token(conn, args.id)
+    _print_token(issued, f"{kind} {args.id}")
+
+
+def cmd_source_add(args) -> None:
+    _add_principal(args, access.SOURCE)
+
+
+def cmd_operator_add(args) -> None:
+    _add_principal(args, access.OPERATOR)
+
+
+def cmd_token_issue(args) -> None:
+    with _db(args).write() as conn:
+        issued = access.issue_token(conn, args.principal)
+    _print_token(issued, f"new token for {args.principal}")
+
+
+def cmd_token_rotate(args) -> None:
+    with _db(args).write() as conn:
+        issued = access.rotate_token(conn, args.token_id)
+    _print_token(issued, f"token {args.token_id} revoked; replacement")
+
+
+def cmd_token_revoke(args) -> None:
+    with _db(args).write() as conn:
+        access.revoke_token(conn, args.token_id)
+    print(f"token {args.token_id} revoked", file=sys.stderr)
+
+
+def cmd_token_list(args) -> None:
+    with _db(args).read() as conn:
+        rows = access.list_tokens(conn)
+    for r in rows:
+        print(json.dumps(r, ensure_ascii=False))
+
+
+def cmd_grant_set(args) -> None:
+    with _db(args).write() as conn:
+        access.set_grants(conn, args.principal, args.units)
+    print(f"{args.principal} may now write for: {', '.join(args.units) or 'nothing'}", file=sys.stderr)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="chiso-admin", description=__doc__.split("\n\n")[0])
+    p.add_argument(
+        "--database-url",
+        default=os.environ.get("CHISO_DATABASE_URL", default_sqlite_url()),
+        help="SQLAlchemy URL (default: CHISO_DATABASE_URL or sqlite:///var/chiso.db)",
+    )
+    sub = p.add_subparsers(dest="command", required=True)
+
+    sub.add_parser("migrate", help="bring the schema up to date").set_defaults(func=cmd_migrate)
+
+    for name, func, helptext in (
+        ("source", cmd_source_add, "source systems that push data"),
+        ("operator", cmd_operator_add, "operators (publishing, replays, subscriptions)"),
+    ):
+        grp = sub.add_parser(name, help=helptext).add_subparsers(dest="action", required=True)
+        add = grp.add_parser("add", help=f"create a {name} and issue its first token")
+        add.add_argument("id")
+        add.add_argument("--name", help="display name (Vietnamese welcome)")
+        if name == "source":
+            add.add_argument("--grant", action="append", help="unit subtree root it may write for ('*' = all)")
+        add.add_argument("--no-migrate", dest="auto_migrate", action="store_false")
+        add.set_defaults(func=func)
+
+    tok = sub.add_parser("token", help="issue, rotate, revoke, list tokens").add_subparsers(
+        dest="action", required=True
+    )
+    t = tok.add_parser("issue", help="issue another token for a principal")
+    t.add_argument("principal")
+    t.set_defaults(func=cmd_token_issue)
+    t = tok.add_parser("rotate", help="replace a token: issue a new one and revoke the old")
+    t.add_argument("token_id")
+    t.set_defaults(func=cmd_token_rotate)
+    t = tok.add_parser("revoke", help="revoke a token")
+    t.add_argument("token_id")
+    t.set_defaults(func=cmd_token_revoke)
+    tok.add_parser("list", help="list tokens (ids only, never secrets)").set_defaults(func=cmd_token_list)
+
+    gr = sub.add_parser("grant", help="unit grants of a source").add_subparsers(dest="action", required=True)
+    g = gr.add_parser("set", help="replace the unit subtrees a source may write for")
+    g.add_argument("principal")
+    g.add_argument("units", nargs="*")
+    g.set_defaults(func=cmd_grant_set)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        args.func(args)
+    except ChisoError as exc:
+        print(f"chiso-admin: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
