@@ -585,7 +585,7 @@ def judge(
                 )
             )
             continue
-        if spec.kind is RecordKind.UNIT and r.parent_code and r.parent_code not in known_units | new_units:
+        if spec.kind is RecordKind.UNIT and r.parent_code and r.parent_code not in known_units and r.parent_code not in new_units:
             verdicts.append(
                 RecordVerdict(
                     Outcome.INVALID,

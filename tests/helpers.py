@@ -1,0 +1,125 @@
+"""Helpers for tests: record builders, token setup and server starters (real servers, port 0)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import grpc
+from chiso.ingest.v1 import ingest_pb2 as pb
+from chiso.ingest.v1 import ingest_pb2_grpc
+from google.protobuf.timestamp_pb2 import Timestamp
+
+from services.shared import access
+from services.shared.db import Database
+
+HANOI = ZoneInfo("Asia/Ho_Chi_Minh")
+
+
+def ts(dt: datetime) -> Timestamp:
+    t = Timestamp()
+    t.FromDatetime(dt)
+    return t
+
+
+def hanoi(*args) -> datetime:
+    return datetime(*args, tzinfo=HANOI)
+
+
+NOW = datetime.now(HANOI).replace(microsecond=0)
+SOURCE_TIME = NOW - timedelta(hours=1)
+
+
+def unit_record(code, name, kind, parent="", t=SOURCE_TIME) -> pb.UnitRecord:
+    return pb.UnitRecord(code=code, name=name, kind=kind, parent_code=parent, source_time=ts(t))
+
+
+def procedure_record(code, name, unit_code, t=SOURCE_TIME, **kw) -> pb.ProcedureRecord:
+    return pb.ProcedureRecord(code=code, name=name, field="Hộ tịch", unit_code=unit_code, source_time=ts(t), **kw)
+
+
+def dossier_record(code, unit_code="H25.01", procedure="1.004227", *, received=None, due_days=5, t=SOURCE_TIME,
+                   **kw) -> pb.DossierRecord:
+    received = received or hanoi(2026, 8, 3, 8, 15)
+    rec = pb.DossierRecord(
+        code=code,
+        unit_code=unit_code,
+        procedure_code=procedure,
+        channel=pb.CHANNEL_ONLINE,
+        received_time=ts(received),
+        processing_state=pb.PROCESSING_STATE_PROCESSING,
+        source_time=ts(t),
+        **kw,
+    )
+    if due_days is not None:
+        rec.due_time.CopyFrom(ts(received + timedelta(days=due_days)))
+    return rec
+
+
+@dataclass
+class Tokens:
+    national: str  # source granted every unit (catalogues)
+    phu_tho: str  # source granted the Phú Thọ subtree (H25)
+    ha_noi: str  # source granted Hà Nội (H01)
+    operator: str
+
+
+def setup_tokens(db: Database) -> Tokens:
+    with db.write() as conn:
+        out = {}
+        for pid, kind, grants in (
+            ("national", access.SOURCE, ["*"]),
+            ("igate-phu-tho", access.SOURCE, ["H25"]),
+            ("igate-ha-noi", access.SOURCE, ["H01"]),
+            ("ops", access.OPERATOR, []),
+        ):
+            access.ensure_principal(conn, pid, kind, pid)
+            access.set_grants(conn, pid, grants)
+            out[pid] = access.issue_token(conn, pid).token
+    return Tokens(out["national"], out["igate-phu-tho"], out["igate-ha-noi"], out["ops"])
+
+
+def auth(token: str):
+    return (("authorization", f"Bearer {token}"),)
+
+
+@contextmanager
+def ingest_server(db_url: str, **overrides) -> Iterator[tuple[ingest_pb2_grpc.IngestServiceStub, Database, object]]:
+    from services.ingest.server import IngestSettings, build
+
+    settings = IngestSettings(database_url=db_url, port=0, metrics_port=-1, auto_migrate=False, **overrides)
+    db = Database(db_url)
+    handle = build(settings, db)
+    handle.start()
+    channel = grpc.insecure_channel(handle.address)
+    try:
+        yield ingest_pb2_grpc.IngestServiceStub(channel), db, handle
+    finally:
+        channel.close()
+        handle.stop(0)
+
+
+def seed_units(stub, tokens: Tokens) -> None:
+    """Phú Thọ (H25) with two departments and a commune; Hà Nội (H01) with one department; two
+    procedures."""
+    units = [
+        unit_record("H25", "UBND tỉnh Phú Thọ", 4),
+        unit_record("H25.01", "Sở Tư pháp tỉnh Phú Thọ", 5, "H25"),
+        unit_record("H25.02", "Sở Xây dựng tỉnh Phú Thọ", 5, "H25"),
+        unit_record("H25.X1", "UBND phường Việt Trì", 6, "H25"),
+        unit_record("H01", "UBND thành phố Hà Nội", 4),
+        unit_record("H01.01", "Sở Tư pháp thành phố Hà Nội", 5, "H01"),
+    ]
+    r = stub.SyncUnits(pb.SyncUnitsRequest(request_id="seed-units", records=units), metadata=auth(tokens.national))
+    assert r.result.accepted_count == len(units), r
+    procs = [
+        procedure_record("1.004227", "Đăng ký khai sinh", "H25", statutory_days=5),
+        procedure_record("1.001193", "Cấp giấy phép xây dựng", "H25", statutory_days=20),
+    ]
+    r = stub.SyncProcedures(
+        pb.SyncProceduresRequest(request_id="seed-procs", records=procs), metadata=auth(tokens.national)
+    )
+    assert r.result.accepted_count == 2, r
