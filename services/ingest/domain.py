@@ -32,6 +32,7 @@ HOUR_US = 3600 * MICROS
 MAX_SKEW_US = 15 * 60 * MICROS
 #: Earliest instant accepted anywhere (well before the 2022 go-live, to allow history).
 EARLIEST_US = int(datetime(2000, 1, 1, tzinfo=UTC).timestamp()) * MICROS
+MAX_FUTURE_US = int(datetime(2100, 1, 1, tzinfo=UTC).timestamp()) * MICROS
 OPEN_MONTH = 999912
 
 
@@ -248,14 +249,17 @@ class Checker:
             reason = "REQUIRED" if value == 0 else "UNKNOWN_ENUM_VALUE"
             self.add(field_name, reason, f"{field_name} has no valid value ({value})")
 
-    def instant(self, field_name: str, value: int | None, *, required: bool = False) -> None:
+    def instant(self, field_name: str, value: int | None, *, required: bool = False, future: bool = False) -> None:
+        """An instant after 2000; not in the future unless ``future`` (due times are)."""
         if value is None:
             if required:
                 self.add(field_name, "REQUIRED", f"{field_name} is required")
             return
         if value < EARLIEST_US:
             self.add(field_name, "OUT_OF_RANGE", f"{field_name} is before 2000-01-01")
-        elif value > self.now_us + MAX_SKEW_US:
+        elif future and value > MAX_FUTURE_US:
+            self.add(field_name, "OUT_OF_RANGE", f"{field_name} is after 2100-01-01")
+        elif not future and value > self.now_us + MAX_SKEW_US:
             self.add(field_name, "IN_FUTURE", f"{field_name} is in the future")
 
     def not_before(self, field_name: str, value: int | None, other_name: str, other: int | None) -> None:
@@ -324,7 +328,7 @@ def check_dossier(r: DossierIn, c: Checker) -> None:
     c.code("procedure_code", r.procedure_code, MAX_PROCEDURE_CODE)
     c.enum("channel", r.channel, CHANNELS)
     c.instant("received_time", r.received_at, required=True)
-    c.instant("due_time", r.due_at)
+    c.instant("due_time", r.due_at, future=True)
     c.not_before("due_time", r.due_at, "received_time", r.received_at)
     c.instant("processing_start_time", r.started_at)
     c.not_before("processing_start_time", r.started_at, "received_time", r.received_at)
@@ -362,7 +366,7 @@ def check_petition(r: PetitionIn, c: Checker) -> None:
         ("published_time", r.published_at),
         ("last_transfer_time", r.last_transfer_at),
     ):
-        c.instant(name, value)
+        c.instant(name, value, future=name == "due_time")
         c.not_before(name, value, "received_time", r.received_at)
     c.count("transfer_count", r.transfer_count, 1000)
     c.count("likes", r.likes)

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from services.shared.grpc_errors import details_from_rpc_error
 from services.shared.schema import batches, change_notices, dossiers, units
 from tests.helpers import (
+    NOW,
     SOURCE_TIME,
     auth,
     dossier_record,
@@ -51,7 +52,7 @@ def test_partial_batch_keeps_good_records_and_reports_each_bad_one(env):
         dossier_record("HS-4", unit_code="H99"),  # unknown unit
         dossier_record("HS-5", unit_code="H01.01"),  # Hà Nội: outside Phú Thọ's grant
         dossier_record("HS-6", procedure="9.999999"),  # unknown procedure
-        dossier_record("HS-7", unit_code="H25.X1"),
+        dossier_record("HS-7", unit_code="H25.X1", received=NOW - timedelta(hours=2), due_days=30),  # due later
     ]
     r = stub.SyncDossiers(pb.SyncDossiersRequest(request_id="b-1", records=records), metadata=auth(tokens.phu_tho))
     res = r.result

@@ -1,0 +1,179 @@
+"""`make run`: start the suite on the embedded database with demo data and say where to look.
+
+Starts each service as its own process (as in production), loads a demo month through the public
+gRPC API with a demo source token, prints endpoints and ready-to-run commands, then waits; Ctrl-C
+stops everything cleanly. ``--once`` loads and stops (used by the tests).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import grpc
+from chiso.ingest.v1 import ingest_pb2 as pb
+from chiso.ingest.v1 import ingest_pb2_grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+from services.demo import data
+from services.shared import access
+from services.shared.db import Database, migrate
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_port(preferred: int) -> int:
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", preferred))
+            return preferred
+        except OSError:
+            s.bind(("127.0.0.1", 0))
+            return s.getsockname()[1]
+
+
+def wait_healthy(address: str, proc: subprocess.Popen, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    with grpc.insecure_channel(address) as ch:
+        stub = health_pb2_grpc.HealthStub(ch)
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                raise SystemExit(f"service exited early with code {proc.returncode}; see its log")
+            try:
+                if stub.Check(health_pb2.HealthCheckRequest(), timeout=1).status == \
+                        health_pb2.HealthCheckResponse.SERVING:
+                    return
+            except grpc.RpcError:
+                pass
+            time.sleep(0.2)
+    raise SystemExit(f"{address} did not become healthy in {timeout:.0f}s")
+
+
+def push(stub, method: str, request_type, records, token: str, batch: int = 1000, prefix: str = "demo") -> int:
+    md = (("authorization", f"Bearer {token}"),)
+    rpc = getattr(stub, method)
+    accepted = 0
+    buf: list = []
+
+    def flush(n: int) -> None:
+        nonlocal accepted
+        r = rpc(request_type(request_id=f"{prefix}-{method}-{n}", records=buf), metadata=md, timeout=120)
+        accepted += r.result.accepted_count + r.result.stale_count
+        buf.clear()
+
+    n = 0
+    for rec in records:
+        buf.append(rec)
+        if len(buf) >= batch:
+            flush(n)
+            n += 1
+    if buf:
+        flush(n)
+    return accepted
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(prog="python -m services.demo")
+    p.add_argument("--var-dir", default=str(ROOT / "var" / "demo"))
+    p.add_argument("--dossiers", type=int, default=20_000)
+    p.add_argument("--once", action="store_true", help="load the demo data, print, stop")
+    args = p.parse_args(argv)
+
+    var = Path(args.var_dir)
+    if var.exists():
+        shutil.rmtree(var)  # a fresh demo every run
+    var.mkdir(parents=True)
+    db_url = f"sqlite:///{var / 'chiso.db'}"
+    migrate(db_url)
+    db = Database(db_url)
+    with db.write() as conn:
+        access.ensure_principal(conn, "demo-national", access.SOURCE, "Nguồn dữ liệu demo (toàn quốc)")
+        access.set_grants(conn, "demo-national", ["*"])
+        token = access.issue_token(conn, "demo-national").token
+        access.ensure_principal(conn, "demo-ops", access.OPERATOR, "Vận hành demo")
+        access.issue_token(conn, "demo-ops")
+    db.dispose()
+    token_file = var / "demo-source.token"
+    token_file.write_text(token + "\n", encoding="utf-8")
+    token_file.chmod(0o600)
+
+    ingest_port = free_port(50051)
+    metrics_port = free_port(9101)
+    env = {**os.environ, "CHISO_DATABASE_URL": db_url, "CHISO_INGEST_PORT": str(ingest_port),
+           "CHISO_INGEST_METRICS_PORT": str(metrics_port), "CHISO_INGEST_AUTO_MIGRATE": "false",
+           "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "gen")])}
+    procs: dict[str, subprocess.Popen] = {}
+    logs = {}
+    try:
+        logs["ingest"] = open(var / "ingest.log", "w", encoding="utf-8")  # noqa: SIM115
+        procs["ingest"] = subprocess.Popen([sys.executable, "-m", "services.ingest.server"], env=env,
+                                           stdout=logs["ingest"], stderr=subprocess.STDOUT, cwd=ROOT)
+        address = f"127.0.0.1:{ingest_port}"
+        wait_healthy(address, procs["ingest"])
+
+        now = datetime.now(data.HANOI).replace(microsecond=0)
+        spec = data.DemoSpec(year=now.year, month=now.month)
+        src_time = now - timedelta(minutes=5)
+        with grpc.insecure_channel(address) as ch:
+            stub = ingest_pb2_grpc.IngestServiceStub(ch)
+            units = data.units(spec, src_time)
+            push(stub, "SyncUnits", pb.SyncUnitsRequest, units, token)
+            push(stub, "SyncProcedures", pb.SyncProceduresRequest, data.procedures(src_time), token)
+            push(stub, "SyncUnitProcedures", pb.SyncUnitProceduresRequest,
+                 data.unit_procedures(units, spec, src_time), token)
+            codes = [u.code for u in units if u.parent_code]
+            started = time.perf_counter()
+            n = push(stub, "SyncDossiers", pb.SyncDossiersRequest,
+                     data.dossiers(codes, args.dossiers, spec, now), token)
+            elapsed = time.perf_counter() - started
+
+        print(f"""
+chiso demo is running on the embedded database ({var / 'chiso.db'})
+
+  ingest      {address}   (gRPC, health + reflection)   metrics http://127.0.0.1:{metrics_port}/metrics
+  loaded      {len(units)} units, {len(data.PROCEDURES)} procedures, {n:,} dossiers of {spec.month:02d}/{spec.year}
+              through the gRPC API in {elapsed:.1f}s ({n / max(elapsed, 1e-9):,.0f} dossiers/s)
+  logs        {var / 'ingest.log'} (JSON lines, one per event)
+  token       {token_file} (demo source, granted every unit)
+
+Try:
+  CHISO_TOKEN=$(cat {token_file}) .venv/bin/chiso-push --kind dossiers my-dossiers.jsonl --target {address}
+  .venv/bin/chiso-admin --database-url {db_url} token list
+  .venv/bin/python -c "import grpc; from grpc_health.v1 import health_pb2 as h, health_pb2_grpc as g; \\
+print(g.HealthStub(grpc.insecure_channel('{address}')).Check(h.HealthCheckRequest()))"
+""", flush=True)
+        if args.once:
+            return 0
+        print("Press Ctrl-C to stop.", flush=True)
+        signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+        while all(proc.poll() is None for proc in procs.values()):
+            time.sleep(0.5)
+        print("a service stopped unexpectedly; see its log", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        for name, proc in procs.items():
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+        for name, proc in procs.items():
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        for fh in logs.values():
+            fh.close()
+        if procs:
+            print("stopped: " + ", ".join(procs), flush=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
