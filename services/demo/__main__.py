@@ -161,10 +161,10 @@ print(g.HealthStub(grpc.insecure_channel('{address}')).Check(h.HealthCheckReques
     except KeyboardInterrupt:
         return 0
     finally:
-        for name, proc in procs.items():
+        for proc in procs.values():
             if proc.poll() is None:
                 proc.send_signal(signal.SIGTERM)
-        for name, proc in procs.items():
+        for proc in procs.values():
             try:
                 proc.wait(timeout=20)
             except subprocess.TimeoutExpired:

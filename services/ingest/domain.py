@@ -589,7 +589,8 @@ def judge(
                 )
             )
             continue
-        if spec.kind is RecordKind.UNIT and r.parent_code and r.parent_code not in known_units and r.parent_code not in new_units:
+        parent = r.parent_code if spec.kind is RecordKind.UNIT else None
+        if parent and parent not in known_units and parent not in new_units:
             verdicts.append(
                 RecordVerdict(
                     Outcome.INVALID,

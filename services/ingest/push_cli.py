@@ -146,10 +146,10 @@ def run(args) -> int:
             for e in result.errors:
                 if e.status != pb.RECORD_STATUS_STALE:
                     summary.reject(f"{e.reason} ({e.field})" if e.field else e.reason, batch[e.index][0])
-            elapsed = time.monotonic() - started
+            rate = summary.read / max(time.monotonic() - started, 1e-9)
             print(
                 f"  {summary.read} read, {summary.accepted} accepted, {summary.stale} stale, "
-                f"{summary.rejected + summary.unreadable} rejected — {summary.read / max(elapsed, 1e-9):,.0f} records/s",
+                f"{summary.rejected + summary.unreadable} rejected — {rate:,.0f} records/s",
                 file=sys.stderr,
             )
     print(summary.render())

@@ -154,10 +154,7 @@ def stored_versions(
     unique = list(dict.fromkeys(keys))
     for start in range(0, len(unique), _KEY_CHUNK):
         chunk = unique[start : start + _KEY_CHUNK]
-        if len(key_cols) == 1:
-            cond = key_cols[0].in_([k[0] for k in chunk])
-        else:
-            cond = tuple_(*key_cols).in_(chunk)
+        cond = key_cols[0].in_([k[0] for k in chunk]) if n == 1 else tuple_(*key_cols).in_(chunk)
         stmt = select(*key_cols, t.c.source_time, *extra).where(cond)
         if tm.keyed_by_source:
             stmt = stmt.where(t.c.source_id == source_id)

@@ -1,23 +1,24 @@
 """Server factory shared by every service: interceptors, health, reflection, metrics, shutdown.
 
-``create_server`` builds an unstarted server (tests bind port 0 and read ``handle.port``);
-``serve`` is what a service's ``main()`` calls: metrics endpoint, start, SIGTERM handling, block.
+``create_server`` builds an unstarted server bound to ``settings.host:settings.port`` (tests use port
+0 and read ``handle.port`` / ``handle.address``); ``serve`` is what a service's ``main()`` calls:
+metrics endpoint, start, SIGTERM/SIGINT handling, block until stopped.
 
-Shutdown: health turns NOT_SERVING first (so load balancers stop sending), in-flight calls get the
-grace period to finish, then background workers registered in ``on_stop`` are stopped.
+Shutdown (``ServerHandle.stop``): health turns NOT_SERVING first, so load balancers and probes stop
+sending; in-flight calls get the grace period to finish; then the ``on_stop`` callbacks (background
+workers, connection pools) run, last registered first. A second SIGTERM cuts the grace short.
 """
 
 from __future__ import annotations
 
 import signal
-import socket
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from types import FrameType, TracebackType
+from typing import Any
 
 import grpc
-import structlog
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 from prometheus_client import start_http_server
@@ -29,72 +30,133 @@ from services.shared.interceptors import (
     MetricsInterceptor,
     Principal,
     RequestContextInterceptor,
+    remaining,
 )
+from services.shared.logging import get_logger
 
-log = structlog.get_logger("chiso.server")
+__all__ = ["ServerHandle", "ServiceSpec", "create_server", "remaining", "serve"]
+
+log = get_logger("chiso.server")
+
+ServiceSpec = tuple[Callable[[Any, grpc.Server], None], object, str]
+"""(``add_XServicer_to_server``, servicer, full service name such as ``chiso.ingest.v1.IngestService``)."""
+
+HEALTH_SERVICE = health_pb2.DESCRIPTOR.services_by_name["Health"].full_name
+_WILDCARD_HOSTS = frozenset({"", "0.0.0.0", "::", "[::]"})  # noqa: S104 - a set to compare with, not a bind
 
 
-@dataclass
+def _host_port(host: str, port: int) -> str:
+    if ":" in host and not host.startswith("["):  # bare IPv6 address
+        host = f"[{host}]"
+    return f"{host}:{port}"
+
+
 class ServerHandle:
-    name: str
-    server: grpc.Server
-    health: health.HealthServicer
-    service_names: list[str]
-    port: int
-    host: str
-    metrics_port: int | None = None
-    on_stop: list[Callable[[], None]] = field(default_factory=list)
-    on_start: list[Callable[[], None]] = field(default_factory=list)
-    _stopped: threading.Event = field(default_factory=threading.Event)
-    _stop_lock: threading.Lock = field(default_factory=threading.Lock)
+    """A built server and what it needs to run and stop cleanly; see the module doc."""
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        server: grpc.Server,
+        health: health.HealthServicer,
+        service_names: Sequence[str],
+        port: int,
+        host: str,
+    ) -> None:
+        self.name = name
+        self.server = server
+        self.health = health
+        self.service_names = list(service_names)
+        self.port = port
+        self.host = host
+        self.metrics_port: int | None = None
+        """Port of the Prometheus endpoint once ``serve`` has started it."""
+        self.on_start: list[Callable[[], None]] = []
+        """Run after the server starts, before health turns SERVING."""
+        self.on_stop: list[Callable[[], None]] = []
+        """Run after in-flight calls have finished, last registered first."""
+        self._lock = threading.Lock()
+        self._stopping = False
+        self._stopped = threading.Event()
 
     @property
     def address(self) -> str:
-        host = "127.0.0.1" if self.host in ("0.0.0.0", "::", "[::]", "") else self.host
-        return f"{host}:{self.port}"
+        """Where a client on this machine reaches the server, e.g. ``127.0.0.1:50051``."""
+        host = "127.0.0.1" if self.host in _WILDCARD_HOSTS else self.host
+        return _host_port(host, self.port)
+
+    def _set_health(self, status: int) -> None:
+        for service in ("", *self.service_names):
+            self.health.set(service, status)
 
     def start(self) -> None:
-        self.server.start()
+        """Start serving; health turns SERVING once the ``on_start`` callbacks are done.
+        Does nothing once ``stop`` has been called."""
+        with self._lock:
+            if self._stopping:
+                return
+            self.server.start()
         for fn in self.on_start:
             fn()
-        for name in ["", *self.service_names]:
-            self.health.set(name, health_pb2.HealthCheckResponse.SERVING)
+        self._set_health(health_pb2.HealthCheckResponse.SERVING)
 
     def stop(self, grace: float | None = None) -> None:
-        with self._stop_lock:
-            if self._stopped.is_set():
-                return
-            for name in ["", *self.service_names]:
-                self.health.set(name, health_pb2.HealthCheckResponse.NOT_SERVING)
-            self.server.stop(grace).wait()
-            for fn in reversed(self.on_stop):
-                try:
-                    fn()
-                except Exception:  # noqa: BLE001 - keep stopping the rest
-                    log.exception("error while stopping", step=getattr(fn, "__name__", str(fn)))
-            self._stopped.set()
+        """Stop and wait: health NOT_SERVING, then ``grace`` seconds for in-flight calls (``None``:
+        cancel them now), then ``on_stop``. Safe to call again or concurrently; a later call with a
+        shorter grace shortens the drain."""
+        with self._lock:
+            first, self._stopping = not self._stopping, True
+        if not first:
+            self.server.stop(grace)
+            self._stopped.wait()
+            return
+        self.health.enter_graceful_shutdown()
+        self.server.stop(grace).wait()
+        for fn in reversed(self.on_stop):
+            try:
+                fn()
+            except Exception:  # keep stopping the rest
+                log.exception("stop callback failed", callback=getattr(fn, "__qualname__", repr(fn)))
+        self._stopped.set()
 
     def wait(self, timeout: float | None = None) -> bool:
+        """Block until ``stop`` has completed (``True``) or ``timeout`` passed (``False``)."""
         return self._stopped.wait(timeout)
+
+    def __enter__(self) -> ServerHandle:
+        self.start()
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop(None)
 
 
 def create_server(
     *,
     name: str,
     settings: CommonSettings,
-    services: Sequence[tuple[Callable, object, str]],
-    authenticate: Callable[[str, Mapping[str, str]], Principal | None] | None = None,
-    public_methods: Sequence[str] = (),
+    services: Sequence[ServiceSpec],
     interceptors: Sequence[grpc.ServerInterceptor] = (),
+    authenticate: Callable[[str, Mapping[str, str]], Principal | None] | None = None,
+    public_methods: Iterable[str] = (),
 ) -> ServerHandle:
-    """Build a server for ``services`` = [(add_XServicer_to_server, servicer, full service name)]."""
+    """Build (not start) a server for ``services``.
+
+    Interceptors, outermost first: request context, metrics, error mapping, authentication (when
+    ``authenticate`` is given; ``public_methods`` skip it — see ``AuthInterceptor``), then
+    ``interceptors``. Health (per service name and ``""``) and reflection are added. Raises
+    ``OSError`` when the address cannot be bound.
+    """
     chain: list[grpc.ServerInterceptor] = [
         RequestContextInterceptor(),
         MetricsInterceptor(name),
         ErrorMappingInterceptor(),
     ]
     if authenticate is not None:
-        chain.append(AuthInterceptor(authenticate, frozenset(public_methods)))
+        chain.append(AuthInterceptor(authenticate, public_methods))
     chain.extend(interceptors)
     server = grpc.server(
         ThreadPoolExecutor(max_workers=settings.max_workers, thread_name_prefix=f"{name}-rpc"),
@@ -102,7 +164,7 @@ def create_server(
         options=[
             ("grpc.max_receive_message_length", settings.max_message_bytes),
             ("grpc.max_send_message_length", settings.max_message_bytes),
-            ("grpc.so_reuseport", 0),
+            ("grpc.so_reuseport", 0),  # a second process on the same port must fail, not share it
         ],
         maximum_concurrent_rpcs=settings.max_concurrent_rpcs,
     )
@@ -110,40 +172,67 @@ def create_server(
     for add, servicer, service_name in services:
         add(servicer, server)
         names.append(service_name)
-    health_servicer = health.HealthServicer(experimental_non_blocking=True)
+
+    health_servicer = health.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
-    for n in ["", *names]:
-        health_servicer.set(n, health_pb2.HealthCheckResponse.NOT_SERVING)
-    reflection.enable_server_reflection(
-        [*names, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name, reflection.SERVICE_NAME], server
-    )
-    port = server.add_insecure_port(f"{settings.host}:{settings.port}")
+    for service in ("", *names):
+        health_servicer.set(service, health_pb2.HealthCheckResponse.NOT_SERVING)
+    reflection.enable_server_reflection([*names, HEALTH_SERVICE, reflection.SERVICE_NAME], server)
+
+    address = _host_port(settings.host, settings.port)
+    try:
+        port = server.add_insecure_port(address)
+    except RuntimeError as exc:
+        raise OSError(f"cannot listen on {address}: {exc}") from exc
     if port == 0:
-        raise OSError(f"cannot bind {settings.host}:{settings.port}")
-    return ServerHandle(name=name, server=server, health=health_servicer, service_names=names, port=port,
-                        host=settings.host)
+        raise OSError(f"cannot listen on {address}")
+    return ServerHandle(
+        name=name, server=server, health=health_servicer, service_names=names, port=port, host=settings.host
+    )
 
 
-def _free_port(host: str) -> int:
-    with socket.socket() as s:
-        s.bind((host, 0))
-        return s.getsockname()[1]
+def _start_metrics(handle: ServerHandle, settings: CommonSettings) -> None:
+    if settings.metrics_port < 0:
+        return
+    httpd, _thread = start_http_server(settings.metrics_port, addr=settings.host)
+    handle.metrics_port = httpd.server_port
+
+    def stop_metrics() -> None:
+        httpd.shutdown()
+        httpd.server_close()
+
+    handle.on_stop.insert(0, stop_metrics)  # runs last: metrics stay scrapeable while draining
+    log.info("metrics endpoint", service=handle.name, metrics_port=handle.metrics_port)
 
 
 def serve(handle: ServerHandle, settings: CommonSettings) -> None:
-    """Run until SIGTERM/SIGINT: metrics endpoint, start, log where to look, drain on signal."""
-    if settings.metrics_port >= 0:
-        port = settings.metrics_port or _free_port(settings.host)
-        start_http_server(port, addr=settings.host)
-        handle.metrics_port = port
-    handle.start()
-    log.info("listening", service=handle.name, address=handle.address, metrics_port=handle.metrics_port)
+    """Run ``handle`` until SIGTERM/SIGINT (or ``handle.stop``): start the Prometheus endpoint on
+    ``settings.metrics_port`` (0: any free port, -1: none), start, log where to look, then on the
+    first signal drain for ``settings.grace_seconds``; a second signal stops at once. Signal
+    handlers are installed only on the main thread, and restored on return."""
+    signals: list[int] = []
 
-    def on_signal(signum, _frame):
-        log.info("stopping", signal=signal.Signals(signum).name, grace_seconds=settings.grace_seconds)
-        threading.Thread(target=handle.stop, args=(settings.grace_seconds,), daemon=True).start()
+    def stop(signum: int, grace: float) -> None:
+        log.info("stopping", service=handle.name, signal=signal.Signals(signum).name, grace_seconds=grace)
+        handle.stop(grace)
 
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
-    handle.wait()
+    def on_signal(signum: int, _frame: FrameType | None) -> None:
+        # Runs on the main thread between two bytecodes, perhaps while it holds the log lock:
+        # take no lock here (not even by logging), hand over to a thread.
+        grace = 0.0 if signals else settings.grace_seconds
+        signals.append(signum)
+        threading.Thread(target=stop, args=(signum, grace), name=f"{handle.name}-stop", daemon=True).start()
+
+    previous = {}
+    if threading.current_thread() is threading.main_thread():  # before starting: no unhandled window
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            previous[sig] = signal.signal(sig, on_signal)
+    try:
+        _start_metrics(handle, settings)
+        handle.start()
+        log.info("listening", service=handle.name, address=handle.address, metrics_port=handle.metrics_port)
+        handle.wait()
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
     log.info("stopped", service=handle.name)

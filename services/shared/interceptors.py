@@ -1,44 +1,85 @@
-"""Server interceptors: request context, metrics, error mapping and authentication.
+"""Server interceptors (sync ``grpc.server``): request context, metrics, error mapping, authentication.
 
-gRPC's sync server looks up handlers on its own thread and runs them on worker threads, so each
-interceptor wraps the handler's *behaviour* (which runs on the worker) in a context manager,
-``around(method, context)``. For streaming responses the context spans the whole iteration, so
-errors raised while streaming are mapped and timed like any other.
+gRPC looks handlers up on its own thread and runs them on worker threads, so each interceptor wraps
+the handler's *behaviour* (which runs on the worker) in a context manager, ``around(method,
+context)``, rebuilding the handler with its (de)serializers. For streaming responses the context
+manager spans the whole iteration, so errors raised mid-stream are mapped, timed and logged like any
+other. A status set with ``context.abort`` (or ``set_code``) is read back with ``context.code()``.
 
-Order in the server (outermost first): request context → metrics → error mapping → authentication.
+Order in the server, outermost first (see ``grpc_server.create_server``):
+request context → metrics → error mapping → authentication → service-specific interceptors.
+Error mapping sits outside authentication so that credential errors (and bugs in an authenticator)
+get the same statuses as any handler error.
+
+gRPC runs each call (handler lookup, behaviour, response iteration) in a ``contextvars.Context`` of
+its own, so ids a handler binds for logging (``bind_contextvars(batch_id=...)``) and the current
+principal never leak into the next call served by the same worker thread (a test guards this).
 """
 
 from __future__ import annotations
 
 import contextlib
 import contextvars
+import logging
+import re
 import time
 import uuid
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import grpc
 import structlog
-from prometheus_client import Counter, Histogram
+from prometheus_client import Counter, Gauge, Histogram
 
 from services.shared.errors import ChisoError, Unauthenticated
 from services.shared.grpc_errors import internal_status, to_status
+from services.shared.logging import get_logger
 
-log = structlog.get_logger("chiso.rpc")
+__all__ = [
+    "AuthInterceptor",
+    "BehaviourInterceptor",
+    "ErrorMappingInterceptor",
+    "MetricsInterceptor",
+    "Principal",
+    "RequestContextInterceptor",
+    "bearer_token",
+    "current_principal",
+    "remaining",
+]
 
-REQUESTS = Counter("chiso_grpc_requests_total", "gRPC calls handled", ["service", "method", "code"])
+log = get_logger("chiso.rpc")
+
+Behaviour = Callable[[Any, Any], Any]
+"""A handler's function: (request or request iterator, context) -> response or response iterator."""
+
+# Module level, so registered once per process however many servers a test process builds.
+REQUESTS = Counter(
+    "chiso_grpc_requests", "gRPC calls handled, by final status code", ["service", "method", "code"]
+)
 LATENCY = Histogram(
     "chiso_grpc_request_seconds",
-    "gRPC call duration",
+    "gRPC call duration (for streams: until the last message)",
     ["service", "method"],
-    buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60),
 )
+IN_FLIGHT = Gauge("chiso_grpc_requests_in_flight", "gRPC calls being handled", ["service"])
+
+REQUEST_ID_HEADER = "x-request-id"
+_REQUEST_ID = re.compile(r"[!-~]{1,128}")  # printable ASCII, no spaces: safe to echo and to log
+_ALWAYS_PUBLIC = ("/grpc.health.v1.Health/", "/grpc.reflection.v1alpha.", "/grpc.reflection.v1.")
+_QUIET = ("/grpc.health.v1.Health/",)  # probes: logged at debug
+_SERVER_FAULTS = frozenset(  # logged at warning
+    grpc.StatusCode[name] for name in ("UNKNOWN", "INTERNAL", "DATA_LOSS", "UNAVAILABLE")
+)
+_NO_DEADLINE = 1e9  # grpc reports ~9.2e18 s remaining when the client set no deadline
+_TOO_LATE = 0.001  # deadlines have millisecond resolution: less than this left is already over
 
 
 @dataclass(frozen=True)
 class Principal:
-    """An authenticated caller."""
+    """An authenticated caller: ``kind`` ("source", "operator" …), ``id``, granted ``scopes`` and
+    whatever else the authenticator wants handlers to see in ``attributes``."""
 
     kind: str
     id: str
@@ -50,135 +91,214 @@ _principal: contextvars.ContextVar[Principal | None] = contextvars.ContextVar("c
 
 
 def current_principal() -> Principal | None:
+    """The caller of the RPC being handled on this thread (``None`` on public methods)."""
     return _principal.get()
 
 
-def code_of(context) -> grpc.StatusCode:
+def remaining(context: grpc.ServicerContext) -> float | None:
+    """Seconds left before the call's deadline, or ``None`` when the client set none."""
+    left = context.time_remaining()
+    return None if left is None or left > _NO_DEADLINE else max(left, 0.0)
+
+
+def bearer_token(metadata: Mapping[str, str]) -> str | None:
+    """The token of an ``authorization: Bearer <token>`` header, or ``None``."""
+    scheme, _, token = metadata.get("authorization", "").partition(" ")
+    token = token.strip()
+    return token if scheme.lower() == "bearer" and token else None
+
+
+def _final_code(context: grpc.ServicerContext, error: BaseException | None) -> grpc.StatusCode:
     code = context.code()
-    return code if isinstance(code, grpc.StatusCode) else grpc.StatusCode.OK
+    if isinstance(code, grpc.StatusCode):
+        return code
+    if isinstance(error, GeneratorExit) or (error is None and not context.is_active()):
+        return grpc.StatusCode.CANCELLED
+    return grpc.StatusCode.OK if error is None else grpc.StatusCode.UNKNOWN
+
+
+def _is_abort(exc: BaseException, context: grpc.ServicerContext) -> bool:
+    """Whether ``exc`` is what ``context.abort`` raises (a bare Exception, status already set)."""
+    return type(exc) is Exception and not exc.args and isinstance(context.code(), grpc.StatusCode)
 
 
 class BehaviourInterceptor(grpc.ServerInterceptor):
-    """Base: subclasses implement ``around(method, context)``, a context manager around the call."""
+    """Base class: subclasses implement ``around(method, context)``, a context manager entered
+    (on the worker thread) around each call of each handler kind."""
 
-    def around(self, method: str, context) -> contextlib.AbstractContextManager:  # pragma: no cover
+    def around(self, method: str, context: grpc.ServicerContext) -> contextlib.AbstractContextManager[None]:
         raise NotImplementedError
 
-    def intercept_service(self, continuation, handler_call_details):
+    def intercept_service(
+        self,
+        continuation: Callable[[grpc.HandlerCallDetails], grpc.RpcMethodHandler | None],
+        handler_call_details: grpc.HandlerCallDetails,
+    ) -> grpc.RpcMethodHandler | None:
         handler = continuation(handler_call_details)
-        if handler is None:
+        if handler is None:  # unknown method: gRPC answers UNIMPLEMENTED
             return None
-        method = handler_call_details.method
-
-        def wrap_unary(behaviour):
-            def run(request, context):
-                with self.around(method, context):
-                    return behaviour(request, context)
-
-            return run
-
-        def wrap_streaming(behaviour):
-            def run(request, context):
-                with self.around(method, context):
-                    yield from behaviour(request, context)
-
-            return run
-
-        kwargs = dict(
-            request_deserializer=handler.request_deserializer, response_serializer=handler.response_serializer
-        )
+        method: str = handler_call_details.method  # type: ignore[attr-defined]
+        kw = {
+            "request_deserializer": handler.request_deserializer,
+            "response_serializer": handler.response_serializer,
+        }
         if handler.unary_unary:
-            return grpc.unary_unary_rpc_method_handler(wrap_unary(handler.unary_unary), **kwargs)
+            return grpc.unary_unary_rpc_method_handler(self._unary(method, handler.unary_unary), **kw)
         if handler.stream_unary:
-            return grpc.stream_unary_rpc_method_handler(wrap_unary(handler.stream_unary), **kwargs)
+            return grpc.stream_unary_rpc_method_handler(self._unary(method, handler.stream_unary), **kw)
         if handler.unary_stream:
-            return grpc.unary_stream_rpc_method_handler(wrap_streaming(handler.unary_stream), **kwargs)
-        return grpc.stream_stream_rpc_method_handler(wrap_streaming(handler.stream_stream), **kwargs)
+            return grpc.unary_stream_rpc_method_handler(self._streaming(method, handler.unary_stream), **kw)
+        return grpc.stream_stream_rpc_method_handler(self._streaming(method, handler.stream_stream), **kw)
+
+    def _unary(self, method: str, behaviour: Behaviour) -> Behaviour:
+        def run(request: Any, context: grpc.ServicerContext) -> Any:
+            with self.around(method, context):
+                return behaviour(request, context)
+
+        return run
+
+    def _streaming(self, method: str, behaviour: Behaviour) -> Behaviour:
+        def run(request: Any, context: grpc.ServicerContext) -> Iterator[Any]:
+            with self.around(method, context):
+                yield from behaviour(request, context)
+
+        return run
 
 
 class RequestContextInterceptor(BehaviourInterceptor):
-    """Request id (from ``x-request-id`` or new) bound into logs and echoed back; one log line per
-    call; a call whose deadline has already passed is refused."""
+    """Gives each call its own logging context: the caller's ``x-request-id`` (or a new one) is
+    bound as ``request_id`` with ``rpc`` (the method) and sent back in the initial metadata; one
+    ``rpc`` line per call records method, code and duration. A call whose deadline has already
+    passed (less than a millisecond left) is refused before any work."""
 
     @contextlib.contextmanager
-    def around(self, method, context) -> Iterator[None]:
-        structlog.contextvars.clear_contextvars()  # worker threads are reused
-        md = dict(context.invocation_metadata() or ())
-        request_id = str(md.get("x-request-id", ""))[:128] or uuid.uuid4().hex
-        structlog.contextvars.bind_contextvars(request_id=request_id, rpc=method)
-        context.send_initial_metadata((("x-request-id", request_id),))
+    def around(self, method: str, context: grpc.ServicerContext) -> Iterator[None]:
         started = time.perf_counter()
+        request_id = ""
+        for key, value in context.invocation_metadata() or ():
+            if key == REQUEST_ID_HEADER and isinstance(value, str):
+                request_id = value
+                break
+        if not _REQUEST_ID.fullmatch(request_id):
+            request_id = uuid.uuid4().hex
+        structlog.contextvars.bind_contextvars(request_id=request_id, rpc=method)
+        error: BaseException | None = None
         try:
-            remaining = context.time_remaining()
-            if remaining is not None and remaining <= 0:
+            context.send_initial_metadata(((REQUEST_ID_HEADER, request_id),))
+            left = remaining(context)
+            if left is not None and left < _TOO_LATE:
                 context.abort(grpc.StatusCode.DEADLINE_EXCEEDED, "deadline already passed")
             yield
+        except BaseException as exc:
+            error = exc
+            raise
         finally:
-            log.info("rpc", method=method, code=code_of(context).name,
-                     duration_ms=round((time.perf_counter() - started) * 1000, 2))
-            structlog.contextvars.clear_contextvars()
+            code = _final_code(context, error)
+            level = (
+                logging.DEBUG if method.startswith(_QUIET)
+                else logging.WARNING if code in _SERVER_FAULTS
+                else logging.INFO
+            )
+            log.log(
+                level,
+                "rpc",
+                method=method,
+                code=code.name,
+                duration_ms=round((time.perf_counter() - started) * 1000, 2),
+            )
 
 
 class MetricsInterceptor(BehaviourInterceptor):
-    """Counts calls by status code and times them (Prometheus)."""
+    """Prometheus: ``chiso_grpc_requests_total{service,method,code}``,
+    ``chiso_grpc_request_seconds{service,method}`` and ``chiso_grpc_requests_in_flight{service}``
+    (``method`` is the bare method name, e.g. ``SyncDossiers``)."""
 
     def __init__(self, service: str) -> None:
         self.service = service
 
     @contextlib.contextmanager
-    def around(self, method, context) -> Iterator[None]:
-        started = time.perf_counter()
+    def around(self, method: str, context: grpc.ServicerContext) -> Iterator[None]:
         short = method.rsplit("/", 1)[-1]
+        started = time.perf_counter()
+        error: BaseException | None = None
+        in_flight = IN_FLIGHT.labels(self.service)
+        in_flight.inc()
         try:
             yield
+        except BaseException as exc:
+            error = exc
+            raise
         finally:
-            REQUESTS.labels(self.service, short, code_of(context).name).inc()
+            in_flight.dec()
+            REQUESTS.labels(self.service, short, _final_code(context, error).name).inc()
             LATENCY.labels(self.service, short).observe(time.perf_counter() - started)
 
 
 class ErrorMappingInterceptor(BehaviourInterceptor):
-    """Domain errors → their status with ErrorInfo (and BadRequest); anything else → INTERNAL with
-    an error id (the traceback is logged, never sent)."""
+    """A ``ChisoError`` becomes its status with ErrorInfo (and BadRequest); a handler's own
+    ``context.abort`` passes through; anything else becomes INTERNAL with an error id — the
+    traceback is logged under that id, nothing of it is sent."""
 
     @contextlib.contextmanager
-    def around(self, method, context) -> Iterator[None]:
+    def around(self, method: str, context: grpc.ServicerContext) -> Iterator[None]:
         try:
             yield
         except ChisoError as exc:
-            log.info("rpc refused", status=exc.code_name, reason=exc.reason, message=exc.message)
+            log.info("rpc refused", status=exc.code_name, reason=exc.reason, error_message=exc.message)
             context.abort_with_status(to_status(exc))
         except Exception as exc:
-            if code_of(context) is not grpc.StatusCode.OK:
-                raise  # the handler aborted on purpose
-            error_id = uuid.uuid4().hex[:12]
+            if _is_abort(exc, context):
+                raise
+            error_id = uuid.uuid4().hex[:16]
             log.error("unexpected error", error_id=error_id, exc_info=exc)
             context.abort_with_status(internal_status(error_id))
 
 
 class AuthInterceptor(BehaviourInterceptor):
-    """Bearer authentication: ``authenticate(method, metadata)`` returns a Principal or raises
-    Unauthenticated / PermissionDenied. Public methods, health and reflection skip it."""
+    """Authenticates every call except public methods, health and reflection.
+
+    ``authenticate(method, metadata)`` receives the call's text metadata (lower-case keys, first
+    value of each; ``bearer_token`` extracts the token) and returns a ``Principal`` or raises
+    ``Unauthenticated`` / ``PermissionDenied``; ``None`` means no credential
+    (UNAUTHENTICATED, reason ``MISSING_TOKEN``). The principal is then ``current_principal()``
+    and its id is bound as ``principal`` in the logs. Metadata and tokens are never logged.
+
+    ``public_methods`` holds full method names (``/chiso.publish.v1.PublishService/GetScorecard``)
+    or whole service names (``chiso.publish.v1.PublishService``).
+    """
 
     def __init__(
         self,
         authenticate: Callable[[str, Mapping[str, str]], Principal | None],
-        public_methods: frozenset[str] = frozenset(),
+        public_methods: Iterable[str] = (),
     ) -> None:
+        public = frozenset(public_methods)
         self.authenticate = authenticate
-        self.public_methods = frozenset(public_methods)
+        self.public_methods = frozenset(m for m in public if m.startswith("/"))
+        services = sorted(f"/{name}/" for name in public if not name.startswith("/"))
+        self.public_prefixes = _ALWAYS_PUBLIC + tuple(services)
+
+    def is_public(self, method: str) -> bool:
+        return method in self.public_methods or method.startswith(self.public_prefixes)
 
     @contextlib.contextmanager
-    def around(self, method, context) -> Iterator[None]:
-        if method in self.public_methods or method.startswith(("/grpc.health.", "/grpc.reflection.")):
+    def around(self, method: str, context: grpc.ServicerContext) -> Iterator[None]:
+        if self.is_public(method):
             yield
             return
-        md = {k.lower(): v for k, v in (context.invocation_metadata() or ()) if isinstance(v, str)}
-        principal = self.authenticate(method, md)
+        metadata: dict[str, str] = {}
+        for key, value in context.invocation_metadata() or ():
+            if isinstance(value, str):
+                metadata.setdefault(key.lower(), value)
+        principal = self.authenticate(method, metadata)
         if principal is None:
-            raise Unauthenticated("not authenticated", reason="MISSING_TOKEN")
+            raise Unauthenticated("this method needs a bearer token", reason="MISSING_TOKEN")
         token = _principal.set(principal)
         structlog.contextvars.bind_contextvars(principal=principal.id)
         try:
             yield
         finally:
-            _principal.reset(token)
+            # A response stream abandoned by its client may be closed later, by the garbage
+            # collector, outside the call's context; the call's context dies with it anyway.
+            with contextlib.suppress(ValueError):
+                _principal.reset(token)

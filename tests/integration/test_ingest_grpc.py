@@ -255,7 +255,8 @@ def test_two_clients_pushing_overlapping_records_at_once(env):
             for rnd in range(6):
                 recs = []
                 for i in range(150):
-                    rec = dossier_record(f"HS-{i}", t=SOURCE_TIME - timedelta(minutes=30) + timedelta(seconds=rnd * 10 + worker))
+                    t = SOURCE_TIME - timedelta(minutes=30) + timedelta(seconds=rnd * 10 + worker)
+                    rec = dossier_record(f"HS-{i}", t=t)
                     rec.supplement_count = worker
                     if worker:
                         rec.last_supplement_time.CopyFrom(ts(hanoi(2026, 8, 4)))

@@ -1,13 +1,12 @@
 """ingest records, access, ledger and outbox
 
 Revision ID: 0001
-Revises: 
+Revises:
 Create Date: 2026-11-22 22:45:37.103722
 """
 
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '0001'
 down_revision = None
