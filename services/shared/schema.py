@@ -170,8 +170,9 @@ dossiers = Table(
     Column("flags", Integer, nullable=False, comment="services.ingest.domain.DossierFlag bits"),
     Column("source_time", Micros, nullable=False),
     Column("batch_id", String(32), nullable=False),
+    # One secondary index only: every index roughly halves the bulk-upsert rate on SQLite
+    # (BENCHMARKS.md). Scoring keeps its own aggregates rather than querying dossiers by state.
     Index("ix_dossiers_unit_received", "unit_code", "received_month"),
-    Index("ix_dossiers_unit_open", "unit_code", "end_month", "received_month"),
 )
 
 petitions = Table(

@@ -74,7 +74,6 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('source_id', 'code', name=op.f('pk_dossiers'))
     )
     with op.batch_alter_table('dossiers', schema=None) as batch_op:
-        batch_op.create_index('ix_dossiers_unit_open', ['unit_code', 'end_month', 'received_month'], unique=False)
         batch_op.create_index('ix_dossiers_unit_received', ['unit_code', 'received_month'], unique=False)
 
     op.create_table('petitions',
@@ -232,7 +231,6 @@ def downgrade() -> None:
     op.drop_table('petitions')
     with op.batch_alter_table('dossiers', schema=None) as batch_op:
         batch_op.drop_index('ix_dossiers_unit_received')
-        batch_op.drop_index('ix_dossiers_unit_open')
 
     op.drop_table('dossiers')
     op.drop_table('change_notices')
