@@ -158,7 +158,7 @@ class Ingest:
         ``decode_errors`` carries records the transport could not even read (by index).
         """
         self._check_request(identity, request_id, len(records))
-        log_ = log.bind(source=identity.id, request_id_client=request_id, kind=kind.name.lower())
+        batch_log = log.bind(source=identity.id, request_id_client=request_id, kind=kind.name.lower())
         with self.db.read() as conn:
             found = storage.find_batch(conn, identity.id, request_id)
         if found is not None:
@@ -176,7 +176,7 @@ class Ingest:
             outcome = self._refused(batch_id, request_id, kind, verdicts)
             with self.db.write() as conn:
                 self._ledger(conn, outcome, identity, request_id, request_hash, atomic, received, "refused")
-            log_.info("batch refused", records=len(records), rejected=outcome.rejected)
+            batch_log.info("batch refused", records=len(records), rejected=outcome.rejected)
             self._raise_refused(outcome)
 
         try:
@@ -186,11 +186,10 @@ class Ingest:
                 plan = plan_batch(spec, records, verdicts, {k: s.source_time for k, s in stored.items()})
                 written = [r for _, r in plan.to_write]
                 storage.write_records(conn, kind, identity.id, batch_id, written)
+                # Scoring revisits the months each record counts in now and those it counted in before.
                 months = affected_months(spec, written)
-                for r in written:
-                    old = stored.get(spec.key(r))
-                    if old is not None and old.months is not None:
-                        months.add(old.months)
+                before = (stored.get(spec.key(r)) for r in written)
+                months.update(s.months for s in before if s is not None and s.months is not None)
                 committed = now_us()
                 storage.write_notices(conn, kind, batch_id, months, committed)
                 outcome = self._outcome(batch_id, request_id, kind, plan.verdicts, committed)
@@ -205,7 +204,7 @@ class Ingest:
 
         if kind in (RecordKind.UNIT, RecordKind.PROCEDURE) and outcome.accepted:
             self.invalidate_directory()
-        log_.info(
+        batch_log.info(
             "batch committed",
             records=len(records),
             accepted=outcome.accepted,
