@@ -154,11 +154,12 @@ def stored_versions(
     unique = list(dict.fromkeys(keys))
     for start in range(0, len(unique), _KEY_CHUNK):
         chunk = unique[start : start + _KEY_CHUNK]
-        cond = key_cols[0].in_([k[0] for k in chunk]) if n == 1 else tuple_(*key_cols).in_(chunk)
-        stmt = select(*key_cols, t.c.source_time, *extra).where(cond)
-        if tm.keyed_by_source:
-            stmt = stmt.where(t.c.source_id == source_id)
-        for row in conn.execute(stmt):
+        if n == 1:
+            rows = _select_single_key(conn, tm, source_id, [k[0] for k in chunk])
+        else:
+            stmt = select(*key_cols, t.c.source_time, *extra).where(tuple_(*key_cols).in_(chunk))
+            rows = conn.execute(stmt).all()
+        for row in rows:
             months = None
             if extra:
                 unit, first, *last = row[n + 1 :]
@@ -166,6 +167,22 @@ def stored_versions(
                 months = (unit, first, end if end is not None else OPEN_MONTH)
             out[tuple(row[:n])] = Stored(row[n], months)
     return out
+
+
+def _select_single_key(conn: Connection, tm: TableMap, source_id: str, values: list) -> list[tuple]:
+    """The hot lookup as plain SQL: one ``= ANY(array)`` parameter on PostgreSQL (SQLAlchemy's
+    expanding IN cost ~200 ms per 500 keys there), a plain IN list on SQLite."""
+    key = tm.key_columns[0]
+    cols = ", ".join([key, "source_time", *tm.notice_columns])
+    by_source = "source_id = {m} AND " if tm.keyed_by_source else ""
+    if conn.dialect.name == "postgresql":
+        sql = f"SELECT {cols} FROM {tm.table.name} WHERE {by_source.format(m='%s')}{key} = ANY(%s)"
+        params = ((source_id, values) if tm.keyed_by_source else (values,))
+    else:
+        marks = ", ".join("?" * len(values))
+        sql = f"SELECT {cols} FROM {tm.table.name} WHERE {by_source.format(m='?')}{key} IN ({marks})"
+        params = ((source_id, *values) if tm.keyed_by_source else tuple(values))
+    return conn.exec_driver_sql(sql, params).all()
 
 
 def write_records(
@@ -181,12 +198,15 @@ def write_records(
 def write_notices(
     conn: Connection, kind: RecordKind, batch_id: str, months: Iterable[tuple[str, int, int]], now_us: int
 ) -> None:
-    rows = [
-        {"unit_code": u, "month_from": a, "month_to": b, "kind": int(kind), "batch_id": batch_id, "created_at": now_us}
-        for (u, a, b) in sorted(months)
-    ]
-    if rows:
-        conn.execute(insert(change_notices), rows)
+    rows = [(u, a, b, int(kind), batch_id, now_us) for (u, a, b) in sorted(months)]
+    if not rows:
+        return
+    mark = "?" if conn.dialect.name == "sqlite" else "%s"
+    conn.exec_driver_sql(
+        f"INSERT INTO {change_notices.name} (unit_code, month_from, month_to, kind, batch_id, created_at) "
+        f"VALUES ({', '.join([mark] * 6)})",
+        rows,
+    )
 
 
 def find_batch(conn: Connection, source_id: str, request_id: str) -> tuple[str, bytes] | None:

@@ -26,6 +26,7 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     MetaData,
+    PrimaryKeyConstraint,
     SmallInteger,
     String,
     Table,
@@ -148,8 +149,11 @@ publications = Table(
 dossiers = Table(
     "dossiers",
     metadata,
-    Column("source_id", String(64), primary_key=True),
-    Column("code", String(64), primary_key=True),
+    Column("source_id", String(64), nullable=False),
+    Column("code", String(64), nullable=False),
+    # Code first: the batch lookup is "code = ANY(…) AND source_id = …", selective on code even
+    # when PostgreSQL's statistics are stale (a fresh table during a backfill).
+    PrimaryKeyConstraint("code", "source_id"),
     Column("unit_code", String(64), nullable=False),
     Column("procedure_code", String(32), nullable=False),
     Column("channel", SmallInteger, nullable=False),
@@ -178,8 +182,11 @@ dossiers = Table(
 petitions = Table(
     "petitions",
     metadata,
-    Column("source_id", String(64), primary_key=True),
-    Column("code", String(64), primary_key=True),
+    Column("source_id", String(64), nullable=False),
+    Column("code", String(64), nullable=False),
+    # Code first: the batch lookup is "code = ANY(…) AND source_id = …", selective on code even
+    # when PostgreSQL's statistics are stale (a fresh table during a backfill).
+    PrimaryKeyConstraint("code", "source_id"),
     Column("unit_code", String(64), nullable=False),
     Column("category", SmallInteger, nullable=False),
     Column("received_at", Micros, nullable=False),

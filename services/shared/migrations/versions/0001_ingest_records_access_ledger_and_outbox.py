@@ -71,7 +71,7 @@ def upgrade() -> None:
     sa.Column('flags', sa.Integer(), nullable=False, comment='services.ingest.domain.DossierFlag bits'),
     sa.Column('source_time', sa.BigInteger(), nullable=False),
     sa.Column('batch_id', sa.String(length=32), nullable=False),
-    sa.PrimaryKeyConstraint('source_id', 'code', name=op.f('pk_dossiers'))
+    sa.PrimaryKeyConstraint('code', 'source_id', name=op.f('pk_dossiers'))
     )
     with op.batch_alter_table('dossiers', schema=None) as batch_op:
         batch_op.create_index('ix_dossiers_unit_received', ['unit_code', 'received_month'], unique=False)
@@ -97,7 +97,7 @@ def upgrade() -> None:
     sa.Column('rating', sa.SmallInteger(), nullable=False),
     sa.Column('source_time', sa.BigInteger(), nullable=False),
     sa.Column('batch_id', sa.String(length=32), nullable=False),
-    sa.PrimaryKeyConstraint('source_id', 'code', name=op.f('pk_petitions'))
+    sa.PrimaryKeyConstraint('code', 'source_id', name=op.f('pk_petitions'))
     )
     with op.batch_alter_table('petitions', schema=None) as batch_op:
         batch_op.create_index('ix_petitions_unit_received', ['unit_code', 'received_month'], unique=False)

@@ -1,0 +1,316 @@
+"""make bench — measure SPEC §8 figures on this machine and write BENCHMARKS.md.
+
+Ingest part: dossier records through the real gRPC API (ingest in its own process, the client in
+this one, both on this machine), in batches of 1,000, on SQLite and on PostgreSQL; beside it, in
+the same run, the raw limit: the same rows upserted by the database driver alone (same statement,
+same batch size, no gRPC, no checks). Peak RSS of the server is read from /proc (VmHWM).
+
+    .venv/bin/python -m tools.bench [--records 200000] [--clients 2] [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import queue
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import grpc
+from chiso.ingest.v1 import ingest_pb2 as pb
+from chiso.ingest.v1 import ingest_pb2_grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from sqlalchemy import create_engine, text
+
+from services.demo import data
+from services.ingest.domain import RecordKind
+from services.ingest.storage import TABLES
+from services.ingest.transport import decode
+from services.shared import access
+from services.shared.db import Database, migrate
+
+ROOT = Path(__file__).resolve().parents[1]
+WORK = ROOT / ".bench"
+PG_URL = os.environ.get("CHISO_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+BATCH = 1000
+TARGETS = {"sqlite": 50_000, "postgresql": 25_000}
+
+
+@dataclass
+class IngestFigures:
+    backend: str
+    records: int
+    seconds: float
+    raw_seconds: float
+    peak_rss_mb: float
+    rejected: int
+
+    @property
+    def rate(self) -> float:
+        return self.records / self.seconds
+
+    @property
+    def raw_rate(self) -> float:
+        return self.records / self.raw_seconds
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def database(backend: str, name: str):
+    """A fresh, migrated database URL: a SQLite file or a throw-away PostgreSQL schema."""
+    if backend == "sqlite":
+        path = WORK / f"{name}.db"
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+        url = f"sqlite:///{path}"
+        migrate(url)
+        yield url
+        return
+    schema = f"bench_{name}_{os.getpid()}"
+    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    url = f"{PG_URL}?options=-csearch_path%3D{schema}"
+    try:
+        migrate(url)
+        yield url
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        admin.dispose()
+
+
+def pg_reachable() -> bool:
+    try:
+        engine = create_engine(PG_URL, connect_args={"connect_timeout": 3})
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        engine.dispose()
+        return True
+    except Exception:  # noqa: BLE001
+        return False
+
+
+def workload(n: int) -> tuple[list[pb.UnitRecord], list[pb.ProcedureRecord], list[pb.SyncDossiersRequest]]:
+    """Realistic dossiers over the demo's ~280 units, prebuilt so building is not measured."""
+    now = datetime.now(data.HANOI).replace(microsecond=0)
+    spec = data.DemoSpec(year=now.year, month=now.month)
+    st = now - timedelta(minutes=10)
+    units = data.units(spec, st)
+    codes = [u.code for u in units if u.parent_code]
+    requests, buf = [], []
+    for rec in data.dossiers(codes, n, spec, now):
+        buf.append(rec)
+        if len(buf) == BATCH:
+            requests.append(pb.SyncDossiersRequest(request_id=f"bench-{len(requests)}", records=buf))
+            buf = []
+    if buf:
+        requests.append(pb.SyncDossiersRequest(request_id=f"bench-{len(requests)}", records=buf))
+    return units, data.procedures(st), requests
+
+
+def peak_rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def start_ingest(url: str, port: int) -> subprocess.Popen:
+    env = {**os.environ, "CHISO_INGEST_DATABASE_URL": url, "CHISO_INGEST_PORT": str(port),
+           "CHISO_INGEST_METRICS_PORT": "-1", "CHISO_INGEST_LOG_LEVEL": "WARNING",
+           "CHISO_INGEST_AUTO_MIGRATE": "false",
+           "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "gen")])}
+    proc = subprocess.Popen([sys.executable, "-m", "services.ingest.server"], env=env, cwd=ROOT,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    with grpc.insecure_channel(f"127.0.0.1:{port}") as ch:
+        stub = health_pb2_grpc.HealthStub(ch)
+        for _ in range(600):
+            try:
+                if stub.Check(health_pb2.HealthCheckRequest(), timeout=1).status == 1:
+                    return proc
+            except grpc.RpcError:
+                time.sleep(0.1)
+    proc.kill()
+    raise RuntimeError("ingest did not start")
+
+
+def run_ingest(backend: str, units, procs, requests, clients: int) -> tuple[float, int, float]:
+    with database(backend, "ingest") as url:
+        db = Database(url)
+        with db.write() as conn:
+            access.ensure_principal(conn, "bench", access.SOURCE, "Nguồn đo hiệu năng")
+            access.set_grants(conn, "bench", ["*"])
+            token = access.issue_token(conn, "bench").token
+        db.dispose()
+        port = free_port()
+        proc = start_ingest(url, port)
+        try:
+            md = (("authorization", f"Bearer {token}"),)
+            channel = grpc.insecure_channel(f"127.0.0.1:{port}", options=[("grpc.max_send_message_length", 64 << 20)])
+            stub = ingest_pb2_grpc.IngestServiceStub(channel)
+            stub.SyncUnits(pb.SyncUnitsRequest(request_id="u", records=units), metadata=md, timeout=60)
+            stub.SyncProcedures(pb.SyncProceduresRequest(request_id="p", records=procs), metadata=md, timeout=60)
+            work: queue.Queue = queue.Queue()
+            for r in requests:
+                work.put(r)
+            rejected = [0]
+            lock = threading.Lock()
+
+            def client():
+                while True:
+                    try:
+                        req = work.get_nowait()
+                    except queue.Empty:
+                        return
+                    res = stub.SyncDossiers(req, metadata=md, timeout=120).result
+                    with lock:
+                        rejected[0] += res.rejected_count
+
+            threads = [threading.Thread(target=client) for _ in range(clients)]
+            started = time.perf_counter()
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            elapsed = time.perf_counter() - started
+            rss = peak_rss_mb(proc.pid)
+            channel.close()
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+    return elapsed, rejected[0], rss
+
+
+def run_raw(backend: str, requests) -> float:
+    """The same rows upserted by the driver alone: same statement, same batches, no checks."""
+    tm = TABLES[RecordKind.DOSSIER]
+    batches = [[tm.to_row(r, "bench", "raw") for r in decode(RecordKind.DOSSIER, req.records)[0]]
+               for req in requests]
+    with database(backend, "raw") as url:
+        if backend == "sqlite":
+            import sqlite3
+
+            conn = sqlite3.connect(url.removeprefix("sqlite:///"), isolation_level=None)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            sql = tm.upsert_sql("sqlite")
+            started = time.perf_counter()
+            for rows in batches:
+                conn.execute("BEGIN IMMEDIATE")
+                conn.executemany(sql, rows)
+                conn.execute("COMMIT")
+            elapsed = time.perf_counter() - started
+            conn.close()
+            return elapsed
+        import psycopg
+
+        schema = url.rsplit("%3D", 1)[1]
+        with psycopg.connect(PG_URL.replace("postgresql+psycopg", "postgresql")) as conn:
+            conn.execute(f'SET search_path TO "{schema}"')
+            conn.commit()
+            sql = tm.upsert_sql("postgresql")
+            started = time.perf_counter()
+            for rows in batches:
+                with conn.cursor() as cur:
+                    cur.executemany(sql, rows)
+                conn.commit()
+            return time.perf_counter() - started
+
+
+def verdict(ok: bool) -> str:
+    return "PASS" if ok else "MISS"
+
+
+def render(figures: list[IngestFigures], args, notes: list[str]) -> str:
+    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    lines = [
+        "# Benchmarks",
+        "",
+        f"Measured {datetime.now().astimezone().strftime('%Y-%m-%d %H:%M %Z')} on {os.cpu_count()} cores, "
+        f"{mem:.0f} GiB RAM, Python {platform.python_version()}, with client and server on the same machine.",
+        "",
+        f"Command: `make bench` (= `.venv/bin/python -m tools.bench --records {args.records} "
+        f"--clients {args.clients}`).",
+        "",
+        "## Ingest (SPEC §8)",
+        "",
+        "Dossier records through the gRPC API (`SyncDossiers`, ingest in its own process, batches of "
+        f"{BATCH:,}, {args.clients} client threads), beside the raw limit measured in the same run: the same "
+        "rows upserted by the database driver alone (same `INSERT … ON CONFLICT … WHERE newer` statement, "
+        "same batches, no gRPC, no validation, no ledger or outbox).",
+        "",
+        "| backend | records | ingest records/s | target | raw records/s | ingest ÷ raw | target | "
+        "peak server RSS | target |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for f in figures:
+        target = TARGETS[f.backend]
+        ratio = f.rate / f.raw_rate
+        lines.append(
+            f"| {f.backend} | {f.records:,} | **{f.rate:,.0f}** | ≥ {target:,} {verdict(f.rate >= target)} | "
+            f"{f.raw_rate:,.0f} | **{ratio:.2f}** | ≥ 0.30 {verdict(ratio >= 0.3)} | "
+            f"{f.peak_rss_mb:,.0f} MB | ≤ 300 MB {verdict(f.peak_rss_mb <= 300)} |"
+        )
+    lines += ["", *notes, "", "## Scoring", "", "Not measured yet (issue: the scoring service).", "",
+              "## Publish", "", "Not measured yet (issue: the publish service).", ""]
+    return "\n".join(lines)
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(prog="python -m tools.bench")
+    p.add_argument("--records", type=int, default=200_000)
+    p.add_argument("--clients", type=int, default=2)
+    p.add_argument("--quick", action="store_true", help="20,000 records, no BENCHMARKS.md")
+    p.add_argument("--output", default=str(ROOT / "BENCHMARKS.md"))
+    args = p.parse_args(argv)
+    if args.quick:
+        args.records = 20_000
+    WORK.mkdir(exist_ok=True)
+    print(f"building {args.records:,} dossiers …", flush=True)
+    units, procs, requests = workload(args.records)
+    backends = ["sqlite"] + (["postgresql"] if pg_reachable() else [])
+    notes = [] if "postgresql" in backends else ["PostgreSQL was not reachable: not measured."]
+    figures = []
+    for backend in backends:
+        print(f"[{backend}] raw driver upsert …", flush=True)
+        raw = run_raw(backend, requests)
+        print(f"[{backend}]   {args.records / raw:,.0f} records/s", flush=True)
+        print(f"[{backend}] ingest over gRPC …", flush=True)
+        elapsed, rejected, rss = run_ingest(backend, units, procs, requests, args.clients)
+        f = IngestFigures(backend, args.records, elapsed, raw, rss, rejected)
+        print(f"[{backend}]   {f.rate:,.0f} records/s ({f.rate / f.raw_rate:.2f} of raw), peak RSS {rss:,.0f} MB, "
+              f"{rejected} rejected", flush=True)
+        if rejected:
+            notes.append(f"{backend}: {rejected} records were rejected — the figures are not valid.")
+        figures.append(f)
+    report = render(figures, args, notes)
+    print(report)
+    if not args.quick:
+        Path(args.output).write_text(report, encoding="utf-8")
+        print(f"written to {args.output}")
+    shutil.rmtree(WORK, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
