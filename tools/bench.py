@@ -167,9 +167,13 @@ def run_ingest(backend: str, units, procs, requests, clients: int) -> tuple[floa
             stub = ingest_pb2_grpc.IngestServiceStub(channel)
             stub.SyncUnits(pb.SyncUnitsRequest(request_id="u", records=units), metadata=md, timeout=60)
             stub.SyncProcedures(pb.SyncProceduresRequest(request_id="p", records=procs), metadata=md, timeout=60)
+            # Requests go out pre-serialized, so the client's share of the two cores stays small.
+            send = channel.unary_unary("/chiso.ingest.v1.IngestService/SyncDossiers",
+                                       request_serializer=None,
+                                       response_deserializer=pb.SyncDossiersResponse.FromString)
             work: queue.Queue = queue.Queue()
             for r in requests:
-                work.put(r)
+                work.put(r.SerializeToString())
             rejected = [0]
             lock = threading.Lock()
 
@@ -179,7 +183,7 @@ def run_ingest(backend: str, units, procs, requests, clients: int) -> tuple[floa
                         req = work.get_nowait()
                     except queue.Empty:
                         return
-                    res = stub.SyncDossiers(req, metadata=md, timeout=120).result
+                    res = send(req, metadata=md, timeout=120).result
                     with lock:
                         rejected[0] += res.rejected_count
 

@@ -322,7 +322,49 @@ def check_publication(r: PublicationIn, c: Checker) -> None:
     c.instant("source_time", r.source_time, required=True)
 
 
+def dossier_is_clean(r: DossierIn, now_us: int) -> bool:
+    """The checks of :func:`check_dossier` as one expression, for the common case where a record
+    has nothing wrong (about 3× faster than collecting violations). ``check_dossier`` runs the
+    detailed checks only when this says no; a property test keeps the two in agreement."""
+    hi = now_us + MAX_SKEW_US
+    rec = r.received_at
+    code, unit, proc = r.code, r.unit_code, r.procedure_code
+    return (
+        rec is not None
+        and EARLIEST_US <= rec <= hi
+        and 0 < len(code) <= MAX_CODE
+        and 0 < len(unit) <= MAX_CODE
+        and 0 < len(proc) <= MAX_PROCEDURE_CODE
+        and _CODE_RE.match(code) is not None
+        and _CODE_RE.match(unit) is not None
+        and _CODE_RE.match(proc) is not None
+        and r.channel in CHANNELS
+        and (r.due_at is None or rec <= r.due_at <= MAX_FUTURE_US)
+        and (r.started_at is None or rec <= r.started_at <= hi)
+        and r.end_state in END_STATES
+        and r.processing_state in PROCESSING_STATES
+        and (
+            (r.end_at is None and r.end_state == 0)
+            or (r.end_at is not None and r.end_state != 0 and rec <= r.end_at <= hi and r.processing_state == 0)
+        )
+        and 0 <= r.supplement_count <= 1000
+        and (r.last_supplement_at is None or rec <= r.last_supplement_at <= hi)
+        and (r.processing_state != 2 or r.supplement_count >= 1)
+        and 0 <= r.applicant_supplement_seconds <= 10 * 365 * 86400
+        and 0 <= r.fee_amount <= MAX_MONEY
+        and r.payment_channel in PAYMENT_CHANNELS
+        and r.rating in RATINGS
+        and r.source_time is not None
+        and EARLIEST_US <= r.source_time <= hi
+    )
+
+
 def check_dossier(r: DossierIn, c: Checker) -> None:
+    if not dossier_is_clean(r, c.now_us):
+        check_dossier_in_detail(r, c)
+
+
+def check_dossier_in_detail(r: DossierIn, c: Checker) -> None:
     c.code("code", r.code)
     c.code("unit_code", r.unit_code)
     c.code("procedure_code", r.procedure_code, MAX_PROCEDURE_CODE)
