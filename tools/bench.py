@@ -298,8 +298,8 @@ def render(figures: list[IngestFigures], args, notes: list[str]) -> str:
         "* SQLite's 50,000/s target is about 0.8 of what the driver alone reaches here (the raw column), so no "
         "per-record work in Python can meet it in one process; the ratio to raw (≥ 0.3) is met. Every "
         "secondary index roughly halves the raw rate: `dossiers` keeps one.",
-        "* More throughput comes from more ingest replicas (they share nothing but the database): on "
-        "PostgreSQL writers proceed in parallel; on SQLite they serialise on the write lock.",
+        "* Not measured yet: several ingest replicas side by side (they share nothing but the database; on "
+        "PostgreSQL their writers can proceed in parallel, on SQLite they serialise on the write lock).",
     ]
     lines += ["", *notes, "", "## Scoring", "", "Not measured yet (issue: the scoring service).", "",
               "## Publish", "", "Not measured yet (issue: the publish service).", ""]
