@@ -80,6 +80,10 @@ def push(stub, method: str, request_type, records, token: str, batch: int = 1000
     return accepted
 
 
+def _interrupt(_signum, _frame):
+    raise KeyboardInterrupt
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog="python -m services.demo")
     p.add_argument("--var-dir", default=str(ROOT / "var" / "demo"))
@@ -153,7 +157,8 @@ print(g.HealthStub(grpc.insecure_channel('{address}')).Check(h.HealthCheckReques
         if args.once:
             return 0
         print("Press Ctrl-C to stop.", flush=True)
-        signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+        for sig in (signal.SIGINT, signal.SIGTERM):  # also when started with SIGINT ignored (e.g. `&`)
+            signal.signal(sig, _interrupt)
         while all(proc.poll() is None for proc in procs.values()):
             time.sleep(0.5)
         print("a service stopped unexpectedly; see its log", file=sys.stderr)
