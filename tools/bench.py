@@ -16,7 +16,6 @@ import platform
 import queue
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -30,7 +29,6 @@ from pathlib import Path
 import grpc
 from chiso.ingest.v1 import ingest_pb2 as pb
 from chiso.ingest.v1 import ingest_pb2_grpc
-from grpc_health.v1 import health_pb2, health_pb2_grpc
 from sqlalchemy import create_engine, text
 
 from services.demo import data
@@ -39,6 +37,7 @@ from services.ingest.storage import TABLES
 from services.ingest.transport import decode
 from services.shared import access
 from services.shared.db import Database, migrate
+from services.shared.processes import free_port, spawn, wait_healthy
 
 ROOT = Path(__file__).resolve().parents[1]
 WORK = ROOT / ".bench"
@@ -65,12 +64,6 @@ class IngestFigures:
     @property
     def raw_rate(self) -> float:
         return self.records / self.raw_seconds
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @contextmanager
@@ -136,22 +129,11 @@ def peak_rss_mb(pid: int) -> float:
 
 
 def start_ingest(url: str, port: int) -> subprocess.Popen:
-    env = {**os.environ, "CHISO_INGEST_DATABASE_URL": url, "CHISO_INGEST_PORT": str(port),
-           "CHISO_INGEST_METRICS_PORT": "-1", "CHISO_INGEST_LOG_LEVEL": "WARNING",
-           "CHISO_INGEST_AUTO_MIGRATE": "false",
-           "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "gen")])}
-    proc = subprocess.Popen([sys.executable, "-m", "services.ingest.server"], env=env, cwd=ROOT,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    with grpc.insecure_channel(f"127.0.0.1:{port}") as ch:
-        stub = health_pb2_grpc.HealthStub(ch)
-        for _ in range(600):
-            try:
-                if stub.Check(health_pb2.HealthCheckRequest(), timeout=1).status == 1:
-                    return proc
-            except grpc.RpcError:
-                time.sleep(0.1)
-    proc.kill()
-    raise RuntimeError("ingest did not start")
+    proc = spawn("services.ingest.server", {
+        "CHISO_INGEST_DATABASE_URL": url, "CHISO_INGEST_PORT": str(port), "CHISO_INGEST_METRICS_PORT": "-1",
+        "CHISO_INGEST_LOG_LEVEL": "WARNING", "CHISO_INGEST_AUTO_MIGRATE": "false"})
+    wait_healthy(f"127.0.0.1:{port}", proc)
+    return proc
 
 
 def run_ingest(backend: str, units, procs, requests, clients: int) -> tuple[float, int, float]:

@@ -8,10 +8,8 @@ stops everything cleanly. ``--once`` loads and stops (used by the tests).
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -21,40 +19,13 @@ from pathlib import Path
 import grpc
 from chiso.ingest.v1 import ingest_pb2 as pb
 from chiso.ingest.v1 import ingest_pb2_grpc
-from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from services.demo import data
 from services.shared import access
 from services.shared.db import Database, migrate
+from services.shared.processes import free_port, spawn, wait_healthy
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def free_port(preferred: int) -> int:
-    with socket.socket() as s:
-        try:
-            s.bind(("127.0.0.1", preferred))
-            return preferred
-        except OSError:
-            s.bind(("127.0.0.1", 0))
-            return s.getsockname()[1]
-
-
-def wait_healthy(address: str, proc: subprocess.Popen, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    with grpc.insecure_channel(address) as ch:
-        stub = health_pb2_grpc.HealthStub(ch)
-        while time.monotonic() < deadline:
-            if proc.poll() is not None:
-                raise SystemExit(f"service exited early with code {proc.returncode}; see its log")
-            try:
-                if stub.Check(health_pb2.HealthCheckRequest(), timeout=1).status == \
-                        health_pb2.HealthCheckResponse.SERVING:
-                    return
-            except grpc.RpcError:
-                pass
-            time.sleep(0.2)
-    raise SystemExit(f"{address} did not become healthy in {timeout:.0f}s")
 
 
 def push(stub, method: str, request_type, records, token: str, batch: int = 1000, prefix: str = "demo") -> int:
@@ -111,15 +82,13 @@ def main(argv=None) -> int:
 
     ingest_port = free_port(50051)
     metrics_port = free_port(9101)
-    env = {**os.environ, "CHISO_DATABASE_URL": db_url, "CHISO_INGEST_PORT": str(ingest_port),
-           "CHISO_INGEST_METRICS_PORT": str(metrics_port), "CHISO_INGEST_AUTO_MIGRATE": "false",
-           "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "gen")])}
+    env = {"CHISO_DATABASE_URL": db_url, "CHISO_INGEST_PORT": str(ingest_port),
+           "CHISO_INGEST_METRICS_PORT": str(metrics_port), "CHISO_INGEST_AUTO_MIGRATE": "false"}
     procs: dict[str, subprocess.Popen] = {}
     logs = {}
     try:
         logs["ingest"] = open(var / "ingest.log", "w", encoding="utf-8")  # noqa: SIM115
-        procs["ingest"] = subprocess.Popen([sys.executable, "-m", "services.ingest.server"], env=env,
-                                           stdout=logs["ingest"], stderr=subprocess.STDOUT, cwd=ROOT)
+        procs["ingest"] = spawn("services.ingest.server", env, logs["ingest"])
         address = f"127.0.0.1:{ingest_port}"
         wait_healthy(address, procs["ingest"])
 

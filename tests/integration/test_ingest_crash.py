@@ -3,11 +3,8 @@ after a restart the client's retries (same request ids) complete the load withou
 
 from __future__ import annotations
 
-import os
 import signal
-import socket
 import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -15,42 +12,25 @@ from pathlib import Path
 import grpc
 from chiso.ingest.v1 import ingest_pb2 as pb
 from chiso.ingest.v1 import ingest_pb2_grpc
-from grpc_health.v1 import health_pb2, health_pb2_grpc
 from sqlalchemy import func, select
 
 from services.shared.db import Database
+from services.shared.processes import free_port, spawn, wait_healthy
 from services.shared.schema import batches, dossiers
 from tests.helpers import auth, dossier_record, seed_units, setup_tokens
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _start(db_url: str, port: int) -> subprocess.Popen:
-    env = {**os.environ, "CHISO_INGEST_DATABASE_URL": db_url, "CHISO_INGEST_PORT": str(port),
-           "CHISO_INGEST_METRICS_PORT": "-1", "CHISO_INGEST_LOG_LEVEL": "WARNING",
-           "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "gen")])}
-    proc = subprocess.Popen([sys.executable, "-m", "services.ingest.server"], env=env, cwd=ROOT,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    with grpc.insecure_channel(f"127.0.0.1:{port}") as ch:
-        stub = health_pb2_grpc.HealthStub(ch)
-        for _ in range(300):
-            try:
-                if stub.Check(health_pb2.HealthCheckRequest(), timeout=1).status == 1:
-                    return proc
-            except grpc.RpcError:
-                time.sleep(0.1)
-    proc.kill()
-    raise AssertionError("ingest did not start")
+    proc = spawn("services.ingest.server", {"CHISO_INGEST_DATABASE_URL": db_url, "CHISO_INGEST_PORT": str(port),
+                                            "CHISO_INGEST_METRICS_PORT": "-1", "CHISO_INGEST_LOG_LEVEL": "WARNING"})
+    wait_healthy(f"127.0.0.1:{port}", proc)
+    return proc
 
 
 def test_kill_9_loses_no_acknowledged_batch(db_url):
-    port = _port()
+    port = free_port()
     proc = _start(db_url, port)
     db = Database(db_url)
     try:
