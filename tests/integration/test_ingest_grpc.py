@@ -329,3 +329,22 @@ def test_ledger_and_change_notices(env):
         ).all())
     # new range and the previous (open-ended) one, so scoring revisits every month it counted in
     assert notices == {("H25.01", 202608, 202609), ("H25.01", 202608, 999912)}
+
+
+def test_stream_stops_at_a_batch_refused_as_a_whole(env):
+    stub, db, tokens = env
+
+    def messages():
+        yield pb.StreamSyncRequest(request_id="t-1", dossiers=pb.DossierRecords(records=[dossier_record("T-1")]))
+        yield pb.StreamSyncRequest(request_id="t-2", atomic=True,
+                                   dossiers=pb.DossierRecords(records=[dossier_record("T-2"), dossier_record("")]))
+        yield pb.StreamSyncRequest(request_id="t-3", dossiers=pb.DossierRecords(records=[dossier_record("T-3")]))
+
+    with pytest.raises(grpc.RpcError) as err:
+        stub.StreamSync(messages(), metadata=auth(tokens.phu_tho))
+    assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    info, bad = details_from_rpc_error(err.value)
+    assert info.metadata["message_index"] == "1" and info.metadata["committed_batches"] == "1"
+    assert [v.field for v in bad.field_violations] == ["records[1].code"]
+    with db.read() as conn:
+        assert sorted(conn.execute(select(dossiers.c.code)).scalars()) == ["T-1"]
