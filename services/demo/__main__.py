@@ -82,15 +82,22 @@ def main(argv=None) -> int:
 
     ingest_port = free_port(50051)
     metrics_port = free_port(9101)
+    scoring_port = free_port(50052)
+    scoring_metrics_port = free_port(9102)
     env = {"CHISO_DATABASE_URL": db_url, "CHISO_INGEST_PORT": str(ingest_port),
-           "CHISO_INGEST_METRICS_PORT": str(metrics_port), "CHISO_INGEST_AUTO_MIGRATE": "false"}
+           "CHISO_INGEST_METRICS_PORT": str(metrics_port), "CHISO_INGEST_AUTO_MIGRATE": "false",
+           "CHISO_SCORING_PORT": str(scoring_port), "CHISO_SCORING_METRICS_PORT": str(scoring_metrics_port)}
     procs: dict[str, subprocess.Popen] = {}
     logs = {}
     try:
         logs["ingest"] = open(var / "ingest.log", "w", encoding="utf-8")  # noqa: SIM115
         procs["ingest"] = spawn("services.ingest.server", env, logs["ingest"])
+        logs["scoring"] = open(var / "scoring.log", "w", encoding="utf-8")  # noqa: SIM115
+        procs["scoring"] = spawn("services.scoring.server", env, logs["scoring"])
         address = f"127.0.0.1:{ingest_port}"
+        scoring = f"127.0.0.1:{scoring_port}"
         wait_healthy(address, procs["ingest"])
+        wait_healthy(scoring, procs["scoring"])
 
         now = datetime.now(data.HANOI).replace(microsecond=0)
         spec = data.DemoSpec(year=now.year, month=now.month)
@@ -112,13 +119,16 @@ def main(argv=None) -> int:
 chiso demo is running on the embedded database ({var / 'chiso.db'})
 
   ingest      {address}   (gRPC, health + reflection)   metrics http://127.0.0.1:{metrics_port}/metrics
+  scoring     {scoring}   (what-if and rule versions; scorecards from stored data are next)
+              metrics http://127.0.0.1:{scoring_metrics_port}/metrics
   loaded      {len(units)} units, {len(data.PROCEDURES)} procedures, {n:,} dossiers of {spec.month:02d}/{spec.year}
               through the gRPC API in {elapsed:.1f}s ({n / max(elapsed, 1e-9):,.0f} dossiers/s)
-  logs        {var / 'ingest.log'} (JSON lines, one per event)
+  logs        {var / 'ingest.log'}, {var / 'scoring.log'} (JSON lines, one per event)
   token       {token_file} (demo source, granted every unit)
 
 Try:
   CHISO_TOKEN=$(cat {token_file}) .venv/bin/chiso-push --kind dossiers my-dossiers.jsonl --target {address}
+  .venv/bin/chiso-whatif --target {scoring} --rule-version 766/2022 2.1=700/1000 5.4=850/1000 3.3=40/100
   .venv/bin/chiso-admin --database-url {db_url} token list
   .venv/bin/python -c "import grpc; from grpc_health.v1 import health_pb2 as h, health_pb2_grpc as g; \\
 print(g.HealthStub(grpc.insecure_channel('{address}')).Check(h.HealthCheckRequest()))"

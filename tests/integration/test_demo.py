@@ -14,7 +14,8 @@ def test_demo_loads_everything_and_says_where_to_look(tmp_path):
                           "--dossiers", "3000"], cwd=ROOT, capture_output=True, text=True, timeout=300, check=False)
     assert out.returncode == 0, out.stderr[-2000:]
     assert "3,000 dossiers" in out.stdout  # every generated dossier was valid and stored
-    assert "ingest      127.0.0.1:" in out.stdout and "stopped: ingest" in out.stdout
+    assert "ingest      127.0.0.1:" in out.stdout and "stopped: ingest, scoring" in out.stdout
+    assert "scoring     127.0.0.1:" in out.stdout
     log = (tmp_path / "demo" / "ingest.log").read_text(encoding="utf-8")
     assert "\"event\": \"batch committed\"" in log
     assert "chiso_" not in log  # no token in logs

@@ -123,3 +123,24 @@ def test_bad_what_if_input(stub):
     with pytest.raises(grpc.RpcError) as err:
         stub.GetScorecard(pb.GetScorecardRequest(unit_code="H15"))
     assert err.value.code() == grpc.StatusCode.UNIMPLEMENTED
+
+
+def test_whatif_cli_prints_the_scorecard(capsys):
+    from services.scoring.server import ScoringSettings, build
+    from services.scoring.whatif_cli import main
+
+    handle = build(ScoringSettings(port=0, metrics_port=-1))
+    handle.start()
+    try:
+        # 2.1: 14; 3.3: 6 × min(1, 0.40/0.50) = 4.8; 5.2 and 5.3 full with no petitions (12); 5.4: 17/3
+        # total = 14 + 4.8 + 12 + 5.666… = 36.466… → 36.47, Yếu
+        code = main(["--target", handle.address, "--rule-version", "766/2022", "--period", "2026-08",
+                     "2.1=700/1000", "5.4=850/1000", "3.3=40/100"])
+        out = capsys.readouterr().out
+        assert code == 0
+        assert "Tổng điểm: 36.47 — Yếu" in out
+        assert "Tỷ lệ hồ sơ xử lý đúng hạn" in out and "14.00" in out
+        assert main(["--target", handle.address, "--rule-version", "766/2022", "2.1=7/5"]) == 2
+        assert "exceeds denominator" in capsys.readouterr().err
+    finally:
+        handle.stop(0)
