@@ -50,19 +50,20 @@ class TableMap:
     #: columns of a stored row that say which (unit, month range) it counted in before an update
     notice_columns: tuple[str, ...] = ()
 
-    def upsert_sql(self, dialect: str) -> str:
-        mark = "?" if dialect == "sqlite" else "%s"
-        name = self.table.name
-        cols = ", ".join(self.columns)
-        values = ", ".join([mark] * len(self.columns))
+    def on_conflict(self) -> str:
+        """The clause that makes an insert an upsert where only a newer source time wins."""
         keys = set(self.key_columns) | ({"source_id"} if self.keyed_by_source else set())
         conflict = ", ".join((["source_id"] if self.keyed_by_source else []) + list(self.key_columns))
         sets = ", ".join(f"{c} = excluded.{c}" for c in self.columns if c not in keys)
         return (
-            f"INSERT INTO {name} ({cols}) VALUES ({values}) "
             f"ON CONFLICT ({conflict}) DO UPDATE SET {sets} "
-            f"WHERE excluded.source_time > {name}.source_time"
+            f"WHERE excluded.source_time > {self.table.name}.source_time"
         )
+
+    def upsert_sql(self, dialect: str) -> str:
+        mark = "?" if dialect == "sqlite" else "%s"
+        values = ", ".join([mark] * len(self.columns))
+        return f"INSERT INTO {self.table.name} ({', '.join(self.columns)}) VALUES ({values}) {self.on_conflict()}"
 
 
 def _dossier_row(r: DossierIn, source_id: str, batch_id: str) -> tuple:
@@ -188,11 +189,30 @@ def _select_single_key(conn: Connection, tm: TableMap, source_id: str, values: l
 def write_records(
     conn: Connection, kind: RecordKind, source_id: str, batch_id: str, records: Sequence[tuple]
 ) -> None:
+    """Upsert the records. ``records`` holds at most one version per key (``plan_batch`` sees to
+    that), which the single-statement PostgreSQL path relies on."""
     if not records:
         return
     tm = TABLES[kind]
     rows = [tm.to_row(r, source_id, batch_id) for r in records]
-    conn.exec_driver_sql(tm.upsert_sql(conn.dialect.name), rows)
+    if conn.dialect.name == "postgresql":
+        _copy_upsert(conn, tm, rows)
+    else:
+        conn.exec_driver_sql(tm.upsert_sql(conn.dialect.name), rows)
+
+
+def _copy_upsert(conn: Connection, tm: TableMap, rows: list[tuple]) -> None:
+    """PostgreSQL: COPY the batch into a session-local staging table, then one
+    ``INSERT … SELECT … ON CONFLICT … WHERE newer`` (a third of executemany's cost per record)."""
+    name = tm.table.name
+    stage = f"_incoming_{name}"
+    cols = ", ".join(tm.columns)
+    with conn.connection.driver_connection.cursor() as cur:
+        cur.execute(f"CREATE TEMP TABLE IF NOT EXISTS {stage} (LIKE {name}) ON COMMIT DELETE ROWS")
+        with cur.copy(f"COPY {stage} ({cols}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+        cur.execute(f"INSERT INTO {name} ({cols}) SELECT {cols} FROM {stage} {tm.on_conflict()}")
 
 
 def write_notices(
@@ -201,12 +221,13 @@ def write_notices(
     rows = [(u, a, b, int(kind), batch_id, now_us) for (u, a, b) in sorted(months)]
     if not rows:
         return
-    mark = "?" if conn.dialect.name == "sqlite" else "%s"
-    conn.exec_driver_sql(
-        f"INSERT INTO {change_notices.name} (unit_code, month_from, month_to, kind, batch_id, created_at) "
-        f"VALUES ({', '.join([mark] * 6)})",
-        rows,
-    )
+    cols = f"{change_notices.name} (unit_code, month_from, month_to, kind, batch_id, created_at)"
+    if conn.dialect.name == "postgresql":
+        with conn.connection.driver_connection.cursor() as cur, cur.copy(f"COPY {cols} FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+        return
+    conn.exec_driver_sql(f"INSERT INTO {cols} VALUES (?, ?, ?, ?, ?, ?)", rows)
 
 
 def find_batch(conn: Connection, source_id: str, request_id: str) -> tuple[str, bytes] | None:
