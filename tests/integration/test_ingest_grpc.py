@@ -348,3 +348,60 @@ def test_stream_stops_at_a_batch_refused_as_a_whole(env):
     assert [v.field for v in bad.field_violations] == ["records[1].code"]
     with db.read() as conn:
         assert sorted(conn.execute(select(dossiers.c.code)).scalars()) == ["T-1"]
+
+
+def test_every_other_record_kind_round_trips(env):
+    from datetime import date as _date
+
+    from google.type import date_pb2
+
+    from services.shared.schema import petitions, publications, reported_totals, unit_procedures
+
+    stub, db, tokens = env
+    md = auth(tokens.phu_tho)
+    older = SOURCE_TIME - timedelta(minutes=10)
+
+    def d(y, m, dd):
+        return date_pb2.Date(year=y, month=m, day=dd)
+
+    up = pb.UnitProcedureRecord(unit_code="H25.01", procedure_code="1.004227", online_level=pb.ONLINE_LEVEL_FULL,
+                                has_fee=True, payment_integrated=True, active=True, source_time=ts(SOURCE_TIME))
+    pub = pb.PublicationRecord(unit_code="H25", procedure_code="1.004227", decision_number="1234/QĐ-UBND",
+                               decision_date=d(2026, 7, 20), legal_effective_date=d(2026, 8, 1),
+                               listed_time=ts(hanoi(2026, 7, 24, 9)), source_time=ts(SOURCE_TIME),
+                               parts=[pb.PROCEDURE_PART_NAME, pb.PROCEDURE_PART_STEPS, pb.PROCEDURE_PART_FEES])
+    pet = pb.PetitionRecord(code="PA-1", unit_code="H25.01", category=pb.PETITION_CATEGORY_STAFF,
+                            received_time=ts(hanoi(2026, 8, 3, 10)), resolved_time=ts(hanoi(2026, 8, 10, 10)),
+                            likes=3, dislikes=1, rating=pb.RATING_SATISFIED, source_time=ts(SOURCE_TIME))
+    tot = pb.ReportedTotalRecord(unit_code="H25.01", year=2026, month=8, dossiers_received=1520,
+                                 source_time=ts(SOURCE_TIME))
+    calls = [
+        (stub.SyncUnitProcedures, pb.SyncUnitProceduresRequest, up),
+        (stub.SyncPublications, pb.SyncPublicationsRequest, pub),
+        (stub.SyncPetitions, pb.SyncPetitionsRequest, pet),
+        (stub.SyncReportedTotals, pb.SyncReportedTotalsRequest, tot),
+    ]
+    for n, (rpc, request, record) in enumerate(calls):
+        assert rpc(request(request_id=f"k{n}", records=[record]), metadata=md).result.accepted_count == 1
+        stale = type(record)()
+        stale.CopyFrom(record)
+        stale.source_time.CopyFrom(ts(older))
+        r = rpc(request(request_id=f"k{n}-old", records=[stale]), metadata=md).result
+        assert list(r.statuses) == [pb.RECORD_STATUS_STALE], type(record).__name__
+    bad_total = pb.ReportedTotalRecord(unit_code="H25.01", year=2026, month=13, source_time=ts(SOURCE_TIME))
+    bad_date = pb.PublicationRecord(unit_code="H25", procedure_code="1.004227", decision_number="1/QĐ",
+                                    decision_date=d(2026, 2, 30), source_time=ts(SOURCE_TIME))
+    assert stub.SyncReportedTotals(pb.SyncReportedTotalsRequest(request_id="bt", records=[bad_total]),
+                                   metadata=md).result.errors[0].field == "month"
+    assert stub.SyncPublications(pb.SyncPublicationsRequest(request_id="bd", records=[bad_date]),
+                                 metadata=md).result.errors[0].field == "decision_date"
+    with db.read() as conn:
+        assert conn.execute(select(unit_procedures.c.online_level, unit_procedures.c.payment_integrated)).one() == (
+            pb.ONLINE_LEVEL_FULL, True)
+        p = conn.execute(select(publications)).mappings().one()
+        assert (p["decision_number"], p["decision_date"], p["decision_month"]) == ("1234/QĐ-UBND", _date(2026, 7, 20),
+                                                                                   202607)
+        assert p["parts"] == (1 << 1) | (1 << 2) | (1 << 9)
+        assert conn.execute(select(petitions.c.likes, petitions.c.received_month, petitions.c.source_id)).one() == (
+            3, 202608, "igate-phu-tho")
+        assert conn.execute(select(reported_totals.c.dossiers_received)).scalar() == 1520
