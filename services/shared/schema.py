@@ -262,3 +262,88 @@ change_notices = Table(
 )
 
 OPEN_MONTH = 999912
+
+
+# --- scoring (migration 0002): aggregates kept current from ingest's change notices -------------
+# See services/scoring/domain/cells.py for what a cell is. Counter columns are whole numbers.
+
+_UNIT_COUNTERS = (
+    "n", "online", "digitised", "reused", "linked_dig", "store", "pop_eid", "fee", "fee_paid", "paid_gw",
+    "certified", "eres", "dp", "late766", "late_p", "dpl766", "dpl_p",
+)  # fmt: skip  (= services.scoring.domain.cells.UNIT_COUNTERS; a test holds them equal)
+_PROC_COUNTERS = (
+    "n", "online", "online_eres", "digitised", "dig_eres", "synced_file", "pop", "pop_eid", "fee_data", "fee_paid",
+)  # fmt: skip  (= services.scoring.domain.cells.PROC_COUNTERS)
+
+score_cells = Table(
+    "score_cells",
+    metadata,
+    Column("unit_code", String(64), nullable=False),
+    Column("rm", Integer, nullable=False, comment="received month yyyymm"),
+    Column("em", Integer, nullable=False, comment="end month yyyymm; 999912 = unfinished"),
+    Column("sm", Integer, nullable=False, comment="processing-start month"),
+    Column("dm766", Integer, nullable=False, comment="month it turns late while unfinished (766/2022); 0 always, 999999 never"),
+    Column("dmp", Integer, nullable=False, comment="the same under portal/2025"),
+    PrimaryKeyConstraint("unit_code", "rm", "em", "sm", "dm766", "dmp"),
+    *(Column(name, BigInteger, nullable=False) for name in _UNIT_COUNTERS),
+)
+
+score_proc_cells = Table(
+    "score_proc_cells",
+    metadata,
+    Column("unit_code", String(64), nullable=False),
+    Column("procedure_code", String(32), nullable=False),
+    Column("rm", Integer, nullable=False),
+    Column("em", Integer, nullable=False),
+    PrimaryKeyConstraint("unit_code", "rm", "em", "procedure_code"),
+    *(Column(name, BigInteger, nullable=False) for name in _PROC_COUNTERS),
+)
+
+score_durations = Table(
+    "score_durations",
+    metadata,
+    Column("unit_code", String(64), nullable=False),
+    Column("procedure_code", String(32), nullable=False),
+    Column("em", Integer, nullable=False, comment="end month"),
+    Column("days", Integer, nullable=False, comment="whole calendar days from receipt to end"),
+    PrimaryKeyConstraint("unit_code", "em", "procedure_code", "days"),
+    Column("count", BigInteger, nullable=False),
+    Column("seconds", BigInteger, nullable=False, comment="sum of exact durations, for the mean"),
+)
+
+score_dossiers = Table(
+    "score_dossiers",
+    metadata,
+    Column("code", String(64), nullable=False),
+    Column("source_id", String(64), nullable=False),
+    PrimaryKeyConstraint("code", "source_id"),
+    Column("unit_code", String(64), nullable=False),
+    Column("procedure_code", String(32), nullable=False),
+    Column("rm", Integer, nullable=False),
+    Column("em", Integer, nullable=False),
+    Column("sm", Integer, nullable=False),
+    Column("dm766", Integer, nullable=False),
+    Column("dmp", Integer, nullable=False),
+    Column("bits", BigInteger, nullable=False, comment="services.scoring.domain.cells.COUNTERS bits"),
+    Column("days", Integer, nullable=False),
+    Column("seconds", BigInteger, nullable=False),
+    comment="what each dossier currently contributes to the cells (so an update can be taken back out)",
+)
+
+score_progress = Table(
+    "score_progress",
+    metadata,
+    Column("name", String(32), primary_key=True, comment="consumer name"),
+    Column("last_notice_id", BigInteger, nullable=False, comment="change_notices.id applied up to"),
+    Column("updated_at", Micros, nullable=False),
+)
+
+score_changes = Table(
+    "score_changes",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("unit_code", String(64), nullable=False),
+    Column("month", Integer, nullable=False, comment="yyyymm whose scorecards (and those of periods containing it) changed"),
+    Column("created_at", Micros, nullable=False),
+    comment="scoring's change feed (ListScorecardChanges); written in the consumer's transaction",
+)
