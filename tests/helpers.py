@@ -123,3 +123,38 @@ def seed_units(stub, tokens: Tokens) -> None:
         pb.SyncProceduresRequest(request_id="seed-procs", records=procs), metadata=auth(tokens.national)
     )
     assert r.result.accepted_count == 2, r
+
+
+@contextmanager
+def scoring_server(db_url: str, *, consume: bool = True, **overrides):
+    """A real scoring server on a loopback port; yields (stub, handle, scoring service object)."""
+    from chiso.scoring.v1 import scoring_pb2_grpc
+
+    from services.scoring.server import ScoringSettings, build
+
+    settings = ScoringSettings(database_url=db_url, port=0, metrics_port=-1, auto_migrate=False, consume=consume,
+                               poll_seconds=0.02, catalogue_cache_seconds=0, **overrides)
+    handle = build(settings)
+    handle.start()
+    channel = grpc.insecure_channel(handle.address)
+    try:
+        yield scoring_pb2_grpc.ScoringServiceStub(channel), handle
+    finally:
+        channel.close()
+        handle.stop(0)
+
+
+def wait_scored(db: Database, timeout: float = 30.0) -> None:
+    """Until scoring's consumer has applied every change notice."""
+    import time as _time
+
+    from services.scoring.storage import Aggregates
+
+    agg = Aggregates(db)
+    deadline = _time.monotonic() + timeout
+    while _time.monotonic() < deadline:
+        applied, head = agg.lag()
+        if applied >= head:
+            return
+        _time.sleep(0.02)
+    raise AssertionError(f"scoring did not catch up in {timeout} s: {agg.lag()}")

@@ -215,6 +215,9 @@ def _copy_upsert(conn: Connection, tm: TableMap, rows: list[tuple]) -> None:
         cur.execute(f"INSERT INTO {name} ({cols}) SELECT {cols} FROM {stage} {tm.on_conflict()}")
 
 
+NOTICE_ORDER_LOCK = 7661  # pg_advisory_xact_lock key (766 is the migration lock)
+
+
 def write_notices(
     conn: Connection, kind: RecordKind, batch_id: str, months: Iterable[tuple[str, int, int]], now_us: int
 ) -> None:
@@ -223,6 +226,10 @@ def write_notices(
         return
     cols = f"{change_notices.name} (unit_code, month_from, month_to, kind, batch_id, created_at)"
     if conn.dialect.name == "postgresql":
+        # Notice ids must become visible in id order, or scoring's cursor could pass an id whose
+        # transaction has not committed yet. This lock, held until commit, orders the id
+        # assignment of concurrent batches by their commits (SQLite's writer lock does it there).
+        conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({NOTICE_ORDER_LOCK})")
         with conn.connection.driver_connection.cursor() as cur, cur.copy(f"COPY {cols} FROM STDIN") as copy:
             for row in rows:
                 copy.write_row(row)

@@ -1,19 +1,19 @@
 """gRPC transport of scoring: proto in → domain call → proto out.
 
-Implemented so far: ``WhatIf`` (the rule engine on counts given directly) and ``ListRuleVersions``.
-The RPCs that read stored records (scorecards, rankings, explanations, the change list) answer
-UNIMPLEMENTED until the scoring aggregates exist.
+``WhatIf`` runs the rule engine on counts given directly; the other reads go through
+:class:`services.scoring.service.Scoring` (stored records, kept current by the consumer).
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from fractions import Fraction
 from math import floor
 
-import grpc
 from chiso.scoring.v1 import scoring_pb2 as pb
 from chiso.scoring.v1 import scoring_pb2_grpc
 from chiso.types.v1 import types_pb2 as tpb
@@ -22,7 +22,8 @@ from google.type import date_pb2, decimal_pb2
 from services.scoring.domain.engine import Counts, Scorecard, ScoringInputError, Status, score
 from services.scoring.domain.periods import HANOI, Period, PeriodError, PeriodKind
 from services.scoring.domain.rules import RuleBook, RuleTable, UnknownRuleVersion
-from services.shared.errors import FieldViolation, InvalidArgument, NotFound
+from services.scoring.service import SELF, SUBTREE, Scoring, explain
+from services.shared.errors import FailedPrecondition, FieldViolation, InvalidArgument, NotFound
 
 SERVICE_NAME = pb.DESCRIPTOR.services_by_name["ScoringService"].full_name
 
@@ -134,9 +135,11 @@ def rule_version_to_proto(t: RuleTable) -> pb.RuleVersion:
 
 
 class ScoringServicer(scoring_pb2_grpc.ScoringServiceServicer):
-    def __init__(self, book: RuleBook, now: Callable[[], datetime] = lambda: datetime.now(HANOI)) -> None:
+    def __init__(self, book: RuleBook, now: Callable[[], datetime] = lambda: datetime.now(HANOI),
+                 scoring: Scoring | None = None) -> None:
         self.book = book
         self.now = now
+        self.scoring = scoring
 
     def _table(self, version: str) -> RuleTable:
         if not version:
@@ -180,21 +183,167 @@ class ScoringServicer(scoring_pb2_grpc.ScoringServiceServicer):
     def ListRuleVersions(self, request, context) -> pb.ListRuleVersionsResponse:
         return pb.ListRuleVersionsResponse(rule_versions=[rule_version_to_proto(t) for t in self.book.versions()])
 
-    def _not_yet(self, context):
-        context.abort(grpc.StatusCode.UNIMPLEMENTED,
-                      "scorecards from stored records are not available yet: use WhatIf with counts")
+    # --- stored data ------------------------------------------------------------------------
 
-    def GetScorecard(self, request, context):
-        self._not_yet(context)
+    def _svc(self) -> Scoring:
+        if self.scoring is None:
+            raise FailedPrecondition("this scoring server has no database", reason="NO_DATABASE")
+        return self.scoring
 
-    def BatchGetScorecards(self, request, context):
-        self._not_yet(context)
+    def _version(self, version: str) -> str:
+        if version:
+            self._table(version)
+        return version
 
-    def GetRanking(self, request, context):
-        self._not_yet(context)
+    def _as_of(self, request) -> datetime | None:
+        return request.as_of.ToDatetime(tzinfo=HANOI) if request.HasField("as_of") else None
 
-    def ExplainIndicator(self, request, context):
-        self._not_yet(context)
+    def GetScorecard(self, request: pb.GetScorecardRequest, context) -> pb.GetScorecardResponse:
+        if not request.unit_code:
+            raise InvalidArgument("unit_code is required", reason="UNIT_REQUIRED",
+                                  violations=[FieldViolation("unit_code", "required")])
+        period = period_from_proto(request.period)
+        card = self._svc().scorecard(request.unit_code, period, _scope(request.scope), self._as_of(request),
+                                     self._version(request.rule_version))
+        return pb.GetScorecardResponse(scorecard=unit_scorecard_to_proto(card, self.now()))
 
-    def ListScorecardChanges(self, request, context):
-        self._not_yet(context)
+    def BatchGetScorecards(self, request: pb.BatchGetScorecardsRequest, context) -> pb.BatchGetScorecardsResponse:
+        if len(request.keys) > MAX_BATCH_KEYS:
+            raise InvalidArgument(f"at most {MAX_BATCH_KEYS} keys per call", reason="BATCH_TOO_LARGE",
+                                  violations=[FieldViolation("keys", f"{len(request.keys)} keys")])
+        groups: dict[tuple, list[tuple[int, str]]] = {}
+        for i, key in enumerate(request.keys):
+            if not key.unit_code:
+                raise InvalidArgument("unit_code is required", reason="UNIT_REQUIRED",
+                                      violations=[FieldViolation(f"keys[{i}].unit_code", "required")])
+            period = period_from_proto(key.period, f"keys[{i}].period")
+            groups.setdefault((period, _scope(key.scope)), []).append((i, key.unit_code))
+        version = self._version(request.rule_version)
+        as_of = self._as_of(request)
+        now = self.now()
+        out: list = [None] * len(request.keys)
+        for (period, scope), members in groups.items():
+            cards = self._svc().scorecards([code for _, code in members], period, scope, as_of, version)
+            for (i, _), card in zip(members, cards, strict=True):
+                out[i] = unit_scorecard_to_proto(card, now)
+        return pb.BatchGetScorecardsResponse(scorecards=out)
+
+    def GetRanking(self, request: pb.GetRankingRequest, context) -> pb.GetRankingResponse:
+        if request.unit_kind == tpb.UNIT_KIND_UNSPECIFIED:
+            raise InvalidArgument("unit_kind is required", reason="UNIT_KIND_REQUIRED",
+                                  violations=[FieldViolation("unit_kind", "required")])
+        period = period_from_proto(request.period)
+        result = self._svc().ranking(period, request.unit_kind, request.parent_code, _scope(request.scope),
+                                     self._as_of(request), self._version(request.rule_version))
+        ranking = tpb.Ranking(period=period_to_proto(period), unit_kind=request.unit_kind,
+                              parent_code=request.parent_code, rule_version=result.version)
+        ranking.as_of.FromDatetime(result.as_of)
+        for position, card in result.entries:
+            sc = card.scorecard
+            ranking.entries.add(rank=position, unit=unit_ref(card.unit), total=decimal(sc.total, 2),
+                                classification=_BANDS.get(sc.classification.code, 0))
+        return pb.GetRankingResponse(ranking=ranking)
+
+    def ExplainIndicator(self, request: pb.ExplainIndicatorRequest, context) -> pb.ExplainIndicatorResponse:
+        for name in ("unit_code", "indicator_id"):
+            if not getattr(request, name):
+                raise InvalidArgument(f"{name} is required", reason="FIELD_REQUIRED",
+                                      violations=[FieldViolation(name, "required")])
+        if request.page_size < 0:
+            raise InvalidArgument("page_size must not be negative", reason="BAD_PAGE_SIZE",
+                                  violations=[FieldViolation("page_size", "negative")])
+        period = period_from_proto(request.period)
+        size = min(request.page_size or 100, 1000)
+        fingerprint = _fingerprint(request)
+        offset = _decode_token(request.page_token, fingerprint)
+        items = explain(self._svc(), request.unit_code, period, _scope(request.scope), self._as_of(request),
+                        self._version(request.rule_version), request.indicator_id)
+        page = items[offset : offset + size]
+        nxt = _encode_token(offset + size, fingerprint) if offset + size < len(items) else ""
+        return pb.ExplainIndicatorResponse(
+            items=[pb.ExplanationItem(record_kind=i.record_kind, record_key=i.record_key, unit_code=i.unit_code,
+                                      reason=i.reason, late_seconds=i.late_seconds, attributes=dict(i.attributes))
+                   for i in page],
+            next_page_token=nxt, total_size=len(items))
+
+    def ListScorecardChanges(self, request: pb.ListScorecardChangesRequest, context):
+        if request.page_size < 0:
+            raise InvalidArgument("page_size must not be negative", reason="BAD_PAGE_SIZE",
+                                  violations=[FieldViolation("page_size", "negative")])
+        after = 0
+        if request.after_cursor:
+            try:
+                after = int(request.after_cursor)
+                if after < 0:
+                    raise ValueError
+            except ValueError:
+                raise InvalidArgument("after_cursor is not a cursor this service gave", reason="BAD_CURSOR",
+                                      violations=[FieldViolation("after_cursor", "malformed")]) from None
+        size = min(request.page_size or 500, 5000)
+        svc = self._svc()
+        rows = svc.aggregates.changes(after, size)
+        hierarchy, _ = svc._catalogue()
+        out = pb.ListScorecardChangesResponse(next_cursor=str(rows[-1][0]) if rows else request.after_cursor)
+        for change_id, unit, month, created in rows:
+            period = Period.month(month // 100, month % 100)
+            day = (period.end - timedelta(days=1)).date()
+            keys = [(unit, tpb.SCOPE_UNIT)] + [(a, tpb.SCOPE_SUBTREE) for a in [unit, *hierarchy.ancestors(unit, day)]]
+            for code, scope in keys:
+                change = out.changes.add(cursor=str(change_id), key=pb.ScorecardKey(
+                    unit_code=code, period=period_to_proto(period), scope=scope))
+                change.change_time.FromMicroseconds(created)
+        return out
+
+
+MAX_BATCH_KEYS = 1000
+
+
+def _scope(value: int) -> str:
+    return SELF if value == tpb.SCOPE_UNIT else SUBTREE
+
+
+def _fingerprint(request: pb.ExplainIndicatorRequest) -> str:
+    copy = pb.ExplainIndicatorRequest()
+    copy.CopyFrom(request)
+    copy.page_token = ""
+    copy.page_size = 0
+    return hashlib.sha256(copy.SerializeToString(deterministic=True)).hexdigest()[:16]
+
+
+def _encode_token(offset: int, fingerprint: str) -> str:
+    return base64.urlsafe_b64encode(f"{fingerprint}:{offset}".encode()).decode()
+
+
+def _decode_token(token: str, fingerprint: str) -> int:
+    if not token:
+        return 0
+    try:
+        got, offset = base64.urlsafe_b64decode(token.encode()).decode().split(":")
+        if got != fingerprint or int(offset) < 0:
+            raise ValueError
+        return int(offset)
+    except ValueError:
+        raise InvalidArgument("page_token does not belong to this request", reason="BAD_PAGE_TOKEN",
+                              violations=[FieldViolation("page_token", "not from this request")]) from None
+
+
+def unit_ref(u) -> tpb.UnitRef:
+    return tpb.UnitRef(code=u.code, name=u.name, kind=u.kind, parent_code=u.parent_code or "")
+
+
+def unit_scorecard_to_proto(card, compute_time: datetime) -> tpb.Scorecard:
+    out = scorecard_to_proto(card.scorecard, compute_time)
+    out.name = f"units/{card.unit.code}/scorecards/{card.scorecard.period}"
+    out.unit.CopyFrom(unit_ref(card.unit))
+    out.scope = tpb.SCOPE_UNIT if card.scope == SELF else tpb.SCOPE_SUBTREE
+    out.provisional = card.provisional
+    for stat in card.processing_times:
+        out.processing_times.add(procedure_code=stat.procedure_code, procedure_name=stat.procedure_name,
+                                 dossiers=stat.dossiers, mean_days=decimal(stat.mean_days, 2),
+                                 p50_days=decimal(stat.p50_days, 0), p90_days=decimal(stat.p90_days, 0))
+    for category, count in sorted(card.petition_categories.items()):
+        out.petition_categories.add(category=_CATEGORIES.get(category, str(category)), petitions=count)
+    return out
+
+
+_CATEGORIES = {0: "UNSPECIFIED", 1: "RULES", 2: "STAFF", 3: "OTHER"}

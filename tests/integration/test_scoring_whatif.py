@@ -17,10 +17,11 @@ IDS_766 = ["1.1", "1.2", "1.3", "1.4", "2.1", "3.1", "3.2", "3.3", "3.4", "3.5",
 
 
 @pytest.fixture(scope="module")
-def stub():
+def stub(tmp_path_factory):
     from services.scoring.server import ScoringSettings, build
 
-    handle = build(ScoringSettings(port=0, metrics_port=-1))
+    url = f"sqlite:///{tmp_path_factory.mktemp('whatif')}/w.db"
+    handle = build(ScoringSettings(port=0, metrics_port=-1, consume=False, database_url=url))
     handle.start()
     channel = grpc.insecure_channel(handle.address)
     yield scoring_pb2_grpc.ScoringServiceStub(channel)
@@ -122,14 +123,14 @@ def test_bad_what_if_input(stub):
     assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     with pytest.raises(grpc.RpcError) as err:
         stub.GetScorecard(pb.GetScorecardRequest(unit_code="H15"))
-    assert err.value.code() == grpc.StatusCode.UNIMPLEMENTED
+    assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT  # no period
 
 
-def test_whatif_cli_prints_the_scorecard(capsys):
+def test_whatif_cli_prints_the_scorecard(capsys, tmp_path):
     from services.scoring.server import ScoringSettings, build
     from services.scoring.whatif_cli import main
 
-    handle = build(ScoringSettings(port=0, metrics_port=-1))
+    handle = build(ScoringSettings(port=0, metrics_port=-1, consume=False, database_url=f"sqlite:///{tmp_path}/w.db"))
     handle.start()
     try:
         # 2.1: 14; 3.3: 6 × min(1, 0.40/0.50) = 4.8; 5.2 and 5.3 full with no petitions (12); 5.4: 17/3

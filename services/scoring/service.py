@@ -1,0 +1,697 @@
+"""Scoring's use cases over stored data: scorecards, rankings, explanations, the change feed.
+
+Transport-free: takes and returns domain objects. Reads go through :mod:`services.scoring.storage`.
+
+Decided where the spec is silent:
+
+* **Scope** defaults to the unit with its subtree (a province's scorecard is the province's).
+* **Mergers**: a unit merged into another on a date rolls up into its successor — alone and in
+  subtrees — for every period ending after that date; for periods ending before it, it stays
+  under its own parent (the hierarchy valid at the period's end, SPEC §3).
+* **As of**: the running period is scored as of now; a past period as of its end; an ``as_of``
+  inside a period re-judges today's records at that moment (records received after it don't count,
+  those ending after it are judged unfinished).
+* Petitions are read per scope and window from their rows (about 1/100 of the dossiers); dossiers
+  only through the cells, plus the few rows a moment inside a month cannot place.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import defaultdict
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from fractions import Fraction
+
+from services.scoring import storage as S
+from services.scoring.domain import cells as C
+from services.scoring.domain.engine import Scorecard, counts_from_measures, prev_year_counts, rank, score
+from services.scoring.domain.measures import ScopeData, measure_values, petition_categories
+from services.scoring.domain.periods import HANOI, Period, evaluation_moment
+from services.scoring.domain.rules import RuleBook, RuleTable
+from services.shared.db import Database
+from services.shared.errors import FailedPrecondition, InvalidArgument, NotFound
+
+SELF, SUBTREE = "unit", "subtree"
+
+
+@dataclass(frozen=True)
+class DurationStat:
+    procedure_code: str
+    procedure_name: str
+    dossiers: int
+    mean_days: Fraction
+    p50_days: int
+    p90_days: int
+
+
+@dataclass(frozen=True)
+class UnitScorecard:
+    unit: S.UnitInfo
+    scope: str
+    scorecard: Scorecard
+    provisional: bool
+    processing_times: tuple[DurationStat, ...] = ()
+    petition_categories: Mapping[int, int] = field(default_factory=dict)
+    measures: Mapping[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class RankingResult:
+    period: Period
+    unit_kind: int
+    parent_code: str
+    version: str
+    as_of: datetime
+    entries: tuple[tuple[int, UnitScorecard], ...]
+
+
+class Hierarchy:
+    """Units and their parents as of a date (mergers included); cached, reloaded every few seconds."""
+
+    def __init__(self, units: dict[str, S.UnitInfo]):
+        self.units = units
+        self._children: dict[date, dict[str, list[str]]] = {}
+
+    def parent_on(self, u: S.UnitInfo, day: date) -> str | None:
+        if u.merged_into_code and u.merged_on is not None and u.merged_on <= day:
+            return u.merged_into_code
+        return u.parent_code
+
+    def children_on(self, day: date) -> dict[str, list[str]]:
+        if day not in self._children:
+            children: dict[str, list[str]] = defaultdict(list)
+            for u in self.units.values():
+                if u.valid_from is not None and u.valid_from > day:
+                    continue
+                parent = self.parent_on(u, day)
+                if parent:
+                    children[parent].append(u.code)
+            self._children[day] = children
+        return self._children[day]
+
+    def members(self, root: str, scope: str, day: date) -> list[str]:
+        """The units whose records count for ``root``'s scorecard of a period ending on ``day``."""
+        children = self.children_on(day)
+        out, stack = [root], [root]
+        while stack:
+            code = stack.pop()
+            for child in children.get(code, ()):
+                u = self.units[child]
+                merged_here = u.merged_into_code == code and u.merged_on is not None and u.merged_on <= day
+                if scope == SUBTREE or merged_here:
+                    out.append(child)
+                    stack.append(child)
+        return out
+
+    def active_on(self, u: S.UnitInfo, first: date, last: date) -> bool:
+        if u.valid_from is not None and u.valid_from > last:
+            return False
+        if u.merged_on is not None and u.merged_on <= last:
+            return False
+        return u.valid_to is None or u.valid_to >= first
+
+    def ancestors(self, code: str, day: date) -> list[str]:
+        out, seen = [], set()
+        u = self.units.get(code)
+        while u is not None:
+            parent = self.parent_on(u, day)
+            if not parent or parent in seen:
+                break
+            seen.add(parent)
+            out.append(parent)
+            u = self.units.get(parent)
+        return out
+
+
+class Scoring:
+    def __init__(
+        self,
+        db: Database,
+        book: RuleBook,
+        now: Callable[[], datetime] = lambda: datetime.now(HANOI),
+        cache_seconds: float = 2.0,
+    ) -> None:
+        self.db = db
+        self.book = book
+        self.now = now
+        self.cache_seconds = cache_seconds
+        self.aggregates = S.Aggregates(db)
+        self._lock = threading.Lock()
+        self._cached: tuple[float, Hierarchy, dict] | None = None
+
+    # --- catalogue cache --------------------------------------------------------------------
+
+    def _catalogue(self) -> tuple[Hierarchy, dict]:
+        with self._lock:
+            if self._cached is None or time.monotonic() - self._cached[0] > self.cache_seconds:
+                with self.db.read() as conn:
+                    self._cached = (time.monotonic(), Hierarchy(S.load_units(conn)), S.load_procedures(conn))
+            return self._cached[1], self._cached[2]
+
+    def unit(self, code: str) -> S.UnitInfo:
+        hierarchy, _ = self._catalogue()
+        u = hierarchy.units.get(code)
+        if u is None:
+            raise NotFound(f"no unit {code!r}", reason="UNKNOWN_UNIT", metadata={"unit_code": code[:64]})
+        return u
+
+    def table(self, version: str, period: Period) -> RuleTable:
+        return self.book.get(version) if version else self.book.for_period(period)
+
+    # --- scorecards -------------------------------------------------------------------------
+
+    def scorecard(
+        self, unit_code: str, period: Period, scope: str = SUBTREE, as_of: datetime | None = None, version: str = ""
+    ) -> UnitScorecard:
+        return self.scorecards([unit_code], period, scope, as_of, version)[0]
+
+    def scorecards(
+        self,
+        unit_codes: Sequence[str],
+        period: Period,
+        scope: str = SUBTREE,
+        as_of: datetime | None = None,
+        version: str = "",
+    ) -> list[UnitScorecard]:
+        hierarchy, procs = self._catalogue()
+        for code in unit_codes:
+            self.unit(code)
+        table = self.table(version, period)
+        now = self.now()
+        moment = evaluation_moment(period, as_of or now)
+        w = _window(period, moment, now)
+        last_day = (period.end - timedelta(days=1)).date()
+        scopes = {code: hierarchy.members(code, scope, last_day) for code in dict.fromkeys(unit_codes)}
+        data = self._read(scopes, w, hierarchy, procs, with_details=True)
+        cards = {}
+        for code, d in data.items():
+            cards[code] = self._score(table, period, moment, now, hierarchy, procs, scopes[code], d, w, scope)
+        return [cards[c] for c in unit_codes]
+
+    def _score(self, table, period, moment, now, hierarchy, procs, members, d, w, scope) -> UnitScorecard:
+        values = measure_values(table, d, w)
+        prev = {}
+        if not d.sums.get("n") and not d.reported:
+            prev = self._previous_year(table, period, hierarchy, procs, members)
+        card = score(table, counts_from_measures(table, values), period, prev_year=prev, as_of=moment)
+        return UnitScorecard(
+            unit=hierarchy.units[members[0]],
+            scope=scope,
+            scorecard=card,
+            provisional=moment < period.end,
+            processing_times=tuple(_duration_stats(d.durations, procs)),
+            petition_categories=petition_categories(d, w),
+            measures=values,
+        )
+
+    def _previous_year(self, table, period, hierarchy, procs, members) -> dict:
+        year = Period.whole_year(period.year - 1)
+        w = _window(year, year.end, year.end)
+        d = self._read({members[0]: members}, w, hierarchy, procs, with_details=False)[members[0]]
+        values = {"dossiers_synchronised": d.sums.get("n", 0)}
+        if d.reported is not None:
+            values["dossiers_reported"] = d.reported
+        values = {k: v for k, v in values.items() if k in table.measures()}
+        return prev_year_counts(table, values)
+
+    def ranking(
+        self,
+        period: Period,
+        unit_kind: int,
+        parent_code: str = "",
+        scope: str = SUBTREE,
+        as_of: datetime | None = None,
+        version: str = "",
+    ) -> RankingResult:
+        hierarchy, _ = self._catalogue()
+        if parent_code:
+            self.unit(parent_code)
+        first_day, last_day = period.first_day, (period.end - timedelta(days=1)).date()
+        candidates = []
+        for u in hierarchy.units.values():
+            if u.kind != unit_kind or not hierarchy.active_on(u, first_day, last_day):
+                continue
+            if parent_code and parent_code not in hierarchy.ancestors(u.code, last_day):
+                continue
+            candidates.append(u.code)
+        candidates.sort()
+        cards = self.scorecards(candidates, period, scope, as_of, version) if candidates else []
+        table = self.table(version, period)
+        ranked = rank((c.unit.code, c.scorecard.total_display) for c in cards)
+        by_code = {c.unit.code: c for c in cards}
+        now = self.now()
+        moment = evaluation_moment(period, as_of or now)
+        entries = tuple((position, by_code[code]) for code, position in ranked)
+        return RankingResult(period, unit_kind, parent_code, table.id, moment, entries)
+
+    # --- reading ----------------------------------------------------------------------------
+
+    def _read(self, scopes: dict[str, list[str]], w: C.Window, hierarchy, procs, with_details: bool) -> dict:
+        """ScopeData per root. Scopes may overlap (each unit's data is given to every root holding it)."""
+        roots_of: dict[str, list[str]] = defaultdict(list)
+        for root, members in scopes.items():
+            for code in members:
+                roots_of[code].append(root)
+        all_units = sorted(roots_of)
+        out = {
+            root: ScopeData(
+                unit_kind=hierarchy.units[root].kind,
+                units={code: hierarchy.units[code].kind for code in members},
+                procedures={code: info for code, (_, info) in procs.items()},
+            )
+            for root, members in scopes.items()
+        }
+        for d in out.values():
+            d.durations = defaultdict(lambda: [0, 0, defaultdict(int)])  # 2.2: count, seconds, days histogram
+        statutory = {code: info.statutory_days for code, (_, info) in procs.items()}
+        amb_unit: set[tuple] = set()
+        amb_proc: set[tuple] = set()
+        partitions: set[tuple[str, int]] = set()
+        mid, live, last = w.mid, w.live, w.last
+        with self.db.read() as conn:
+            for row in S.unit_cells(conn, all_units, w.m1, last):
+                unit, rm, em, sm, dm766, dmp = row[:6]
+                r = C.resolve(w, rm, em, sm, dm766, dmp)
+                if not r.included:
+                    continue
+                if r.ambiguous:
+                    amb_unit.add(tuple(row[:6]))
+                    partitions.add((unit, rm))
+                    continue
+                counts = dict(zip(C.UNIT_COUNTERS, row[6:], strict=True))
+                part = C.unit_cell_sums(r, counts)
+                for root in roots_of[unit]:
+                    C.add_into(out[root].sums, part)
+                    if counts["certified"]:
+                        cb = out[root].certified_by_unit
+                        cb[unit] = cb.get(unit, 0) + counts["certified"]
+            for row in S.proc_cells(conn, all_units, w.m1, last):
+                unit, proc, rm, em = row[:4]
+                if mid and not live and mid in (rm, em):
+                    amb_proc.add(tuple(row[:4]))
+                    partitions.add((unit, rm))
+                    continue
+                counts = dict(zip(C.PROC_COUNTERS, row[4:], strict=True))
+                for root in roots_of[unit]:
+                    C.add_into(out[root].proc_sums.setdefault((unit, proc), {}), counts)
+            if partitions:
+                open_only = live
+                due_from = C.month_start_us(mid) if mid else 0
+                due_to = C.month_start_us(C.next_month(mid)) if mid else 0
+                for d_row in S.partition_rows(conn, partitions, open_only=open_only, due_from=due_from, due_to=due_to):
+                    stat = statutory.get(d_row.procedure_code, 0)
+                    c = C.contribution(d_row, stat)
+                    key_u = (c.unit_code, c.rm, c.em, c.sm, c.dm766, c.dmp)
+                    key_p = (c.unit_code, c.procedure_code, c.rm, c.em)
+                    if key_u in amb_unit:
+                        part = C.row_contribution(d_row, stat, w)
+                        if part:
+                            for root in roots_of[c.unit_code]:
+                                C.add_into(out[root].sums, part)
+                                if part.get("certified"):
+                                    cb = out[root].certified_by_unit
+                                    cb[c.unit_code] = cb.get(c.unit_code, 0) + 1
+                    if key_p in amb_proc and C.row_in_window(d_row, w):
+                        counts = {n: 1 for n in C.PROC_COUNTERS if c.bits & C.BIT[n]}
+                        for root in roots_of[c.unit_code]:
+                            C.add_into(out[root].proc_sums.setdefault((c.unit_code, c.procedure_code), {}), counts)
+            reported = S.reported_of(conn, all_units, w.m1, last)
+            for unit, total in reported.items():
+                for root in roots_of[unit]:
+                    out[root].reported = (out[root].reported or 0) + total
+            if with_details:
+                for offer in S.offers_of(conn, all_units):
+                    for root in roots_of[offer.unit_code]:
+                        out[root].offers.append(offer)
+                for pub in S.publications_of(conn, all_units):
+                    for root in roots_of[pub.unit_code]:
+                        out[root].publications.append(pub)
+                for pet in S.petitions_of(conn, all_units, w.m1, last, C.month_start_us(w.m1)):
+                    for root in roots_of[pet.unit_code]:
+                        out[root].petitions.append(pet)
+                for unit, proc, days, count, seconds in S.duration_cells(conn, all_units, w.m1, last):
+                    for root in roots_of[unit]:
+                        stat = out[root].durations[proc]
+                        stat[0] += count
+                        stat[1] += seconds
+                        stat[2][days] += count
+        return out
+
+
+def _window(period: Period, moment: datetime, now: datetime) -> C.Window:
+    m1 = period.first_day.year * 100 + period.first_day.month
+    last_day = (period.end - timedelta(days=1)).date()
+    m2 = last_day.year * 100 + last_day.month
+    return C.Window.of(m1, m2, C.to_us(moment), C.to_us(now))
+
+
+def _duration_stats(durations: Mapping[str, list], procs: Mapping) -> list[DurationStat]:
+    out = []
+    for proc, (count, seconds, histogram) in sorted(durations.items()):
+        if count <= 0:
+            continue
+        out.append(
+            DurationStat(
+                procedure_code=proc,
+                procedure_name=procs.get(proc, (proc, None))[0],
+                dossiers=count,
+                mean_days=Fraction(seconds, 86400 * count),
+                p50_days=_percentile(histogram, count, Fraction(1, 2)),
+                p90_days=_percentile(histogram, count, Fraction(9, 10)),
+            )
+        )
+    return out
+
+
+def _percentile(histogram: Mapping[int, int], count: int, q: Fraction) -> int:
+    """Nearest-rank percentile in whole days."""
+    rank_needed = max(1, -(-q.numerator * count // q.denominator))
+    seen = 0
+    for days in sorted(histogram):
+        seen += histogram[days]
+        if seen >= rank_needed:
+            return days
+    return max(histogram) if histogram else 0
+
+
+def check_scope(value: str) -> str:
+    if value not in (SELF, SUBTREE):
+        raise InvalidArgument(f"unknown scope {value!r}", reason="BAD_SCOPE")
+    return value
+
+
+__all__ = ["Scoring", "UnitScorecard", "RankingResult", "check_scope", "FailedPrecondition"]
+
+
+# --- explanations -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Item:
+    """A record that cost an indicator points."""
+
+    record_kind: str  # dossier | petition | procedure | publication | unit
+    record_key: str
+    unit_code: str
+    reason: str
+    late_seconds: int = 0
+    attributes: Mapping[str, str] = field(default_factory=dict)
+
+
+def _explain_dossier(
+    indicator: str, portal: bool, row: C.DossierRow, c: C.Contribution, stat: int, w: C.Window, proc, offer
+) -> tuple[str, int] | None:
+    """Why ``row`` costs ``indicator`` points (reason, seconds late), or None."""
+    from services.scoring.domain.timing import classify_dossier
+
+    b = c.bits
+    result_doc = bool(proc and proc.issues_result_document)
+    if indicator in ("2.1", "5.4"):
+        outcome = classify_dossier(
+            received_at=C.from_us(row.received_at),
+            due_at=C.from_us(row.due_at) if row.due_at is not None else None,
+            finished_at=C.from_us(row.end_at) if row.end_at is not None else None,
+            supplement_count=row.supplement_count,
+            last_supplement_at=C.from_us(row.last_supplement_at) if row.last_supplement_at is not None else None,
+            waiting_supplement=row.processing_state == C.WAITING_SUPPLEMENT,
+            unlawful_pause=bool(row.flags & C.UNLAWFUL_PAUSE),
+            as_of=C.from_us(w.e_us),
+            statutory_days=(stat or None) if portal and row.due_at is None else None,
+            applicant_supplement_seconds=row.applicant_supplement_seconds,
+        )
+        if not outcome.on_time:
+            return str(outcome.reason), int(outcome.lateness.total_seconds())
+        if indicator == "5.4" and b & C.BIT["dp"]:
+            return ("petitioned" if row.flags & C.PETITIONED else "rated_dissatisfied"), 0
+        return None
+    online_offer = bool(offer and offer.online)
+    checks = {
+        ("3.3", False): (online_offer and not b & C.BIT["online"], "not_submitted_online"),
+        ("3.3", True): (not (b & C.BIT["online_eres"] if result_doc else b & C.BIT["online"]), "not_counted_online"),
+        ("3.6", False): (b & C.BIT["fee"] and not b & C.BIT["fee_paid"], "fee_not_paid_online"),
+        ("4.1", False): (
+            row.end_at is not None and row.end_at <= w.e_us and not b & C.BIT["eres"],
+            "no_electronic_result",
+        ),
+        ("4.1", True): (result_doc and not b & C.BIT["synced_file"], "no_result_file"),
+        ("4.2", False): (not b & C.BIT["digitised"], "not_digitised"),
+        ("4.2", True): (not (b & C.BIT["dig_eres"] if result_doc else b & C.BIT["digitised"]), "not_digitised"),
+        ("4.3", False): (not b & C.BIT["reused"], "digitised_data_not_reused"),
+        ("4.3", True): (not b & C.BIT["reused"], "digitised_data_not_reused"),
+        ("4.5", False): (b & C.BIT["digitised"] and not b & C.BIT["linked_dig"], "not_linked_to_data_store"),
+        ("4.5", True): (not b & C.BIT["store"], "data_store_not_used"),
+        ("4.7", False): (
+            bool(offer and offer.population_data_connected) and not b & C.BIT["pop"],
+            "population_data_not_used",
+        ),
+        ("4.7", True): (not b & C.BIT["pop_eid"], "population_data_not_used"),
+        ("6.3", True): (b & C.BIT["fee"] and not b & C.BIT["paid_gw"], "fee_not_paid_online"),
+    }
+    hit = checks.get((indicator, portal))
+    if hit and hit[0]:
+        return hit[1], 0
+    return None
+
+
+def explain(
+    scoring: Scoring, unit_code: str, period: Period, scope: str, as_of: datetime | None, version: str, indicator: str
+) -> list[Item]:
+    """Every record that cost ``indicator`` points, in a stable order."""
+    hierarchy, procs = scoring._catalogue()
+    scoring.unit(unit_code)
+    table = scoring.table(version, period)
+    try:
+        table.indicator(indicator)
+    except KeyError:
+        raise NotFound(
+            f"rule version {table.id} has no indicator {indicator!r}",
+            reason="UNKNOWN_INDICATOR",
+            metadata={"indicator_id": indicator[:16]},
+        ) from None
+    portal = table.id != "766/2022"
+    now = scoring.now()
+    moment = evaluation_moment(period, as_of or now)
+    w = _window(period, moment, now)
+    last_day = (period.end - timedelta(days=1)).date()
+    members = hierarchy.members(unit_code, scope, last_day)
+    d = scoring._read({unit_code: members}, w, hierarchy, procs, with_details=True)[unit_code]
+    offers = {(o.unit_code, o.procedure_code): o for o in d.offers if o.active}
+    items: list[Item] = []
+    dossier_indicators = {"2.1", "5.4", "3.3", "3.6", "4.1", "4.2", "4.3", "4.5", "4.7", "6.3"}
+    if indicator in dossier_indicators:
+        statutory = {code: info.statutory_days for code, (_, info) in procs.items()}
+        with scoring.db.read() as conn:
+            for row in S.dossier_rows_of(conn, members, w.m2):
+                if not C.row_in_window(row, w):
+                    continue
+                if indicator == "6.3":
+                    started = row.started_at if row.started_at is not None else row.received_at
+                    if not (started < w.e_us and w.m1 <= C.month_of(started) <= w.m2):
+                        continue
+                stat = statutory.get(row.procedure_code, 0)
+                c = C.contribution(row, stat)
+                why = _explain_dossier(
+                    indicator,
+                    portal,
+                    row,
+                    c,
+                    stat,
+                    w,
+                    procs.get(row.procedure_code, (None, None))[1],
+                    offers.get((row.unit_code, row.procedure_code)),
+                )
+                if why:
+                    items.append(
+                        Item(
+                            "dossier",
+                            f"{row.source_id}/{row.code}",
+                            row.unit_code,
+                            why[0],
+                            why[1],
+                            {"procedure_code": row.procedure_code},
+                        )
+                    )
+    elif indicator in {"3.1", "3.2", "3.4", "3.5", "4.6", "6.1", "6.2"}:
+        for (unit, proc), o in sorted(offers.items()):
+            s = d.proc_sums.get((unit, proc), {})
+            info = procs.get(proc, (proc, None))[1]
+            reason = None
+            if indicator == "3.1" and not o.online:
+                reason = "not_offered_online"
+            elif indicator == "3.2" and o.online_service and not s.get("online"):
+                reason = "no_online_dossier"
+            elif (
+                indicator in ("3.4", "6.2")
+                and o.has_fee
+                and not s.get("fee_paid")
+                and (indicator == "3.4" or s.get("fee_data"))
+            ):
+                reason = "no_online_payment"
+            elif indicator == "3.5" and o.has_fee and not o.payment_integrated:
+                reason = "payment_not_integrated"
+            elif indicator == "6.1" and o.has_fee and not s.get("fee_data"):
+                reason = "no_fee_dossier"
+            elif indicator == "4.6" and not portal and o.population_data_eligible and not o.population_data_connected:
+                reason = "not_connected_to_population_data"
+            elif indicator == "4.6" and portal and info and info.applicants_are_individuals and not s.get("pop_eid"):
+                reason = "no_dossier_using_population_data"
+            if reason:
+                items.append(Item("procedure", proc, unit, reason))
+    elif indicator in {"1.1", "1.2", "1.3"}:
+        items.extend(_explain_publications(table, d, w, indicator))
+    elif indicator in {"5.2", "5.3"}:
+        items.extend(_explain_petitions(table, d, w, indicator, portal))
+    elif indicator == "1.4":
+        with scoring.db.read() as conn:
+            reported = S.reported_of(conn, members, w.m1, w.last)
+        sync = defaultdict(int)
+        with scoring.db.read() as conn:
+            for row in S.unit_cells(conn, members, w.m1, w.last):
+                r = C.resolve(w, *row[1:6])
+                if r.included:
+                    sync[row[0]] += row[6]
+        for unit in sorted(members):
+            if unit not in reported:
+                items.append(Item("unit", unit, unit, "no_reported_total", 0, {"synchronised": str(sync[unit])}))
+            elif reported[unit] > sync[unit]:
+                items.append(
+                    Item(
+                        "unit",
+                        unit,
+                        unit,
+                        "fewer_synchronised_than_reported",
+                        0,
+                        {"reported": str(reported[unit]), "synchronised": str(sync[unit])},
+                    )
+                )
+    elif indicator == "4.4" and not portal:
+        certifying = sorted({o.unit_code for o in offers.values() if o.certified_copy})
+        for unit in certifying:
+            if not d.certified_by_unit.get(unit):
+                items.append(Item("unit", unit, unit, "no_electronic_certified_copy"))
+    items.sort(key=lambda i: (-i.late_seconds, i.unit_code, i.record_key))
+    return items
+
+
+def _explain_publications(table: RuleTable, d: ScopeData, w: C.Window, indicator: str) -> list[Item]:
+    from services.scoring.domain.measures import PART_NAMES, UNIT_KIND_NAMES, _before, _param
+    from services.scoring.domain.timing import decision_on_time, listing_on_time
+    from services.scoring.domain.workdays import add_working_days
+
+    kind = UNIT_KIND_NAMES.get(d.unit_kind)
+    first = date(w.m1 // 100, w.m1 % 100, 1)
+    out = []
+    lead = _param(table, "1.1", "lead_working_days", kind, 5)
+    allowance = _param(table, "1.2", "listing_working_days", kind, 5)
+    required = _param(table, "1.3", "required_parts", None, tuple(PART_NAMES))
+    for p in sorted(d.publications, key=lambda p: (p.unit_code, p.procedure_code, p.decision_number)):
+        key = f"{p.procedure_code}/{p.decision_number}"
+        in_window = first <= p.decision_date and _before(p.decision_date, w)
+        listed = (
+            C.from_us(p.listed_at).astimezone(HANOI).date()
+            if p.listed_at is not None and p.listed_at < w.e_us
+            else None
+        )
+        if (
+            indicator == "1.1"
+            and in_window
+            and p.legal_effective_date is not None
+            and not decision_on_time(p.decision_date, p.legal_effective_date, lead)
+        ):
+            out.append(
+                Item(
+                    "publication",
+                    key,
+                    p.unit_code,
+                    "decided_late",
+                    0,
+                    {
+                        "decision_date": p.decision_date.isoformat(),
+                        "legal_effective_date": p.legal_effective_date.isoformat(),
+                    },
+                )
+            )
+        elif (
+            indicator == "1.2"
+            and in_window
+            and (listed is None or not listing_on_time(p.decision_date, listed, allowance))
+        ):
+            due = add_working_days(p.decision_date, allowance)
+            out.append(
+                Item(
+                    "publication",
+                    key,
+                    p.unit_code,
+                    "not_listed" if listed is None else "listed_late",
+                    0,
+                    {"listing_due": due.isoformat(), **({"listed_on": listed.isoformat()} if listed else {})},
+                )
+            )
+        elif indicator == "1.3" and listed is not None:
+            missing = [name for name in required if not p.parts & (1 << PART_NAMES[name])]
+            if missing:
+                out.append(Item("publication", key, p.unit_code, "missing_parts", 0, {"missing": ",".join(missing)}))
+    return out
+
+
+def _explain_petitions(table: RuleTable, d: ScopeData, w: C.Window, indicator: str, portal: bool) -> list[Item]:
+    from services.scoring.domain.measures import _dt
+    from services.scoring.domain.timing import PetitionLimits, classify_petition
+
+    out = []
+    start = C.month_start_us(w.m1)
+    for p in sorted(d.petitions, key=lambda p: (p.unit_code, p.source_id, p.code)):
+        key = f"{p.source_id}/{p.code}"
+        if p.received_at >= w.e_us:
+            continue
+        received_in = start <= p.received_at and C.month_of(p.received_at) <= w.m2
+        if not portal:
+            if (
+                indicator == "5.2"
+                and p.due_at is not None
+                and start <= p.due_at < w.e_us
+                and C.month_of(p.due_at) <= w.m2
+            ):
+                if p.resolved_at is None or p.resolved_at > p.due_at:
+                    late = ((p.resolved_at or w.e_us) - p.due_at) // C.US
+                    out.append(
+                        Item(
+                            "petition",
+                            key,
+                            p.unit_code,
+                            "resolved_late" if p.resolved_at else "unresolved_overdue",
+                            late,
+                        )
+                    )
+            elif indicator == "5.3" and received_in and p.rating and p.rating != 1:
+                out.append(Item("petition", key, p.unit_code, "not_satisfied", 0, {"rating": str(p.rating)}))
+            continue
+        limits = PetitionLimits.from_parameters(table.indicator("5.2").parameters)
+        outcome = classify_petition(
+            C.from_us(p.received_at),
+            C.from_us(w.e_us),
+            limits,
+            last_transfer_at=_dt(p.last_transfer_at),
+            refused_at=_dt(p.refused_at),
+            first_supplement_at=_dt(p.first_supplement_at),
+            ready_at=_dt(p.ready_for_publication_at),
+            published_at=_dt(p.published_at),
+        )
+        if indicator == "5.2" and not outcome.on_time:
+            out.append(Item("petition", key, p.unit_code, str(outcome.reason), int(outcome.lateness.total_seconds())))
+        elif indicator == "5.3" and received_in:
+            reason = (
+                "late"
+                if not outcome.on_time
+                else "more_dislikes"
+                if p.dislikes > p.likes
+                else "repeat_complaint"
+                if p.repeat_complaint
+                else None
+            )
+            if reason:
+                out.append(Item("petition", key, p.unit_code, reason))
+    return out
