@@ -355,6 +355,9 @@ def resolve(w: Window, rm: int, em: int, sm: int, dm766: int, dmp: int) -> Resol
     return Resolved(True, ambiguous, finished, late766, late_p, started)
 
 
+_PLAIN_UNIT_COUNTERS = tuple(n for n in UNIT_COUNTERS if n not in ("late766", "late_p", "dpl766", "dpl_p", "eres"))
+
+
 def row_in_window(d: DossierRow, w: Window) -> bool:
     """``d`` is in the period's dossier population as of E: received before E and in or before the
     period, and not ended before the period began."""
@@ -370,9 +373,7 @@ def row_contribution(d: DossierRow, statutory_days: int, w: Window) -> dict[str,
     c = contribution(d, statutory_days)
     e = w.e_us
     finished = d.end_at is not None and d.end_at <= e
-    out = {name: 1 for name in COUNTERS if c.bits & BIT[name]}
-    for name in ("late766", "late_p", "dpl766", "dpl_p"):
-        out.pop(name, None)
+    out = {name: 1 for name in _PLAIN_UNIT_COUNTERS if c.bits & BIT[name]}
     dp = bool(c.bits & BIT["dp"])
     if finished:
         late766 = bool(c.bits & BIT["late766"])
@@ -403,7 +404,7 @@ def add_into(total: dict[str, int], part: dict[str, int]) -> None:
 def unit_cell_sums(r: Resolved, counts: dict[str, int]) -> dict[str, int]:
     """The window sums a resolved, unambiguous unit cell adds (``counts`` by UNIT_COUNTERS)."""
     n = counts["n"]
-    out = {name: counts[name] for name in UNIT_COUNTERS if name not in ("late766", "late_p", "dpl766", "dpl_p", "eres")}
+    out = {name: counts[name] for name in _PLAIN_UNIT_COUNTERS}
     if r.finished:
         out["fin"] = n
         out["eres_fin"] = counts["eres"]
