@@ -224,7 +224,7 @@ class Aggregates:
             stmt = select(*DOSSIER_COLUMNS, dossiers.c.received_month).order_by(
                 dossiers.c.unit_code, dossiers.c.received_month
             )
-            result = conn.execution_options(stream_results=True, yield_per=20_000).execute(stmt)
+            result = conn.execute(stmt.execution_options(stream_results=True, yield_per=20_000))
             for raw in result:
                 row = C.DossierRow(*raw[:-1])
                 here = (row.unit_code, raw[-1])
