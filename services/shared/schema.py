@@ -282,7 +282,12 @@ score_cells = Table(
     Column("rm", Integer, nullable=False, comment="received month yyyymm"),
     Column("em", Integer, nullable=False, comment="end month yyyymm; 999912 = unfinished"),
     Column("sm", Integer, nullable=False, comment="processing-start month"),
-    Column("dm766", Integer, nullable=False, comment="month it turns late while unfinished (766/2022); 0 always, 999999 never"),
+    Column(
+        "dm766",
+        Integer,
+        nullable=False,
+        comment="month it turns late while unfinished (766/2022); 0 always, 999999 never",
+    ),
     Column("dmp", Integer, nullable=False, comment="the same under portal/2025"),
     PrimaryKeyConstraint("unit_code", "rm", "em", "sm", "dm766", "dmp"),
     *(Column(name, BigInteger, nullable=False) for name in _UNIT_COUNTERS),
@@ -343,7 +348,7 @@ score_changes = Table(
     metadata,
     Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
     Column("unit_code", String(64), nullable=False),
-    Column("month", Integer, nullable=False, comment="yyyymm whose scorecards (and those of periods containing it) changed"),
+    Column("month", Integer, nullable=False, comment="yyyymm whose scorecards (and periods containing it) changed"),
     Column("created_at", Micros, nullable=False),
     comment="scoring's change feed (ListScorecardChanges); written in the consumer's transaction",
 )

@@ -297,7 +297,7 @@ def test_ranking_with_shared_ranks(world):
     totals = [float(t) for _, _, t in entries]
     assert totals == sorted(totals, reverse=True)
     # competition ranking: the rank after a tie of two skips one
-    for i, (r, _, t) in enumerate(entries):
+    for r, _, t in entries:
         first = next(j for j, e in enumerate(entries) if e[2] == t)
         assert r == first + 1, entries
     provinces = scoring.GetRanking(pb.GetRankingRequest(period=AUG, unit_kind=tpb.UNIT_KIND_PROVINCE)).ranking
@@ -330,7 +330,7 @@ def test_explain_lists_the_late_dossiers_paged(world):
     )
     assert [(i.unit_code, i.record_key, i.reason) for i in offered.items] == [("H25.01", P2, "not_offered_online")]
     with pytest.raises(grpc.RpcError) as err:
-        request.page_token = "bm9wZToy"
+        request.page_token = "bm9wZToy"  # noqa: S105 — a forged page token
         scoring.ExplainIndicator(request)
     assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     with pytest.raises(grpc.RpcError) as err:

@@ -5,9 +5,8 @@ Revises: 0001
 Create Date: 2026-11-23 01:25:30.728314
 """
 
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '0002'
 down_revision = '0001'
@@ -46,7 +45,7 @@ def upgrade() -> None:
     op.create_table('score_changes',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
     sa.Column('unit_code', sa.String(length=64), nullable=False),
-    sa.Column('month', sa.Integer(), nullable=False, comment='yyyymm whose scorecards (and those of periods containing it) changed'),
+    sa.Column('month', sa.Integer(), nullable=False, comment='yyyymm whose scorecards (and periods containing it) changed'),
     sa.Column('created_at', sa.BigInteger(), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_score_changes')),
     comment="scoring's change feed (ListScorecardChanges); written in the consumer's transaction"
