@@ -249,6 +249,37 @@ class Scoring:
 
     # --- reading ----------------------------------------------------------------------------
 
+    #: read every cell and resolve it in Python (the reference the grouped SQL reads are tested against)
+    reference_reads = False
+
+    def _read_cells_one_by_one(self, conn, all_units, w, roots_of, out, amb_unit, amb_proc, partitions) -> None:
+        mid, live = w.mid, w.live
+        for row in S.unit_cells(conn, all_units, w.m1, w.last):
+            unit, rm, em, sm, dm766, dmp = row[:6]
+            r = C.resolve(w, rm, em, sm, dm766, dmp)
+            if not r.included:
+                continue
+            if r.ambiguous:
+                amb_unit.add(tuple(row[:6]))
+                partitions.add((unit, rm))
+                continue
+            counts = dict(zip(C.UNIT_COUNTERS, row[6:], strict=True))
+            part = C.unit_cell_sums(r, counts)
+            for root in roots_of[unit]:
+                C.add_into(out[root].sums, part)
+                if counts["certified"]:
+                    cb = out[root].certified_by_unit
+                    cb[unit] = cb.get(unit, 0) + counts["certified"]
+        for row in S.proc_cells(conn, all_units, w.m1, w.last):
+            unit, proc, rm, em = row[:4]
+            if mid and not live and mid in (rm, em):
+                amb_proc.add(tuple(row[:4]))
+                partitions.add((unit, rm))
+                continue
+            counts = dict(zip(C.PROC_COUNTERS, row[4:], strict=True))
+            for root in roots_of[unit]:
+                C.add_into(out[root].proc_sums.setdefault((unit, proc), {}), counts)
+
     def _read(self, scopes: dict[str, list[str]], w: C.Window, hierarchy, procs, with_details: bool) -> dict:
         """ScopeData per root. Scopes may overlap (each unit's data is given to every root holding it)."""
         roots_of: dict[str, list[str]] = defaultdict(list)
@@ -272,31 +303,30 @@ class Scoring:
         partitions: set[tuple[str, int]] = set()
         mid, live, last = w.mid, w.live, w.last
         with self.db.read() as conn:
-            for row in S.unit_cells(conn, all_units, w.m1, last):
-                unit, rm, em, sm, dm766, dmp = row[:6]
-                r = C.resolve(w, rm, em, sm, dm766, dmp)
-                if not r.included:
-                    continue
-                if r.ambiguous:
-                    amb_unit.add(tuple(row[:6]))
-                    partitions.add((unit, rm))
-                    continue
-                counts = dict(zip(C.UNIT_COUNTERS, row[6:], strict=True))
-                part = C.unit_cell_sums(r, counts)
-                for root in roots_of[unit]:
-                    C.add_into(out[root].sums, part)
-                    if counts["certified"]:
-                        cb = out[root].certified_by_unit
-                        cb[unit] = cb.get(unit, 0) + counts["certified"]
-            for row in S.proc_cells(conn, all_units, w.m1, last):
-                unit, proc, rm, em = row[:4]
-                if mid and not live and mid in (rm, em):
-                    amb_proc.add(tuple(row[:4]))
-                    partitions.add((unit, rm))
-                    continue
-                counts = dict(zip(C.PROC_COUNTERS, row[4:], strict=True))
-                for root in roots_of[unit]:
-                    C.add_into(out[root].proc_sums.setdefault((unit, proc), {}), counts)
+            if self.reference_reads:
+                self._read_cells_one_by_one(conn, all_units, w, roots_of, out, amb_unit, amb_proc, partitions)
+            else:
+                for row in S.grouped_unit_cells(conn, all_units, w):
+                    unit, fin, l766, lp, started = row[:5]
+                    r = C.Resolved(True, False, bool(fin), bool(l766), bool(lp), bool(started))
+                    counts = dict(zip(C.UNIT_COUNTERS, (int(v) for v in row[5:]), strict=True))
+                    part = C.unit_cell_sums(r, counts)
+                    for root in roots_of[unit]:
+                        C.add_into(out[root].sums, part)
+                        if counts["certified"]:
+                            cb = out[root].certified_by_unit
+                            cb[unit] = cb.get(unit, 0) + counts["certified"]
+                for row in S.grouped_proc_cells(conn, all_units, w):
+                    unit, proc = row[:2]
+                    counts = dict(zip(C.PROC_COUNTERS, (int(v) for v in row[2:]), strict=True))
+                    for root in roots_of[unit]:
+                        C.add_into(out[root].proc_sums.setdefault((unit, proc), {}), counts)
+                for key in S.ambiguous_unit_cells(conn, all_units, w):
+                    amb_unit.add(key)
+                    partitions.add((key[0], key[1]))
+                for key in S.ambiguous_proc_cells(conn, all_units, w):
+                    amb_proc.add(key)
+                    partitions.add((key[0], key[2]))
             if partitions:
                 open_only = live
                 due_from = C.month_start_us(mid) if mid else 0

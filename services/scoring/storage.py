@@ -22,7 +22,21 @@ from dataclasses import dataclass
 from datetime import date
 
 import structlog
-from sqlalchemy import Table, and_, bindparam, delete, func, insert, select, text, update
+from sqlalchemy import (
+    Table,
+    and_,
+    bindparam,
+    case,
+    delete,
+    func,
+    insert,
+    literal_column,
+    not_,
+    or_,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
@@ -561,5 +575,80 @@ def dossier_rows_of(conn: Connection, unit_codes: Sequence[str], m2: int, extra=
             yield C.DossierRow(*row)
 
 
-def ensure_sqlite_pragmas(conn: Connection) -> None:  # pragma: no cover - kept for symmetry
-    conn.execute(text("SELECT 1"))
+# --- grouped reads: the database sums the cells a moment treats alike ----------------------------------
+
+
+def _window_terms(t: Table, w: C.Window):
+    """SQL for :func:`services.scoring.domain.cells.resolve` over ``t``'s month columns, with the
+    window's months inlined as constants (they are ints computed here, never caller text)."""
+    lit = lambda v: literal_column(str(int(v)))  # noqa: E731
+    mid, done, last = w.mid, w.done, w.last
+    finished = t.c.em <= lit(done)
+    if mid and w.live:
+        finished = or_(finished, t.c.em == lit(mid))
+    ambiguous = []
+    if mid and not w.live:
+        months = [t.c.rm, t.c.em] + ([t.c.sm] if "sm" in t.c else [])
+        ambiguous.append(or_(*(m == lit(mid) for m in months)))
+    if mid and "dm766" in t.c:
+        ambiguous.append(and_(not_(finished), or_(t.c.dm766 == lit(mid), t.c.dmp == lit(mid))))
+    included = and_(t.c.rm <= lit(last), t.c.em >= lit(w.m1))
+    return lit, finished, (or_(*ambiguous) if ambiguous else None), included
+
+
+def grouped_unit_cells(conn: Connection, unit_codes: Sequence[str], w: C.Window) -> Iterator[tuple]:
+    """(unit, finished, late766, late_p, started, *UNIT_COUNTERS sums) over the unambiguous cells."""
+    t = score_cells
+    lit, finished, ambiguous, included = _window_terms(t, w)
+    one, zero = lit(1), lit(0)
+    fin = case((finished, one), else_=zero)
+    l766 = case((and_(not_(finished), t.c.dm766 <= lit(w.done)), one), else_=zero)
+    lp = case((and_(not_(finished), t.c.dmp <= lit(w.done)), one), else_=zero)
+    st = case((and_(t.c.sm >= lit(w.m1), t.c.sm <= lit(w.last)), one), else_=zero)
+    sums = [func.sum(t.c[n]) for n in C.UNIT_COUNTERS]
+    for chunk in _chunks(unit_codes):
+        stmt = (
+            select(t.c.unit_code, fin, l766, lp, st, *sums)
+            .where(t.c.unit_code.in_(chunk), included, *([] if ambiguous is None else [not_(ambiguous)]))
+            .group_by(text("1, 2, 3, 4, 5"))
+        )
+        yield from conn.execute(stmt)
+
+
+def ambiguous_unit_cells(conn: Connection, unit_codes: Sequence[str], w: C.Window) -> list[tuple]:
+    """Keys of the cells a moment inside a month cannot place (resolved from rows)."""
+    t = score_cells
+    _, _, ambiguous, included = _window_terms(t, w)
+    if ambiguous is None:
+        return []
+    out = []
+    for chunk in _chunks(unit_codes):
+        stmt = select(*(t.c[n] for n in _UNIT_KEY)).where(t.c.unit_code.in_(chunk), included, ambiguous)
+        out.extend(tuple(r) for r in conn.execute(stmt))
+    return out
+
+
+def grouped_proc_cells(conn: Connection, unit_codes: Sequence[str], w: C.Window) -> Iterator[tuple]:
+    """(unit, procedure, *PROC_COUNTERS sums) over the window's unambiguous procedure cells."""
+    t = score_proc_cells
+    _, _, ambiguous, included = _window_terms(t, w)
+    sums = [func.sum(t.c[n]) for n in C.PROC_COUNTERS]
+    for chunk in _chunks(unit_codes):
+        stmt = (
+            select(t.c.unit_code, t.c.procedure_code, *sums)
+            .where(t.c.unit_code.in_(chunk), included, *([] if ambiguous is None else [not_(ambiguous)]))
+            .group_by(t.c.unit_code, t.c.procedure_code)
+        )
+        yield from conn.execute(stmt)
+
+
+def ambiguous_proc_cells(conn: Connection, unit_codes: Sequence[str], w: C.Window) -> list[tuple]:
+    t = score_proc_cells
+    _, _, ambiguous, included = _window_terms(t, w)
+    if ambiguous is None:
+        return []
+    out = []
+    for chunk in _chunks(unit_codes):
+        stmt = select(*(t.c[n] for n in _PROC_KEY)).where(t.c.unit_code.in_(chunk), included, ambiguous)
+        out.extend(tuple(r) for r in conn.execute(stmt))
+    return out
