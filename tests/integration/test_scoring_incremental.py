@@ -140,5 +140,5 @@ def test_incremental_equals_rebuild_for_random_histories(db_url):
 
         outcomes = [0, 0, []]
         check()
-        # the histories did store versions (not only refusals): most records are accepted
-        assert outcomes[0] > 3 * outcomes[1], (outcomes[:2], sorted(set(outcomes[2])))
+        # the histories stored many versions; the only refusals are the out-of-order (stale) ones
+        assert outcomes[0] >= 50 and set(outcomes[2]) <= {"STALE"}, (outcomes[:2], sorted(set(outcomes[2])))
