@@ -221,7 +221,12 @@ class Aggregates:
     # --- rebuild ----------------------------------------------------------------------------
 
     def rebuild(self) -> Rebuilt:
-        """Recompute every aggregate from the stored dossiers (one transaction)."""
+        """Recompute every aggregate from the stored dossiers (one transaction).
+
+        Streams the dossiers in (unit, received month) order straight from the driver, aggregates
+        one unit at a time in memory and writes with the driver's bulk path (executemany on SQLite,
+        COPY on PostgreSQL): the same contribution function as the incremental path.
+        """
         started = time.monotonic()
         with self.db.write() as conn:
             last = _lock_progress(conn)
@@ -229,41 +234,60 @@ class Aggregates:
             for table in (score_cells, score_proc_cells, score_durations, score_dossiers):
                 conn.execute(delete(table))
             statutory = _statutory_days(conn)
-            count = cells = 0
+            writer = _BulkWriter(conn)
+            count = 0
             unit_cells: dict[tuple, list[int]] = {}
             proc_cells: dict[tuple, list[int]] = {}
             durations: dict[tuple, list[int]] = {}
-            states: list[tuple] = []
-            partition = None
-            stmt = select(*DOSSIER_COLUMNS, dossiers.c.received_month).order_by(
-                dossiers.c.unit_code, dossiers.c.received_month
-            )
-            result = conn.execute(stmt.execution_options(stream_results=True, yield_per=20_000))
-            for raw in result:
-                row = C.DossierRow(*raw[:-1])
-                here = (row.unit_code, raw[-1])
-                if here != partition:
-                    if partition is not None and here[0] != partition[0]:
-                        cells += _flush(conn, unit_cells, proc_cells, durations, states)
-                    partition = here
-                c = C.contribution(row, statutory.get(row.procedure_code, 0))
-                _bump(unit_cells, (c.unit_code, c.rm, c.em, c.sm, c.dm766, c.dmp), _counts(c.bits, _UNIT_BITS), 1)
-                _bump(proc_cells, (c.unit_code, c.procedure_code, c.rm, c.em), _counts(c.bits, _PROC_BITS), 1)
+            current_unit = None
+            contribution = C.contribution
+            unit_bits, proc_bits = _UNIT_BITS, _PROC_BITS
+            states = writer.states
+            for raw in _stream_dossiers(conn):
+                row = C.DossierRow(*raw)
+                if row.unit_code != current_unit:
+                    writer.cells(unit_cells, proc_cells, durations)
+                    current_unit = row.unit_code
+                c = contribution(row, statutory.get(row.procedure_code, 0))
+                bits = c.bits
+                key = (c.unit_code, c.rm, c.em, c.sm, c.dm766, c.dmp)
+                got = unit_cells.get(key)
+                if got is None:
+                    unit_cells[key] = [1 if bits & m else 0 for m in unit_bits]
+                else:
+                    for i, m in enumerate(unit_bits):
+                        if bits & m:
+                            got[i] += 1
+                key = (c.unit_code, c.procedure_code, c.rm, c.em)
+                got = proc_cells.get(key)
+                if got is None:
+                    proc_cells[key] = [1 if bits & m else 0 for m in proc_bits]
+                else:
+                    for i, m in enumerate(proc_bits):
+                        if bits & m:
+                            got[i] += 1
                 if c.days >= 0:
-                    _bump(durations, (c.unit_code, c.procedure_code, c.em, c.days), [1, c.seconds], 1)
+                    key = (c.unit_code, c.procedure_code, c.em, c.days)
+                    got = durations.get(key)
+                    if got is None:
+                        durations[key] = [1, c.seconds]
+                    else:
+                        got[0] += 1
+                        got[1] += c.seconds
                 states.append((row.code, row.source_id, *c))
                 count += 1
                 if len(states) >= 50_000:
-                    _write_states(conn, states)
-            cells += _flush(conn, unit_cells, proc_cells, durations, states)
+                    writer.flush_states()
+            writer.cells(unit_cells, proc_cells, durations)
+            writer.flush()
             conn.execute(
                 update(score_progress)
                 .where(score_progress.c.name == CONSUMER)
                 .values(last_notice_id=max(last, head), updated_at=self.now_us())
             )
         elapsed = time.monotonic() - started
-        log.info("rebuilt", dossiers=count, cells=cells, seconds=round(elapsed, 2))
-        return Rebuilt(count, cells, elapsed)
+        log.info("rebuilt", dossiers=count, cells=writer.written, seconds=round(elapsed, 2))
+        return Rebuilt(count, writer.written, elapsed)
 
     # --- reading the feed -------------------------------------------------------------------
 
@@ -375,38 +399,76 @@ def _upsert(conn: Connection, table: Table, rows: list[dict], key: tuple[str, ..
         conn.execute(stmt, rows[start : start + 5000])
 
 
-def _flush(conn: Connection, unit_cells: dict, proc_cells: dict, durations: dict, states: list) -> int:
-    written = 0
-    for table, key, names, values in (
-        (score_cells, _UNIT_KEY, C.UNIT_COUNTERS, unit_cells),
-        (score_proc_cells, _PROC_KEY, C.PROC_COUNTERS, proc_cells),
-        (score_durations, _DUR_KEY, ("count", "seconds"), durations),
-    ):
-        if values:
-            rows = [dict(zip(key, k, strict=True)) | dict(zip(names, v, strict=True)) for k, v in values.items()]
-            conn.execute(insert(table), rows)
-            written += len(rows)
-            values.clear()
-    _write_states(conn, states)
-    return written
+_DOSSIER_SELECT = (
+    f"SELECT {', '.join(C.DossierRow._fields)} FROM {dossiers.name} ORDER BY unit_code, received_month"
+)
 
 
-def _write_states(conn: Connection, states: list[tuple]) -> None:
-    if not states:
-        return
-    names = ("code", "source_id", *_STATE_COLUMNS)
+def _stream_dossiers(conn: Connection) -> Iterator[tuple]:
+    """Every stored dossier's scoring columns, straight from the driver, in (unit, month) order."""
+    raw = conn.connection.driver_connection
     if conn.dialect.name == "postgresql":
-        cols = ", ".join(names)
-        with (
-            conn.connection.driver_connection.cursor() as cur,
-            cur.copy(f"COPY {score_dossiers.name} ({cols}) FROM STDIN") as copy,
-        ):
-            for row in states:
-                copy.write_row(row)
+        cur = raw.cursor(name="chiso_rebuild")
+        cur.itersize = 20_000
     else:
-        marks = ", ".join("?" * len(names))
-        conn.exec_driver_sql(f"INSERT INTO {score_dossiers.name} ({', '.join(names)}) VALUES ({marks})", states)
-    states.clear()
+        cur = raw.cursor()
+    try:
+        cur.execute(_DOSSIER_SELECT)
+        while rows := cur.fetchmany(20_000):
+            yield from rows
+    finally:
+        cur.close()
+
+
+class _BulkWriter:
+    """Bulk inserts through the driver: executemany on SQLite, COPY on PostgreSQL."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+        self.pending: dict[str, tuple[tuple[str, ...], list[tuple]]] = {}
+        self.states: list[tuple] = []
+        self.written = 0
+
+    def cells(self, unit_cells: dict, proc_cells: dict, durations: dict) -> None:
+        for table, key, names, values in (
+            (score_cells, _UNIT_KEY, C.UNIT_COUNTERS, unit_cells),
+            (score_proc_cells, _PROC_KEY, C.PROC_COUNTERS, proc_cells),
+            (score_durations, _DUR_KEY, ("count", "seconds"), durations),
+        ):
+            if not values:
+                continue
+            cols, rows = self.pending.setdefault(table.name, ((*key, *names), []))
+            rows.extend((*k, *v) for k, v in values.items())
+            values.clear()
+            if len(rows) >= 50_000:
+                self._write(table.name, cols, rows)
+
+    def flush_states(self) -> None:
+        self._write(score_dossiers.name, ("code", "source_id", *_STATE_COLUMNS), self.states, count=False)
+
+    def flush(self) -> None:
+        for name, (cols, rows) in self.pending.items():
+            self._write(name, cols, rows)
+        self.flush_states()
+
+    def _write(self, name: str, cols: tuple[str, ...], rows: list[tuple], count: bool = True) -> None:
+        if not rows:
+            return
+        quoted = ", ".join(f'"{c}"' for c in cols)
+        if self.conn.dialect.name == "postgresql":
+            with self.conn.connection.driver_connection.cursor() as cur, cur.copy(
+                f"COPY {name} ({quoted}) FROM STDIN"
+            ) as copy:
+                for row in rows:
+                    copy.write_row(row)
+        else:
+            marks = ", ".join("?" * len(cols))
+            self.conn.connection.driver_connection.executemany(
+                f"INSERT INTO {name} ({quoted}) VALUES ({marks})", rows
+            )
+        if count:
+            self.written += len(rows)
+        rows.clear()
 
 
 def _month_now(now_us: int) -> int:

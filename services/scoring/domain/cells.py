@@ -218,43 +218,9 @@ def contribution(d: DossierRow, statutory_days: int) -> Contribution:
         dm766 = _deadline_month(due)
         dmp = _deadline_month(deadline_p)
 
-    bits = 1
-    online = d.channel == CHANNEL_ONLINE
-    eres = flags & ELECTRONIC_RESULT
-    dig = flags & DIGITISED
-    fee = d.fee_amount > 0
-    paid = fee and flags & PAID_ONLINE
-    if online:
-        bits |= BIT["online"] | (BIT["online_eres"] if eres else 0)
-    if dig:
-        bits |= (
-            BIT["digitised"]
-            | (BIT["dig_eres"] if eres else 0)
-            | (BIT["linked_dig"] if flags & LINKED_TO_DATA_STORE else 0)
-        )
-    if flags & REUSED_DIGITISED_DATA:
-        bits |= BIT["reused"]
-    if flags & (COMPONENT_FROM_DATA_STORE | RESULT_TO_DATA_STORE):
-        bits |= BIT["store"]
-    if flags & USED_POPULATION_DATA:
-        bits |= BIT["pop"]
-    if flags & (USED_POPULATION_DATA | VERIFIED_EID | COMPONENT_FROM_DATA_STORE):
-        bits |= BIT["pop_eid"]
-    if fee:
-        bits |= BIT["fee"]
-    if fee or flags & FEE_ALL_ZERO:
-        bits |= BIT["fee_data"]
-    if paid:
-        bits |= BIT["fee_paid"] | (BIT["paid_gw"] if d.payment_channel in (1, 2) else 0)
-    if flags & CERTIFIED_COPY_ISSUED:
-        bits |= BIT["certified"]
-    if eres:
-        bits |= BIT["eres"]
-    if flags & SYNCED_WITH_RESULT_FILE:
-        bits |= BIT["synced_file"]
-    dp = d.rating == RATING_DISSATISFIED or bool(flags & PETITIONED)
-    if dp:
-        bits |= BIT["dp"]
+    gateway = d.payment_channel in (1, 2)
+    bits = _flag_bits(flags, d.channel == CHANNEL_ONLINE, d.fee_amount > 0, gateway, d.rating == RATING_DISSATISFIED)
+    dp = bool(bits & _DP)
     days, seconds = -1, 0
     if finished:
         end = d.end_at
@@ -271,6 +237,45 @@ def contribution(d: DossierRow, statutory_days: int) -> Contribution:
         seconds = max(0, (end - d.received_at) // US)
         days = seconds // 86400
     return Contribution(d.unit_code, d.procedure_code, rm, em, sm, dm766, dmp, bits, days, seconds)
+
+
+_DP = 1 << COUNTERS.index("dp")
+
+
+@lru_cache(maxsize=1 << 16)
+def _flag_bits(flags: int, online: bool, fee: bool, gateway: bool, dissatisfied: bool) -> int:
+    """The counters a dossier's yes/no facts set (a few thousand combinations, so cached)."""
+    bits = BIT["n"]
+    eres = flags & ELECTRONIC_RESULT
+    paid = fee and flags & PAID_ONLINE
+    if online:
+        bits |= BIT["online"] | (BIT["online_eres"] if eres else 0)
+    if flags & DIGITISED:
+        bits |= BIT["digitised"] | (BIT["dig_eres"] if eres else 0)
+        bits |= BIT["linked_dig"] if flags & LINKED_TO_DATA_STORE else 0
+    if flags & REUSED_DIGITISED_DATA:
+        bits |= BIT["reused"]
+    if flags & (COMPONENT_FROM_DATA_STORE | RESULT_TO_DATA_STORE):
+        bits |= BIT["store"]
+    if flags & USED_POPULATION_DATA:
+        bits |= BIT["pop"]
+    if flags & (USED_POPULATION_DATA | VERIFIED_EID | COMPONENT_FROM_DATA_STORE):
+        bits |= BIT["pop_eid"]
+    if fee:
+        bits |= BIT["fee"]
+    if fee or flags & FEE_ALL_ZERO:
+        bits |= BIT["fee_data"]
+    if paid:
+        bits |= BIT["fee_paid"] | (BIT["paid_gw"] if gateway else 0)
+    if flags & CERTIFIED_COPY_ISSUED:
+        bits |= BIT["certified"]
+    if eres:
+        bits |= BIT["eres"]
+    if flags & SYNCED_WITH_RESULT_FILE:
+        bits |= BIT["synced_file"]
+    if dissatisfied or flags & PETITIONED:
+        bits |= BIT["dp"]
+    return bits
 
 
 def deadline_us(d: DossierRow, statutory_days: int, version: str) -> int | None:
