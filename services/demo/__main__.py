@@ -51,6 +51,32 @@ def push(stub, method: str, request_type, records, token: str, batch: int = 1000
     return accepted
 
 
+def live_ranking(db_url: str, address: str, spec: data.DemoSpec, top: int = 5) -> str:
+    """The top of the live provincial ranking, once scoring has applied everything loaded."""
+    from chiso.scoring.v1 import scoring_pb2, scoring_pb2_grpc
+    from chiso.types.v1 import types_pb2 as tpb
+
+    from services.scoring.score_cli import render_ranking
+    from services.scoring.storage import Aggregates
+
+    db = Database(db_url)
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            applied, head = Aggregates(db).lag()
+            if applied >= head:
+                break
+            time.sleep(0.1)
+    finally:
+        db.dispose()
+    with grpc.insecure_channel(address) as ch:
+        period = tpb.Period(kind=tpb.PERIOD_KIND_MONTH, year=spec.year, number=spec.month)
+        ranking = scoring_pb2_grpc.ScoringServiceStub(ch).GetRanking(
+            scoring_pb2.GetRankingRequest(period=period, unit_kind=tpb.UNIT_KIND_PROVINCE), timeout=60
+        ).ranking
+    return "\n".join("  " + line for line in render_ranking(ranking, top).splitlines())
+
+
 def _interrupt(_signum, _frame):
     raise KeyboardInterrupt
 
@@ -114,19 +140,26 @@ def main(argv=None) -> int:
             n = push(stub, "SyncDossiers", pb.SyncDossiersRequest,
                      data.dossiers(codes, args.dossiers, spec, now), token)
             elapsed = time.perf_counter() - started
+        ranking = live_ranking(db_url, scoring, spec)
 
         print(f"""
 chiso demo is running on the embedded database ({var / 'chiso.db'})
 
   ingest      {address}   (gRPC, health + reflection)   metrics http://127.0.0.1:{metrics_port}/metrics
-  scoring     {scoring}   (what-if and rule versions; scorecards from stored data are next)
+  scoring     {scoring}   (scorecards, rankings, explanations, what-if; live as data arrives)
               metrics http://127.0.0.1:{scoring_metrics_port}/metrics
   loaded      {len(units)} units, {len(data.PROCEDURES)} procedures, {n:,} dossiers of {spec.month:02d}/{spec.year}
               through the gRPC API in {elapsed:.1f}s ({n / max(elapsed, 1e-9):,.0f} dossiers/s)
   logs        {var / 'ingest.log'}, {var / 'scoring.log'} (JSON lines, one per event)
   token       {token_file} (demo source, granted every unit)
 
+Live ranking of the provinces, {spec.month:02d}/{spec.year} so far (rule version in force):
+{ranking}
+
 Try:
+  .venv/bin/chiso-score --target {scoring} scorecard H15 {spec.year}-{spec.month:02d}
+  .venv/bin/chiso-score --target {scoring} explain H15 {spec.year}-{spec.month:02d} 2.1
+  .venv/bin/chiso-score --target {scoring} ranking commune {spec.year}-{spec.month:02d} --parent H15
   CHISO_TOKEN=$(cat {token_file}) .venv/bin/chiso-push --kind dossiers my-dossiers.jsonl --target {address}
   .venv/bin/chiso-whatif --target {scoring} --rule-version 766/2022 2.1=700/1000 5.4=850/1000 3.3=40/100
   .venv/bin/chiso-admin --database-url {db_url} token list

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -16,6 +17,13 @@ def test_demo_loads_everything_and_says_where_to_look(tmp_path):
     assert "3,000 dossiers" in out.stdout  # every generated dossier was valid and stored
     assert "ingest      127.0.0.1:" in out.stdout and "stopped: ingest, scoring" in out.stdout
     assert "scoring     127.0.0.1:" in out.stdout
+    # the top of the live provincial ranking: five provinces with rank, code, Vietnamese name, total
+    ranking = out.stdout.split("Live ranking of the provinces", 1)[1].split("Try:", 1)[0]
+    rows = re.findall(r"^\s+(\d+)\s+(H\d\d)\s+(UBND .+?)\s+(\d+\.\d\d)\s+(Xuất sắc|Tốt|Khá|Trung bình|Yếu)$",
+                      ranking, re.MULTILINE)
+    assert len(rows) == 5, ranking
+    totals = [float(r[3]) for r in rows]
+    assert totals == sorted(totals, reverse=True) and rows[0][0] == "1"
     log = (tmp_path / "demo" / "ingest.log").read_text(encoding="utf-8")
     assert "\"event\": \"batch committed\"" in log
     assert "chiso_" not in log  # no token in logs

@@ -445,3 +445,24 @@ def test_consumer_freshness_is_observable(world):
             break
         time.sleep(0.02)
     assert indicators(card(scoring, "H01.01"))["2.1"].denominator == 1
+
+
+def test_chiso_score_cli_as_an_official_uses_it(sqlite_url, capsys):
+    from services.scoring.score_cli import main
+
+    with ingest_server(sqlite_url) as (ingest, db, _), scoring_server(sqlite_url) as (_, handle):
+        tokens = setup_tokens(db)
+        load_august(ingest, tokens)
+        wait_scored(db)
+        target = ["--target", handle.address, "--rule-version", "766/2022"]
+        assert main([*target, "scorecard", "H25", "2026-08"]) == 0
+        out = capsys.readouterr().out
+        assert "UBND tỉnh Phú Thọ (H25)" in out and "Tổng điểm: 58.71 — Trung bình" in out
+        assert main([*target, "explain", "H25", "2026-08", "2.1"]) == 0
+        out = capsys.readouterr().out
+        assert "4 records cost 2.1 points" in out and "6.7 days late" in out  # d4: 6 d 16 h
+        assert main([*target, "ranking", "department", "2026-08", "--parent", "H25"]) == 0
+        out = capsys.readouterr().out
+        assert "H25.01" in out and "H25.02" in out
+        assert main([*target, "scorecard", "H99", "2026-08"]) == 2
+        assert "NOT_FOUND" in capsys.readouterr().err

@@ -1,0 +1,94 @@
+"""chiso-score — scorecards, rankings and explanations from the scoring service, for people.
+
+    chiso-score scorecard H15 2026-11               # a province with its subtree, this month so far
+    chiso-score scorecard H15.S01 2026-Q3 --alone --rule-version 766/2022
+    chiso-score ranking province 2026-11            # all provinces, shared ranks
+    chiso-score ranking commune 2026-11 --parent H15
+    chiso-score explain H15 2026-11 2.1             # the records that cost 2.1 its points
+
+Exit status 0, or 2 when the service refuses the request (the reason is printed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+
+import grpc
+from chiso.scoring.v1 import scoring_pb2 as pb
+from chiso.scoring.v1 import scoring_pb2_grpc
+from chiso.types.v1 import types_pb2 as tpb
+
+from services.scoring.whatif_cli import parse_period, render
+
+KINDS = {"ministry": 1, "ministerial_agency": 2, "social_security": 3, "province": 4, "department": 5,
+         "commune": 6, "district": 7, "other": 8}
+
+
+LABELS = {tpb.CLASSIFICATION_EXCELLENT: "Xuất sắc", tpb.CLASSIFICATION_GOOD: "Tốt", tpb.CLASSIFICATION_FAIR: "Khá",
+          tpb.CLASSIFICATION_AVERAGE: "Trung bình", tpb.CLASSIFICATION_WEAK: "Yếu"}
+
+
+def render_ranking(r: tpb.Ranking, top: int) -> str:
+    lines = [f"Xếp hạng ({r.rule_version}), kỳ {r.period.year}" + (f"-{r.period.number:02d}" if r.period.number
+                                                                       else "")]
+    for e in list(r.entries)[:top]:
+        label = LABELS.get(e.classification, "")
+        lines.append(f"{e.rank:>4}  {e.unit.code:<10} {e.unit.name[:48]:<48} {e.total.value:>6}  {label}")
+    if len(r.entries) > top:
+        lines.append(f"      … {len(r.entries) - top} more")
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="chiso-score", description=__doc__.split("\n\n")[0])
+    p.add_argument("--target", default=os.environ.get("CHISO_SCORING_TARGET", "127.0.0.1:50052"))
+    p.add_argument("--rule-version", default="", help="default: the version in force for the period")
+    sub = p.add_subparsers(dest="command", required=True)
+    s = sub.add_parser("scorecard")
+    s.add_argument("unit")
+    s.add_argument("period", type=parse_period)
+    s.add_argument("--alone", action="store_true", help="the unit without its subtree")
+    r = sub.add_parser("ranking")
+    r.add_argument("kind", choices=sorted(KINDS))
+    r.add_argument("period", type=parse_period)
+    r.add_argument("--parent", default="")
+    r.add_argument("--top", type=int, default=34)
+    e = sub.add_parser("explain")
+    e.add_argument("unit")
+    e.add_argument("period", type=parse_period)
+    e.add_argument("indicator")
+    e.add_argument("--limit", type=int, default=20)
+    args = p.parse_args(argv)
+    with grpc.insecure_channel(args.target) as channel:
+        stub = scoring_pb2_grpc.ScoringServiceStub(channel)
+        try:
+            if args.command == "scorecard":
+                scope = tpb.SCOPE_UNIT if args.alone else tpb.SCOPE_SUBTREE
+                card = stub.GetScorecard(pb.GetScorecardRequest(unit_code=args.unit, period=args.period, scope=scope,
+                                                                rule_version=args.rule_version), timeout=30).scorecard
+                print(f"{card.unit.name} ({card.unit.code})" + (" — tạm tính" if card.provisional else ""))
+                print(render(card))
+            elif args.command == "ranking":
+                ranking = stub.GetRanking(pb.GetRankingRequest(period=args.period, unit_kind=KINDS[args.kind],
+                                                               parent_code=args.parent,
+                                                               rule_version=args.rule_version), timeout=60).ranking
+                print(render_ranking(ranking, args.top))
+            else:
+                out = stub.ExplainIndicator(pb.ExplainIndicatorRequest(
+                    unit_code=args.unit, period=args.period, indicator_id=args.indicator,
+                    rule_version=args.rule_version, page_size=args.limit), timeout=60)
+                print(f"{out.total_size} records cost {args.indicator} points; the first {len(out.items)}:")
+                for item in out.items:
+                    late = f"  {item.late_seconds / 86400:.1f} days late" if item.late_seconds else ""
+                    print(f"  {item.record_kind:<11} {item.record_key:<40} {item.unit_code:<12} {item.reason}{late}")
+        except grpc.RpcError as err:
+            print(f"chiso-score: {err.code().name}: {err.details()}", file=sys.stderr)
+            return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
