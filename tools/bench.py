@@ -492,7 +492,7 @@ def machine() -> str:
             f"Python {platform.python_version()}, {platform.system()} {platform.release()}")
 
 
-def render(figures: list[Figures], args, notes: list[str]) -> str:
+def render(figures: list[Figures], args, notes: list[str], scoring: list[str] | None = None) -> str:
     cmd = f".venv/bin/python -m tools.bench --records {args.records} --clients {args.clients} --repeat {args.repeat}"
     lines = [
         "# Benchmarks",
@@ -552,12 +552,8 @@ def render(figures: list[Figures], args, notes: list[str]) -> str:
     ]
     if notes:
         lines += ["", *notes]
+    lines += ["", *(scoring or ["## Scoring", "", "Not measured in this run (`--scoring-dossiers 0`).", ""])]
     lines += [
-        "",
-        "## Scoring",
-        "",
-        "Not measured yet (freshness p99, one unit's scorecard p99, ranking 34 provinces, rebuilding aggregates).",
-        "",
         "## Publish",
         "",
         "Not measured yet (freshness in the change feed p99).",
@@ -583,9 +579,11 @@ def main(argv=None) -> int:
     p.add_argument("--backend", choices=["sqlite", "postgresql"], action="append",
                    help="only this backend (repeatable; default both)")
     p.add_argument("--output", default=str(ROOT / "BENCHMARKS.md"))
+    p.add_argument("--scoring-dossiers", type=int, default=10_000_000,
+                   help="size of the store the scoring figures are measured on (default 10,000,000; 0 = skip)")
     args = p.parse_args(argv)
     if args.quick:
-        args.records, args.repeat = 20_000, 1
+        args.records, args.repeat, args.scoring_dossiers = 20_000, 1, 200_000
     signal.signal(signal.SIGTERM, _raise_on_sigterm)
     WORK.mkdir(exist_ok=True)
     try:
@@ -625,7 +623,12 @@ def _main(args) -> int:
             notes.append(f"**{backend}: {f.not_accepted} records were not accepted as new — "
                          "these figures are not valid.**")
         figures.append(f)
-    report = render(figures, args, notes)
+    scoring = None
+    if args.scoring_dossiers:
+        from tools import bench_scoring
+
+        scoring = bench_scoring.measure(WORK / "scoring", args.scoring_dossiers)
+    report = render(figures, args, notes, scoring)
     print()
     print(report)
     if args.quick:

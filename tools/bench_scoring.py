@@ -241,7 +241,9 @@ def time_calls(fn, n: int) -> list[float]:
     return out
 
 
-def run(url: str, work: Path, dossiers: int, env: dict, log, calls: int = 200, fresh_seconds: int = 30) -> ScoringFigures:
+def run(
+    url: str, work: Path, dossiers: int, env: dict, log, calls: int = 200, fresh_seconds: int = 30
+) -> ScoringFigures:
     now = datetime.now(HANOI)
     log(f"scoring: loading a store of {dossiers:,} dossiers …")
     units, load_s = load_store(url, dossiers, now, lambda k: log(f"  {k:,}") if k % 1_000_000 == 0 else None)
@@ -271,6 +273,7 @@ def run(url: str, work: Path, dossiers: int, env: dict, log, calls: int = 200, f
             communes = [f"{p}.X{i:03d}" for p in provinces for i in (1, 2, 3)]
             log("  unit-year scorecards …")
             stub.GetScorecard(spb.GetScorecardRequest(unit_code="H01", period=year))  # warm the caches
+            log(f"  store: {f.__dict__}")
             f.unit_year_ms = time_calls(lambda: stub.GetScorecard(spb.GetScorecardRequest(
                 unit_code=rnd.choice(provinces), period=year, scope=tpb.SCOPE_SUBTREE)), calls)
             f.unit_year_alone_ms = time_calls(lambda: stub.GetScorecard(spb.GetScorecardRequest(
@@ -287,12 +290,16 @@ def run(url: str, work: Path, dossiers: int, env: dict, log, calls: int = 200, f
                     list(unit_cells(conn, members, last_year * 100 + 1, last_year * 100 + 12))
 
             f.raw_cells_ms = time_calls(raw_cells, calls)
+            log(f"  unit-year p50/p99 {pct(f.unit_year_ms, .5):.1f}/{pct(f.unit_year_ms, .99):.1f} ms, alone "
+                f"{pct(f.unit_year_alone_ms, .5):.1f}/{pct(f.unit_year_alone_ms, .99):.1f} ms, live month "
+                f"{pct(f.live_month_ms, .5):.1f}/{pct(f.live_month_ms, .99):.1f} ms")
             log("  rankings …")
             month = tpb.Period(kind=tpb.PERIOD_KIND_MONTH, year=last_year, number=6)
             f.ranking_ms = time_calls(lambda: stub.GetRanking(spb.GetRankingRequest(
                 period=month, unit_kind=tpb.UNIT_KIND_PROVINCE)), 10)
             f.ranking_live_ms = time_calls(lambda: stub.GetRanking(spb.GetRankingRequest(
                 period=live, unit_kind=tpb.UNIT_KIND_PROVINCE)), 10)
+            log(f"  ranking past month max {max(f.ranking_ms):.0f} ms, live max {max(f.ranking_live_ms):.0f} ms")
             log("  freshness at 2,000 records/s …")
             f.freshness_ms, f.freshness_rate, f.poll_ms = freshness(db, stub, f"127.0.0.1:{ingest_port}", now,
                                                                     fresh_seconds)
@@ -416,6 +423,22 @@ def render(f: ScoringFigures, command: str) -> list[str]:
         "",
     ]
     return lines
+
+
+def measure(work: Path, dossiers: int, calls: int = 200, fresh_seconds: int = 30) -> list[str]:
+    """Run the scoring benchmark in ``work`` (removed afterwards); the BENCHMARKS.md section."""
+    import os
+    import shutil
+
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True, exist_ok=True)
+    url = f"sqlite:///{work / 'store.db'}"
+    env = {**os.environ, "PYTHONPATH": f"{ROOT}:{ROOT / 'gen'}", "CHISO_LOG_LEVEL": "warning"}
+    try:
+        f = run(url, work, dossiers, env, lambda m: print(m, flush=True), calls, fresh_seconds)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return render(f, f"make bench (store of {dossiers:,} dossiers)")
 
 
 def main(argv=None) -> int:

@@ -301,7 +301,7 @@ class Scoring:
         amb_unit: set[tuple] = set()
         amb_proc: set[tuple] = set()
         partitions: set[tuple[str, int]] = set()
-        mid, live, last = w.mid, w.live, w.last
+        last = w.last
         with self.db.read() as conn:
             if self.reference_reads:
                 self._read_cells_one_by_one(conn, all_units, w, roots_of, out, amb_unit, amb_proc, partitions)
@@ -328,9 +328,9 @@ class Scoring:
                     amb_proc.add(key)
                     partitions.add((key[0], key[2]))
             if partitions:
-                open_only = live
-                due_from = C.month_start_us(mid) if mid else 0
-                due_to = C.month_start_us(C.next_month(mid)) if mid else 0
+                open_only = w.live
+                day_start = C.day_start_us(w.e_us) if w.mid else 0
+                due_from, due_to = day_start, day_start + C.DAY_US
                 for d_row in S.partition_rows(conn, partitions, open_only=open_only, due_from=due_from, due_to=due_to):
                     stat = statutory.get(d_row.procedure_code, 0)
                     c = C.contribution(d_row, stat)

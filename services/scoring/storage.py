@@ -561,15 +561,24 @@ def partition_rows(
     conn: Connection, partitions: Iterable[tuple[str, int]], *, open_only: bool, due_from: int, due_to: int
 ) -> Iterator[C.DossierRow]:
     """Stored dossiers of (unit, received month) partitions; ``open_only`` keeps the unfinished ones
-    due in ``[due_from, due_to)`` or without a due time (the only ones a live moment can't place)."""
-    where = [dossiers.c.unit_code == bindparam("u"), dossiers.c.received_month == bindparam("m")]
-    if open_only:
-        where.append(dossiers.c.end_at.is_(None))
-        where.append(dossiers.c.due_at.is_(None) | and_(dossiers.c.due_at >= due_from, dossiers.c.due_at < due_to))
-    stmt = select(*DOSSIER_COLUMNS).where(*where)
-    for unit, month in sorted(set(partitions)):
-        for row in conn.execute(stmt, {"u": unit, "m": month}):
-            yield C.DossierRow(*row)
+    due in ``[due_from, due_to)`` or without a due time (the only ones a live moment can't place).
+    One query per chunk of units, not per partition."""
+    wanted = set(partitions)
+    by_unit: dict[str, set[int]] = defaultdict(set)
+    for unit, month in wanted:
+        by_unit[unit].add(month)
+    units_list = sorted(by_unit)
+    for chunk in _chunks(units_list):
+        months = sorted({m for u in chunk for m in by_unit[u]})
+        where = [dossiers.c.unit_code.in_(chunk), dossiers.c.received_month.in_(months)]
+        if open_only:
+            where.append(dossiers.c.end_at.is_(None))
+            where.append(
+                dossiers.c.due_at.is_(None) | and_(dossiers.c.due_at >= due_from, dossiers.c.due_at < due_to)
+            )
+        for row in conn.execute(select(*DOSSIER_COLUMNS, dossiers.c.received_month).where(*where)):
+            if (row[2], row[-1]) in wanted:
+                yield C.DossierRow(*row[:-1])
 
 
 def offers_of(conn: Connection, unit_codes: Sequence[str]) -> list[Offer]:
@@ -653,9 +662,22 @@ def _window_terms(t: Table, w: C.Window):
         months = [t.c.rm, t.c.em] + ([t.c.sm] if "sm" in t.c else [])
         ambiguous.append(or_(*(m == lit(mid) for m in months)))
     if mid and "dm766" in t.c:
-        ambiguous.append(and_(not_(finished), or_(t.c.dm766 == lit(mid), t.c.dmp == lit(mid))))
+        unsure = [
+            and_((c // lit(100)) == lit(mid), or_((c % lit(100)) == lit(0), (c % lit(100)) == lit(w.e_day)))
+            for c in (t.c.dm766, t.c.dmp)
+        ]
+        ambiguous.append(and_(not_(finished), or_(*unsure)))
     included = and_(t.c.rm <= lit(last), t.c.em >= lit(w.m1))
     return lit, finished, (or_(*ambiguous) if ambiguous else None), included
+
+
+def _late_by_key(c, w: C.Window, lit):
+    """SQL of :func:`services.scoring.domain.cells._late_by_key` (the unsure cells are excluded)."""
+    late = (c // lit(100)) <= lit(w.done)
+    if w.mid:
+        day = c % lit(100)
+        late = or_(late, and_((c // lit(100)) == lit(w.mid), day != lit(0), day < lit(w.e_day)))
+    return late
 
 
 def grouped_unit_cells(conn: Connection, unit_codes: Sequence[str], w: C.Window) -> Iterator[tuple]:
@@ -664,8 +686,8 @@ def grouped_unit_cells(conn: Connection, unit_codes: Sequence[str], w: C.Window)
     lit, finished, ambiguous, included = _window_terms(t, w)
     one, zero = lit(1), lit(0)
     fin = case((finished, one), else_=zero)
-    l766 = case((and_(not_(finished), t.c.dm766 <= lit(w.done)), one), else_=zero)
-    lp = case((and_(not_(finished), t.c.dmp <= lit(w.done)), one), else_=zero)
+    l766 = case((and_(not_(finished), _late_by_key(t.c.dm766, w, lit)), one), else_=zero)
+    lp = case((and_(not_(finished), _late_by_key(t.c.dmp, w, lit)), one), else_=zero)
     st = case((and_(t.c.sm >= lit(w.m1), t.c.sm <= lit(w.last)), one), else_=zero)
     sums = [func.sum(t.c[n]) for n in C.UNIT_COUNTERS]
     for chunk in _chunks(unit_codes):

@@ -57,6 +57,12 @@ def decimal(value: Fraction | int | None, places: int) -> decimal_pb2.Decimal | 
     return decimal_pb2.Decimal(value=str(Decimal(scaled).scaleb(-places)))
 
 
+def ratio(value: Fraction) -> tpb.Ratio:
+    """An exact rational as decimal digits (sums of many rates outgrow 64-bit integers)."""
+    value = Fraction(value)
+    return tpb.Ratio(numerator=str(value.numerator), denominator=str(value.denominator))
+
+
 def period_from_proto(p: tpb.Period, field: str = "period") -> Period:
     if p.kind not in _KINDS:
         raise InvalidArgument("period.kind is required", reason="BAD_PERIOD",
@@ -80,7 +86,7 @@ def scorecard_to_proto(sc: Scorecard, compute_time: datetime) -> tpb.Scorecard:
         period=period_to_proto(sc.period),
         rule_version=sc.version,
         total=decimal(sc.total, 2),
-        total_exact=tpb.Ratio(numerator=sc.total.numerator, denominator=sc.total.denominator),
+        total_exact=ratio(sc.total),
         classification=_BANDS.get(sc.classification.code, tpb.CLASSIFICATION_UNSPECIFIED),
         classification_label=sc.classification.label,
     )
@@ -97,7 +103,7 @@ def scorecard_to_proto(sc: Scorecard, compute_time: datetime) -> tpb.Scorecard:
             # in the rate; the count shown is rounded.
             denominator=round(r.denominator) if r.denominator is not None else 0,
             points=decimal(r.points, 2),
-            points_exact=tpb.Ratio(numerator=r.points.numerator, denominator=r.points.denominator),
+            points_exact=ratio(r.points),
             status=_STATUS[r.status], flags=sorted(r.flags),
         )
         if r.rate is not None:

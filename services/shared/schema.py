@@ -286,7 +286,7 @@ score_cells = Table(
         "dm766",
         Integer,
         nullable=False,
-        comment="month it turns late while unfinished (766/2022); 0 always, 999999 never",
+        comment="deadline key (766/2022): yyyymmdd unfinished, yyyymm00 finished; 0 always late, 99999999 never",
     ),
     Column("dmp", Integer, nullable=False, comment="the same under portal/2025"),
     PrimaryKeyConstraint("unit_code", "rm", "em", "sm", "dm766", "dmp"),

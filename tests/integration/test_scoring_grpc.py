@@ -159,7 +159,7 @@ def indicators(sc):
 
 
 def exact(i) -> F:
-    return F(i.points_exact.numerator, i.points_exact.denominator)
+    return F(int(i.points_exact.numerator), int(i.points_exact.denominator))
 
 
 def pts(maximum, num, den, threshold=F(1)) -> F:
@@ -200,7 +200,7 @@ def test_august_766_worked_by_hand_on_both_databases(world):
         assert (got[ind].numerator, got[ind].denominator) == (num, den), ind
         assert exact(got[ind]) == points, (ind, exact(got[ind]), points)
     total = sum(p for _, _, p in EXPECTED_766.values())
-    assert F(sc.total_exact.numerator, sc.total_exact.denominator) == total
+    assert F(int(sc.total_exact.numerator), int(sc.total_exact.denominator)) == total
     assert sc.total.value == f"{(total * 100 + F(1, 2)).__floor__() / 100:.2f}"
     assert 50 <= total < 70  # ≈ 58.71
     assert sc.classification == tpb.CLASSIFICATION_AVERAGE and sc.classification_label == "Trung bình"

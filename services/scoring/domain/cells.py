@@ -31,8 +31,10 @@ from services.scoring.domain.periods import HANOI
 from services.scoring.domain.workdays import add_working_days
 
 OPEN = 999912  # end month of an unfinished dossier (as in ingest's change notices)
-ALWAYS = 0  # deadline month: late whenever judged unfinished
-NEVER = 999999  # deadline month: never late while unfinished
+# Deadline keys (dm766, dmp) are Hanoi days ``yyyymmdd`` for unfinished dossiers and ``yyyymm00``
+# (the month only) for finished ones, which only a past moment inside their deadline month re-judges.
+ALWAYS = 0  # deadline key: late whenever judged unfinished
+NEVER = 99999999  # deadline key: never late while unfinished
 
 # ingest's DossierFlag bits (services.ingest.domain.DossierFlag; the storage contract)
 UNLAWFUL_PAUSE = 1 << 0
@@ -155,6 +157,12 @@ def month_start_us(month: int) -> int:
     return int(moment.timestamp()) * US
 
 
+def day_start_us(us: int) -> int:
+    """Hanoi midnight at the start of the day ``us`` falls in (UTC microseconds)."""
+    local = from_us(us).astimezone(HANOI)
+    return to_us(datetime(local.year, local.month, local.day, tzinfo=HANOI))
+
+
 def next_month(month: int) -> int:
     return month + 1 if month % 100 < 12 else (month // 100 + 1) * 100 + 1
 
@@ -180,8 +188,21 @@ def working_deadline_us(start_us: int, working_days: int) -> int:
     return start_us + _working_deadline_shift(local.toordinal(), working_days) * DAY_US
 
 
-def _deadline_month(deadline: int | None) -> int:
-    return NEVER if deadline is None else month_of(deadline)
+@lru_cache(maxsize=1 << 16)
+def _day_of_hour(hour: int) -> int:
+    local = datetime.fromtimestamp(hour * 3600, UTC).astimezone(HANOI)
+    return local.year * 10000 + local.month * 100 + local.day
+
+
+def day_of(us: int) -> int:
+    """``yyyymmdd`` of an instant in Asia/Ho_Chi_Minh."""
+    return _day_of_hour(us // HOUR_US)
+
+
+def _deadline_key(deadline: int | None, finished: bool) -> int:
+    if deadline is None:
+        return NEVER
+    return month_of(deadline) * 100 if finished else day_of(deadline)
 
 
 # --- one dossier --------------------------------------------------------------------------------
@@ -215,8 +236,8 @@ def contribution(d: DossierRow, statutory_days: int) -> Contribution:
         dm766 = ALWAYS if due is not None and at > due else NEVER
         dmp = ALWAYS if deadline_p is not None and at > deadline_p else NEVER
     else:
-        dm766 = _deadline_month(due)
-        dmp = _deadline_month(deadline_p)
+        dm766 = _deadline_key(due, finished)
+        dmp = _deadline_key(deadline_p, finished)
 
     gateway = d.payment_channel in (1, 2)
     bits = _flag_bits(flags, d.channel == CHANNEL_ONLINE, d.fee_amount > 0, gateway, d.rating == RATING_DISSATISFIED)
@@ -310,13 +331,14 @@ class Window(NamedTuple):
     done: int
     mid: int
     live: bool
+    e_day: int = 0  # day of month E falls in (with ``mid``)
 
     @classmethod
     def of(cls, m1: int, m2: int, e_us: int, now_us: int) -> Window:
         month = month_of(e_us)
         boundary = month_start_us(month) == e_us
         done = _prev_month(month)
-        return cls(m1, m2, e_us, done, 0 if boundary else month, e_us >= now_us)
+        return cls(m1, m2, e_us, done, 0 if boundary else month, e_us >= now_us, 0 if boundary else day_of(e_us) % 100)
 
     @property
     def last(self) -> int:
@@ -351,13 +373,23 @@ def resolve(w: Window, rm: int, em: int, sm: int, dm766: int, dmp: int) -> Resol
     finished = em <= w.done or (em == mid and w.live)
     late766 = late_p = False
     if not finished:
-        for dm in (dm766, dmp):
-            if mid and dm == mid:
-                ambiguous = True
-        late766 = dm766 <= w.done
-        late_p = dmp <= w.done
+        late766, unsure766 = _late_by_key(dm766, w)
+        late_p, unsure_p = _late_by_key(dmp, w)
+        ambiguous = ambiguous or unsure766 or unsure_p
     started = w.m1 <= sm <= last
     return Resolved(True, ambiguous, finished, late766, late_p, started)
+
+
+def _late_by_key(key: int, w: Window) -> tuple[bool, bool]:
+    """(late, unsure) of a dossier unfinished at E whose deadline key is ``key``."""
+    month, day = divmod(key, 100)
+    if month <= w.done:
+        return True, False
+    if w.mid and month == w.mid:
+        if day == 0 or day == w.e_day:
+            return False, True  # only the month is kept, or the deadline is on E's own day
+        return day < w.e_day, False
+    return False, False
 
 
 _PLAIN_UNIT_COUNTERS = tuple(n for n in UNIT_COUNTERS if n not in ("late766", "late_p", "dpl766", "dpl_p", "eres"))

@@ -115,13 +115,17 @@ def test_cells_read_back_equal_the_exact_row_counts(case):
 
 
 def test_ambiguity_is_rare_for_a_live_moment():
-    """A live moment only needs rows for unfinished dossiers whose deadline falls in E's month."""
+    """A live moment only needs rows for unfinished dossiers whose deadline falls on E's own day."""
     e = C.to_us(datetime(2026, 8, 15, 12, tzinfo=HANOI))
     w = C.Window.of(202608, 202608, e, e)
-    assert not C.resolve(w, 202608, 202608, 202608, 202608, 202608).ambiguous  # finished this month
-    assert not C.resolve(w, 202608, C.OPEN, 202608, 202609, 202609).ambiguous  # due next month: on time
-    assert C.resolve(w, 202608, C.OPEN, 202608, 202607, 202607).late766  # due last month: late
-    assert C.resolve(w, 202608, C.OPEN, 202608, 202608, 202609).ambiguous  # due this month: rows decide
+    r = C.resolve(w, 202608, 202608, 202608, 20260800, 20260800)
+    assert r.finished and not r.ambiguous  # finished this month: its final verdict
+    r = C.resolve(w, 202608, C.OPEN, 202608, 20260820, 20260820)
+    assert not r.ambiguous and not r.late766  # due on the 20th: on time now
+    r = C.resolve(w, 202608, C.OPEN, 202608, 20260810, 20260714)
+    assert not r.ambiguous and r.late766 and r.late_p  # due earlier: late
+    assert C.resolve(w, 202608, C.OPEN, 202608, 20260815, 20260816).ambiguous  # due today: rows decide
+    assert not C.resolve(w, 202608, C.OPEN, 202608, C.NEVER, C.ALWAYS).ambiguous
 
 
 def test_unit_counter_lists_match_the_schema():

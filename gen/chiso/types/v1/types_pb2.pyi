@@ -117,9 +117,9 @@ class Ratio(_message.Message):
     __slots__ = ("numerator", "denominator")
     NUMERATOR_FIELD_NUMBER: _ClassVar[int]
     DENOMINATOR_FIELD_NUMBER: _ClassVar[int]
-    numerator: int
-    denominator: int
-    def __init__(self, numerator: _Optional[int] = ..., denominator: _Optional[int] = ...) -> None: ...
+    numerator: str
+    denominator: str
+    def __init__(self, numerator: _Optional[str] = ..., denominator: _Optional[str] = ...) -> None: ...
 
 class ComponentResult(_message.Message):
     __slots__ = ("id", "name", "numerator", "denominator", "rate", "threshold", "max_points", "points")

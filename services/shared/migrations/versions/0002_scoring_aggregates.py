@@ -21,7 +21,7 @@ def upgrade() -> None:
     sa.Column('rm', sa.Integer(), nullable=False, comment='received month yyyymm'),
     sa.Column('em', sa.Integer(), nullable=False, comment='end month yyyymm; 999912 = unfinished'),
     sa.Column('sm', sa.Integer(), nullable=False, comment='processing-start month'),
-    sa.Column('dm766', sa.Integer(), nullable=False, comment='month it turns late while unfinished (766/2022); 0 always, 999999 never'),
+    sa.Column('dm766', sa.Integer(), nullable=False, comment='deadline key (766/2022): yyyymmdd unfinished, yyyymm00 finished; 0 always late, 99999999 never'),
     sa.Column('dmp', sa.Integer(), nullable=False, comment='the same under portal/2025'),
     sa.Column('n', sa.BigInteger(), nullable=False),
     sa.Column('online', sa.BigInteger(), nullable=False),
