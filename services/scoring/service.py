@@ -141,6 +141,7 @@ class Scoring:
         self.aggregates = S.Aggregates(db)
         self._lock = threading.Lock()
         self._cached: tuple[float, Hierarchy, dict] | None = None
+        self._offers_cached: tuple[float, dict] | None = None
 
     # --- catalogue cache --------------------------------------------------------------------
 
@@ -150,6 +151,17 @@ class Scoring:
                 with self.db.read() as conn:
                     self._cached = (time.monotonic(), Hierarchy(S.load_units(conn)), S.load_procedures(conn))
             return self._cached[1], self._cached[2]
+
+    def _offers(self) -> dict[str, list]:
+        """Every unit's offers (unit_procedures), cached like the units (a catalogue)."""
+        with self._lock:
+            if self._offers_cached is None or time.monotonic() - self._offers_cached[0] > self.cache_seconds:
+                by_unit: dict[str, list] = defaultdict(list)
+                with self.db.read() as conn:
+                    for offer in S.all_offers(conn):
+                        by_unit[offer.unit_code].append(offer)
+                self._offers_cached = (time.monotonic(), by_unit)
+            return self._offers_cached[1]
 
     def unit(self, code: str) -> S.UnitInfo:
         hierarchy, _ = self._catalogue()
@@ -175,7 +187,9 @@ class Scoring:
         scope: str = SUBTREE,
         as_of: datetime | None = None,
         version: str = "",
+        analysis: bool = True,
     ) -> list[UnitScorecard]:
+        """Scorecards of several units for one period; ``analysis`` adds 2.2's processing times."""
         hierarchy, procs = self._catalogue()
         for code in unit_codes:
             self.unit(code)
@@ -185,7 +199,7 @@ class Scoring:
         w = _window(period, moment, now)
         last_day = (period.end - timedelta(days=1)).date()
         scopes = {code: hierarchy.members(code, scope, last_day) for code in dict.fromkeys(unit_codes)}
-        data = self._read(scopes, w, hierarchy, procs, with_details=True)
+        data = self._read(scopes, w, hierarchy, procs, with_details=True, durations=analysis)
         cards = {}
         for code, d in data.items():
             cards[code] = self._score(table, period, moment, now, hierarchy, procs, scopes[code], d, w, scope)
@@ -238,7 +252,7 @@ class Scoring:
                 continue
             candidates.append(u.code)
         candidates.sort()
-        cards = self.scorecards(candidates, period, scope, as_of, version) if candidates else []
+        cards = self.scorecards(candidates, period, scope, as_of, version, analysis=False) if candidates else []
         table = self.table(version, period)
         ranked = rank((c.unit.code, c.scorecard.total_display) for c in cards)
         by_code = {c.unit.code: c for c in cards}
@@ -280,7 +294,9 @@ class Scoring:
             for root in roots_of[unit]:
                 C.add_into(out[root].proc_sums.setdefault((unit, proc), {}), counts)
 
-    def _read(self, scopes: dict[str, list[str]], w: C.Window, hierarchy, procs, with_details: bool) -> dict:
+    def _read(
+        self, scopes: dict[str, list[str]], w: C.Window, hierarchy, procs, with_details: bool, durations: bool = True
+    ) -> dict:
         """ScopeData per root. Scopes may overlap (each unit's data is given to every root holding it)."""
         roots_of: dict[str, list[str]] = defaultdict(list)
         for root, members in scopes.items():
@@ -316,11 +332,15 @@ class Scoring:
                         if counts["certified"]:
                             cb = out[root].certified_by_unit
                             cb[unit] = cb.get(unit, 0) + counts["certified"]
+                names = C.PROC_COUNTERS
                 for row in S.grouped_proc_cells(conn, all_units, w):
-                    unit, proc = row[:2]
-                    counts = dict(zip(C.PROC_COUNTERS, (int(v) for v in row[2:]), strict=True))
-                    for root in roots_of[unit]:
-                        C.add_into(out[root].proc_sums.setdefault((unit, proc), {}), counts)
+                    key = (row[0], row[1])
+                    for root in roots_of[row[0]]:
+                        sums = out[root].proc_sums
+                        if key in sums:  # a unit in a scope only once, so this is rare
+                            C.add_into(sums[key], dict(zip(names, (int(v) for v in row[2:]), strict=True)))
+                        else:
+                            sums[key] = dict(zip(names, (int(v) for v in row[2:]), strict=True))
                 for key in S.ambiguous_unit_cells(conn, all_units, w):
                     amb_unit.add(key)
                     partitions.add((key[0], key[1]))
@@ -353,16 +373,19 @@ class Scoring:
                 for root in roots_of[unit]:
                     out[root].reported = (out[root].reported or 0) + total
             if with_details:
-                for offer in S.offers_of(conn, all_units):
-                    for root in roots_of[offer.unit_code]:
-                        out[root].offers.append(offer)
+                offers = self._offers()
+                for unit in all_units:
+                    for offer in offers.get(unit, ()):
+                        for root in roots_of[unit]:
+                            out[root].offers.append(offer)
                 for pub in S.publications_of(conn, all_units):
                     for root in roots_of[pub.unit_code]:
                         out[root].publications.append(pub)
                 for pet in S.petitions_of(conn, all_units, w.m1, last, C.month_start_us(w.m1)):
                     for root in roots_of[pet.unit_code]:
                         out[root].petitions.append(pet)
-                for unit, proc, days, count, seconds in S.duration_cells(conn, all_units, w.m1, last):
+                rows = S.duration_cells(conn, all_units, w.m1, last) if durations else ()
+                for unit, proc, days, count, seconds in rows:
                     for root in roots_of[unit]:
                         stat = out[root].durations[proc]
                         stat[0] += count

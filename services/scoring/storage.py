@@ -591,6 +591,12 @@ def offers_of(conn: Connection, unit_codes: Sequence[str]) -> list[Offer]:
     return out
 
 
+def all_offers(conn: Connection) -> list[Offer]:
+    t = unit_procedures
+    names = list(Offer.__dataclass_fields__)
+    return [Offer(*r) for r in conn.execute(select(*(t.c[n] for n in names)))]
+
+
 def publications_of(conn: Connection, unit_codes: Sequence[str]) -> list[PublicationInfo]:
     t = publications
     names = [f for f in PublicationInfo.__dataclass_fields__]

@@ -11,7 +11,7 @@ written beside the measure. Pure Python, no I/O.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -163,79 +163,78 @@ def _dossier_measures(data: ScopeData) -> dict[str, int]:
 def _offer_measures(data: ScopeData) -> dict[str, int]:
     """Measures over the procedures the scope's units perform, and the per-procedure dossier sums.
 
-    Chosen: only active offers count; a dossier of a procedure the unit has no offer for counts in
-    the dossier measures but in no per-procedure measure.
+    One pass over the offers (a ranking scores thousands). Chosen: only active offers count; a
+    dossier of a procedure its unit has no active offer for counts in the dossier measures and, for
+    the portal's online and digitised counts, as a procedure without a result document, but in no
+    per-procedure measure.
     """
-    offers = [o for o in data.offers if o.active and o.unit_code in data.units]
     procs = data.procedures
     empty: dict[str, int] = {}
-
-    def sums(o: Offer) -> dict[str, int]:
-        return data.proc_sums.get((o.unit_code, o.procedure_code), empty)
-
-    def result_doc(o: Offer) -> bool:
+    out = dict.fromkeys(_OFFER_MEASURES, 0)
+    certifying: set[str] = set()
+    active: set[tuple[str, str]] = set()
+    for o in data.offers:
+        if not o.active or o.unit_code not in data.units:
+            continue
+        active.add((o.unit_code, o.procedure_code))
+        s = data.proc_sums.get((o.unit_code, o.procedure_code), empty)
         p = procs.get(o.procedure_code)
-        return bool(p and p.issues_result_document)
-
-    def individuals(o: Offer) -> bool:
-        p = procs.get(o.procedure_code)
-        return bool(p and p.applicants_are_individuals)
-
-    online = [o for o in offers if o.online]
-    services = [o for o in offers if o.online_service]
-    fee = [o for o in offers if o.has_fee]
-    eligible = [o for o in offers if o.population_data_eligible]
-    connected = [o for o in eligible if o.population_data_connected]
-    certifying = {o.unit_code for o in offers if o.certified_copy}
-    issued = {u for u in certifying if data.certified_by_unit.get(u, 0) > 0}
-    result_docs = [o for o in offers if result_doc(o)]
-    plain = [o for o in offers if not result_doc(o)]
-    citizens = [o for o in offers if individuals(o)]
+        out["procedures_performed"] += 1
+        if o.online:
+            out["procedures_online"] += 1
+            out["dossiers_received_online"] += s.get("online", 0)
+            out["dossiers_received_online_procedures"] += s.get("n", 0)
+        if o.online_service:
+            out["online_services"] += 1
+            out["online_services_with_online_dossiers"] += s.get("online", 0) > 0
+        if o.has_fee:
+            out["fee_procedures"] += 1
+            out["fee_procedures_integrated"] += o.payment_integrated
+            out["fee_procedures_with_online_payment"] += s.get("fee_paid", 0) > 0
+            out["fee_procedures_with_fee_dossiers"] += s.get("fee_data", 0) > 0
+        if o.population_data_eligible:
+            out["procedures_eligible_population_data"] += 1
+            if o.population_data_connected:
+                out["procedures_connected_population_data"] += 1
+                out["dossiers_using_population_data"] += s.get("pop", 0)
+                out["dossiers_of_connected_procedures"] += s.get("n", 0)
+        if o.certified_copy:
+            certifying.add(o.unit_code)
+        if p is not None and p.issues_result_document:
+            out["dossiers_received_online_counted"] += s.get("online_eres", 0)
+            out["dossiers_digitised_with_required_e_result"] += s.get("dig_eres", 0)
+            out["dossiers_synchronised_with_result_file"] += s.get("synced_file", 0)
+            out["dossiers_of_result_document_procedures"] += s.get("n", 0)
+        else:
+            out["dossiers_received_online_counted"] += s.get("online", 0)
+            out["dossiers_digitised_with_required_e_result"] += s.get("digitised", 0)
+        if p is not None and p.applicants_are_individuals:
+            out["procedures_for_citizens_or_foreigners"] += 1
+            out["procedures_with_population_data_dossier"] += s.get("pop_eid", 0) > 0
+    for key, s in data.proc_sums.items():
+        if key not in active:  # dossiers of procedures without an active offer
+            out["dossiers_received_online_counted"] += s.get("online", 0)
+            out["dossiers_digitised_with_required_e_result"] += s.get("digitised", 0)
     communes = {u for u, kind in data.units.items() if kind == COMMUNE}
-
-    def total(items: Iterable[Offer], name: str) -> int:
-        return sum(sums(o).get(name, 0) for o in items)
-
-    def having(items: Iterable[Offer], name: str) -> int:
-        return sum(1 for o in items if sums(o).get(name, 0) > 0)
-
-    return {
-        "procedures_online": len(online),
-        "procedures_performed": len(offers),
-        "online_services_with_online_dossiers": having(services, "online"),
-        "online_services": len(services),
-        "dossiers_received_online": total(online, "online"),
-        "dossiers_received_online_procedures": total(online, "n"),
-        "dossiers_received_online_counted": total(result_docs, "online_eres")
-        + total(plain, "online")
-        + _unoffered(data, "online"),
-        "fee_procedures_with_online_payment": having(fee, "fee_paid"),
-        "fee_procedures": len(fee),
-        "fee_procedures_in_database": len(fee),
-        "fee_procedures_integrated": sum(1 for o in fee if o.payment_integrated),
-        "fee_procedures_with_fee_dossiers": having(fee, "fee_data"),
-        "units_issued_e_certified_copy": len(issued),
-        "units_required_to_certify_copies": len(certifying),
-        "communes_offering_e_certified_copy": len(communes & certifying),
-        "communes_managed": len(communes),
-        "procedures_connected_population_data": len(connected),
-        "procedures_eligible_population_data": len(eligible),
-        "dossiers_using_population_data": total(connected, "pop"),
-        "dossiers_of_connected_procedures": total(connected, "n"),
-        "dossiers_synchronised_with_result_file": total(result_docs, "synced_file"),
-        "dossiers_of_result_document_procedures": total(result_docs, "n"),
-        "dossiers_digitised_with_required_e_result": total(result_docs, "dig_eres")
-        + total(plain, "digitised")
-        + _unoffered(data, "digitised"),
-        "procedures_with_population_data_dossier": having(citizens, "pop_eid"),
-        "procedures_for_citizens_or_foreigners": len(citizens),
-    }
+    out["fee_procedures_in_database"] = out["fee_procedures"]
+    out["units_required_to_certify_copies"] = len(certifying)
+    out["units_issued_e_certified_copy"] = sum(1 for u in certifying if data.certified_by_unit.get(u, 0) > 0)
+    out["communes_offering_e_certified_copy"] = len(communes & certifying)
+    out["communes_managed"] = len(communes)
+    return {k: int(v) for k, v in out.items()}
 
 
-def _unoffered(data: ScopeData, name: str) -> int:
-    """Sums of dossiers whose (unit, procedure) has no active offer: counted as not needing a result document."""
-    active = {(o.unit_code, o.procedure_code) for o in data.offers if o.active}
-    return sum(v.get(name, 0) for k, v in data.proc_sums.items() if k not in active)
+_OFFER_MEASURES = (
+    "procedures_online", "procedures_performed", "online_services_with_online_dossiers", "online_services",
+    "dossiers_received_online", "dossiers_received_online_procedures", "dossiers_received_online_counted",
+    "fee_procedures_with_online_payment", "fee_procedures", "fee_procedures_in_database", "fee_procedures_integrated",
+    "fee_procedures_with_fee_dossiers", "units_issued_e_certified_copy", "units_required_to_certify_copies",
+    "communes_offering_e_certified_copy", "communes_managed", "procedures_connected_population_data",
+    "procedures_eligible_population_data", "dossiers_using_population_data", "dossiers_of_connected_procedures",
+    "dossiers_synchronised_with_result_file", "dossiers_of_result_document_procedures",
+    "dossiers_digitised_with_required_e_result", "procedures_with_population_data_dossier",
+    "procedures_for_citizens_or_foreigners",
+)  # fmt: skip
 
 
 # --- group I: publication decisions and listings --------------------------------------------------
