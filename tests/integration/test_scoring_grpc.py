@@ -217,7 +217,8 @@ def test_august_766_worked_by_hand_on_both_databases(world):
 def test_portal_2025_by_name_on_the_same_data(world):
     _, scoring, _, _ = world
     got = indicators(card(scoring, "H25", version="portal/2025"))
-    assert exact(got["2.1"]) == pts(20, 5, 9)  # d8: 5 working days from Mon 17 Aug = Mon 24 Aug; ended 20 Aug
+    # d8: 5 working days from Mon 17 Aug end on Sat 22 Aug (a working Saturday, swapped for Mon 31 Aug)
+    assert exact(got["2.1"]) == pts(20, 5, 9)
     # 3.3: online d1 d2 d5 d8 of 9 (no result documents), × the 1.4 rate 9/12, threshold 50%
     assert (got["3.3"].numerator, got["3.3"].denominator) == (4, 9)
     assert exact(got["3.3"]) == 6 * min(F(1), F(4, 9) * F(9, 12) / F(1, 2))
@@ -466,3 +467,29 @@ def test_chiso_score_cli_as_an_official_uses_it(sqlite_url, capsys):
         assert "H25.01" in out and "H25.02" in out
         assert main([*target, "scorecard", "H99", "2026-08"]) == 2
         assert "NOT_FOUND" in capsys.readouterr().err
+
+
+def test_statutory_limits_count_working_days_across_tet(world):
+    """portal/2025 judges a dossier without a due time by its procedure's statutory limit in working
+    days. Tết 2026: Mon 16 – Fri 20 February are holidays. P1's limit is 5 working days, so a dossier
+    received Fri 13 Feb 10:00 is due Fri 27 Feb 10:00 (23, 24, 25, 26, 27) — not Fri 20 Feb."""
+    ingest, scoring, db, tokens = world
+    feb = lambda day, hour: hanoi(2026, 2, day, hour)  # noqa: E731
+    records = [
+        d("tet-1", "H01.01", P1, feb(13, 10), due_days=None, end=feb(26, 16)),  # on time
+        d("tet-2", "H01.01", P1, feb(13, 10), due_days=None, end=feb(27, 11)),  # an hour late
+        d("tet-3", "H01.01", P1, feb(10, 10), due_days=None, end=feb(23, 9)),  # due Tue 24 Feb: on time
+    ]
+    due_on_tet = d("tet-4", "H01.01", P1, feb(9, 10), due_days=None, end=feb(23, 9))
+    due_on_tet.due_time.CopyFrom(ts(feb(17, 10)))  # the source's due time falls on Tết: ended after it, late
+    push(ingest, "SyncDossiers", [*records, due_on_tet], tokens.ha_noi, "tet")
+    wait_scored(db)
+    feb_period = tpb.Period(kind=tpb.PERIOD_KIND_MONTH, year=2026, number=2)
+    portal = indicators(card(scoring, "H01.01", feb_period, version="portal/2025"))
+    assert (portal["2.1"].numerator, portal["2.1"].denominator) == (2, 4)
+    decision = indicators(card(scoring, "H01.01", feb_period, version="766/2022"))
+    assert (decision["2.1"].numerator, decision["2.1"].denominator) == (3, 4)  # 766/2022: no due time = on time
+    late = scoring.ExplainIndicator(pb.ExplainIndicatorRequest(unit_code="H01.01", period=feb_period,
+                                                               rule_version="portal/2025", indicator_id="2.1"))
+    assert {(i.record_key.split("/")[1], i.late_seconds) for i in late.items} == {
+        ("tet-2", 3600), ("tet-4", (6 * 24 - 1) * 3600)}

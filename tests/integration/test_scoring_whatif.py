@@ -145,3 +145,13 @@ def test_whatif_cli_prints_the_scorecard(capsys, tmp_path):
         assert "exceeds denominator" in capsys.readouterr().err
     finally:
         handle.stop(0)
+
+
+def test_exact_values_beyond_64_bits_are_carried_as_digits():
+    from fractions import Fraction
+
+    from services.scoring.transport import ratio
+
+    big = Fraction(250006337895640449593, 2500063378956404495)  # a real total seen at 10 million dossiers
+    r = ratio(big)
+    assert Fraction(int(r.numerator), int(r.denominator)) == big
