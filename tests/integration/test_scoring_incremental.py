@@ -142,3 +142,42 @@ def test_incremental_equals_rebuild_for_random_histories(db_url):
         check()
         # the histories stored many versions; the only refusals are the out-of-order (stale) ones
         assert outcomes[0] >= 50 and set(outcomes[2]) <= {"STALE"}, (outcomes[:2], sorted(set(outcomes[2])))
+
+
+def test_two_consumers_at_once_apply_each_change_once(db_url):
+    """Two scoring replicas' consumers racing over the same notices end where a rebuild ends."""
+    import threading
+
+    with ingest_server(db_url) as (ingest, db, _):
+        tokens = setup_tokens(db)
+        seed_units(ingest, tokens)
+        for batch in range(20):
+            records = [
+                dossier_record(f"race-{batch}-{i}", UNITS[i % 3], PROCS[i % 2], received=hanoi(2026, 8, 1 + i % 28, 9),
+                               due_days=i % 9 or None, t=NOW - timedelta(minutes=30 - batch))
+                for i in range(50)
+            ]  # fmt: skip
+            ingest.SyncDossiers(ipb.SyncDossiersRequest(request_id=f"race-{batch}", records=records),
+                                metadata=auth(tokens.phu_tho))
+        errors = []
+
+        def consume():
+            try:
+                agg = Aggregates(db)
+                while agg.apply_pending(limit=3).notices:
+                    pass
+            except Exception as exc:  # noqa: BLE001 — reported below
+                errors.append(exc)
+
+        threads = [threading.Thread(target=consume) for _ in range(2)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=120)
+        assert not errors
+        applied, head = Aggregates(db).lag()
+        assert applied == head
+        incremental = snapshot(db)
+        assert sum(r[6] for r in incremental["score_cells"]) == 1000  # every dossier counted once
+        Aggregates(db).rebuild()
+        assert snapshot(db) == incremental
