@@ -102,9 +102,10 @@ def dossier_rows(units: list[str], n: int, start_us: int, span_us: int, now_us: 
         unit = chosen[i % len(chosen)]
         received = start_us + rnd.randrange(span_us)
         due = received + rnd.randint(1, 20) * day
-        if received + 3 * day < now_us and rnd.random() < 0.93:
-            end = received + int(rnd.expovariate(1 / (6 * day)))
-            end = min(end, now_us - 1)
+        # Processing times of a few days to weeks; a dossier is still open when that has not passed yet,
+        # and 0.5% stay open for good (stuck). Open dossiers are what a live moment judges at query time.
+        end = received + int(rnd.expovariate(1 / (6 * day)))
+        if end < now_us and rnd.random() >= 0.005:
             end_month, state, pstate = month_of(end), 1, 0
         else:
             end, end_month, state, pstate = None, None, 0, 1
