@@ -384,13 +384,20 @@ class Scoring:
                 for pet in S.petitions_of(conn, all_units, w.m1, last, C.month_start_us(w.m1)):
                     for root in roots_of[pet.unit_code]:
                         out[root].petitions.append(pet)
-                rows = S.duration_cells(conn, all_units, w.m1, last) if durations else ()
-                for unit, proc, days, count, seconds in rows:
-                    for root in roots_of[unit]:
+                if durations and len(scopes) == 1:  # one scope: the database sums over its units
+                    (root,) = scopes
+                    for proc, days, count, seconds in S.duration_sums(conn, all_units, w.m1, last):
                         stat = out[root].durations[proc]
                         stat[0] += count
                         stat[1] += seconds
                         stat[2][days] += count
+                elif durations:
+                    for unit, proc, days, count, seconds in S.duration_cells(conn, all_units, w.m1, last):
+                        for root in roots_of[unit]:
+                            stat = out[root].durations[proc]
+                            stat[0] += int(count)
+                            stat[1] += int(seconds)
+                            stat[2][days] += int(count)
         return out
 
 

@@ -551,10 +551,36 @@ def proc_cells(conn: Connection, unit_codes: Sequence[str], m1: int, m2: int) ->
 
 
 def duration_cells(conn: Connection, unit_codes: Sequence[str], m1: int, m2: int) -> Iterator[tuple]:
+    """(unit, procedure, days, count, seconds) of dossiers that ended in ``[m1, m2]``, summed over
+    the end months by the database."""
     t = score_durations
-    cols = [t.c.unit_code, t.c.procedure_code, t.c.days, t.c["count"], t.c.seconds]
+    cols = [t.c.unit_code, t.c.procedure_code, t.c.days, func.sum(t.c["count"]), func.sum(t.c.seconds)]
     for chunk in _chunks(unit_codes):
-        yield from conn.execute(select(*cols).where(t.c.unit_code.in_(chunk), t.c.em >= m1, t.c.em <= m2))
+        stmt = (
+            select(*cols)
+            .where(t.c.unit_code.in_(chunk), t.c.em >= m1, t.c.em <= m2)
+            .group_by(t.c.unit_code, t.c.procedure_code, t.c.days)
+        )
+        yield from conn.execute(stmt)
+
+
+def duration_sums(conn: Connection, unit_codes: Sequence[str], m1: int, m2: int) -> Iterator[tuple]:
+    """(procedure, days, count, seconds) over all of ``unit_codes`` (one scope), summed by the database."""
+    t = score_durations
+    cols = [t.c.procedure_code, t.c.days, func.sum(t.c["count"]), func.sum(t.c.seconds)]
+    totals: dict[tuple[str, int], list[int]] = {}
+    for chunk in _chunks(unit_codes):
+        stmt = (
+            select(*cols)
+            .where(t.c.unit_code.in_(chunk), t.c.em >= m1, t.c.em <= m2)
+            .group_by(t.c.procedure_code, t.c.days)
+        )
+        for proc, days, count, seconds in conn.execute(stmt):
+            got = totals.setdefault((proc, days), [0, 0])
+            got[0] += int(count)
+            got[1] += int(seconds)
+    for (proc, days), (count, seconds) in totals.items():
+        yield proc, days, count, seconds
 
 
 def partition_rows(
