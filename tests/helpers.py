@@ -158,3 +158,54 @@ def wait_scored(db: Database, timeout: float = 30.0) -> None:
             return
         _time.sleep(0.02)
     raise AssertionError(f"scoring did not catch up in {timeout} s: {agg.lag()}")
+
+
+# --- publish (appended for services/publish) ------------------------------------------------------
+
+
+def signing_key_file(directory) -> str:
+    """A fresh Ed25519 private key (PEM) in ``directory``, for publish servers that share one key."""
+    from pathlib import Path
+
+    from services.publish.signing import Signer
+
+    path = Path(directory) / "publish-signing-key.pem"
+    if not path.exists():
+        path.write_bytes(Signer.generate().private_pem())
+    return str(path)
+
+
+@contextmanager
+def publish_server(db_url: str, scoring_target: str, *, key_file: str | None = None, **overrides):
+    """A real publish server on a loopback port following the scoring server at ``scoring_target``;
+    yields (stub, handle). Short polls, deadlines and backoffs so tests converge quickly."""
+    from chiso.publish.v1 import publish_pb2_grpc
+
+    from services.publish.server import PublishSettings, build
+
+    values = dict(database_url=db_url, port=0, metrics_port=-1, auto_migrate=False, scoring_target=scoring_target,
+                  poll_seconds=0.05, delivery_poll_seconds=0.05, deliver_timeout_seconds=2.0, lease_seconds=6.0,
+                  backoff_base_seconds=0.05, backoff_max_seconds=0.4, max_attempts=1000, signing_key_file=key_file)
+    values.update(overrides)
+    handle = build(PublishSettings(**values))
+    handle.start()
+    channel = grpc.insecure_channel(handle.address)
+    try:
+        yield publish_pb2_grpc.PublishServiceStub(channel), handle
+    finally:
+        channel.close()
+        handle.stop(0)
+
+
+@contextmanager
+def portal_receiver(db_path, publish_target: str, *, port: int = 0, before_store=None):
+    """The reference portal receiver on a loopback port, verifying with publish's GetPublicKey."""
+    from services.publish.receiver import KeyRing, build_receiver, fetch_from_publish
+
+    handle = build_receiver(db_path, KeyRing(fetch=fetch_from_publish(publish_target), refetch_seconds=0.2),
+                            port=port, before_store=before_store)
+    handle.start()
+    try:
+        yield handle
+    finally:
+        handle.stop(0)

@@ -1,0 +1,221 @@
+"""Pushing the outbox to portals: one worker thread per subscription, leased across replicas.
+
+A replica's ``Dispatcher`` leases every subscription nobody holds (a lease column with an expiry,
+taken with a conditional UPDATE — on PostgreSQL after ``SELECT … FOR UPDATE SKIP LOCKED``) and runs
+a ``SubscriptionWorker`` for each. The worker sends that subscription's pending deliveries strictly
+in sequence order, one at a time, each call bounded by ``deliver_timeout`` (so a slow or dead
+portal only ever holds up its own worker), and renews its lease as it goes. A replica that stops
+releases its leases; one that dies loses them when they expire, and another replica takes over
+from the first delivery not acknowledged. Because only the lease holder sends, each delivery is
+sent by one replica at a time; a delivery acknowledged just as a lease changes hands may be sent
+again — the portal drops it by its delivery id (at least once, once in effect).
+
+Failures back off with full jitter (``RetryPolicy``); after ``max_attempts`` the delivery is set
+aside (visible with ListDeliveries, replayable) and the worker moves on to the next one.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import structlog
+from prometheus_client import Counter
+
+from services.publish import storage as S
+from services.publish.domain.ports import PortalSender
+from services.publish.domain.subscriptions import (
+    DELIVERED,
+    SET_ASIDE,
+    DeliveryFailed,
+    RetryPolicy,
+    Subscription,
+)
+from services.shared.db import Database
+
+log = structlog.get_logger("chiso.publish.delivery")
+
+SENT = Counter("chiso_publish_deliveries_total", "Delivery attempts, by outcome", ["outcome"])
+
+SenderFactory = Callable[[Subscription], PortalSender]
+
+
+@dataclass(frozen=True)
+class DeliverySettings:
+    owner: str
+    lease_seconds: float = 30.0
+    poll_seconds: float = 0.5
+    deliver_timeout: float = 10.0
+    policy: RetryPolicy = RetryPolicy()
+
+
+def _us(seconds: float) -> int:
+    return int(seconds * 1_000_000)
+
+
+class SubscriptionWorker:
+    def __init__(self, dispatcher: Dispatcher, subscription_id: str, lease_until: int) -> None:
+        self.d = dispatcher
+        self.subscription_id = subscription_id
+        self.lease_until = lease_until
+        self.wake = threading.Event()
+        self.stopping = threading.Event()
+        self.thread = threading.Thread(target=self._run, name=f"deliver-{subscription_id}", daemon=True)
+
+    def start(self) -> None:
+        self.thread.start()
+
+    def alive(self) -> bool:
+        return self.thread.is_alive()
+
+    def stop(self) -> None:
+        self.stopping.set()
+        self.wake.set()
+
+    def _pause(self, seconds: float) -> None:
+        self.wake.wait(max(0.0, min(seconds, self.d.settings.poll_seconds)))
+        self.wake.clear()
+
+    def _run(self) -> None:
+        d, settings = self.d, self.d.settings
+        sender: PortalSender | None = None
+        current: Subscription | None = None
+        bound = log.bind(subscription=self.subscription_id, replica=settings.owner)
+        try:
+            while not self.stopping.is_set():
+                now = d.clock()
+                if now > self.lease_until - _us(settings.lease_seconds / 2):
+                    until = now + _us(settings.lease_seconds)
+                    with d.db.write() as conn:
+                        held = S.renew(conn, self.subscription_id, settings.owner, until)
+                    if not held:
+                        bound.info("lease lost or subscription deleted; worker stops")
+                        return
+                    self.lease_until = until
+                with d.db.read() as conn:
+                    subs = S.subscriptions(conn, only=self.subscription_id)
+                    due = S.next_pending(conn, self.subscription_id)
+                if not subs:
+                    return
+                if subs[0] != current:
+                    if sender is not None:
+                        sender.close()
+                    current, sender = subs[0], d.sender_factory(subs[0])
+                if due is None:
+                    self._pause(settings.poll_seconds)
+                    continue
+                wait = (due.next_attempt_at - now) / 1e6
+                if wait > 0:
+                    self._pause(wait)
+                    continue
+                self._attempt(sender, due, bound)
+        except Exception:  # noqa: BLE001 — logged; the dispatcher starts a new worker
+            bound.exception("delivery worker failed")
+        finally:
+            if sender is not None:
+                sender.close()
+            if self.stopping.is_set():
+                try:
+                    with d.db.write() as conn:
+                        S.release(conn, settings.owner, [self.subscription_id])
+                except Exception:  # noqa: BLE001 — the lease then simply expires
+                    bound.warning("could not release the lease", exc_info=True)
+
+    def _attempt(self, sender: PortalSender, due: S.Due, bound) -> None:
+        d, settings = self.d, self.d.settings
+        item = due.item
+        attempts = item.attempts + 1
+        try:
+            sender.send(item, settings.deliver_timeout)
+        except DeliveryFailed as exc:
+            error = str(exc)[:1000]
+            now = d.clock()
+            if settings.policy.exhausted(attempts):
+                with d.db.write() as conn:
+                    S.set_delivery(conn, item.delivery_id, attempts=attempts, state=SET_ASIDE, last_error=error,
+                                   next_attempt_at=now)
+                SENT.labels("set_aside").inc()
+                bound.warning("delivery set aside", delivery_id=item.delivery_id, sequence=item.sequence,
+                              attempts=attempts, error=error)
+            else:
+                delay = settings.policy.delay(attempts, d.random)
+                with d.db.write() as conn:
+                    S.set_delivery(conn, item.delivery_id, attempts=attempts, last_error=error,
+                                   next_attempt_at=now + _us(delay))
+                SENT.labels("failed").inc()
+                bound.info("delivery failed; will retry", delivery_id=item.delivery_id, sequence=item.sequence,
+                           attempts=attempts, retry_in_s=round(delay, 3), error=error)
+            return
+        with d.db.write() as conn:
+            S.set_delivery(conn, item.delivery_id, attempts=attempts, state=DELIVERED, delivered_at=d.clock(),
+                           last_error="")
+        SENT.labels("delivered").inc()
+
+
+class Dispatcher:
+    """Leases subscriptions and keeps one worker per leased subscription running."""
+
+    def __init__(self, db: Database, sender_factory: SenderFactory, settings: DeliverySettings,
+                 clock: Callable[[], int], rand: Callable[[], float] = random.random) -> None:
+        self.db = db
+        self.sender_factory = sender_factory
+        self.settings = settings
+        self.clock = clock
+        self.random = rand
+        self.workers: dict[str, SubscriptionWorker] = {}
+        self._stop = threading.Event()
+        self._kick = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="publish-dispatcher", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def notify(self) -> None:
+        """New deliveries or subscription changes: wake the workers and the lease loop."""
+        self._kick.set()
+        for w in list(self.workers.values()):
+            w.wake.set()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._kick.set()
+        self._thread.join(timeout=30)
+        for w in self.workers.values():
+            w.stop()
+        for w in self.workers.values():
+            w.thread.join(timeout=self.settings.deliver_timeout + 5)
+        try:
+            with self.db.write() as conn:
+                S.release(conn, self.settings.owner)
+        except Exception:  # noqa: BLE001
+            log.warning("could not release delivery leases", exc_info=True)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.lease_round()
+            except Exception:  # noqa: BLE001 — keep going; the error is logged with its trace
+                log.exception("delivery lease round failed")
+            self._kick.wait(self.settings.poll_seconds)
+            self._kick.clear()
+
+    def lease_round(self) -> None:
+        now = self.clock()
+        until = now + _us(self.settings.lease_seconds)
+        with self.db.write() as conn:
+            held = S.claim(conn, self.settings.owner, now, until)
+        for sid in held:
+            worker = self.workers.get(sid)
+            if worker is not None and worker.alive():
+                worker.lease_until = max(worker.lease_until, until)
+                continue
+            worker = SubscriptionWorker(self, sid, until)
+            self.workers[sid] = worker
+            if self._stop.is_set():
+                return
+            worker.start()
+        for sid in [s for s, w in self.workers.items() if not w.alive()]:
+            if sid not in held:
+                del self.workers[sid]

@@ -1,0 +1,103 @@
+"""The ScoringPort over gRPC: a thin adapter from ``chiso.scoring.v1`` messages to publish's plain
+values (a scorecard becomes a ``Card`` whose body is its protobuf JSON mapping)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import grpc
+from chiso.scoring.v1 import scoring_pb2 as pb
+from chiso.scoring.v1 import scoring_pb2_grpc
+from chiso.types.v1 import types_pb2 as tpb
+from google.protobuf import json_format
+
+from services.publish.domain.documents import Card, CardKey, PeriodRef
+from services.publish.domain.ports import ChangesPage, RankingView
+from services.shared.errors import (
+    ChisoError,
+    FailedPrecondition,
+    InvalidArgument,
+    NotFound,
+    Unavailable,
+)
+
+BATCH = 500  # keys per BatchGetScorecards
+
+
+def period_to_proto(p: PeriodRef) -> tpb.Period:
+    return tpb.Period(kind=p.kind, year=p.year, number=p.number)
+
+
+def period_from_proto(p: tpb.Period) -> PeriodRef:
+    return PeriodRef(p.kind, p.year, p.number)
+
+
+def to_json(message) -> dict:
+    return json_format.MessageToDict(message)
+
+
+def card_from_proto(sc: tpb.Scorecard) -> Card:
+    return Card(unit_code=sc.unit.code, unit_name=sc.unit.name, unit_kind=sc.unit.kind,
+                parent_code=sc.unit.parent_code, period=period_from_proto(sc.period), scope=sc.scope,
+                rule_version=sc.rule_version, total=sc.total.value, classification=sc.classification,
+                provisional=sc.provisional, body=to_json(sc))
+
+
+def _mapped(exc: grpc.RpcError, what: str) -> ChisoError:
+    code = exc.code() if hasattr(exc, "code") else None
+    details = (exc.details() if hasattr(exc, "details") else "") or ""
+    message = f"scoring: {details}" if details else f"scoring could not {what}"
+    if code == grpc.StatusCode.NOT_FOUND:
+        return NotFound(message, reason="SCORING_NOT_FOUND")
+    if code == grpc.StatusCode.INVALID_ARGUMENT:
+        return InvalidArgument(message, reason="SCORING_REFUSED")
+    if code == grpc.StatusCode.FAILED_PRECONDITION:
+        return FailedPrecondition(message, reason="SCORING_PRECONDITION")
+    name = getattr(code, "name", "UNKNOWN")
+    return Unavailable(f"scoring could not {what} ({name}); try again later", reason="SCORING_UNAVAILABLE",
+                       metadata={"scoring_code": name})
+
+
+class GrpcScoring:
+    def __init__(self, target: str, timeout: float = 60.0, channel: grpc.Channel | None = None) -> None:
+        self.channel = channel or grpc.insecure_channel(
+            target, options=[("grpc.max_receive_message_length", 256 * 1024 * 1024)])
+        self.stub = scoring_pb2_grpc.ScoringServiceStub(self.channel)
+        self.timeout = timeout
+
+    def close(self) -> None:
+        self.channel.close()
+
+    def changes(self, after_cursor: str, page_size: int) -> ChangesPage:
+        try:
+            r = self.stub.ListScorecardChanges(
+                pb.ListScorecardChangesRequest(after_cursor=after_cursor, page_size=page_size), timeout=self.timeout)
+        except grpc.RpcError as exc:
+            raise _mapped(exc, "list its changes") from None
+        keys = [CardKey(c.key.unit_code, period_from_proto(c.key.period), c.key.scope or tpb.SCOPE_UNIT)
+                for c in r.changes]
+        return ChangesPage(keys, r.next_cursor or after_cursor)
+
+    def scorecards(self, keys: Sequence[CardKey], rule_version: str = "") -> list[Card]:
+        out: list[Card] = []
+        for i in range(0, len(keys), BATCH):
+            chunk = keys[i:i + BATCH]
+            request = pb.BatchGetScorecardsRequest(rule_version=rule_version, keys=[
+                pb.ScorecardKey(unit_code=k.unit_code, period=period_to_proto(k.period), scope=k.scope)
+                for k in chunk])
+            try:
+                r = self.stub.BatchGetScorecards(request, timeout=self.timeout)
+            except grpc.RpcError as exc:
+                raise _mapped(exc, "compute scorecards") from None
+            out.extend(card_from_proto(sc) for sc in r.scorecards)
+        return out
+
+    def ranking(self, period: PeriodRef, unit_kind: int, parent_code: str, scope: int,
+                rule_version: str = "") -> RankingView:
+        request = pb.GetRankingRequest(period=period_to_proto(period), unit_kind=unit_kind, parent_code=parent_code,
+                                       scope=scope, rule_version=rule_version)
+        try:
+            r = self.stub.GetRanking(request, timeout=self.timeout)
+        except grpc.RpcError as exc:
+            raise _mapped(exc, "rank the units") from None
+        return RankingView(r.ranking.rule_version, [e.unit.code for e in r.ranking.entries], to_json(r.ranking))

@@ -1,0 +1,217 @@
+"""The publish service process: settings, wiring, the scoring follower, delivery, serve
+(``chiso-publish``).
+
+``build(settings, ...)`` returns an unstarted server handle (tests call it with port 0 and may pass
+their own scoring port and portal sender factory); ``main()`` is the container entry point.
+
+Signing key: ``CHISO_PUBLISH_SIGNING_KEY_FILE`` (an Ed25519 private key, PEM). Without it, on the
+embedded database, a key is generated at first start as ``publish-signing-key.pem`` beside the
+SQLite file and reused afterwards; on PostgreSQL the setting is required (every replica must sign
+with the same key).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import sys
+import threading
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import structlog
+from chiso.publish.v1 import publish_pb2_grpc
+from prometheus_client import Counter
+from sqlalchemy.engine import make_url
+
+from services.publish.delivery import DeliverySettings, Dispatcher, SenderFactory
+from services.publish.domain.ports import ScoringPort
+from services.publish.domain.subscriptions import RetryPolicy
+from services.publish.portal_client import GrpcPortalSender
+from services.publish.scoring_client import GrpcScoring
+from services.publish.service import Publish, now_us
+from services.publish.signing import Signer, load_key_file, load_or_create_key_file
+from services.publish.transport import PUBLIC_METHODS, SERVICE_NAME, PublishServicer
+from services.shared.access import Authenticator
+from services.shared.config import CommonSettings, ConfigError, check_setting, load_settings
+from services.shared.db import Database, is_sqlite, migrate
+from services.shared.errors import Unauthenticated
+from services.shared.grpc_server import ServerHandle, create_server, serve
+from services.shared.interceptors import Principal, bearer_token
+from services.shared.logging import configure_logging
+
+ENV_PREFIX = "CHISO_PUBLISH_"
+KEY_FILE_NAME = "publish-signing-key.pem"
+log = structlog.get_logger("chiso.publish")
+
+APPLIED = Counter("chiso_publish_live_changes_total", "Live scorecard versions recorded from scoring")
+
+
+@dataclass(frozen=True)
+class PublishSettings(CommonSettings):
+    port: int = field(default=50053, metadata={"doc": "gRPC port (0 = any free port)"})
+    auto_migrate: bool = field(default=True, metadata={"doc": "apply database migrations at start"})
+    token_cache_seconds: float = field(default=5.0, metadata={"doc": "how long a token check is cached"})
+    scoring_target: str = field(default="127.0.0.1:50052", metadata={"doc": "host:port of the scoring service"})
+    scoring_timeout_seconds: float = field(default=60.0, metadata={"doc": "deadline of each call to scoring"})
+    follow: bool = field(default=True, metadata={"doc": "follow scoring's change feed into live results"})
+    poll_seconds: float = field(default=0.2, metadata={"doc": "pause of the follower and of change streams when idle"})
+    follow_page_size: int = field(default=500, metadata={"doc": "scoring changes applied per transaction"})
+    refresh_seconds: float = field(
+        default=3600.0,
+        metadata={"doc": "re-read running periods' live scorecards this often (due times pass); 0 = never"})
+    signing_key_file: str | None = field(
+        default=None, metadata={"doc": "Ed25519 private key (PEM); unset: generated beside the SQLite file"})
+    replica_id: str = field(default="", metadata={"doc": "name of this replica in delivery leases (default: host-pid)"})
+    deliver: bool = field(default=True, metadata={"doc": "push deliveries to subscribed portals"})
+    deliver_timeout_seconds: float = field(default=10.0, metadata={"doc": "deadline of each Deliver call"})
+    max_attempts: int = field(default=12, metadata={"doc": "attempts before a delivery is set aside"})
+    backoff_base_seconds: float = field(default=1.0, metadata={"doc": "first retry waits up to this (full jitter)"})
+    backoff_max_seconds: float = field(default=300.0, metadata={"doc": "longest wait between attempts"})
+    lease_seconds: float = field(default=30.0, metadata={"doc": "a replica's hold on a subscription's deliveries"})
+    delivery_poll_seconds: float = field(default=0.5, metadata={"doc": "how often idle delivery workers look"})
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        check_setting(self.poll_seconds > 0, "poll_seconds", "must be positive")
+        check_setting(1 <= self.follow_page_size <= 5000, "follow_page_size", "must be 1–5000")
+        check_setting(self.refresh_seconds >= 0, "refresh_seconds", "must not be negative")
+        check_setting(self.deliver_timeout_seconds > 0, "deliver_timeout_seconds", "must be positive")
+        check_setting(self.max_attempts >= 1, "max_attempts", "must be at least 1")
+        check_setting(0 < self.backoff_base_seconds <= self.backoff_max_seconds, "backoff_base_seconds",
+                      "must be positive and at most backoff_max_seconds")
+        check_setting(self.lease_seconds > 2 * self.deliver_timeout_seconds, "lease_seconds",
+                      "must be more than twice deliver_timeout_seconds")
+        check_setting(self.delivery_poll_seconds > 0, "delivery_poll_seconds", "must be positive")
+
+
+def load_signer(settings: PublishSettings) -> Signer:
+    if settings.signing_key_file:
+        try:
+            signer = load_key_file(settings.signing_key_file)
+        except ValueError as exc:
+            raise ConfigError(f"{ENV_PREFIX}SIGNING_KEY_FILE: {exc}") from None
+        log.info("signing key loaded", key_id=signer.key_id, path=settings.signing_key_file)
+        return signer
+    if not is_sqlite(settings.database_url):
+        raise ConfigError(f"{ENV_PREFIX}SIGNING_KEY_FILE is required on PostgreSQL (replicas must share one key)")
+    database = make_url(settings.database_url).database or ""
+    folder = Path(database).parent if database and database != ":memory:" else Path("var")
+    path = folder / KEY_FILE_NAME
+    signer, created = load_or_create_key_file(path)
+    log.info("signing key generated" if created else "signing key loaded", key_id=signer.key_id, path=str(path))
+    return signer
+
+
+def make_authenticate(authenticator: Authenticator):
+    def authenticate(method: str, metadata) -> Principal | None:
+        token = bearer_token(metadata)
+        if token is None:
+            raise Unauthenticated("this method needs an operator's bearer token", reason="MISSING_TOKEN")
+        ident = authenticator.identify(token)
+        return Principal(kind=ident.kind, id=ident.id, scopes=ident.grant_roots, attributes={"identity": ident})
+
+    return authenticate
+
+
+class Follower:
+    """Applies scoring's change feed to the live results until stopped; also re-reads running
+    periods every ``refresh_seconds``. Replicas may all run one (a page is applied once: see
+    ``Publish.follow_once``)."""
+
+    def __init__(self, publish: Publish, settings: PublishSettings) -> None:
+        self.publish = publish
+        self.settings = settings
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="publish-follower", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=30)
+
+    def _run(self) -> None:
+        failures = 0
+        refreshed = now_us()
+        while not self._stop.is_set():
+            try:
+                read, recorded = self.publish.follow_once(self.settings.follow_page_size)
+                if recorded:
+                    APPLIED.inc(recorded)
+                if self.settings.refresh_seconds and now_us() - refreshed > self.settings.refresh_seconds * 1e6:
+                    refreshed = now_us()
+                    APPLIED.inc(self.publish.refresh_live(self.publish.running_keys()))
+                failures = 0
+            except Exception as exc:  # noqa: BLE001 — keep following; logged with its trace
+                failures += 1
+                log.warning("following scoring failed; retrying", error=str(exc)[:300], failures=failures,
+                            exc_info=failures == 1)
+                self._stop.wait(min(30.0, self.settings.poll_seconds * 2 ** min(failures, 8)))
+                continue
+            if read < self.settings.follow_page_size:
+                self._stop.wait(self.settings.poll_seconds)
+
+
+def build(settings: PublishSettings, *, db: Database | None = None, scoring: ScoringPort | None = None,
+          signer: Signer | None = None, sender_factory: SenderFactory | None = None,
+          clock: Callable[[], int] = now_us) -> ServerHandle:
+    if settings.auto_migrate:
+        migrate(settings.database_url)
+    signer = signer or load_signer(settings)
+    db = db or Database(settings.database_url)
+    own_scoring = scoring is None
+    scoring = scoring or GrpcScoring(settings.scoring_target, settings.scoring_timeout_seconds)
+    publish = Publish(db, scoring, signer, clock=clock)
+    publish.register_key()
+    stopping = threading.Event()
+    servicer = PublishServicer(publish, settings.poll_seconds, stopping.is_set)
+    handle = create_server(
+        name="publish",
+        settings=settings,
+        services=[(publish_pb2_grpc.add_PublishServiceServicer_to_server, servicer, SERVICE_NAME)],
+        authenticate=make_authenticate(Authenticator(db, ttl=settings.token_cache_seconds)),
+        public_methods=PUBLIC_METHODS,
+    )
+    handle.publish = publish  # type: ignore[attr-defined]  # for tests and tools
+    stops: list[Callable[[], None]] = []  # in the order they must run
+    if settings.follow:
+        follower = Follower(publish, settings)
+        handle.on_start.append(follower.start)
+        stops.append(follower.stop)
+    if settings.deliver:
+        owner = settings.replica_id or f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
+        dispatcher = Dispatcher(db, sender_factory or GrpcPortalSender, DeliverySettings(
+            owner=owner, lease_seconds=settings.lease_seconds, poll_seconds=settings.delivery_poll_seconds,
+            deliver_timeout=settings.deliver_timeout_seconds,
+            policy=RetryPolicy(settings.max_attempts, settings.backoff_base_seconds, settings.backoff_max_seconds),
+        ), clock)
+        publish.add_listener(dispatcher.notify)
+        handle.on_start.append(dispatcher.start)
+        stops.append(dispatcher.stop)
+        handle.dispatcher = dispatcher  # type: ignore[attr-defined]
+    stops.append(stopping.set)
+    if own_scoring:
+        stops.append(scoring.close)  # type: ignore[union-attr]
+    stops.append(db.dispose)
+    handle.on_stop.extend(reversed(stops))  # on_stop runs last registered first
+    return handle
+
+
+def main() -> int:
+    try:
+        settings = load_settings(PublishSettings, ENV_PREFIX)
+        configure_logging("publish", settings.log_level)
+        handle = build(settings)
+    except ConfigError as exc:
+        print(f"chiso-publish: {exc}", file=sys.stderr)
+        return 2
+    serve(handle, settings)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,623 @@
+"""Publish's use cases: follow scoring into live results, freeze official publications, serve reads,
+manage subscriptions and their outbox. Transport-free: plain values in, documents out (the
+protobuf JSON mapping as dicts, see ``domain.documents``).
+
+Every change publish records — a live scorecard whose content moved, a publication revision — gets
+the next number of publish's own change feed, a signed canonical payload, and a delivery row for
+each subscription that wants it, all in one transaction (the transactional outbox). Numbers are
+handed out under a lock held until commit, so the feed is committed in number order and a reader
+resuming after number n never skips or repeats an entry, across disconnects, restarts and
+replicas.
+
+Decided where the spec is silent:
+
+* Live results are scoring's scorecards for every month scoring reports changed and for the
+  quarter, year and (during the year) year-to-date containing it, for the unit alone and for each
+  unit whose subtree holds it. A scorecard whose content is unchanged (ignoring as-of and compute
+  times) is not recorded again; its version is the feed number of its latest content.
+* Live rankings are computed by scoring when asked (every unit of the kind, with or without data);
+  official rankings are those frozen in a publication, worked out from its own scorecards.
+* A publication freezes a period that has ended: the units scoring ranks for it (kind, parent),
+  their scorecards as of the period's end under the rule version asked (or in force), and their
+  ranking. A correction re-reads the same units and rule version as they are now and becomes the
+  next revision, with its reason; earlier revisions stay as they were.
+* GetScorecard/ListScorecards default to the unit alone; official reads without a publication id
+  use the most recently issued revision covering the unit and period.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import structlog
+from sqlalchemy.exc import IntegrityError
+
+from services.publish import storage as S
+from services.publish.domain.documents import (
+    FEED_LIVE,
+    FEED_OFFICIAL,
+    PUBLICATION_CONTENT_TYPE,
+    SCOPE_SUBTREE,
+    SCOPE_UNIT,
+    SCORECARD_CONTENT_TYPE,
+    Card,
+    CardKey,
+    PeriodRef,
+    PublicationSpec,
+    canonical_json,
+    default_title,
+    live_document,
+    new_publication_id,
+    official_document,
+    publication_document,
+    rfc3339,
+)
+from services.publish.domain.exports import Export, publication_export, ranking_export
+from services.publish.domain.paging import decode_token, encode_token, fingerprint
+from services.publish.domain.ports import ScoringPort
+from services.publish.domain.subscriptions import (
+    PENDING,
+    Subscription,
+    ancestors_from,
+    check_subscription,
+)
+from services.publish.signing import ALGORITHM, Signer, public_pem
+from services.shared.db import Database
+from services.shared.errors import (
+    AlreadyExists,
+    FailedPrecondition,
+    FieldViolation,
+    InvalidArgument,
+    NotFound,
+)
+
+log = structlog.get_logger("chiso.publish")
+
+MAX_REQUEST_ID = 128
+MAX_TITLE = 500
+MAX_REASON = 2000
+
+
+def now_us() -> int:
+    return time.time_ns() // 1000
+
+
+@dataclass(frozen=True)
+class PublicationView:
+    document: dict
+    payload: bytes
+    signature: bytes
+
+
+@dataclass(frozen=True)
+class ChangeView:
+    seq: int
+    kind: int
+    created_at: int
+    document: dict | None  # PublishedScorecard for live changes
+    publication_name: str
+
+
+@dataclass(frozen=True)
+class KeyView:
+    key_id: str
+    algorithm: str
+    public_raw: bytes
+    pem: str
+    created_at: int
+
+
+@dataclass(frozen=True)
+class DeliveryView:
+    delivery_id: str
+    subscription_id: str
+    sequence: int
+    state: int
+    attempts: int
+    next_attempt_at: int
+    last_error: str
+    created_at: int
+    delivered_at: int | None
+    feed: int
+
+
+def _check_request_id(request_id: str) -> None:
+    if len(request_id) > MAX_REQUEST_ID:
+        raise InvalidArgument.for_field("request_id", f"at most {MAX_REQUEST_ID} characters", reason="BAD_REQUEST_ID")
+
+
+def _sha(*parts: Any) -> str:
+    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
+
+
+class Publish:
+    """Thread-safe; one per process. ``on_change`` is called after a commit that added feed entries
+    or deliveries (wakes local streams and delivery workers)."""
+
+    def __init__(self, db: Database, scoring: ScoringPort, signer: Signer, *,
+                 clock: Callable[[], int] = now_us, on_change: Callable[[], None] | None = None) -> None:
+        self.db = db
+        self.scoring = scoring
+        self.signer = signer
+        self.clock = clock
+        self._listeners: list[Callable[[], None]] = [on_change] if on_change else []
+        self.changed = threading.Condition()
+
+    def add_listener(self, fn: Callable[[], None]) -> None:
+        self._listeners.append(fn)
+
+    def _notify(self) -> None:
+        with self.changed:
+            self.changed.notify_all()
+        for fn in self._listeners:
+            fn()
+
+    # ------------------------------------------------------------------ keys
+
+    def register_key(self) -> None:
+        with self.db.write() as conn:
+            S.register_key(conn, self.signer.key_id, ALGORITHM, self.signer.public_raw, self.clock())
+
+    def public_keys(self) -> list[KeyView]:
+        with self.db.read() as conn:
+            rows = S.keys(conn)
+        views = [KeyView(r.key_id, r.algorithm, bytes(r.public_key), public_pem(bytes(r.public_key)), r.created_at)
+                 for r in rows]
+        views.sort(key=lambda k: k.key_id != self.signer.key_id)  # the signing key first
+        return views
+
+    # ------------------------------------------------------------------ following scoring
+
+    def follow_once(self, page_size: int = 500) -> tuple[int, int]:
+        """Apply one page of scoring's change feed: (scoring changes read, feed entries recorded)."""
+        with self.db.read() as conn:
+            _, cursor = S.read_state(conn, S.SCORING)
+        page = self.scoring.changes(cursor, page_size)
+        if not page.keys and page.next_cursor == cursor:
+            return 0, 0
+        today = _datetime(self.clock())
+        keys = list(dict.fromkeys(CardKey(k.unit_code, p, k.scope)
+                                  for k in page.keys for p in k.period.containing_periods(today)))
+        cards = self.scoring.scorecards(keys) if keys else []
+        with self.db.write() as conn:
+            _, current = S.lock_state(conn, S.SCORING)
+            if current != cursor:  # another replica applied this page meanwhile
+                return len(page.keys), 0
+            recorded = self._record_live(conn, cards)
+            S.write_state(conn, S.SCORING, self.clock(), text_value=page.next_cursor)
+        if recorded:
+            self._notify()
+        return len(page.keys), recorded
+
+    def refresh_live(self, keys: Sequence[CardKey]) -> int:
+        """Re-read ``keys`` from scoring and record those whose content moved (e.g. running periods
+        as unfinished dossiers pass their due time)."""
+        cards = self.scoring.scorecards(list(keys)) if keys else []
+        with self.db.write() as conn:
+            recorded = self._record_live(conn, cards)
+        if recorded:
+            self._notify()
+        return recorded
+
+    def running_keys(self) -> list[CardKey]:
+        """Live scorecards of periods still running."""
+        now = _datetime(self.clock())
+        with self.db.read() as conn:
+            rows = S.live_keys(conn)
+        out = []
+        for code, key, scope in rows:
+            period = PeriodRef.from_key(key)
+            if period.start <= now < period.end:
+                out.append(CardKey(code, period, scope))
+        return out
+
+    def _record_live(self, conn, cards: Sequence[Card]) -> int:
+        latest = {c.key: c for c in cards}
+        stored = S.live_hashes(conn, list(latest))
+        changed = [c for k, c in latest.items()
+                   if stored.get((k.unit_code, k.period.key, k.scope)) != c.content_sha256()]
+        if not changed:
+            return 0
+        now = self.clock()
+        S.upsert_units(conn, changed, now)
+        seqs = S.allocate(conn, len(changed), now)
+        live, feed, items = [], [], []
+        for card, seq in zip(changed, seqs, strict=True):
+            payload = canonical_json(live_document(card.body, seq, now))
+            signature = self.signer.sign(payload)
+            live.append({"unit_code": card.unit_code, "period_key": card.period.key, "scope": card.scope,
+                         "unit_kind": card.unit_kind, "parent_code": card.parent_code, "version": seq,
+                         "content_sha256": card.content_sha256(), "scorecard": canonical_json(dict(card.body)),
+                         "updated_at": now})
+            feed.append(S.change_row(S.KIND_LIVE, seq, payload=payload, signature=signature,
+                                     key_id=self.signer.key_id, content_type=SCORECARD_CONTENT_TYPE, now=now,
+                                     unit_code=card.unit_code, period_key=card.period.key, scope=card.scope))
+            items.append((seq, FEED_LIVE, [card.unit_code]))
+        S.upsert_live(conn, live)
+        S.insert_changes(conn, feed)
+        self._enqueue(conn, items, now)
+        return len(changed)
+
+    def _enqueue(self, conn, items: Sequence[tuple[int, int, Sequence[str]]], now: int) -> int:
+        """Outbox: a delivery per (feed entry, subscription that wants it), numbered per subscription."""
+        subs = S.subscriptions(conn)
+        if not subs:
+            return 0
+        ancestors = ancestors_from(S.parents(conn)) if any(s.unit_codes for s in subs) else (lambda _: [])
+        per_sub: dict[str, list[tuple[int, int]]] = {}
+        for seq, feed, units in items:
+            for sub in subs:
+                if sub.wants(feed, units, ancestors):
+                    per_sub.setdefault(sub.subscription_id, []).append((seq, feed))
+        rows = []
+        for sid, entries in per_sub.items():
+            first = S.reserve_sequences(conn, sid, len(entries))
+            if first is None:
+                continue
+            for n, (seq, feed) in enumerate(entries):
+                rows.append({"delivery_id": uuid.uuid4().hex, "subscription_id": sid, "sequence": first + n,
+                             "change_seq": seq, "feed": feed, "state": PENDING, "attempts": 0,
+                             "next_attempt_at": now, "last_error": "", "created_at": now, "delivered_at": None})
+        S.insert_deliveries(conn, rows)
+        return len(rows)
+
+    # ------------------------------------------------------------------ publications
+
+    def _replayed(self, conn, principal_id: str, request_id: str, method: str, sha: str) -> str | None:
+        if not request_id:
+            return None
+        row = S.find_request(conn, principal_id, request_id)
+        if row is None:
+            return None
+        if row.method != method or row.request_sha256 != sha:
+            raise AlreadyExists("request_id was already used for another request", reason="REQUEST_ID_REUSED",
+                                metadata={"request_id": request_id})
+        return row.result
+
+    def create_publication(self, principal_id: str, request_id: str, spec: PublicationSpec) -> PublicationView:
+        _check_request_id(request_id)
+        bad = []
+        if spec.unit_kind == 0:
+            bad.append(FieldViolation("unit_kind", "required"))
+        if len(spec.title) > MAX_TITLE:
+            bad.append(FieldViolation("title", f"at most {MAX_TITLE} characters"))
+        if len(spec.parent_code) > 64:
+            bad.append(FieldViolation("parent_code", "at most 64 characters"))
+        if bad:
+            raise InvalidArgument(f"{bad[0].field}: {bad[0].description}", reason="BAD_PUBLICATION", violations=bad)
+        sha = _sha("CreatePublication", spec)
+        with self.db.read() as conn:
+            done = self._replayed(conn, principal_id, request_id, "CreatePublication", sha)
+        if done:
+            return self.get_publication(*_parse_name(done))
+        if spec.period.end.timestamp() * 1e6 > self.clock():
+            raise FailedPrecondition(f"period {spec.period.key} has not ended; only ended periods are published",
+                                     reason="PERIOD_NOT_ENDED", metadata={"period": spec.period.key})
+        cards = self._freeze(spec)
+        with self.db.write() as conn:
+            done = self._replayed(conn, principal_id, request_id, "CreatePublication", sha)
+            if done is None:
+                title = spec.title or default_title(spec.period, spec.unit_kind, S.unit_name(conn, spec.parent_code)
+                                                    if spec.parent_code else "")
+                spec = PublicationSpec(spec.period, spec.unit_kind, spec.parent_code, spec.scope, spec.rule_version,
+                                       title)
+                pid = new_publication_id(spec.period, spec.unit_kind, spec.parent_code)
+                view = self._write_revision(conn, pid, spec, cards, reason="", revision=1)
+                if request_id:
+                    S.record_request(conn, principal_id, request_id, "CreatePublication", sha,
+                                     view.document["name"], self.clock())
+        if done:
+            return self.get_publication(*_parse_name(done))
+        log.info("publication made", publication=view.document["name"], period=spec.period.key,
+                 units=len(cards), rule_version=view.document["ruleVersion"])
+        self._notify()
+        return view
+
+    def correct_publication(self, principal_id: str, request_id: str, publication_id: str,
+                            reason: str) -> PublicationView:
+        _check_request_id(request_id)
+        if not reason.strip():
+            raise InvalidArgument.for_field("reason", "required: say why the publication is corrected",
+                                            reason="REASON_REQUIRED")
+        if len(reason) > MAX_REASON:
+            raise InvalidArgument.for_field("reason", f"at most {MAX_REASON} characters", reason="BAD_REASON")
+        sha = _sha("CorrectPublication", publication_id, reason)
+        with self.db.read() as conn:
+            done = self._replayed(conn, principal_id, request_id, "CorrectPublication", sha)
+            latest = S.latest_revision(conn, publication_id)
+        if done:
+            return self.get_publication(*_parse_name(done))
+        if latest is None:
+            raise NotFound(f"no publication {publication_id!r}", reason="PUBLICATION_NOT_FOUND",
+                           metadata={"publication_id": publication_id[:64]})
+        spec = PublicationSpec(PeriodRef.from_key(latest.period_key), latest.unit_kind, latest.parent_code,
+                               latest.scope, latest.rule_version, latest.title)
+        cards = self._freeze(spec)
+        with self.db.write() as conn:
+            done = self._replayed(conn, principal_id, request_id, "CorrectPublication", sha)
+            if done is None:
+                view = self._write_revision(conn, publication_id, spec, cards, reason=reason, revision=None)
+                if request_id:
+                    S.record_request(conn, principal_id, request_id, "CorrectPublication", sha,
+                                     view.document["name"], self.clock())
+        if done:
+            return self.get_publication(*_parse_name(done))
+        log.info("publication corrected", publication=view.document["name"], units=len(cards))
+        self._notify()
+        return view
+
+    def _freeze(self, spec: PublicationSpec) -> list[Card]:
+        ranking = self.scoring.ranking(spec.period, spec.unit_kind, spec.parent_code, spec.scope, spec.rule_version)
+        if not ranking.unit_codes:
+            raise FailedPrecondition("no units of that kind to publish for the period", reason="NO_UNITS")
+        keys = [CardKey(code, spec.period, spec.scope) for code in ranking.unit_codes]
+        return self.scoring.scorecards(keys, spec.rule_version or ranking.rule_version)
+
+    def _write_revision(self, conn, publication_id: str, spec: PublicationSpec, cards: Sequence[Card], *,
+                        reason: str, revision: int | None) -> PublicationView:
+        now = self.clock()
+        (seq,) = S.allocate(conn, 1, now)  # first: serialises revisions of one publication too
+        if revision is None:
+            revision = S.latest_revision(conn, publication_id).revision + 1
+        rule_version = cards[0].rule_version if cards else spec.rule_version
+        doc = publication_document(publication_id=publication_id, revision=revision, spec=spec,
+                                   rule_version=rule_version, publish_time_us=now, reason=reason, cards=cards,
+                                   key_id=self.signer.key_id)
+        payload = canonical_json(doc)
+        signature = self.signer.sign(payload)
+        S.upsert_units(conn, cards, now)
+        S.insert_publication(conn, {
+            "publication_id": publication_id, "revision": revision, "title": spec.title,
+            "period_key": spec.period.key, "unit_kind": spec.unit_kind, "parent_code": spec.parent_code,
+            "scope": spec.scope, "requested_rule_version": spec.rule_version, "rule_version": rule_version,
+            "reason": reason, "publish_time": now, "change_seq": seq, "payload": payload, "signature": signature,
+            "key_id": self.signer.key_id,
+        }, [{"publication_id": publication_id, "revision": revision, "unit_code": c.unit_code, "scope": c.scope,
+             "period_key": spec.period.key, "unit_kind": c.unit_kind, "parent_code": c.parent_code,
+             "scorecard": canonical_json(dict(c.body))} for c in cards])
+        S.insert_changes(conn, [S.change_row(S.KIND_PUBLICATION, seq, payload=payload, signature=signature,
+                                             key_id=self.signer.key_id, content_type=PUBLICATION_CONTENT_TYPE,
+                                             now=now, period_key=spec.period.key, publication_id=publication_id,
+                                             revision=revision)])
+        self._enqueue(conn, [(seq, FEED_OFFICIAL, [c.unit_code for c in cards])], now)
+        return PublicationView(doc, payload, signature)
+
+    def get_publication(self, publication_id: str, revision: int = 0) -> PublicationView:
+        if revision < 0:
+            raise InvalidArgument.for_field("revision", "must not be negative", reason="BAD_REVISION")
+        with self.db.read() as conn:
+            row = S.revision_row(conn, publication_id, revision)
+        if row is None:
+            what = f"{publication_id!r} revision {revision}" if revision else repr(publication_id)
+            raise NotFound(f"no publication {what}", reason="PUBLICATION_NOT_FOUND",
+                           metadata={"publication_id": publication_id[:64], "revision": revision})
+        return _view(row)
+
+    def list_publications(self, period: PeriodRef | None, size: int, token: str) -> tuple[list[PublicationView], str]:
+        fp = fingerprint("publications", period.key if period else "")
+        after = decode_token(token, fp)
+        with self.db.read() as conn:
+            rows = S.list_latest_publications(conn, period.key if period else "",
+                                              tuple(after) if after else None, size + 1)
+        more = len(rows) > size
+        rows = rows[:size]
+        nxt = encode_token([rows[-1].publish_time, rows[-1].publication_id], fp) if more else ""
+        return [_view(r) for r in rows], nxt
+
+    # ------------------------------------------------------------------ reads
+
+    def scorecard(self, key: CardKey, feed: int, publication_id: str = "", revision: int = 0) -> dict:
+        """PublishedScorecard document of one unit, live or official."""
+        scope = key.scope or SCOPE_UNIT
+        with self.db.read() as conn:
+            if feed != FEED_OFFICIAL:
+                row = S.live_row(conn, key.unit_code, key.period.key, scope)
+                if row is None:
+                    raise NotFound(f"no live scorecard of {key.unit_code} for {key.period.key} yet",
+                                   reason="SCORECARD_NOT_FOUND", metadata={"unit_code": key.unit_code[:64]})
+                return live_document(json.loads(row.scorecard), row.version, row.updated_at)
+            if publication_id:
+                pub = S.revision_row(conn, publication_id, revision)
+                row = S.official_row(conn, publication_id, pub.revision, key.unit_code, scope) if pub else None
+                if pub is not None and pub.period_key != key.period.key:
+                    row = None
+            else:
+                if revision:
+                    raise InvalidArgument.for_field("revision", "give publication_id with a revision",
+                                                    reason="PUBLICATION_REQUIRED")
+                rows = S.official_rows(conn, key.period.key, key.unit_code, scope)
+                row = rows[0] if rows else None
+                pub = S.revision_row(conn, row.publication_id, row.revision) if row else None
+        if row is None or pub is None:
+            raise NotFound(f"no official scorecard of {key.unit_code} for {key.period.key}",
+                           reason="SCORECARD_NOT_FOUND", metadata={"unit_code": key.unit_code[:64]})
+        return official_document(json.loads(row.scorecard), pub.publication_id, pub.revision,
+                                 rfc3339(pub.publish_time))
+
+    def list_scorecards(self, period: PeriodRef, unit_kind: int, parent_code: str, feed: int, size: int,
+                        token: str) -> tuple[list[dict], str, int]:
+        fp = fingerprint("scorecards", period.key, unit_kind, parent_code, feed)
+        after = decode_token(token, fp)
+        with self.db.read() as conn:
+            if feed != FEED_OFFICIAL:
+                rows, total = S.live_rows(conn, period.key, unit_kind, parent_code,
+                                          tuple(after) if after else None, size + 1)
+                docs = [live_document(json.loads(r.scorecard), r.version, r.updated_at) for r in rows]
+                more = len(rows) > size
+                nxt = encode_token([rows[size - 1].unit_code, rows[size - 1].scope], fp) if more else ""
+                return docs[:size], nxt, total
+            rows = S.official_rows(conn, period.key, unit_kind=unit_kind, parent_code=parent_code)
+        newest: dict[tuple[str, int], Any] = {}
+        for r in rows:  # newest publication first: keep the first seen per unit and scope
+            newest.setdefault((r.unit_code, r.scope), r)
+        ordered = [newest[k] for k in sorted(newest)]
+        start = 0
+        if after:
+            code, scope = after
+            start = next((i for i, r in enumerate(ordered) if (r.unit_code, r.scope) > (code, scope)), len(ordered))
+        page = ordered[start:start + size]
+        nxt = encode_token([page[-1].unit_code, page[-1].scope], fp) if start + size < len(ordered) else ""
+        docs = [official_document(json.loads(r.scorecard), r.publication_id, r.revision, rfc3339(r.publish_time))
+                for r in page]
+        return docs, nxt, len(ordered)
+
+    def ranking(self, period: PeriodRef, unit_kind: int, parent_code: str, feed: int,
+                publication_id: str = "") -> dict:
+        """Ranking document: live from scoring (units ranked with their subtrees), or official."""
+        if feed != FEED_OFFICIAL:
+            if publication_id:
+                raise InvalidArgument.for_field("publication_id", "only for the official feed",
+                                                reason="PUBLICATION_ID_FOR_LIVE")
+            if not unit_kind:
+                raise InvalidArgument.for_field("unit_kind", "required", reason="UNIT_KIND_REQUIRED")
+            return self.scoring.ranking(period, unit_kind, parent_code, SCOPE_SUBTREE).document
+        with self.db.read() as conn:
+            if publication_id:
+                row = S.latest_revision(conn, publication_id)
+            else:
+                if not unit_kind:
+                    raise InvalidArgument.for_field("unit_kind", "required without publication_id",
+                                                    reason="UNIT_KIND_REQUIRED")
+                row = S.latest_publication_for(conn, period.key, unit_kind, parent_code)
+        if row is None:
+            raise NotFound("no official ranking matches", reason="PUBLICATION_NOT_FOUND")
+        return json.loads(row.payload)["ranking"]
+
+    def changes(self, after_seq: int, limit: int) -> list[ChangeView]:
+        with self.db.read() as conn:
+            rows = S.changes_after(conn, after_seq, limit)
+        out = []
+        for r in rows:
+            if r.kind == S.KIND_LIVE:
+                out.append(ChangeView(r.seq, r.kind, r.created_at, json.loads(r.payload), ""))
+            else:
+                out.append(ChangeView(r.seq, r.kind, r.created_at, None,
+                                      f"publications/{r.publication_id}/revisions/{r.revision}"))
+        return out
+
+    def wait_for_changes(self, after_seq: int, timeout: float) -> None:
+        """Block until this process records a change, or ``timeout`` (other replicas are polled)."""
+        with self.changed:
+            self.changed.wait(timeout)
+
+    def export_publication(self, publication_id: str, revision: int, as_csv: bool) -> Export:
+        view = self.get_publication(publication_id, revision)
+        return publication_export(view.document, view.payload, as_csv)
+
+    def export_ranking(self, period: PeriodRef, unit_kind: int, parent_code: str, feed: int, publication_id: str,
+                       as_csv: bool) -> Export:
+        doc = self.ranking(period, unit_kind, parent_code, feed, publication_id)
+        return ranking_export(doc, as_csv, "official" if feed == FEED_OFFICIAL else "live")
+
+    # ------------------------------------------------------------------ subscriptions
+
+    def create_subscription(self, principal_id: str, request_id: str, sub: Subscription) -> Subscription:
+        _check_request_id(request_id)
+        sub = check_subscription(sub)
+        sha = _sha("CreateSubscription", sub)
+        try:
+            with self.db.write() as conn:
+                done = self._replayed(conn, principal_id, request_id, "CreateSubscription", sha)
+                if done is None:
+                    if S.subscription_row(conn, sub.subscription_id) is not None:
+                        raise AlreadyExists(f"subscription {sub.subscription_id} exists",
+                                            reason="SUBSCRIPTION_EXISTS",
+                                            metadata={"subscription_id": sub.subscription_id})
+                    S.insert_subscription(conn, sub, self.clock())
+                    if request_id:
+                        S.record_request(conn, principal_id, request_id, "CreateSubscription", sha,
+                                         f"subscriptions/{sub.subscription_id}", self.clock())
+        except IntegrityError:
+            raise AlreadyExists(f"subscription {sub.subscription_id} exists", reason="SUBSCRIPTION_EXISTS",
+                                metadata={"subscription_id": sub.subscription_id}) from None
+        log.info("subscription created", subscription=sub.subscription_id, endpoint=sub.endpoint)
+        self._notify()
+        return self.get_subscription(sub.subscription_id)
+
+    def update_subscription(self, sub: Subscription) -> Subscription:
+        sub = check_subscription(sub)
+        with self.db.write() as conn:
+            if not S.update_subscription(conn, sub, self.clock()):
+                raise _no_subscription(sub.subscription_id)
+        log.info("subscription updated", subscription=sub.subscription_id, endpoint=sub.endpoint)
+        self._notify()
+        return self.get_subscription(sub.subscription_id)
+
+    def delete_subscription(self, subscription_id: str) -> None:
+        with self.db.write() as conn:
+            if not S.delete_subscription(conn, subscription_id):
+                raise _no_subscription(subscription_id)
+        log.info("subscription deleted", subscription=subscription_id)
+        self._notify()
+
+    def get_subscription(self, subscription_id: str) -> Subscription:
+        with self.db.read() as conn:
+            found = S.subscriptions(conn, only=subscription_id, counts=True) if subscription_id else []
+        if not found:
+            raise _no_subscription(subscription_id)
+        return found[0]
+
+    def list_subscriptions(self, size: int, token: str) -> tuple[list[Subscription], str]:
+        fp = fingerprint("subscriptions")
+        after = decode_token(token, fp) or ""
+        with self.db.read() as conn:
+            subs = S.subscriptions(conn, after=after, limit=size + 1, counts=True)
+        more = len(subs) > size
+        subs = subs[:size]
+        return subs, encode_token(subs[-1].subscription_id, fp) if more else ""
+
+    def list_deliveries(self, subscription_id: str, state: int, size: int,
+                        token: str) -> tuple[list[DeliveryView], str]:
+        if not subscription_id:
+            raise InvalidArgument.for_field("subscription_id", "required", reason="SUBSCRIPTION_REQUIRED")
+        fp = fingerprint("deliveries", subscription_id, state)
+        after = decode_token(token, fp) or 0
+        with self.db.read() as conn:
+            if S.subscription_row(conn, subscription_id) is None:
+                raise _no_subscription(subscription_id)
+            rows = S.deliveries(conn, subscription_id, state, int(after), size + 1)
+        more = len(rows) > size
+        rows = rows[:size]
+        views = [DeliveryView(r.delivery_id, r.subscription_id, r.sequence, r.state, r.attempts, r.next_attempt_at,
+                              r.last_error, r.created_at, r.delivered_at, r.feed) for r in rows]
+        return views, encode_token(rows[-1].sequence, fp) if more else ""
+
+    def replay(self, subscription_id: str, delivery_ids: Sequence[str]) -> int:
+        if not subscription_id:
+            raise InvalidArgument.for_field("subscription_id", "required", reason="SUBSCRIPTION_REQUIRED")
+        if len(delivery_ids) > 10_000:
+            raise InvalidArgument.for_field("delivery_ids", "at most 10,000", reason="TOO_MANY_IDS")
+        with self.db.write() as conn:
+            if S.subscription_row(conn, subscription_id) is None:
+                raise _no_subscription(subscription_id)
+            count = S.replay(conn, subscription_id, delivery_ids, self.clock())
+        log.info("deliveries replayed", subscription=subscription_id, count=count)
+        if count:
+            self._notify()
+        return count
+
+
+def _no_subscription(subscription_id: str) -> NotFound:
+    return NotFound(f"no subscription {subscription_id!r}", reason="SUBSCRIPTION_NOT_FOUND",
+                    metadata={"subscription_id": subscription_id[:64]})
+
+
+def _parse_name(name: str) -> tuple[str, int]:
+    _, pid, _, rev = name.split("/")
+    return pid, int(rev)
+
+
+def _view(row) -> PublicationView:
+    return PublicationView(json.loads(row.payload), bytes(row.payload), bytes(row.signature))
+
+
+def _datetime(us: int) -> datetime:
+    return datetime.fromtimestamp(us / 1e6, UTC)

@@ -1,0 +1,421 @@
+"""Publish's SQL (SQLAlchemy Core). Functions take an open connection; the service layer owns the
+transactions. See ``services.publish.tables`` for what each table holds."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, and_, delete, func, insert, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from services.publish.domain.documents import FEED_LIVE, FEED_OFFICIAL, Card, CardKey
+from services.publish.domain.subscriptions import PENDING, SET_ASIDE, Outgoing, Subscription
+from services.publish.tables import (
+    publish_changes,
+    publish_deliveries,
+    publish_keys,
+    publish_live,
+    publish_official,
+    publish_publications,
+    publish_requests,
+    publish_state,
+    publish_subscriptions,
+    publish_units,
+)
+
+CHANGES, SCORING = "changes", "scoring"
+KIND_LIVE, KIND_PUBLICATION = 1, 2  # chiso.publish.v1.ChangeKind
+
+
+def _insert(conn: Connection, table):
+    return (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(table)
+
+
+def upsert(conn: Connection, table, rows: Sequence[dict], keys: Sequence[str]) -> None:
+    if not rows:
+        return
+    stmt = _insert(conn, table)
+    cols = [c for c in rows[0] if c not in keys]
+    stmt = stmt.on_conflict_do_update(index_elements=list(keys), set_={c: stmt.excluded[c] for c in cols})
+    conn.execute(stmt, list(rows))
+
+
+# --------------------------------------------------------------------------- state and sequence
+
+
+def read_state(conn: Connection, name: str) -> tuple[int, str]:
+    row = conn.execute(select(publish_state.c.int_value, publish_state.c.text_value)
+                       .where(publish_state.c.name == name)).one()
+    return row.int_value, row.text_value
+
+
+def lock_state(conn: Connection, name: str) -> tuple[int, str]:
+    """The row, locked until the transaction ends (PostgreSQL; SQLite writers are serialised)."""
+    row = conn.execute(select(publish_state.c.int_value, publish_state.c.text_value)
+                       .where(publish_state.c.name == name).with_for_update()).one()
+    return row.int_value, row.text_value
+
+
+def write_state(conn: Connection, name: str, now: int, *, int_value: int | None = None,
+                text_value: str | None = None) -> None:
+    values: dict = {"updated_at": now}
+    if int_value is not None:
+        values["int_value"] = int_value
+    if text_value is not None:
+        values["text_value"] = text_value
+    conn.execute(update(publish_state).where(publish_state.c.name == name).values(**values))
+
+
+def allocate(conn: Connection, count: int, now: int) -> list[int]:
+    """``count`` feed sequence numbers. The ``changes`` row stays locked until commit, so feed rows
+    become visible in sequence order: no reader ever sees n+1 before n."""
+    last, _ = lock_state(conn, CHANGES)
+    write_state(conn, CHANGES, now, int_value=last + count)
+    return list(range(last + 1, last + count + 1))
+
+
+# --------------------------------------------------------------------------- keys
+
+
+def register_key(conn: Connection, key_id: str, algorithm: str, public_raw: bytes, now: int) -> None:
+    stmt = _insert(conn, publish_keys).values(key_id=key_id, algorithm=algorithm, public_key=public_raw,
+                                              created_at=now)
+    conn.execute(stmt.on_conflict_do_nothing(index_elements=["key_id"]))
+
+
+def keys(conn: Connection) -> list:
+    return list(conn.execute(select(publish_keys).order_by(publish_keys.c.created_at.desc())))
+
+
+# --------------------------------------------------------------------------- units and live scorecards
+
+
+def upsert_units(conn: Connection, cards: Iterable[Card], now: int) -> None:
+    rows = {c.unit_code: {"code": c.unit_code, "name": c.unit_name, "kind": c.unit_kind,
+                          "parent_code": c.parent_code, "updated_at": now} for c in cards}
+    upsert(conn, publish_units, [rows[k] for k in sorted(rows)], ["code"])
+
+
+def parents(conn: Connection) -> dict[str, str]:
+    return dict(conn.execute(select(publish_units.c.code, publish_units.c.parent_code)).tuples())
+
+
+def unit_name(conn: Connection, code: str) -> str:
+    return conn.execute(select(publish_units.c.name).where(publish_units.c.code == code)).scalar() or ""
+
+
+def live_hashes(conn: Connection, keys_: Sequence[CardKey]) -> dict[tuple[str, str, int], str]:
+    out: dict[tuple[str, str, int], str] = {}
+    codes = sorted({k.unit_code for k in keys_})
+    wanted = {(k.unit_code, k.period.key, k.scope) for k in keys_}
+    for i in range(0, len(codes), 500):
+        rows = conn.execute(select(publish_live.c.unit_code, publish_live.c.period_key, publish_live.c.scope,
+                                   publish_live.c.content_sha256)
+                            .where(publish_live.c.unit_code.in_(codes[i:i + 500])))
+        for r in rows:
+            key = (r.unit_code, r.period_key, r.scope)
+            if key in wanted:
+                out[key] = r.content_sha256
+    return out
+
+
+def upsert_live(conn: Connection, rows: Sequence[dict]) -> None:
+    upsert(conn, publish_live, rows, ["unit_code", "period_key", "scope"])
+
+
+def live_keys(conn: Connection) -> list[tuple[str, str, int]]:
+    return list(conn.execute(select(publish_live.c.unit_code, publish_live.c.period_key,
+                                    publish_live.c.scope)).tuples())
+
+
+def live_row(conn: Connection, unit_code: str, period_key: str, scope: int):
+    return conn.execute(select(publish_live).where(
+        publish_live.c.unit_code == unit_code, publish_live.c.period_key == period_key,
+        publish_live.c.scope == scope)).first()
+
+
+def _unit_filters(table, unit_kind: int, parent_code: str) -> list:
+    where = []
+    if unit_kind:
+        where.append(table.c.unit_kind == unit_kind)
+    if parent_code:
+        where.append(table.c.parent_code == parent_code)
+    return where
+
+
+def live_rows(conn: Connection, period_key: str, unit_kind: int, parent_code: str, after: tuple[str, int] | None,
+              limit: int) -> tuple[list, int]:
+    where = [publish_live.c.period_key == period_key, *_unit_filters(publish_live, unit_kind, parent_code)]
+    total = conn.execute(select(func.count()).select_from(publish_live).where(*where)).scalar_one()
+    if after is not None:
+        code, scope = after
+        where.append(or_(publish_live.c.unit_code > code,
+                         and_(publish_live.c.unit_code == code, publish_live.c.scope > scope)))
+    rows = conn.execute(select(publish_live).where(*where)
+                        .order_by(publish_live.c.unit_code, publish_live.c.scope).limit(limit))
+    return list(rows), total
+
+
+# --------------------------------------------------------------------------- change feed
+
+
+def insert_changes(conn: Connection, rows: Sequence[dict]) -> None:
+    if rows:
+        conn.execute(insert(publish_changes), list(rows))
+
+
+def changes_after(conn: Connection, seq: int, limit: int) -> list:
+    return list(conn.execute(select(publish_changes).where(publish_changes.c.seq > seq)
+                             .order_by(publish_changes.c.seq).limit(limit)))
+
+
+def last_seq(conn: Connection) -> int:
+    return conn.execute(select(func.max(publish_changes.c.seq))).scalar() or 0
+
+
+def change_row(kind: int, seq: int, *, payload: bytes, signature: bytes, key_id: str, content_type: str,
+               now: int, unit_code: str = "", period_key: str = "", scope: int = 0, publication_id: str = "",
+               revision: int = 0) -> dict:
+    return {"seq": seq, "kind": kind, "feed": FEED_LIVE if kind == KIND_LIVE else FEED_OFFICIAL,
+            "unit_code": unit_code, "period_key": period_key, "scope": scope, "publication_id": publication_id,
+            "revision": revision, "content_type": content_type, "payload": payload, "signature": signature,
+            "key_id": key_id, "created_at": now}
+
+
+# --------------------------------------------------------------------------- publications
+
+
+def insert_publication(conn: Connection, row: dict, official: Sequence[dict]) -> None:
+    conn.execute(insert(publish_publications).values(**row))
+    if official:
+        conn.execute(insert(publish_official), list(official))
+
+
+def latest_revision(conn: Connection, publication_id: str):
+    return conn.execute(select(publish_publications).where(publish_publications.c.publication_id == publication_id)
+                        .order_by(publish_publications.c.revision.desc()).limit(1)).first()
+
+
+def revision_row(conn: Connection, publication_id: str, revision: int):
+    if not revision:
+        return latest_revision(conn, publication_id)
+    return conn.execute(select(publish_publications).where(
+        publish_publications.c.publication_id == publication_id,
+        publish_publications.c.revision == revision)).first()
+
+
+def _latest_revisions():
+    return (select(publish_publications.c.publication_id, func.max(publish_publications.c.revision).label("rev"))
+            .group_by(publish_publications.c.publication_id).subquery())
+
+
+def list_latest_publications(conn: Connection, period_key: str, after: tuple[int, str] | None, limit: int) -> list:
+    """Latest revisions, newest publish time first (keyset: publish_time, publication_id)."""
+    latest = _latest_revisions()
+    p = publish_publications
+    stmt = select(p).join(latest, and_(p.c.publication_id == latest.c.publication_id, p.c.revision == latest.c.rev))
+    if period_key:
+        stmt = stmt.where(p.c.period_key == period_key)
+    if after is not None:
+        t, pid = after
+        stmt = stmt.where(or_(p.c.publish_time < t, and_(p.c.publish_time == t, p.c.publication_id > pid)))
+    return list(conn.execute(stmt.order_by(p.c.publish_time.desc(), p.c.publication_id).limit(limit)))
+
+
+def latest_publication_for(conn: Connection, period_key: str, unit_kind: int, parent_code: str):
+    latest = _latest_revisions()
+    p = publish_publications
+    return conn.execute(
+        select(p).join(latest, and_(p.c.publication_id == latest.c.publication_id, p.c.revision == latest.c.rev))
+        .where(p.c.period_key == period_key, p.c.unit_kind == unit_kind, p.c.parent_code == parent_code)
+        .order_by(p.c.publish_time.desc()).limit(1)).first()
+
+
+def official_row(conn: Connection, publication_id: str, revision: int, unit_code: str, scope: int):
+    o = publish_official
+    return conn.execute(select(o).where(o.c.publication_id == publication_id, o.c.revision == revision,
+                                        o.c.unit_code == unit_code, o.c.scope == scope)).first()
+
+
+def official_rows(conn: Connection, period_key: str, unit_code: str = "", scope: int = 0, unit_kind: int = 0,
+                  parent_code: str = "") -> list:
+    """Scorecards of the latest revision of every publication of a period, newest publication first."""
+    latest = _latest_revisions()
+    o, p = publish_official, publish_publications
+    stmt = (select(o, p.c.publish_time)
+            .join(latest, and_(o.c.publication_id == latest.c.publication_id, o.c.revision == latest.c.rev))
+            .join(p, and_(p.c.publication_id == o.c.publication_id, p.c.revision == o.c.revision))
+            .where(o.c.period_key == period_key, *_unit_filters(o, unit_kind, parent_code)))
+    if unit_code:
+        stmt = stmt.where(o.c.unit_code == unit_code)
+    if scope:
+        stmt = stmt.where(o.c.scope == scope)
+    return list(conn.execute(stmt.order_by(p.c.publish_time.desc(), o.c.publication_id)))
+
+
+# --------------------------------------------------------------------------- operator requests
+
+
+def find_request(conn: Connection, principal_id: str, request_id: str):
+    return conn.execute(select(publish_requests).where(publish_requests.c.principal_id == principal_id,
+                                                       publish_requests.c.request_id == request_id)).first()
+
+
+def record_request(conn: Connection, principal_id: str, request_id: str, method: str, sha: str, result: str,
+                   now: int) -> None:
+    conn.execute(insert(publish_requests).values(principal_id=principal_id, request_id=request_id, method=method,
+                                                 request_sha256=sha, result=result, created_at=now))
+
+
+# --------------------------------------------------------------------------- subscriptions
+
+
+def _feeds_bits(feeds: Iterable[int]) -> int:
+    return sum(1 << (f - 1) for f in set(feeds))
+
+
+def subscription_values(sub: Subscription) -> dict:
+    return {"display_name": sub.display_name, "endpoint": sub.endpoint,
+            "unit_codes": json.dumps(list(sub.unit_codes), ensure_ascii=False), "feeds": _feeds_bits(sub.feeds),
+            "tls_enabled": sub.tls_enabled, "tls_ca": sub.tls_ca, "tls_server_name": sub.tls_server_name}
+
+
+def to_subscription(row, pending: int = 0, set_aside: int = 0) -> Subscription:
+    feeds = frozenset(f for f in (FEED_LIVE, FEED_OFFICIAL) if row.feeds & (1 << (f - 1)))
+    return Subscription(row.subscription_id, row.display_name, row.endpoint, tuple(json.loads(row.unit_codes)),
+                        feeds, bool(row.tls_enabled), bytes(row.tls_ca), row.tls_server_name, row.created_at,
+                        pending, set_aside)
+
+
+def insert_subscription(conn: Connection, sub: Subscription, now: int) -> None:
+    conn.execute(insert(publish_subscriptions).values(subscription_id=sub.subscription_id, created_at=now,
+                                                      updated_at=now, last_sequence=0, **subscription_values(sub)))
+
+
+def update_subscription(conn: Connection, sub: Subscription, now: int) -> bool:
+    return conn.execute(update(publish_subscriptions)
+                        .where(publish_subscriptions.c.subscription_id == sub.subscription_id)
+                        .values(updated_at=now, **subscription_values(sub))).rowcount > 0
+
+
+def delete_subscription(conn: Connection, subscription_id: str) -> bool:
+    conn.execute(delete(publish_deliveries).where(publish_deliveries.c.subscription_id == subscription_id))
+    return conn.execute(delete(publish_subscriptions)
+                        .where(publish_subscriptions.c.subscription_id == subscription_id)).rowcount > 0
+
+
+def subscription_row(conn: Connection, subscription_id: str):
+    return conn.execute(select(publish_subscriptions)
+                        .where(publish_subscriptions.c.subscription_id == subscription_id)).first()
+
+
+def subscriptions(conn: Connection, after: str = "", limit: int | None = None, *, only: str = "",
+                  counts: bool = False) -> list[Subscription]:
+    stmt = select(publish_subscriptions).order_by(publish_subscriptions.c.subscription_id)
+    if after:
+        stmt = stmt.where(publish_subscriptions.c.subscription_id > after)
+    if only:
+        stmt = stmt.where(publish_subscriptions.c.subscription_id == only)
+    if limit is not None:
+        stmt = stmt.limit(limit)
+    rows = list(conn.execute(stmt))
+    tally: dict[tuple[str, int], int] = {}
+    if rows and counts:
+        d = publish_deliveries
+        ids = [r.subscription_id for r in rows]
+        for sid, state, n in conn.execute(select(d.c.subscription_id, d.c.state, func.count())
+                                          .where(d.c.subscription_id.in_(ids), d.c.state.in_([PENDING, SET_ASIDE]))
+                                          .group_by(d.c.subscription_id, d.c.state)).tuples():
+            tally[(sid, state)] = n
+    return [to_subscription(r, tally.get((r.subscription_id, PENDING), 0),
+                            tally.get((r.subscription_id, SET_ASIDE), 0)) for r in rows]
+
+
+def reserve_sequences(conn: Connection, subscription_id: str, count: int) -> int | None:
+    """First of ``count`` new sequence numbers of a subscription (None if it was deleted meanwhile)."""
+    s = publish_subscriptions
+    last = conn.execute(select(s.c.last_sequence).where(s.c.subscription_id == subscription_id)
+                        .with_for_update()).scalar()
+    if last is None:
+        return None
+    conn.execute(update(s).where(s.c.subscription_id == subscription_id).values(last_sequence=last + count))
+    return last + 1
+
+
+def insert_deliveries(conn: Connection, rows: Sequence[dict]) -> None:
+    if rows:
+        conn.execute(insert(publish_deliveries), list(rows))
+
+
+# --------------------------------------------------------------------------- delivery queue
+
+
+def claim(conn: Connection, owner: str, now: int, until: int) -> list[str]:
+    """Lease every subscription nobody holds (or whose lease ran out) to ``owner``."""
+    s = publish_subscriptions
+    free = or_(s.c.lease_owner.is_(None), s.c.lease_expires_at < now, s.c.lease_owner == owner)
+    ids = list(conn.execute(select(s.c.subscription_id).where(free).with_for_update(skip_locked=True)).scalars())
+    if ids:
+        conn.execute(update(s).where(s.c.subscription_id.in_(ids), free)
+                     .values(lease_owner=owner, lease_expires_at=until))
+    return list(conn.execute(select(s.c.subscription_id).where(s.c.lease_owner == owner,
+                                                               s.c.lease_expires_at == until)).scalars())
+
+
+def renew(conn: Connection, subscription_id: str, owner: str, until: int) -> bool:
+    s = publish_subscriptions
+    return conn.execute(update(s).where(s.c.subscription_id == subscription_id, s.c.lease_owner == owner)
+                        .values(lease_expires_at=until)).rowcount > 0
+
+
+def release(conn: Connection, owner: str, subscription_ids: Sequence[str] | None = None) -> None:
+    s = publish_subscriptions
+    stmt = update(s).where(s.c.lease_owner == owner)
+    if subscription_ids is not None:
+        stmt = stmt.where(s.c.subscription_id.in_(list(subscription_ids)))
+    conn.execute(stmt.values(lease_owner=None, lease_expires_at=None))
+
+
+@dataclass(frozen=True)
+class Due:
+    item: Outgoing
+    next_attempt_at: int
+
+
+def next_pending(conn: Connection, subscription_id: str) -> Due | None:
+    d, c = publish_deliveries, publish_changes
+    row = conn.execute(
+        select(d.c.delivery_id, d.c.sequence, d.c.feed, d.c.attempts, d.c.next_attempt_at, c.c.payload,
+               c.c.content_type, c.c.signature, c.c.key_id)
+        .join(c, c.c.seq == d.c.change_seq)
+        .where(d.c.subscription_id == subscription_id, d.c.state == PENDING)
+        .order_by(d.c.sequence).limit(1)).first()
+    if row is None:
+        return None
+    item = Outgoing(row.delivery_id, subscription_id, row.sequence, row.feed, bytes(row.payload), row.content_type,
+                    bytes(row.signature), row.key_id, row.attempts)
+    return Due(item, row.next_attempt_at)
+
+
+def set_delivery(conn: Connection, delivery_id: str, **values) -> bool:
+    d = publish_deliveries
+    return conn.execute(update(d).where(d.c.delivery_id == delivery_id, d.c.state == PENDING)
+                        .values(**values)).rowcount > 0
+
+
+def deliveries(conn: Connection, subscription_id: str, state: int, after: int, limit: int) -> list:
+    d = publish_deliveries
+    stmt = select(d).where(d.c.subscription_id == subscription_id, d.c.sequence > after)
+    if state:
+        stmt = stmt.where(d.c.state == state)
+    return list(conn.execute(stmt.order_by(d.c.sequence).limit(limit)))
+
+
+def replay(conn: Connection, subscription_id: str, delivery_ids: Sequence[str], now: int) -> int:
+    d = publish_deliveries
+    stmt = update(d).where(d.c.subscription_id == subscription_id, d.c.state == SET_ASIDE)
+    if delivery_ids:
+        stmt = stmt.where(d.c.delivery_id.in_(list(delivery_ids)))
+    return conn.execute(stmt.values(state=PENDING, attempts=0, next_attempt_at=now, last_error="")).rowcount

@@ -1,0 +1,234 @@
+"""gRPC transport of publish: proto in → service call → proto out. Documents from the service are
+the protobuf JSON mapping of the response messages and are parsed straight into them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+from chiso.publish.v1 import publish_pb2 as pb
+from chiso.publish.v1 import publish_pb2_grpc
+from chiso.types.v1 import types_pb2 as tpb
+from google.protobuf import json_format
+
+from services.publish.domain.documents import FEED_OFFICIAL, CardKey, PeriodError, PeriodRef, PublicationSpec
+from services.publish.domain.paging import decode_cursor, encode_cursor, page_size
+from services.publish.domain.subscriptions import Subscription
+from services.publish.service import ChangeView, DeliveryView, PublicationView, Publish
+from services.shared.access import OPERATOR
+from services.shared.errors import FieldViolation, InvalidArgument, PermissionDenied, Unauthenticated
+from services.shared.interceptors import current_principal, remaining
+
+SERVICE_NAME = pb.DESCRIPTOR.services_by_name["PublishService"].full_name
+PUBLIC_METHODS = tuple(f"/{SERVICE_NAME}/{m}" for m in (
+    "GetScorecard", "ListScorecards", "GetRanking", "ListChanges", "StreamChanges", "GetPublication",
+    "ListPublications", "GetPublicKey", "ExportResults"))
+
+
+def operator_id() -> str:
+    """The calling operator's id; UNAUTHENTICATED without a credential, PERMISSION_DENIED for others."""
+    principal = current_principal()
+    if principal is None:
+        raise Unauthenticated("this method needs an operator's bearer token", reason="MISSING_TOKEN")
+    if principal.kind != OPERATOR:
+        raise PermissionDenied("only operators may do this", reason="OPERATOR_REQUIRED",
+                               metadata={"principal_kind": principal.kind})
+    return principal.id
+
+
+def period_from_proto(p: tpb.Period, field: str = "period") -> PeriodRef:
+    try:
+        return PeriodRef(p.kind, p.year, p.number)
+    except PeriodError as exc:
+        raise InvalidArgument(f"{field}: {exc}", reason="BAD_PERIOD", violations=[FieldViolation(field, str(exc))]) \
+            from None
+
+
+def _required(value: str, field: str) -> str:
+    if not value:
+        raise InvalidArgument.for_field(field, "required", reason="FIELD_REQUIRED")
+    if len(value) > 128:
+        raise InvalidArgument.for_field(field, "at most 128 characters", reason="FIELD_TOO_LONG")
+    return value
+
+
+def _parse(doc: dict, message):
+    return json_format.ParseDict(doc, message, ignore_unknown_fields=True)
+
+
+def publication_to_proto(view: PublicationView, *, brief: bool = False) -> pb.Publication:
+    out = _parse(view.document, pb.Publication())
+    if brief:
+        del out.scorecards[:]
+    else:
+        out.payload = view.payload
+        out.signature = view.signature
+    return out
+
+
+def change_to_proto(change: ChangeView) -> pb.Change:
+    out = pb.Change(cursor=encode_cursor(change.seq), kind=change.kind, publication_name=change.publication_name)
+    out.change_time.FromMicroseconds(change.created_at)
+    if change.document is not None:
+        _parse(change.document, out.scorecard)
+    return out
+
+
+def subscription_from_proto(s: pb.Subscription) -> Subscription:
+    return Subscription(subscription_id=s.subscription_id, display_name=s.display_name, endpoint=s.endpoint,
+                        unit_codes=tuple(s.unit_codes), feeds=frozenset(s.feeds), tls_enabled=s.tls.enabled,
+                        tls_ca=bytes(s.tls.ca_certificate), tls_server_name=s.tls.server_name)
+
+
+def subscription_to_proto(s: Subscription) -> pb.Subscription:
+    out = pb.Subscription(subscription_id=s.subscription_id, display_name=s.display_name, endpoint=s.endpoint,
+                          unit_codes=list(s.unit_codes), feeds=sorted(s.feeds),
+                          tls=pb.TlsSettings(enabled=s.tls_enabled, ca_certificate=s.tls_ca,
+                                             server_name=s.tls_server_name),
+                          pending_count=s.pending_count, set_aside_count=s.set_aside_count)
+    out.create_time.FromMicroseconds(s.create_time_us)
+    return out
+
+
+def delivery_to_proto(d: DeliveryView) -> pb.Delivery:
+    out = pb.Delivery(delivery_id=d.delivery_id, subscription_id=d.subscription_id, sequence=d.sequence,
+                      state=d.state, attempts=d.attempts, last_error=d.last_error, feed=d.feed)
+    out.create_time.FromMicroseconds(d.created_at)
+    if d.state == pb.DELIVERY_STATE_PENDING:
+        out.next_attempt_time.FromMicroseconds(d.next_attempt_at)
+    if d.delivered_at:
+        out.deliver_time.FromMicroseconds(d.delivered_at)
+    return out
+
+
+class PublishServicer(publish_pb2_grpc.PublishServiceServicer):
+    def __init__(self, publish: Publish, poll_seconds: float = 0.5,
+                 stopping: Callable[[], bool] = lambda: False) -> None:
+        self.publish = publish
+        self.poll_seconds = poll_seconds
+        self.stopping = stopping
+
+    # --- reads (public) ---------------------------------------------------------------------
+
+    def GetScorecard(self, request: pb.GetScorecardRequest, context) -> pb.GetScorecardResponse:
+        key = CardKey(_required(request.unit_code, "unit_code"), period_from_proto(request.period),
+                      request.scope or tpb.SCOPE_UNIT)
+        if request.revision < 0:
+            raise InvalidArgument.for_field("revision", "must not be negative", reason="BAD_REVISION")
+        doc = self.publish.scorecard(key, request.feed, request.publication_id, request.revision)
+        return pb.GetScorecardResponse(scorecard=_parse(doc, pb.PublishedScorecard()))
+
+    def ListScorecards(self, request: pb.ListScorecardsRequest, context) -> pb.ListScorecardsResponse:
+        size = page_size(request.page_size, 50, 500)
+        docs, nxt, total = self.publish.list_scorecards(period_from_proto(request.period), request.unit_kind,
+                                                        request.parent_code, request.feed, size, request.page_token)
+        return pb.ListScorecardsResponse(scorecards=[_parse(d, pb.PublishedScorecard()) for d in docs],
+                                         next_page_token=nxt, total_size=total)
+
+    def GetRanking(self, request: pb.GetRankingRequest, context) -> pb.GetRankingResponse:
+        doc = self.publish.ranking(period_from_proto(request.period), request.unit_kind, request.parent_code,
+                                   request.feed, request.publication_id)
+        feed = tpb.FEED_OFFICIAL if request.feed == FEED_OFFICIAL else tpb.FEED_LIVE
+        return pb.GetRankingResponse(ranking=_parse(doc, tpb.Ranking()), feed=feed)
+
+    def ListChanges(self, request: pb.ListChangesRequest, context) -> pb.ListChangesResponse:
+        after = decode_cursor(request.cursor)
+        size = page_size(request.page_size, 100, 1000)
+        changes = [change_to_proto(c) for c in self.publish.changes(after, size)]
+        return pb.ListChangesResponse(changes=changes, next_cursor=changes[-1].cursor if changes else request.cursor)
+
+    def StreamChanges(self, request: pb.StreamChangesRequest, context) -> Iterator[pb.StreamChangesResponse]:
+        after = decode_cursor(request.cursor)
+        while context.is_active() and not self.stopping():
+            changes = self.publish.changes(after, 500)
+            for change in changes:
+                yield pb.StreamChangesResponse(change=change_to_proto(change))
+                after = change.seq
+            if len(changes) < 500:
+                left = remaining(context)
+                if left is not None and left <= 0:
+                    return
+                self.publish.wait_for_changes(after, self.poll_seconds if left is None
+                                              else min(self.poll_seconds, left))
+
+    def GetPublication(self, request: pb.GetPublicationRequest, context) -> pb.GetPublicationResponse:
+        view = self.publish.get_publication(_required(request.publication_id, "publication_id"), request.revision)
+        return pb.GetPublicationResponse(publication=publication_to_proto(view))
+
+    def ListPublications(self, request: pb.ListPublicationsRequest, context) -> pb.ListPublicationsResponse:
+        size = page_size(request.page_size, 20, 100)
+        period = period_from_proto(request.period) if request.HasField("period") else None
+        views, nxt = self.publish.list_publications(period, size, request.page_token)
+        return pb.ListPublicationsResponse(publications=[publication_to_proto(v, brief=True) for v in views],
+                                           next_page_token=nxt)
+
+    def GetPublicKey(self, request, context) -> pb.GetPublicKeyResponse:
+        out = pb.GetPublicKeyResponse()
+        for k in self.publish.public_keys():
+            key = out.keys.add(key_id=k.key_id, algorithm=k.algorithm, public_key=k.public_raw, pem=k.pem)
+            key.create_time.FromMicroseconds(k.created_at)
+        return out
+
+    def ExportResults(self, request: pb.ExportResultsRequest, context) -> pb.ExportResultsResponse:
+        if request.format not in (pb.EXPORT_FORMAT_CSV, pb.EXPORT_FORMAT_JSON):
+            raise InvalidArgument.for_field("format", "CSV or JSON", reason="FORMAT_REQUIRED")
+        as_csv = request.format == pb.EXPORT_FORMAT_CSV
+        if bool(request.publication_id) == request.HasField("ranking"):
+            raise InvalidArgument("give exactly one of publication_id and ranking", reason="ONE_OF_REQUIRED",
+                                  violations=[FieldViolation("publication_id", "or ranking, not both")])
+        if request.publication_id:
+            export = self.publish.export_publication(request.publication_id, request.revision, as_csv)
+        else:
+            r = request.ranking
+            export = self.publish.export_ranking(period_from_proto(r.period, "ranking.period"), r.unit_kind,
+                                                 r.parent_code, r.feed, r.publication_id, as_csv)
+        return pb.ExportResultsResponse(content=export.content, content_type=export.content_type,
+                                        filename=export.filename)
+
+    # --- operator ---------------------------------------------------------------------------
+
+    def CreatePublication(self, request: pb.CreatePublicationRequest, context) -> pb.CreatePublicationResponse:
+        who = operator_id()
+        spec = PublicationSpec(period_from_proto(request.period), request.unit_kind, request.parent_code,
+                               request.scope or tpb.SCOPE_SUBTREE, request.rule_version, request.title)
+        view = self.publish.create_publication(who, request.request_id, spec)
+        return pb.CreatePublicationResponse(publication=publication_to_proto(view))
+
+    def CorrectPublication(self, request: pb.CorrectPublicationRequest, context) -> pb.CorrectPublicationResponse:
+        who = operator_id()
+        view = self.publish.correct_publication(who, request.request_id,
+                                                _required(request.publication_id, "publication_id"), request.reason)
+        return pb.CorrectPublicationResponse(publication=publication_to_proto(view))
+
+    def CreateSubscription(self, request: pb.CreateSubscriptionRequest, context) -> pb.CreateSubscriptionResponse:
+        who = operator_id()
+        sub = self.publish.create_subscription(who, request.request_id, subscription_from_proto(request.subscription))
+        return pb.CreateSubscriptionResponse(subscription=subscription_to_proto(sub))
+
+    def UpdateSubscription(self, request: pb.UpdateSubscriptionRequest, context) -> pb.UpdateSubscriptionResponse:
+        operator_id()
+        sub = self.publish.update_subscription(subscription_from_proto(request.subscription))
+        return pb.UpdateSubscriptionResponse(subscription=subscription_to_proto(sub))
+
+    def DeleteSubscription(self, request: pb.DeleteSubscriptionRequest, context) -> pb.DeleteSubscriptionResponse:
+        operator_id()
+        self.publish.delete_subscription(_required(request.subscription_id, "subscription_id"))
+        return pb.DeleteSubscriptionResponse()
+
+    def ListSubscriptions(self, request: pb.ListSubscriptionsRequest, context) -> pb.ListSubscriptionsResponse:
+        operator_id()
+        subs, nxt = self.publish.list_subscriptions(page_size(request.page_size, 50, 500), request.page_token)
+        return pb.ListSubscriptionsResponse(subscriptions=[subscription_to_proto(s) for s in subs],
+                                            next_page_token=nxt)
+
+    def ListDeliveries(self, request: pb.ListDeliveriesRequest, context) -> pb.ListDeliveriesResponse:
+        operator_id()
+        views, nxt = self.publish.list_deliveries(request.subscription_id, request.state,
+                                                  page_size(request.page_size, 100, 1000), request.page_token)
+        return pb.ListDeliveriesResponse(deliveries=[delivery_to_proto(d) for d in views], next_page_token=nxt)
+
+    def ReplayDeliveries(self, request: pb.ReplayDeliveriesRequest, context) -> pb.ReplayDeliveriesResponse:
+        operator_id()
+        count = self.publish.replay(request.subscription_id, list(request.delivery_ids))
+        return pb.ReplayDeliveriesResponse(replayed_count=count)
+
+
