@@ -99,7 +99,7 @@ def upsert_units(conn: Connection, cards: Iterable[Card], now: int) -> None:
 
 
 def parents(conn: Connection) -> dict[str, str]:
-    return dict(conn.execute(select(publish_units.c.code, publish_units.c.parent_code)).tuples())
+    return {code: parent for code, parent in conn.execute(select(publish_units.c.code, publish_units.c.parent_code))}
 
 
 def unit_name(conn: Connection, code: str) -> str:
@@ -127,7 +127,7 @@ def upsert_live(conn: Connection, rows: Sequence[dict]) -> None:
 
 def live_keys(conn: Connection) -> list[tuple[str, str, int]]:
     return list(conn.execute(select(publish_live.c.unit_code, publish_live.c.period_key,
-                                    publish_live.c.scope)).tuples())
+                                    publish_live.c.scope)))
 
 
 def live_row(conn: Connection, unit_code: str, period_key: str, scope: int):
@@ -327,7 +327,7 @@ def subscriptions(conn: Connection, after: str = "", limit: int | None = None, *
         ids = [r.subscription_id for r in rows]
         for sid, state, n in conn.execute(select(d.c.subscription_id, d.c.state, func.count())
                                           .where(d.c.subscription_id.in_(ids), d.c.state.in_([PENDING, SET_ASIDE]))
-                                          .group_by(d.c.subscription_id, d.c.state)).tuples():
+                                          .group_by(d.c.subscription_id, d.c.state)):
             tally[(sid, state)] = n
     return [to_subscription(r, tally.get((r.subscription_id, PENDING), 0),
                             tally.get((r.subscription_id, SET_ASIDE), 0)) for r in rows]

@@ -1,0 +1,210 @@
+"""Publish's domain: canonical bytes, periods, ranks, subscriptions, retry policy, exports, tokens,
+signing. Expected values are written out by hand."""
+
+from __future__ import annotations
+
+import ast
+import csv
+import hashlib
+import io
+import os
+import stat
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from services.publish.domain import documents as D
+from services.publish.domain.exports import publication_export, ranking_export
+from services.publish.domain.paging import decode_cursor, decode_token, encode_cursor, encode_token
+from services.publish.domain.subscriptions import RetryPolicy, Subscription, ancestors_from, check_subscription
+from services.publish.signing import Signer, key_id_of, load_or_create_key_file, public_raw_from_pem, verify
+from services.shared.errors import InvalidArgument
+
+DOMAIN = Path(__file__).resolve().parents[3] / "services" / "publish" / "domain"
+
+
+def card(code, total, *, kind=4, parent="", scope=2, body=None):
+    body = body or {"name": f"units/{code}/scorecards/2026-Q3", "unit": {"code": code}, "total": {"value": total}}
+    return D.Card(code, f"Tỉnh {code}", kind, parent, D.PeriodRef(2, 2026, 3), scope, "766/2022", total, 2, False,
+                  body)
+
+
+def test_domain_imports_no_grpc_protobuf_or_sqlalchemy():
+    for path in sorted(DOMAIN.glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else \
+                [node.module] if isinstance(node, ast.ImportFrom) and node.module else []
+            for name in names:
+                root = name.split(".")[0]
+                assert root in sys.stdlib_module_names or name.startswith(("services.publish.domain",
+                                                                           "services.shared.errors")), (path, name)
+
+
+def test_canonical_json_sorts_keys_drops_whitespace_and_keeps_utf8():
+    doc = {"z": 1, "a": {"y": "Tốt", "b": ["90.50", "7"]}}
+    assert D.canonical_json(doc) == '{"a":{"b":["90.50","7"],"y":"Tốt"},"z":1}'.encode()
+    assert D.canonical_json({"b": 1, "a": 2}) == D.canonical_json({"a": 2, "b": 1})
+    with pytest.raises(ValueError):
+        D.canonical_json({"x": float("nan")})
+
+
+def test_rfc3339_is_protobufs_timestamp_form():
+    # 00:00 on 1 September 2026 in Hanoi is 17:00 UTC on 31 August
+    us = int(datetime(2026, 8, 31, 17, tzinfo=UTC).timestamp()) * 1_000_000
+    assert D.rfc3339(us) == "2026-08-31T17:00:00Z"
+    assert D.rfc3339(us + 250_000) == "2026-08-31T17:00:00.250000Z"
+
+
+def test_periods_keys_ends_and_what_a_month_moves():
+    q3 = D.PeriodRef(D.QUARTER, 2026, 3)
+    assert q3.key == "2026-Q3" and D.PeriodRef.from_key("2026-Q3") == q3
+    assert q3.end == datetime(2026, 10, 1, tzinfo=D.HANOI)
+    assert q3.end.astimezone(UTC) == datetime(2026, 9, 30, 17, tzinfo=UTC)
+    assert D.PeriodRef(D.MONTH, 2026, 12).end == datetime(2027, 1, 1, tzinfo=D.HANOI)
+    assert [p.key for p in (D.PeriodRef(1, 2026, 8), D.PeriodRef(3, 2026), D.PeriodRef(4, 2026))] == \
+        ["2026-08", "2026", "2026-YTD"]
+    aug = D.PeriodRef(D.MONTH, 2026, 8)
+    in_2026 = datetime(2026, 11, 23, tzinfo=UTC)
+    assert [p.key for p in aug.containing_periods(in_2026)] == ["2026-08", "2026-Q3", "2026", "2026-YTD"]
+    assert [p.key for p in aug.containing_periods(datetime(2027, 1, 5, tzinfo=UTC))] == ["2026-08", "2026-Q3", "2026"]
+    # 31 Dec 2026 18:00 UTC is already 1 January 2027 in Hanoi: the 2026 year-to-date is over
+    assert len(aug.containing_periods(datetime(2026, 12, 31, 18, tzinfo=UTC))) == 3
+    for bad in ((1, 2026, 13), (2, 2026, 0), (3, 2026, 1), (0, 2026, 0)):
+        with pytest.raises(D.PeriodError):
+            D.PeriodRef(*bad)
+    assert q3.label() == "quý III/2026"
+
+
+def test_ranks_share_on_equal_shown_totals():
+    ranked = D.rank([card("H30", "80.00"), card("H01", "79.99"), card("H25", "91.50"), card("H10", "80.00")])
+    assert [(r, c.unit_code) for r, c in ranked] == [(1, "H25"), (2, "H10"), (2, "H30"), (4, "H01")]
+
+
+def test_content_hash_ignores_evaluation_and_compute_times_only():
+    a = card("H25", "50.00", body={"total": {"value": "50.00"}, "asOf": "2026-11-23T01:00:00Z",
+                                   "computeTime": "2026-11-23T01:00:01Z"})
+    b = card("H25", "50.00", body={"total": {"value": "50.00"}, "asOf": "2026-11-23T02:00:00Z",
+                                   "computeTime": "2026-11-23T02:00:01Z"})
+    c = card("H25", "50.01", body={"total": {"value": "50.01"}, "asOf": "2026-11-23T02:00:00Z"})
+    assert a.content_sha256() == b.content_sha256() != c.content_sha256()
+
+
+def test_publication_document_holds_sorted_scorecards_and_their_ranking():
+    spec = D.PublicationSpec(D.PeriodRef(2, 2026, 3), 4, "", 2, "", "Quý III")
+    cards = [card("H30", "70.00"), card("H01", "85.25")]
+    doc = D.publication_document(publication_id="2026-q3-province-abc123", revision=2, spec=spec,
+                                 rule_version="766/2022", publish_time_us=1_790_000_000_000_000, reason="Bổ sung",
+                                 cards=cards, key_id="k1")
+    assert doc["name"] == "publications/2026-q3-province-abc123/revisions/2"
+    assert [s["unit"]["code"] for s in doc["scorecards"]] == ["H01", "H30"]
+    assert [(e["rank"], e["unit"]["code"], e["total"]["value"]) for e in doc["ranking"]["entries"]] == [
+        (1, "H01", "85.25"), (2, "H30", "70.00")]
+    assert doc["period"] == {"kind": "PERIOD_KIND_QUARTER", "year": 2026, "number": 3}
+    assert doc["unitKind"] == "UNIT_KIND_PROVINCE" and doc["reason"] == "Bổ sung" and "parentCode" not in doc
+
+
+def test_enum_names_match_the_contracts():
+    from chiso.types.v1 import types_pb2 as tpb
+
+    for table, enum in ((D.PERIOD_KINDS, tpb.PeriodKind), (D.UNIT_KINDS, tpb.UnitKind), (D.SCOPES, tpb.Scope),
+                        (D.FEEDS, tpb.Feed), (D.CLASSIFICATIONS, tpb.Classification)):
+        assert {n: enum.Name(n) for n in table} == table
+
+
+def test_subscription_matching_by_subtree_and_feed():
+    parents = {"H25.01": "H25", "H25.X1": "H25", "H25.X1.T": "H25.X1", "H01.01": "H01"}
+    ancestors = ancestors_from(parents)
+    assert ancestors("H25.X1.T") == ["H25.X1", "H25"]
+    phu_tho = check_subscription(Subscription("portal-phu-tho", "Phú Thọ", "127.0.0.1:5000", ("H25",), frozenset()))
+    assert phu_tho.feeds == {D.FEED_LIVE, D.FEED_OFFICIAL}
+    assert phu_tho.wants(D.FEED_LIVE, ["H25.X1.T"], ancestors)
+    assert phu_tho.wants(D.FEED_OFFICIAL, ["H01", "H25"], ancestors)  # a publication naming H25 among others
+    assert not phu_tho.wants(D.FEED_LIVE, ["H01.01"], ancestors)
+    official_only = Subscription("national", "", "h:1", (), frozenset({D.FEED_OFFICIAL}))
+    assert official_only.wants(D.FEED_OFFICIAL, ["H01.01"], ancestors)
+    assert not official_only.wants(D.FEED_LIVE, ["H01.01"], ancestors)
+
+
+def test_bad_subscriptions_name_every_field():
+    with pytest.raises(InvalidArgument) as err:
+        check_subscription(Subscription("Portal Phú Thọ", "x" * 201, "no-port", ("",), frozenset({7})))
+    assert {v.field for v in err.value.violations} == {
+        "subscription.subscription_id", "subscription.display_name", "subscription.endpoint",
+        "subscription.unit_codes[0]", "subscription.feeds"}
+
+
+def test_full_jitter_backoff_is_bounded_by_the_doubling_ceiling():
+    policy = RetryPolicy(max_attempts=5, base_seconds=1.0, cap_seconds=10.0)
+    assert [policy.delay(n, lambda: 1.0) for n in (1, 2, 3, 4, 5, 60)] == [1.0, 2.0, 4.0, 8.0, 10.0, 10.0]
+    assert policy.delay(3, lambda: 0.0) == 0.0 and policy.delay(3, lambda: 0.5) == 2.0
+    assert not policy.exhausted(4) and policy.exhausted(5)
+
+
+def test_publication_csv_has_a_bom_and_rows_in_rank_order():
+    doc = {
+        "publicationId": "p1", "revision": 1, "period": {"kind": "PERIOD_KIND_MONTH", "year": 2026, "number": 8},
+        "scorecards": [
+            {"unit": {"code": "H01", "name": "UBND thành phố Hà Nội"}, "scope": "SCOPE_SUBTREE",
+             "ruleVersion": "766/2022", "total": {"value": "60.00"}, "classificationLabel": "Trung bình",
+             "indicators": [{"id": "2.1", "points": {"value": "10.00"}}]},
+            {"unit": {"code": "H25", "name": "UBND tỉnh Phú Thọ"}, "scope": "SCOPE_SUBTREE",
+             "ruleVersion": "766/2022", "total": {"value": "90.00"}, "classificationLabel": "Xuất sắc",
+             "indicators": [{"id": "2.1", "points": {"value": "20.00"}}]},
+        ],
+        "ranking": {"entries": [{"rank": 1, "unit": {"code": "H25"}}, {"rank": 2, "unit": {"code": "H01"}}]},
+    }
+    export = publication_export(doc, b"{}", as_csv=True)
+    assert export.filename == "p1-r1.csv" and export.content_type == "text/csv; charset=utf-8"
+    assert export.content.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.reader(io.StringIO(export.content.decode("utf-8-sig"))))
+    assert rows == [
+        ["publication_id", "revision", "period", "rule_version", "rank", "unit_code", "unit_name", "scope", "total",
+         "classification", "points_2.1"],
+        ["p1", "1", "2026-08", "766/2022", "1", "H25", "UBND tỉnh Phú Thọ", "subtree", "90.00", "Xuất sắc", "20.00"],
+        ["p1", "1", "2026-08", "766/2022", "2", "H01", "UBND thành phố Hà Nội", "subtree", "60.00", "Trung bình",
+         "10.00"],
+    ]
+    assert export.content.count(b"\r\n") == 3
+    assert publication_export(doc, b'{"signed":1}', as_csv=False).content == b'{"signed":1}'
+    ranking = {"period": {"kind": "PERIOD_KIND_MONTH", "year": 2026, "number": 8}, "unitKind": "UNIT_KIND_PROVINCE",
+               "entries": [{"rank": 1, "unit": {"code": "H25", "name": "Phú Thọ"}, "total": {"value": "90.00"},
+                            "classification": "CLASSIFICATION_EXCELLENT"}]}
+    out = ranking_export(ranking, as_csv=True, label="live")
+    assert out.filename == "ranking-2026-08-province-live.csv"
+    assert out.content.decode("utf-8-sig").splitlines()[1] == "2026-08,,,1,H25,Phú Thọ,90.00,excellent"
+
+
+def test_page_tokens_and_cursors_are_opaque_and_checked():
+    token = encode_token(["H25", 2], "fp1")
+    assert decode_token(token, "fp1") == ["H25", 2] and decode_token("", "fp1") is None
+    with pytest.raises(InvalidArgument):
+        decode_token(token, "fp2")  # another request's filters
+    assert decode_cursor(encode_cursor(41)) == 41 and decode_cursor("") == 0
+    for bad in ("41", "not-base64!", encode_token(1, "x")):
+        with pytest.raises(InvalidArgument):
+            decode_cursor(bad)
+
+
+def test_signatures_verify_and_tampering_is_caught(tmp_path):
+    signer = Signer.generate()
+    payload = b'{"total":{"value":"90.00"}}'
+    sig = signer.sign(payload)
+    assert verify(signer.public_raw, payload, sig)
+    assert not verify(signer.public_raw, payload.replace(b"90", b"99"), sig)
+    assert not verify(Signer.generate().public_raw, payload, sig)
+    assert signer.key_id == hashlib.sha256(signer.public_raw).hexdigest()[:16] == key_id_of(signer.public_raw)
+    assert len(signer.public_raw) == 32 and "PRIVATE" not in repr(signer)
+
+
+def test_a_generated_key_file_is_private_and_reused(tmp_path):
+    path = tmp_path / "keys" / "publish-signing-key.pem"
+    first, created = load_or_create_key_file(path)
+    assert created and stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    again, created_again = load_or_create_key_file(path)
+    assert not created_again and again.key_id == first.key_id
+    assert list(path.parent.iterdir()) == [path]  # no temporary file left behind
+    from services.publish.signing import public_pem
+
+    assert public_raw_from_pem(public_pem(first.public_raw)) == first.public_raw

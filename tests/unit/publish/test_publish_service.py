@@ -1,0 +1,241 @@
+"""Publish's service layer with plain fakes of scoring and of portals, on a real SQLite file."""
+
+from __future__ import annotations
+
+import threading
+import time
+from datetime import UTC, datetime
+
+import pytest
+
+from services.publish.delivery import DeliverySettings, Dispatcher
+from services.publish.domain import documents as D
+from services.publish.domain.ports import ChangesPage, RankingView
+from services.publish.domain.subscriptions import (
+    DELIVERED,
+    PENDING,
+    SET_ASIDE,
+    DeliveryFailed,
+    RetryPolicy,
+    Subscription,
+)
+from services.publish.service import Publish
+from services.publish.signing import Signer, verify
+from services.shared.db import Database
+from services.shared.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound
+
+AUG = D.PeriodRef(D.MONTH, 2026, 8)
+NOW = int(datetime(2026, 11, 23, 3, tzinfo=UTC).timestamp()) * 1_000_000
+UNITS = {  # code: (name, kind, parent)
+    "H25": ("UBND tỉnh Phú Thọ", 4, ""), "H25.01": ("Sở Tư pháp tỉnh Phú Thọ", 5, "H25"),
+    "H01": ("UBND thành phố Hà Nội", 4, ""), "H01.01": ("Sở Tư pháp thành phố Hà Nội", 5, "H01"),
+}
+
+
+class FakeScoring:
+    """Scorecards are totals set by the test; changes are what the test says changed."""
+
+    def __init__(self):
+        self.totals: dict[tuple[str, int], str] = {}
+        self.log: list[tuple[str, int]] = []  # (unit, scope) changes for August
+
+    def set(self, code, scope, total):
+        self.totals[(code, scope)] = total
+        self.log.append((code, scope))
+
+    def changes(self, after_cursor, page_size):
+        start = int(after_cursor or 0)
+        page = self.log[start:start + page_size]
+        keys = [D.CardKey(code, AUG, scope) for code, scope in page]
+        return ChangesPage(keys, str(start + len(page)) if page else after_cursor)
+
+    def card(self, key):
+        name, kind, parent = UNITS[key.unit_code]
+        total = self.totals.get((key.unit_code, key.scope), "0.00")
+        body = {"name": f"units/{key.unit_code}/scorecards/{key.period.key}",
+                "unit": {"code": key.unit_code, "name": name}, "scope": D.SCOPES[key.scope],
+                "total": {"value": total}, "asOf": D.rfc3339(time.time_ns() // 1000)}
+        return D.Card(key.unit_code, name, kind, parent, key.period, key.scope, "766/2022", total, 4, True, body)
+
+    def scorecards(self, keys, rule_version=""):
+        return [self.card(k) for k in keys]
+
+    def ranking(self, period, unit_kind, parent_code, scope, rule_version=""):
+        codes = sorted(c for c, (_, k, p) in UNITS.items() if k == unit_kind and (not parent_code or p == parent_code))
+        return RankingView("766/2022", codes, {"entries": []})
+
+
+@pytest.fixture
+def world(sqlite_url):
+    db = Database(sqlite_url)
+    scoring = FakeScoring()
+    clock = {"now": NOW}
+    publish = Publish(db, scoring, Signer.generate(), clock=lambda: clock["now"])
+    publish.register_key()
+    yield publish, scoring, db, clock
+    db.dispose()
+
+
+def drain(publish):
+    while publish.follow_once(100)[0]:
+        pass
+
+
+def test_live_changes_are_recorded_once_per_content_and_numbered_in_order(world):
+    publish, scoring, _, _ = world
+    scoring.set("H25.01", D.SCOPE_UNIT, "70.00")
+    drain(publish)
+    # one change of H25.01 alone in August moves its August, Q3, 2026 and 2026-YTD scorecards
+    changes = publish.changes(0, 100)
+    assert [(c.seq, c.document["scorecard"]["name"]) for c in changes] == [
+        (1, "units/H25.01/scorecards/2026-08"), (2, "units/H25.01/scorecards/2026-Q3"),
+        (3, "units/H25.01/scorecards/2026"), (4, "units/H25.01/scorecards/2026-YTD")]
+    scoring.set("H25.01", D.SCOPE_UNIT, "70.00")  # reported again, same content: nothing new
+    drain(publish)
+    assert len(publish.changes(0, 100)) == 4
+    scoring.set("H25.01", D.SCOPE_UNIT, "72.50")
+    drain(publish)
+    later = publish.changes(4, 100)
+    assert [c.seq for c in later] == [5, 6, 7, 8]
+    live = publish.scorecard(D.CardKey("H25.01", AUG, D.SCOPE_UNIT), D.FEED_LIVE)
+    assert live["version"] == "5" and live["scorecard"]["total"] == {"value": "72.50"}
+    with pytest.raises(NotFound):
+        publish.scorecard(D.CardKey("H01.01", AUG, D.SCOPE_UNIT), D.FEED_LIVE)
+
+
+def test_outbox_rows_go_to_the_subscriptions_that_want_them(world):
+    publish, scoring, db, _ = world
+    publish.create_subscription("ops", "s1", Subscription("portal-phu-tho", "", "127.0.0.1:1", ("H25",)))
+    publish.create_subscription("ops", "s2", Subscription("national", "", "127.0.0.1:2", (),
+                                                          frozenset({D.FEED_OFFICIAL})))
+    scoring.set("H25", D.SCOPE_SUBTREE, "60.00")  # H25 known as a unit before its department arrives
+    drain(publish)
+    scoring.set("H25.01", D.SCOPE_UNIT, "70.00")
+    scoring.set("H01.01", D.SCOPE_UNIT, "50.00")
+    drain(publish)
+    phu_tho, _ = publish.list_deliveries("portal-phu-tho", 0, 100, "")
+    # 4 periods each of H25 subtree and H25.01 alone; nothing of Hà Nội; sequences 1..8
+    assert [d.sequence for d in phu_tho] == list(range(1, 9))
+    assert {d.state for d in phu_tho} == {PENDING}
+    assert publish.list_deliveries("national", 0, 100, "")[0] == []  # official feed only
+    assert publish.get_subscription("portal-phu-tho").pending_count == 8
+
+
+def test_publication_is_signed_frozen_idempotent_and_corrected(world):
+    publish, scoring, db, clock = world
+    publish.create_subscription("ops", "s1", Subscription("national", "", "127.0.0.1:2"))
+    scoring.set("H25", D.SCOPE_SUBTREE, "81.00")
+    scoring.set("H01", D.SCOPE_SUBTREE, "81.00")
+    spec = D.PublicationSpec(AUG, 4, "", D.SCOPE_SUBTREE, "", "")
+    running = D.PublicationSpec(D.PeriodRef(D.MONTH, 2026, 11), 4, "", D.SCOPE_SUBTREE, "", "")
+    with pytest.raises(FailedPrecondition):
+        publish.create_publication("ops", "p0", running)
+    first = publish.create_publication("ops", "p1", spec)
+    doc = first.document
+    assert doc["revision"] == 1 and doc["title"] == "Kết quả đánh giá Bộ chỉ số 766 tháng 8/2026 — các tỉnh, thành phố"
+    assert [(e["rank"], e["unit"]["code"]) for e in doc["ranking"]["entries"]] == [(1, "H01"), (1, "H25")]
+    assert first.payload == D.canonical_json(doc)
+    assert verify(publish.signer.public_raw, first.payload, first.signature)
+    assert publish.create_publication("ops", "p1", spec).payload == first.payload  # AIP-155 repeat
+    with pytest.raises(AlreadyExists):
+        publish.create_publication("ops", "p1", D.PublicationSpec(AUG, 5, "", D.SCOPE_SUBTREE, "", ""))
+    pid = doc["publicationId"]
+
+    scoring.set("H01", D.SCOPE_SUBTREE, "79.00")  # late data for August after publishing
+    clock["now"] += 1_000_000
+    official = publish.scorecard(D.CardKey("H01", AUG, D.SCOPE_SUBTREE), D.FEED_OFFICIAL)
+    assert official["scorecard"]["total"] == {"value": "81.00"} and official["revision"] == 1
+    with pytest.raises(InvalidArgument):
+        publish.correct_publication("ops", "c1", pid, " ")
+    second = publish.correct_publication("ops", "c1", pid, "Bổ sung dữ liệu đồng bộ muộn")
+    assert second.document["revision"] == 2 and second.document["reason"] == "Bổ sung dữ liệu đồng bộ muộn"
+    assert [(e["rank"], e["unit"]["code"]) for e in second.document["ranking"]["entries"]] == [(1, "H25"), (2, "H01")]
+    assert publish.get_publication(pid, 1).payload == first.payload
+    assert publish.get_publication(pid).document["revision"] == 2
+    official = publish.scorecard(D.CardKey("H01", AUG, D.SCOPE_SUBTREE), D.FEED_OFFICIAL)
+    assert official["scorecard"]["total"] == {"value": "79.00"} and official["revision"] == 2
+    names = [c.publication_name for c in publish.changes(0, 100) if c.publication_name]
+    assert names == [f"publications/{pid}/revisions/1", f"publications/{pid}/revisions/2"]
+    assert [d.sequence for d in publish.list_deliveries("national", 0, 100, "")[0]] == [1, 2]
+
+
+class FlakyPortal:
+    """Fails the first ``failures`` attempts of every delivery; records what it accepted."""
+
+    def __init__(self, failures=0, always_fail=False):
+        self.failures = failures
+        self.always_fail = always_fail
+        self.tries: dict[str, int] = {}
+        self.accepted: list[int] = []
+        self.lock = threading.Lock()
+
+    def __call__(self, sub):
+        return self
+
+    def send(self, item, timeout):
+        with self.lock:
+            self.tries[item.delivery_id] = self.tries.get(item.delivery_id, 0) + 1
+            if self.always_fail or self.tries[item.delivery_id] <= self.failures:
+                raise DeliveryFailed("UNAVAILABLE: portal down")
+            self.accepted.append(item.sequence)
+
+    def close(self):
+        pass
+
+
+def wait_until(check, timeout=30.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return
+        time.sleep(0.02)
+    raise AssertionError("condition not reached in time")
+
+
+def run_dispatcher(db, portal, max_attempts):
+    d = Dispatcher(db, portal, DeliverySettings(owner="replica-a", lease_seconds=5, poll_seconds=0.02,
+                                                deliver_timeout=1, policy=RetryPolicy(max_attempts, 0.01, 0.05)),
+                   clock=lambda: time.time_ns() // 1000)
+    d.start()
+    return d
+
+
+def test_retries_then_delivers_in_order_and_sets_aside_after_the_last_attempt(world):
+    publish, scoring, db, clock = world
+    clock["now"] = time.time_ns() // 1000  # the dispatcher runs on real time
+    publish.create_subscription("ops", "s1", Subscription("portal-phu-tho", "", "127.0.0.1:1", ("H25",)))
+    scoring.set("H25.01", D.SCOPE_UNIT, "70.00")
+    drain(publish)
+    portal = FlakyPortal(failures=2)
+    d = run_dispatcher(db, portal, max_attempts=5)
+    try:
+        wait_until(lambda: publish.get_subscription("portal-phu-tho").pending_count == 0)
+    finally:
+        d.stop()
+    assert portal.accepted == [1, 2, 3, 4]
+    rows, _ = publish.list_deliveries("portal-phu-tho", DELIVERED, 100, "")
+    assert [(r.sequence, r.attempts) for r in rows] == [(1, 3), (2, 3), (3, 3), (4, 3)]
+
+    dead = FlakyPortal(always_fail=True)
+    scoring.set("H25.01", D.SCOPE_UNIT, "71.00")
+    drain(publish)
+    d = run_dispatcher(db, dead, max_attempts=3)
+    try:
+        wait_until(lambda: publish.get_subscription("portal-phu-tho").set_aside_count == 4)
+    finally:
+        d.stop()
+    aside, _ = publish.list_deliveries("portal-phu-tho", SET_ASIDE, 100, "")
+    assert [(r.sequence, r.attempts, r.last_error) for r in aside] == [
+        (s, 3, "UNAVAILABLE: portal down") for s in (5, 6, 7, 8)]
+    assert publish.replay("portal-phu-tho", [aside[0].delivery_id]) == 1
+    assert publish.replay("portal-phu-tho", []) == 3
+    back = FlakyPortal()
+    d = run_dispatcher(db, back, max_attempts=3)
+    try:
+        wait_until(lambda: publish.get_subscription("portal-phu-tho").pending_count == 0)
+    finally:
+        d.stop()
+    assert back.accepted == [5, 6, 7, 8]
+    with db.read() as conn:
+        owners = conn.exec_driver_sql("SELECT lease_owner FROM publish_subscriptions").scalars().all()
+    assert owners == [None]  # released on stop
