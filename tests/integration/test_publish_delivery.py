@@ -306,3 +306,53 @@ def test_operators_cli_and_the_portal_report(sqlite_url, tmp_path):
         assert pem_key.pem in key.stdout
         empty = run_cli(["services.publish.receiver", "report", "--db", str(tmp_path / "portal.db")], {})
         assert json.loads(empty.stdout)["deliveries"] == 0
+
+
+def test_a_replica_killed_mid_delivery_is_taken_over_when_its_lease_expires(pg_url, tmp_path):
+    from services.shared.processes import spawn, wait_healthy
+
+    entered, release = threading.Event(), threading.Event()
+    calls_of_13: list[str] = []
+
+    def hold_the_13th(request):
+        if request.sequence == 13:
+            calls_of_13.append(request.delivery_id)
+            entered.set()
+            release.wait(60)
+
+    with stack(pg_url, tmp_path) as s:
+        port_a = free_port()
+        env = {f"CHISO_PUBLISH_{k}": str(v) for k, v in dict(
+            DATABASE_URL=pg_url, PORT=port_a, METRICS_PORT=-1, SCORING_TARGET=s.scoring.address,
+            SIGNING_KEY_FILE=s.key, REPLICA_ID="replica-a", AUTO_MIGRATE="false", POLL_SECONDS=0.05,
+            DELIVERY_POLL_SECONDS=0.05, DELIVER_TIMEOUT_SECONDS=1, LEASE_SECONDS=3, BACKOFF_BASE_SECONDS=0.05,
+            BACKOFF_MAX_SECONDS=0.4, MAX_ATTEMPTS=1000).items()}
+        replica_a = spawn("services.publish.server", env)
+        try:
+            wait_healthy(f"127.0.0.1:{port_a}", replica_a)
+            eventually(s.caught_up, what="replica A following the catalogue")
+            port = free_port()
+            db = tmp_path / "national.db"
+            with grpc.insecure_channel(f"127.0.0.1:{port_a}") as channel, \
+                    portal_receiver(db, f"127.0.0.1:{port_a}", port=port, before_store=hold_the_13th):
+                from chiso.publish.v1 import publish_pb2_grpc
+
+                a = publish_pb2_grpc.PublishServiceStub(channel)
+                subscribe(a, s.tokens, "national", port)
+                s.push("aug-1", [done("a1", "H25.01", 5)])
+                eventually(lambda: delivered_all(a, s.tokens, "national", 12), what="the first 12 through A")
+                s.push("aug-2", [done("b1", "H01.01", 12)])
+                eventually(lambda: len(deliveries(a, s.tokens, "national")) == 24, what="A's outbox rows")
+                assert entered.wait(60)  # A is in the middle of delivering the 13th
+                replica_a.kill()  # SIGKILL: no lease released, no goodbye
+                replica_a.wait(30)
+                with publish_server(pg_url, s.scoring.address, key_file=s.key, replica_id="replica-b") as (b, _):
+                    release.set()  # A's abandoned call now completes at the portal
+                    eventually(lambda: delivered_all(b, s.tokens, "national", 24), what="B taking over")
+                    s.push("aug-3", [done("c1", "H01.01", 20)])
+                    eventually(lambda: delivered_all(b, s.tokens, "national", 36), what="B going on")
+            assert len(calls_of_13) >= 2 and len(set(calls_of_13)) == 1  # sent by A, then again by B
+            assert report(db)["sequences"] == list(range(1, 37))  # yet stored once
+        finally:
+            if replica_a.poll() is None:
+                replica_a.kill()
