@@ -202,6 +202,7 @@ class Publish:
         as unfinished dossiers pass their due time)."""
         cards = self.scoring.scorecards(list(keys)) if keys else []
         with self.db.write() as conn:
+            S.lock_state(conn, S.SCORING)  # one writer of live results at a time, across replicas
             recorded = self._record_live(conn, cards)
         if recorded:
             self._notify()
@@ -415,32 +416,30 @@ class Publish:
     # ------------------------------------------------------------------ reads
 
     def scorecard(self, key: CardKey, feed: int, publication_id: str = "", revision: int = 0) -> dict:
-        """PublishedScorecard document of one unit, live or official."""
-        scope = key.scope or SCOPE_UNIT
+        """PublishedScorecard document of one unit, live or official. Scope 0 means the unit alone for
+        live results, and whichever scope the publication froze for official ones."""
         with self.db.read() as conn:
             if feed != FEED_OFFICIAL:
-                row = S.live_row(conn, key.unit_code, key.period.key, scope)
+                row = S.live_row(conn, key.unit_code, key.period.key, key.scope or SCOPE_UNIT)
                 if row is None:
                     raise NotFound(f"no live scorecard of {key.unit_code} for {key.period.key} yet",
                                    reason="SCORECARD_NOT_FOUND", metadata={"unit_code": key.unit_code[:64]})
                 return live_document(json.loads(row.scorecard), row.version, row.updated_at)
             if publication_id:
                 pub = S.revision_row(conn, publication_id, revision)
-                row = S.official_row(conn, publication_id, pub.revision, key.unit_code, scope) if pub else None
-                if pub is not None and pub.period_key != key.period.key:
-                    row = None
+                rows = S.official_rows(conn, key.period.key, key.unit_code, key.scope, publication_id=publication_id,
+                                       revision=pub.revision) if pub is not None else []
             else:
                 if revision:
                     raise InvalidArgument.for_field("revision", "give publication_id with a revision",
                                                     reason="PUBLICATION_REQUIRED")
-                rows = S.official_rows(conn, key.period.key, key.unit_code, scope)
-                row = rows[0] if rows else None
-                pub = S.revision_row(conn, row.publication_id, row.revision) if row else None
-        if row is None or pub is None:
+                rows = S.official_rows(conn, key.period.key, key.unit_code, key.scope)
+            row = min(rows, key=lambda r: (-r.publish_time, r.scope != SCOPE_SUBTREE), default=None)
+        if row is None:
             raise NotFound(f"no official scorecard of {key.unit_code} for {key.period.key}",
                            reason="SCORECARD_NOT_FOUND", metadata={"unit_code": key.unit_code[:64]})
-        return official_document(json.loads(row.scorecard), pub.publication_id, pub.revision,
-                                 rfc3339(pub.publish_time))
+        return official_document(json.loads(row.scorecard), row.publication_id, row.revision,
+                                 rfc3339(row.publish_time))
 
     def list_scorecards(self, period: PeriodRef, unit_kind: int, parent_code: str, feed: int, size: int,
                         token: str) -> tuple[list[dict], str, int]:

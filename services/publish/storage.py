@@ -233,21 +233,19 @@ def latest_publication_for(conn: Connection, period_key: str, unit_kind: int, pa
         .order_by(p.c.publish_time.desc()).limit(1)).first()
 
 
-def official_row(conn: Connection, publication_id: str, revision: int, unit_code: str, scope: int):
-    o = publish_official
-    return conn.execute(select(o).where(o.c.publication_id == publication_id, o.c.revision == revision,
-                                        o.c.unit_code == unit_code, o.c.scope == scope)).first()
-
-
 def official_rows(conn: Connection, period_key: str, unit_code: str = "", scope: int = 0, unit_kind: int = 0,
-                  parent_code: str = "") -> list:
-    """Scorecards of the latest revision of every publication of a period, newest publication first."""
-    latest = _latest_revisions()
+                  parent_code: str = "", *, publication_id: str = "", revision: int = 0) -> list:
+    """Scorecards frozen for a period, newest publication first: of one revision when given, else of
+    the latest revision of every publication."""
     o, p = publish_official, publish_publications
-    stmt = (select(o, p.c.publish_time)
-            .join(latest, and_(o.c.publication_id == latest.c.publication_id, o.c.revision == latest.c.rev))
-            .join(p, and_(p.c.publication_id == o.c.publication_id, p.c.revision == o.c.revision))
-            .where(o.c.period_key == period_key, *_unit_filters(o, unit_kind, parent_code)))
+    stmt = select(o, p.c.publish_time).join(p, and_(p.c.publication_id == o.c.publication_id,
+                                                    p.c.revision == o.c.revision))
+    if publication_id:
+        stmt = stmt.where(o.c.publication_id == publication_id, o.c.revision == revision)
+    else:
+        latest = _latest_revisions()
+        stmt = stmt.join(latest, and_(o.c.publication_id == latest.c.publication_id, o.c.revision == latest.c.rev))
+    stmt = stmt.where(o.c.period_key == period_key, *_unit_filters(o, unit_kind, parent_code))
     if unit_code:
         stmt = stmt.where(o.c.unit_code == unit_code)
     if scope:

@@ -110,8 +110,7 @@ class PublishServicer(publish_pb2_grpc.PublishServiceServicer):
     # --- reads (public) ---------------------------------------------------------------------
 
     def GetScorecard(self, request: pb.GetScorecardRequest, context) -> pb.GetScorecardResponse:
-        key = CardKey(_required(request.unit_code, "unit_code"), period_from_proto(request.period),
-                      request.scope or tpb.SCOPE_UNIT)
+        key = CardKey(_required(request.unit_code, "unit_code"), period_from_proto(request.period), request.scope)
         if request.revision < 0:
             raise InvalidArgument.for_field("revision", "must not be negative", reason="BAD_REVISION")
         doc = self.publish.scorecard(key, request.feed, request.publication_id, request.revision)

@@ -312,8 +312,10 @@ def publication_document(*, publication_id: str, revision: int, spec: Publicatio
 
 
 def live_document(scorecard: Mapping[str, Any], version: int, update_time_us: int) -> dict:
-    """``chiso.publish.v1.PublishedScorecard`` of a live scorecard at ``version``."""
-    return {"feed": FEEDS[FEED_LIVE], "scorecard": dict(scorecard), "version": str(version),
+    """``chiso.publish.v1.PublishedScorecard`` of a live scorecard at ``version``. Live results are
+    always provisional (SPEC §5: they change as data arrives, even for a period that has ended, until
+    an official publication freezes them)."""
+    return {"feed": FEEDS[FEED_LIVE], "scorecard": {**scorecard, "provisional": True}, "version": str(version),
             "updateTime": rfc3339(update_time_us)}
 
 
