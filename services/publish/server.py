@@ -159,9 +159,9 @@ class Follower:
 def build(settings: PublishSettings, *, db: Database | None = None, scoring: ScoringPort | None = None,
           signer: Signer | None = None, sender_factory: SenderFactory | None = None,
           clock: Callable[[], int] = now_us) -> ServerHandle:
+    signer = signer or load_signer(settings)
     if settings.auto_migrate:
         migrate(settings.database_url)
-    signer = signer or load_signer(settings)
     db = db or Database(settings.database_url)
     own_scoring = scoring is None
     scoring = scoring or GrpcScoring(settings.scoring_target, settings.scoring_timeout_seconds)
