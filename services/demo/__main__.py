@@ -51,6 +51,37 @@ def push(stub, method: str, request_type, records, token: str, batch: int = 1000
     return accepted
 
 
+def subscribe(publish: str, ops_token: str, portal: str) -> None:
+    """Phú Thọ's portal (the reference receiver) subscribes to its province, live and official."""
+    from chiso.publish.v1 import publish_pb2, publish_pb2_grpc
+
+    with grpc.insecure_channel(publish) as ch:
+        publish_pb2_grpc.PublishServiceStub(ch).CreateSubscription(
+            publish_pb2.CreateSubscriptionRequest(
+                request_id="demo-portal-phu-tho",
+                subscription=publish_pb2.Subscription(subscription_id="portal-phu-tho",
+                                                      display_name="Cổng thông tin tỉnh Phú Thọ",
+                                                      endpoint=portal, unit_codes=["H15"])),
+            metadata=(("authorization", f"Bearer {ops_token}"),), timeout=30)
+
+
+def wait_for_portal(db_path: Path, timeout: float = 60.0) -> int:
+    """How many deliveries the portal holds, once the first have arrived (or the timeout passed)."""
+    from services.publish.receiver import report
+
+    deadline = time.monotonic() + timeout
+    count = 0
+    while time.monotonic() < deadline:
+        try:
+            count = int(report(db_path).get("deliveries", 0))
+        except Exception:  # noqa: BLE001 — the receiver may not have created its file yet
+            count = 0
+        if count:
+            return count
+        time.sleep(0.2)
+    return count
+
+
 def live_ranking(db_url: str, address: str, spec: data.DemoSpec, top: int = 5) -> str:
     """The top of the live provincial ranking, once scoring has applied everything loaded."""
     from chiso.scoring.v1 import scoring_pb2, scoring_pb2_grpc
@@ -100,19 +131,28 @@ def main(argv=None) -> int:
         access.set_grants(conn, "demo-national", ["*"])
         token = access.issue_token(conn, "demo-national").token
         access.ensure_principal(conn, "demo-ops", access.OPERATOR, "Vận hành demo")
-        access.issue_token(conn, "demo-ops")
+        ops_token = access.issue_token(conn, "demo-ops").token
     db.dispose()
     token_file = var / "demo-source.token"
     token_file.write_text(token + "\n", encoding="utf-8")
     token_file.chmod(0o600)
+    ops_file = var / "demo-operator.token"
+    ops_file.write_text(ops_token + "\n", encoding="utf-8")
+    ops_file.chmod(0o600)
 
     ingest_port = free_port(50051)
     metrics_port = free_port(9101)
     scoring_port = free_port(50052)
     scoring_metrics_port = free_port(9102)
+    publish_port = free_port(50053)
+    publish_metrics_port = free_port(9103)
+    portal_port = free_port(50060)
     env = {"CHISO_DATABASE_URL": db_url, "CHISO_INGEST_PORT": str(ingest_port),
            "CHISO_INGEST_METRICS_PORT": str(metrics_port), "CHISO_INGEST_AUTO_MIGRATE": "false",
-           "CHISO_SCORING_PORT": str(scoring_port), "CHISO_SCORING_METRICS_PORT": str(scoring_metrics_port)}
+           "CHISO_SCORING_PORT": str(scoring_port), "CHISO_SCORING_METRICS_PORT": str(scoring_metrics_port),
+           "CHISO_SCORING_AUTO_MIGRATE": "false", "CHISO_PUBLISH_AUTO_MIGRATE": "false",
+           "CHISO_PUBLISH_PORT": str(publish_port), "CHISO_PUBLISH_METRICS_PORT": str(publish_metrics_port),
+           "CHISO_PUBLISH_SCORING_TARGET": f"127.0.0.1:{scoring_port}"}  # signing key: made beside the db
     procs: dict[str, subprocess.Popen] = {}
     logs = {}
     try:
@@ -120,10 +160,21 @@ def main(argv=None) -> int:
         procs["ingest"] = spawn("services.ingest.server", env, logs["ingest"])
         logs["scoring"] = open(var / "scoring.log", "w", encoding="utf-8")  # noqa: SIM115
         procs["scoring"] = spawn("services.scoring.server", env, logs["scoring"])
+        logs["publish"] = open(var / "publish.log", "w", encoding="utf-8")  # noqa: SIM115
+        procs["publish"] = spawn("services.publish.server", env, logs["publish"])
         address = f"127.0.0.1:{ingest_port}"
         scoring = f"127.0.0.1:{scoring_port}"
+        publish = f"127.0.0.1:{publish_port}"
+        portal = f"127.0.0.1:{portal_port}"
         wait_healthy(address, procs["ingest"])
         wait_healthy(scoring, procs["scoring"])
+        wait_healthy(publish, procs["publish"])
+        logs["portal"] = open(var / "portal.log", "w", encoding="utf-8")  # noqa: SIM115
+        procs["portal"] = spawn("services.publish.receiver", {}, logs["portal"],
+                                args=["serve", "--port", str(portal_port), "--db", str(var / "portal.db"),
+                                      "--publish", publish])
+        wait_healthy(portal, procs["portal"])
+        subscribe(publish, ops_token, portal)
 
         now = datetime.now(data.HANOI).replace(microsecond=0)
         spec = data.DemoSpec(year=now.year, month=now.month)
@@ -141,6 +192,7 @@ def main(argv=None) -> int:
                      data.dossiers(codes, args.dossiers, spec, now), token)
             elapsed = time.perf_counter() - started
         ranking = live_ranking(db_url, scoring, spec)
+        received = wait_for_portal(var / "portal.db")
 
         print(f"""
 chiso demo is running on the embedded database ({var / 'chiso.db'})
@@ -150,8 +202,12 @@ chiso demo is running on the embedded database ({var / 'chiso.db'})
               metrics http://127.0.0.1:{scoring_metrics_port}/metrics
   loaded      {len(units)} units, {len(data.PROCEDURES)} procedures, {n:,} dossiers of {spec.month:02d}/{spec.year}
               through the gRPC API in {elapsed:.1f}s ({n / max(elapsed, 1e-9):,.0f} dossiers/s)
-  logs        {var / 'ingest.log'}, {var / 'scoring.log'} (JSON lines, one per event)
-  token       {token_file} (demo source, granted every unit)
+  publish     {publish}   (live + official results, change feed, pushes to portals)
+              metrics http://127.0.0.1:{publish_metrics_port}/metrics
+  portal      {portal}   reference receiver of Phú Thọ's portal (subscribed to H15, live + official);
+              it holds {received} verified deliveries so far ({var / 'portal.db'})
+  logs        {var}/{{ingest,scoring,publish,portal}}.log (JSON lines, one per event)
+  tokens      {token_file} (demo source, granted every unit), {ops_file} (operator)
 
 Live ranking of the provinces, {spec.month:02d}/{spec.year} so far (rule version in force):
 {ranking}
@@ -160,6 +216,9 @@ Try:
   .venv/bin/chiso-score --target {scoring} scorecard H15 {spec.year}-{spec.month:02d}
   .venv/bin/chiso-score --target {scoring} explain H15 {spec.year}-{spec.month:02d} 2.1
   .venv/bin/chiso-score --target {scoring} ranking commune {spec.year}-{spec.month:02d} --parent H15
+  CHISO_TOKEN=$(cat {ops_file}) .venv/bin/chiso-publish-admin --target {publish} publication create \\
+      --period {spec.year}-{spec.month:02d} --kind province --title "Thử nghiệm"
+  .venv/bin/chiso-portal report --db {var / 'portal.db'}
   CHISO_TOKEN=$(cat {token_file}) .venv/bin/chiso-push --kind dossiers my-dossiers.jsonl --target {address}
   .venv/bin/chiso-whatif --target {scoring} --rule-version 766/2022 2.1=700/1000 5.4=850/1000 3.3=40/100
   .venv/bin/chiso-admin --database-url {db_url} token list

@@ -35,7 +35,9 @@ class ScoringSettings(CommonSettings):
     consume: bool = field(default=True, metadata={"doc": "apply ingest's change notices in the background"})
     poll_seconds: float = field(default=0.1, metadata={"doc": "consumer's pause when it is caught up"})
     batch_notices: int = field(default=2000, metadata={"doc": "notices applied per transaction"})
-    catalogue_cache_seconds: float = field(default=2.0, metadata={"doc": "how long unit/procedure lists are cached"})
+    catalogue_cache_seconds: float = field(
+        default=0.5, metadata={"doc": "how often cached unit/procedure/offer lists are checked for changes"}
+    )
 
 
 class Consumer:

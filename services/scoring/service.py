@@ -132,7 +132,7 @@ class Scoring:
         db: Database,
         book: RuleBook,
         now: Callable[[], datetime] = lambda: datetime.now(HANOI),
-        cache_seconds: float = 2.0,
+        cache_seconds: float = 0.5,
     ) -> None:
         self.db = db
         self.book = book
@@ -142,12 +142,15 @@ class Scoring:
         self._lock = threading.Lock()
         self._cached: tuple[float, Hierarchy, dict] | None = None
         self._offers_cached: tuple[float, dict] | None = None
+        self._fingerprints: dict[str, tuple[float, tuple | None]] = {}
 
     # --- catalogue cache --------------------------------------------------------------------
 
     def _catalogue(self) -> tuple[Hierarchy, dict]:
+        """Units and procedures, reloaded when their tables' fingerprint (rows, newest source time)
+        changed — checked at most every ``cache_seconds``."""
         with self._lock:
-            if self._cached is None or time.monotonic() - self._cached[0] > self.cache_seconds:
+            if self._stale("catalogue", (S.units_fingerprint, S.procedures_fingerprint)):
                 with self.db.read() as conn:
                     self._cached = (time.monotonic(), Hierarchy(S.load_units(conn)), S.load_procedures(conn))
             return self._cached[1], self._cached[2]
@@ -155,13 +158,22 @@ class Scoring:
     def _offers(self) -> dict[str, list]:
         """Every unit's offers (unit_procedures), cached like the units (a catalogue)."""
         with self._lock:
-            if self._offers_cached is None or time.monotonic() - self._offers_cached[0] > self.cache_seconds:
+            if self._stale("offers", (S.offers_fingerprint,)):
                 by_unit: dict[str, list] = defaultdict(list)
                 with self.db.read() as conn:
                     for offer in S.all_offers(conn):
                         by_unit[offer.unit_code].append(offer)
                 self._offers_cached = (time.monotonic(), by_unit)
             return self._offers_cached[1]
+
+    def _stale(self, name: str, fingerprints) -> bool:
+        checked, seen = self._fingerprints.get(name, (-1e18, None))
+        if seen is not None and time.monotonic() - checked < self.cache_seconds:
+            return False
+        with self.db.read() as conn:
+            now = tuple(f(conn) for f in fingerprints)
+        self._fingerprints[name] = (time.monotonic(), now)
+        return now != seen
 
     def unit(self, code: str) -> S.UnitInfo:
         hierarchy, _ = self._catalogue()

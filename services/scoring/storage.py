@@ -515,6 +515,22 @@ class UnitInfo:
     merged_on: date | None
 
 
+def _fingerprint(conn: Connection, table: Table) -> tuple:
+    return tuple(conn.execute(select(func.count(), func.max(table.c.source_time))).one())
+
+
+def units_fingerprint(conn: Connection) -> tuple:
+    return _fingerprint(conn, units)
+
+
+def procedures_fingerprint(conn: Connection) -> tuple:
+    return _fingerprint(conn, procedures)
+
+
+def offers_fingerprint(conn: Connection) -> tuple:
+    return _fingerprint(conn, unit_procedures)
+
+
 def load_units(conn: Connection) -> dict[str, UnitInfo]:
     cols = [units.c[n] for n in UnitInfo.__dataclass_fields__]
     return {r[0]: UnitInfo(*r) for r in conn.execute(select(*cols))}

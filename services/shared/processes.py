@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import IO
 
@@ -27,10 +28,12 @@ def free_port(preferred: int = 0, host: str = "127.0.0.1") -> int:
         return s.getsockname()[1]
 
 
-def spawn(module: str, env: dict[str, str], output: IO | int | None = subprocess.DEVNULL) -> subprocess.Popen:
-    """``python -m module`` with this checkout importable and ``env`` added to the environment."""
+def spawn(
+    module: str, env: dict[str, str], output: IO | int | None = subprocess.DEVNULL, args: Sequence[str] = ()
+) -> subprocess.Popen:
+    """``python -m module [args]`` with this checkout importable and ``env`` added to the environment."""
     full = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "gen")]), **env}
-    return subprocess.Popen([sys.executable, "-m", module], env=full, cwd=ROOT, stdout=output,
+    return subprocess.Popen([sys.executable, "-m", module, *args], env=full, cwd=ROOT, stdout=output,
                             stderr=subprocess.STDOUT if output is not subprocess.DEVNULL else subprocess.DEVNULL)
 
 

@@ -15,7 +15,10 @@ def test_demo_loads_everything_and_says_where_to_look(tmp_path):
                           "--dossiers", "3000"], cwd=ROOT, capture_output=True, text=True, timeout=300, check=False)
     assert out.returncode == 0, out.stderr[-2000:]
     assert "3,000 dossiers" in out.stdout  # every generated dossier was valid and stored
-    assert "ingest      127.0.0.1:" in out.stdout and "stopped: ingest, scoring" in out.stdout
+    assert "ingest      127.0.0.1:" in out.stdout and "stopped: ingest, scoring, publish, portal" in out.stdout
+    # the reference portal, subscribed to Phú Thọ, already holds verified deliveries
+    held = re.search(r"it holds (\d+) verified deliveries", out.stdout)
+    assert held and int(held.group(1)) > 0, out.stdout
     assert "scoring     127.0.0.1:" in out.stdout
     # the top of the live provincial ranking: five provinces with rank, code, Vietnamese name, total
     ranking = out.stdout.split("Live ranking of the provinces", 1)[1].split("Try:", 1)[0]
