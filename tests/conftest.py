@@ -50,7 +50,7 @@ class PgSchema:
 
     def __init__(self) -> None:
         self.name = f"t_{uuid.uuid4().hex[:12]}"
-        self.admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+        self.admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT", pool_pre_ping=True)
         with self.admin.connect() as conn:
             conn.execute(text(f'CREATE SCHEMA "{self.name}"'))
         sep = "&" if "?" in PG_URL else "?"
