@@ -178,6 +178,11 @@ class Scoring:
     def unit(self, code: str) -> S.UnitInfo:
         hierarchy, _ = self._catalogue()
         u = hierarchy.units.get(code)
+        if u is None:  # perhaps created since the last check: look again before saying no
+            with self._lock:
+                self._fingerprints.pop("catalogue", None)
+            hierarchy, _ = self._catalogue()
+            u = hierarchy.units.get(code)
         if u is None:
             raise NotFound(f"no unit {code!r}", reason="UNKNOWN_UNIT", metadata={"unit_code": code[:64]})
         return u
