@@ -10,6 +10,9 @@ fresh database. Peak RSS of the server is read from /proc (VmHWM); its CPU time 
 
     .venv/bin/python -m tools.bench [--records 200000] [--clients 2] [--repeat 3] [--quick]
 
+Scoring and publish parts: ``tools/bench_scoring.py`` (``--scoring-dossiers``, 0 = skip) and
+``tools/bench_publish.py`` (``--publish``/``--no-publish``, ``--publish-dossiers``).
+
 The bench stops by itself (every RPC and wait has a deadline) and removes its child processes,
 its files and its PostgreSQL schemas on every exit, including errors, Ctrl-C and SIGTERM.
 """
@@ -492,7 +495,8 @@ def machine() -> str:
             f"Python {platform.python_version()}, {platform.system()} {platform.release()}")
 
 
-def render(figures: list[Figures], args, notes: list[str], scoring: list[str] | None = None) -> str:
+def render(figures: list[Figures], args, notes: list[str], scoring: list[str] | None = None,
+           publish: list[str] | None = None) -> str:
     cmd = f".venv/bin/python -m tools.bench --records {args.records} --clients {args.clients} --repeat {args.repeat}"
     lines = [
         "# Benchmarks",
@@ -553,12 +557,7 @@ def render(figures: list[Figures], args, notes: list[str], scoring: list[str] | 
     if notes:
         lines += ["", *notes]
     lines += ["", *(scoring or ["## Scoring", "", "Not measured in this run (`--scoring-dossiers 0`).", ""])]
-    lines += [
-        "## Publish",
-        "",
-        "Not measured yet (freshness in the change feed p99).",
-        "",
-    ]
+    lines += publish or ["## Publish", "", "Not measured in this run (`--no-publish`).", ""]
     return "\n".join(lines)
 
 
@@ -581,9 +580,15 @@ def main(argv=None) -> int:
     p.add_argument("--output", default=str(ROOT / "BENCHMARKS.md"))
     p.add_argument("--scoring-dossiers", type=int, default=10_000_000,
                    help="size of the store the scoring figures are measured on (default 10,000,000; 0 = skip)")
+    p.add_argument("--publish", action=argparse.BooleanOptionalAction, default=True,
+                   help="measure publish: a publication to 50 receivers, change-feed freshness (default on)")
+    p.add_argument("--publish-dossiers", type=int, default=200_000,
+                   help="size of the store the publish figures are measured on (default 200,000)")
     args = p.parse_args(argv)
+    args.publish_receivers, args.publish_seconds = 50, 30
     if args.quick:
         args.records, args.repeat, args.scoring_dossiers = 20_000, 1, 200_000
+        args.publish_dossiers, args.publish_receivers, args.publish_seconds = 20_000, 10, 10
     signal.signal(signal.SIGTERM, _raise_on_sigterm)
     WORK.mkdir(exist_ok=True)
     try:
@@ -628,7 +633,13 @@ def _main(args) -> int:
         from tools import bench_scoring
 
         scoring = bench_scoring.measure(WORK / "scoring", args.scoring_dossiers)
-    report = render(figures, args, notes, scoring)
+    publish = None
+    if args.publish:
+        from tools import bench_publish
+
+        publish = bench_publish.measure(WORK / "publish", args.publish_dossiers, args.publish_receivers,
+                                        fresh_seconds=args.publish_seconds)
+    report = render(figures, args, notes, scoring, publish)
     print()
     print(report)
     if args.quick:

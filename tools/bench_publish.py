@@ -271,7 +271,7 @@ def publication_run(f: PublishFigures, stub, md, ports: list[int], rdir: Path, n
         sub = pb.Subscription(subscription_id=f"portal-{i:02d}", display_name=f"Bench portal {i}",
                               endpoint=f"127.0.0.1:{port}", feeds=[tpb.FEED_OFFICIAL])
         stub.CreateSubscription(pb.CreateSubscriptionRequest(request_id=f"bench-sub-{i}", subscription=sub),
-                                metadata=md)
+                                metadata=md, timeout=60)
     month_start = now.replace(day=1)
     last = month_start - timedelta(days=1)
     period = tpb.Period(kind=tpb.PERIOD_KIND_MONTH, year=last.year, number=last.month)
@@ -311,10 +311,11 @@ def publication_run(f: PublishFigures, stub, md, ports: list[int], rdir: Path, n
         f.deliver_seconds = (max(stored) - f.publications[0].sent_at_us) / 1e6
     if f.delivered < f.expected:
         f.failures.append(f"only {f.delivered} of {f.expected} deliveries stored within 30 min")
-        for s in stub.ListSubscriptions(pb.ListSubscriptionsRequest(page_size=500), metadata=md).subscriptions:
+        for s in stub.ListSubscriptions(pb.ListSubscriptionsRequest(page_size=500), metadata=md,
+                                        timeout=60).subscriptions:
             if s.pending_count or s.set_aside_count:
                 d = stub.ListDeliveries(pb.ListDeliveriesRequest(subscription_id=s.subscription_id, page_size=5),
-                                        metadata=md).deliveries
+                                        metadata=md, timeout=60).deliveries
                 errs = {x.last_error for x in d if x.last_error}
                 f.failures.append(f"{s.subscription_id}: {s.pending_count} pending, {s.set_aside_count} set "
                                   f"aside; errors {sorted(errs)[:2]}")
@@ -355,18 +356,18 @@ def freshness(f: PublishFigures, stub, scoring, ingest, token: str, now: datetim
     def indicator(indicators) -> int:
         return next(i.denominator for i in indicators if i.id == "2.1")
 
-    base = indicator(scoring.GetScorecard(spb.GetScorecardRequest(unit_code=province, period=live,
-                                                                  scope=tpb.SCOPE_SUBTREE)).scorecard.indicators)
+    request = spb.GetScorecardRequest(unit_code=province, period=live, scope=tpb.SCOPE_SUBTREE)
+    base = indicator(scoring.GetScorecard(request, timeout=60).scorecard.indicators)
     # the follower starts at the feed's current end
     cursor = ""
     while True:
-        page = stub.ListChanges(pb.ListChangesRequest(cursor=cursor, page_size=1000))
+        page = stub.ListChanges(pb.ListChangesRequest(cursor=cursor, page_size=1000), timeout=60)
         if not page.changes:
             break
         cursor = page.next_cursor
     seen: list[tuple[float, int]] = []
     entries = [0]
-    stream = stub.StreamChanges(pb.StreamChangesRequest(cursor=cursor))
+    stream = stub.StreamChanges(pb.StreamChangesRequest(cursor=cursor), timeout=seconds + 180)
 
     def follow():
         try:
@@ -403,7 +404,8 @@ def freshness(f: PublishFigures, stub, scoring, ingest, token: str, now: datetim
             rec.due_time.FromDatetime(received + timedelta(days=5))
             rec.source_time.FromDatetime(now - timedelta(minutes=1))
             records.append(rec)
-        ingest.SyncDossiers(ipb.SyncDossiersRequest(request_id=f"pub-fresh-{k}", records=records), metadata=md)
+        ingest.SyncDossiers(ipb.SyncDossiersRequest(request_id=f"pub-fresh-{k}", records=records), metadata=md,
+                            timeout=60)
         total += batch_size
         acks.append((time.perf_counter(), total))
         k += 1
