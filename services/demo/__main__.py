@@ -13,6 +13,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections import Counter
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -65,7 +66,7 @@ def subscribe(publish: str, ops_token: str, portal: str) -> None:
             metadata=(("authorization", f"Bearer {ops_token}"),), timeout=30)
 
 
-def wait_for_portal(db_path: Path, timeout: float = 60.0) -> int:
+def wait_for_portal(db_path: Path, timeout: float = 240.0) -> int:
     """How many deliveries the portal holds, once the first have arrived (or the timeout passed)."""
     from services.publish.receiver import report
 
@@ -115,7 +116,7 @@ def _interrupt(_signum, _frame):
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog="python -m services.demo")
     p.add_argument("--var-dir", default=str(ROOT / "var" / "demo"))
-    p.add_argument("--dossiers", type=int, default=20_000)
+    p.add_argument("--dossiers", type=int, default=30_000)
     p.add_argument("--once", action="store_true", help="load the demo data, print, stop")
     args = p.parse_args(argv)
 
@@ -186,26 +187,35 @@ def main(argv=None) -> int:
             push(stub, "SyncProcedures", pb.SyncProceduresRequest, data.procedures(src_time), token)
             push(stub, "SyncUnitProcedures", pb.SyncUnitProceduresRequest,
                  data.unit_procedures(units, spec, src_time), token)
-            codes = [u.code for u in units if u.parent_code]
+            push(stub, "SyncPublications", pb.SyncPublicationsRequest,
+                 data.publications(units, spec, src_time), token)
+            codes = [u.code for u in units]
+            received = Counter()
             started = time.perf_counter()
             n = push(stub, "SyncDossiers", pb.SyncDossiersRequest,
-                     data.dossiers(codes, args.dossiers, spec, now), token)
+                     data.dossiers(codes, args.dossiers, spec, now, received), token)
             elapsed = time.perf_counter() - started
+            n_petitions = push(stub, "SyncPetitions", pb.SyncPetitionsRequest,
+                               data.petitions(codes, max(1, args.dossiers // 100), spec, now), token)
+            push(stub, "SyncReportedTotals", pb.SyncReportedTotalsRequest,
+                 data.reported_totals(received, spec, now), token)
         ranking = live_ranking(db_url, scoring, spec)
-        received = wait_for_portal(var / "portal.db")
+        held = wait_for_portal(var / "portal.db")
 
+        communes = sum(1 for u in units if u.kind == data.tpb.UNIT_KIND_COMMUNE)
         print(f"""
 chiso demo is running on the embedded database ({var / 'chiso.db'})
 
   ingest      {address}   (gRPC, health + reflection)   metrics http://127.0.0.1:{metrics_port}/metrics
   scoring     {scoring}   (scorecards, rankings, explanations, what-if; live as data arrives)
               metrics http://127.0.0.1:{scoring_metrics_port}/metrics
-  loaded      {len(units)} units, {len(data.PROCEDURES)} procedures, {n:,} dossiers of {spec.month:02d}/{spec.year}
-              through the gRPC API in {elapsed:.1f}s ({n / max(elapsed, 1e-9):,.0f} dossiers/s)
+  loaded      {len(units):,} units ({communes:,} communes), {len(data.PROCEDURES)} procedures, \
+{n:,} dossiers and {n_petitions:,} petitions of {spec.month:02d}/{spec.year}
+              through the gRPC API (dossiers in {elapsed:.1f}s, {n / max(elapsed, 1e-9):,.0f}/s)
   publish     {publish}   (live + official results, change feed, pushes to portals)
               metrics http://127.0.0.1:{publish_metrics_port}/metrics
   portal      {portal}   reference receiver of Phú Thọ's portal (subscribed to H15, live + official);
-              it holds {received} verified deliveries so far ({var / 'portal.db'})
+              it holds {held} verified deliveries so far ({var / 'portal.db'})
   logs        {var}/{{ingest,scoring,publish,portal}}.log (JSON lines, one per event)
   tokens      {token_file} (demo source, granted every unit), {ops_file} (operator)
 

@@ -1,45 +1,78 @@
-"""Deterministic demo data: the 34 provinces (since 2025-07-01) and some ministries with their
-departments and communes, a procedure catalogue, and dossiers with realistic mixes of channels,
-lateness, supplements, payments and digitisation.
+"""Deterministic national demo and benchmark data.
 
-Everything is generated from a seed and streamed (generators), so the same code makes a demo month
-or a benchmark of millions of dossiers without holding them in memory.
+The catalogue is the country since 1 July 2025: the 34 provinces with their names and the number
+of communes each has (3,321 in all: communes, wards and the 13 special zones), departments under
+each province, the ministries and agencies, and a procedure catalogue with the government level
+that performs each procedure, statutory time limits, fees, online levels and payment integration.
+Records are generated from a seed and streamed (generators), so the same code makes a demo month or
+a benchmark of millions of dossiers without holding them in memory: dossiers (channels, lateness,
+supplements, payments, digitisation, ratings), petitions (categories, limits, ratings), procedure
+publications (group I) and the totals units report to the national reporting system (1.4).
+
+Codes: provinces ``H01``–``H34`` (the demo's short codes, not the electronic agency codes),
+departments ``H15.S01``, communes ``H15.X001``; commune names are generated (the real names are not
+needed to exercise scoring) but each province has its real number of communes.
 """
 
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from chiso.ingest.v1 import ingest_pb2 as pb
 from chiso.types.v1 import types_pb2 as tpb
 from google.protobuf.timestamp_pb2 import Timestamp
+from google.type import date_pb2
 
 HANOI = ZoneInfo("Asia/Ho_Chi_Minh")
 
-PROVINCES = [
-    ("H01", "Thành phố Hà Nội"), ("H02", "Thành phố Huế"), ("H03", "Tỉnh Lai Châu"), ("H04", "Tỉnh Điện Biên"),
-    ("H05", "Tỉnh Sơn La"), ("H06", "Tỉnh Lạng Sơn"), ("H07", "Tỉnh Quảng Ninh"), ("H08", "Tỉnh Thanh Hóa"),
-    ("H09", "Tỉnh Nghệ An"), ("H10", "Tỉnh Hà Tĩnh"), ("H11", "Tỉnh Cao Bằng"), ("H12", "Tỉnh Tuyên Quang"),
-    ("H13", "Tỉnh Lào Cai"), ("H14", "Tỉnh Thái Nguyên"), ("H15", "Tỉnh Phú Thọ"), ("H16", "Tỉnh Bắc Ninh"),
-    ("H17", "Tỉnh Hưng Yên"), ("H18", "Thành phố Hải Phòng"), ("H19", "Tỉnh Ninh Bình"), ("H20", "Tỉnh Quảng Trị"),
-    ("H21", "Thành phố Đà Nẵng"), ("H22", "Tỉnh Quảng Ngãi"), ("H23", "Tỉnh Gia Lai"), ("H24", "Tỉnh Khánh Hòa"),
-    ("H25", "Tỉnh Lâm Đồng"), ("H26", "Tỉnh Đắk Lắk"), ("H27", "Thành phố Hồ Chí Minh"), ("H28", "Tỉnh Đồng Nai"),
-    ("H29", "Tỉnh Tây Ninh"), ("H30", "Thành phố Cần Thơ"), ("H31", "Tỉnh Vĩnh Long"), ("H32", "Tỉnh Đồng Tháp"),
-    ("H33", "Tỉnh Cà Mau"), ("H34", "Tỉnh An Giang"),
+# (code, name, communes since 2025-07-01) — the national total is 3,321.
+PROVINCES_COMMUNES = [
+    ("H01", "Thành phố Hà Nội", 126), ("H02", "Thành phố Huế", 40), ("H03", "Tỉnh Lai Châu", 38),
+    ("H04", "Tỉnh Điện Biên", 45), ("H05", "Tỉnh Sơn La", 75), ("H06", "Tỉnh Lạng Sơn", 65),
+    ("H07", "Tỉnh Quảng Ninh", 54), ("H08", "Tỉnh Thanh Hóa", 166), ("H09", "Tỉnh Nghệ An", 130),
+    ("H10", "Tỉnh Hà Tĩnh", 69), ("H11", "Tỉnh Cao Bằng", 56), ("H12", "Tỉnh Tuyên Quang", 124),
+    ("H13", "Tỉnh Lào Cai", 99), ("H14", "Tỉnh Thái Nguyên", 92), ("H15", "Tỉnh Phú Thọ", 148),
+    ("H16", "Tỉnh Bắc Ninh", 99), ("H17", "Tỉnh Hưng Yên", 104), ("H18", "Thành phố Hải Phòng", 114),
+    ("H19", "Tỉnh Ninh Bình", 129), ("H20", "Tỉnh Quảng Trị", 78), ("H21", "Thành phố Đà Nẵng", 94),
+    ("H22", "Tỉnh Quảng Ngãi", 96), ("H23", "Tỉnh Gia Lai", 135), ("H24", "Tỉnh Khánh Hòa", 65),
+    ("H25", "Tỉnh Lâm Đồng", 124), ("H26", "Tỉnh Đắk Lắk", 102), ("H27", "Thành phố Hồ Chí Minh", 168),
+    ("H28", "Tỉnh Đồng Nai", 95), ("H29", "Tỉnh Tây Ninh", 96), ("H30", "Thành phố Cần Thơ", 103),
+    ("H31", "Tỉnh Vĩnh Long", 124), ("H32", "Tỉnh Đồng Tháp", 102), ("H33", "Tỉnh Cà Mau", 64),
+    ("H34", "Tỉnh An Giang", 102),
 ]
+PROVINCES = [(code, name) for code, name, _n in PROVINCES_COMMUNES]
+COMMUNES_TOTAL = 3321
+SPECIAL_ZONES = {  # đặc khu, counted among the province's communes
+    "H07": ["Vân Đồn", "Cô Tô"], "H18": ["Cát Hải", "Bạch Long Vĩ"], "H20": ["Cồn Cỏ"], "H21": ["Hoàng Sa"],
+    "H22": ["Lý Sơn"], "H24": ["Trường Sa"], "H25": ["Phú Quý"], "H27": ["Côn Đảo"],
+    "H34": ["Phú Quốc", "Kiên Hải", "Thổ Châu"],
+}
 MINISTRIES = [
     ("B01", "Bộ Tư pháp", tpb.UNIT_KIND_MINISTRY),
     ("B02", "Bộ Tài chính", tpb.UNIT_KIND_MINISTRY),
     ("B03", "Bộ Công an", tpb.UNIT_KIND_MINISTRY),
     ("B04", "Ngân hàng Nhà nước Việt Nam", tpb.UNIT_KIND_MINISTERIAL_AGENCY),
     ("B05", "Bảo hiểm Xã hội Việt Nam", tpb.UNIT_KIND_SOCIAL_SECURITY),
+    ("B06", "Bộ Xây dựng", tpb.UNIT_KIND_MINISTRY),
+    ("B07", "Bộ Công Thương", tpb.UNIT_KIND_MINISTRY),
+    ("B08", "Bộ Nông nghiệp và Môi trường", tpb.UNIT_KIND_MINISTRY),
+    ("B09", "Bộ Y tế", tpb.UNIT_KIND_MINISTRY),
+    ("B10", "Bộ Giáo dục và Đào tạo", tpb.UNIT_KIND_MINISTRY),
+    ("B11", "Bộ Nội vụ", tpb.UNIT_KIND_MINISTRY),
+    ("B12", "Bộ Ngoại giao", tpb.UNIT_KIND_MINISTRY),
+    ("B13", "Bộ Khoa học và Công nghệ", tpb.UNIT_KIND_MINISTRY),
+    ("B14", "Bộ Văn hóa, Thể thao và Du lịch", tpb.UNIT_KIND_MINISTRY),
+    ("B15", "Bộ Quốc phòng", tpb.UNIT_KIND_MINISTRY),
+    ("B16", "Bộ Dân tộc và Tôn giáo", tpb.UNIT_KIND_MINISTRY),
 ]
 DEPARTMENTS = ["Sở Tư pháp", "Sở Xây dựng", "Sở Y tế", "Sở Tài chính", "Sở Nông nghiệp và Môi trường",
                "Sở Nội vụ", "Sở Giáo dục và Đào tạo", "Sở Công Thương"]
+# (code, name, field, statutory days, carries a fee) — the first eight are those the benchmarks use.
 PROCEDURES = [
     ("1.004227", "Đăng ký khai sinh", "Hộ tịch", 1, False),
     ("1.001193", "Đăng ký kết hôn", "Hộ tịch", 3, False),
@@ -49,7 +82,19 @@ PROCEDURES = [
     ("1.003596", "Đăng ký thành lập doanh nghiệp", "Thành lập và hoạt động doanh nghiệp", 3, False),
     ("1.010944", "Cấp giấy phép lái xe", "Đường bộ", 10, True),
     ("1.002804", "Cấp giấy chứng nhận quyền sử dụng đất", "Đất đai", 30, True),
+    ("1.000656", "Đăng ký khai tử", "Hộ tịch", 1, False),
+    ("1.004873", "Cấp giấy xác nhận tình trạng hôn nhân", "Hộ tịch", 3, False),
+    ("1.001257", "Đăng ký thường trú", "Đăng ký, quản lý cư trú", 7, False),
+    ("2.000908", "Cấp hộ chiếu phổ thông", "Xuất nhập cảnh", 8, True),
+    ("1.005388", "Cấp giấy phép hoạt động khám bệnh, chữa bệnh", "Khám bệnh, chữa bệnh", 45, True),
+    ("1.006391", "Cấp giấy chứng nhận đủ điều kiện an toàn thực phẩm", "An toàn thực phẩm", 20, True),
+    ("1.001612", "Giải quyết hưởng trợ cấp thất nghiệp", "Việc làm", 20, False),
+    ("1.011454", "Cấp lại thẻ bảo hiểm y tế", "Bảo hiểm y tế", 3, False),
 ]
+# Which kind of unit performs each procedure (anything not listed: departments).
+COMMUNE_PROCEDURES = {"1.004227", "1.001193", "1.000894", "1.000656", "1.004873", "1.001257"}
+MINISTRY_PROCEDURES = {"2.001039", "2.000908", "1.011454", "1.003596"}
+PETITION_LIMIT_DAYS = 15
 
 
 def ts(dt: datetime) -> Timestamp:
@@ -58,30 +103,58 @@ def ts(dt: datetime) -> Timestamp:
     return t
 
 
+def gdate(d: date) -> date_pb2.Date:
+    return date_pb2.Date(year=d.year, month=d.month, day=d.day)
+
+
 @dataclass(frozen=True)
 class DemoSpec:
     seed: int = 766
-    communes_per_province: int = 4
+    communes_per_province: int | None = None  # None: each province's real number (3,321 in all)
+    departments_per_province: int = 3
     year: int = 2026
     month: int = 8
 
 
+_PREFIX = ["Tân", "Hòa", "Phú", "An", "Đông", "Tây", "Nam", "Bắc", "Vĩnh", "Thanh", "Quang", "Minh",
+           "Bình", "Hưng", "Phước", "Long", "Thái", "Mỹ", "Đức", "Hợp", "Kim", "Ngọc", "Xuân", "Trung"]
+_SUFFIX = ["Lập", "Bình", "Thịnh", "Phú", "Hòa", "An", "Sơn", "Hà", "Lộc", "Thành", "Tiến", "Phong",
+           "Xuân", "Hải", "Yên", "Lâm", "Trung", "Quý", "Tâm", "Khánh", "Nghĩa", "Điền", "Cường", "Mỹ"]
+
+
+def _short(name: str) -> str:
+    return name.split(" ", 1)[1] if name.startswith("Tỉnh") else name[0].lower() + name[1:]
+
+
+def commune_names(code: str, count: int, seed: int) -> list[str]:
+    """``count`` distinct commune names for a province (wards in the cities, its special zones)."""
+    rng = random.Random(f"{seed}-{code}")
+    zones = [f"Đặc khu {z}" for z in SPECIAL_ZONES.get(code, [])][:count]
+    wards = 0.45 if code in {"H01", "H02", "H18", "H21", "H27", "H30"} else 0.15
+    pool = [f"{a} {b}" for a in _PREFIX for b in _SUFFIX if a != b]
+    rng.shuffle(pool)
+    return zones + [f"{'Phường' if rng.random() < wards else 'Xã'} {n}" for n in pool[: count - len(zones)]]
+
+
+def unit_catalogue(spec: DemoSpec | None = None) -> list[tuple[str, str, int, str]]:
+    """(code, name, kind, parent code) of every unit: ministries, provinces, their departments and communes."""
+    spec = spec or DemoSpec()
+    out = [(code, name, kind, "") for code, name, kind in MINISTRIES]
+    for code, name, communes in PROVINCES_COMMUNES:
+        out.append((code, f"UBND {name[0].lower()}{name[1:]}", tpb.UNIT_KIND_PROVINCE, ""))
+        short = _short(name)
+        for i, dep in enumerate(DEPARTMENTS[: spec.departments_per_province], start=1):
+            out.append((f"{code}.S{i:02d}", f"{dep} {short}", tpb.UNIT_KIND_DEPARTMENT, code))
+        n = communes if spec.communes_per_province is None else min(communes, spec.communes_per_province)
+        for i, cname in enumerate(commune_names(code, n, spec.seed), start=1):
+            out.append((f"{code}.X{i:03d}", f"UBND {cname[0].lower()}{cname[1:]}", tpb.UNIT_KIND_COMMUNE, code))
+    return out
+
+
 def units(spec: DemoSpec, source_time: datetime) -> list[pb.UnitRecord]:
     st = ts(source_time)
-    out = []
-    for code, name, kind in MINISTRIES:
-        out.append(pb.UnitRecord(code=code, name=name, kind=kind, source_time=st))
-    for code, name in PROVINCES:
-        out.append(pb.UnitRecord(code=code, name=f"UBND {name[0].lower()}{name[1:]}",
-                                 kind=tpb.UNIT_KIND_PROVINCE, source_time=st))
-        short = name.split(" ", 1)[1] if name.startswith("Tỉnh") else name
-        for i, dep in enumerate(DEPARTMENTS[:3], start=1):
-            out.append(pb.UnitRecord(code=f"{code}.S{i:02d}", name=f"{dep} {short}", kind=tpb.UNIT_KIND_DEPARTMENT,
-                                     parent_code=code, source_time=st))
-        for i in range(1, spec.communes_per_province + 1):
-            out.append(pb.UnitRecord(code=f"{code}.X{i:03d}", name=f"UBND xã số {i} ({short})",
-                                     kind=tpb.UNIT_KIND_COMMUNE, parent_code=code, source_time=st))
-    return out
+    return [pb.UnitRecord(code=code, name=name, kind=kind, parent_code=parent, source_time=st)
+            for code, name, kind, parent in unit_catalogue(spec)]
 
 
 def procedures(source_time: datetime) -> list[pb.ProcedureRecord]:
@@ -90,11 +163,21 @@ def procedures(source_time: datetime) -> list[pb.ProcedureRecord]:
                                source_time=ts(source_time)) for c, n, f, d, doc in PROCEDURES]
 
 
-def unit_procedures(unit_records: list[pb.UnitRecord], spec: DemoSpec, source_time: datetime):
+def performed_by(kind: int) -> list[tuple]:
+    """The procedures a unit of this kind performs."""
+    if kind == tpb.UNIT_KIND_COMMUNE:
+        return [p for p in PROCEDURES if p[0] in COMMUNE_PROCEDURES]
+    if kind in (tpb.UNIT_KIND_MINISTRY, tpb.UNIT_KIND_MINISTERIAL_AGENCY, tpb.UNIT_KIND_SOCIAL_SECURITY):
+        return [p for p in PROCEDURES if p[0] in MINISTRY_PROCEDURES]
+    return [p for p in PROCEDURES if p[0] not in COMMUNE_PROCEDURES]
+
+
+def unit_procedures(unit_records: Iterable[pb.UnitRecord], spec: DemoSpec, source_time: datetime):
+    """Per unit, the procedures it performs: online level, fee, payment integration, population data."""
     rng = random.Random(spec.seed + 1)
     st = ts(source_time)
     for u in unit_records:
-        for code, _n, _f, _d, fee in PROCEDURES:
+        for code, _n, _f, _d, fee in performed_by(u.kind):
             level = rng.choices([1, 2, 3], weights=[1, 3, 6])[0]
             eligible = rng.random() < 0.8
             yield pb.UnitProcedureRecord(
@@ -104,16 +187,71 @@ def unit_procedures(unit_records: list[pb.UnitRecord], spec: DemoSpec, source_ti
                 certified_copy=code == "1.000894", active=True, source_time=st)
 
 
-def dossiers(unit_codes: list[str], count: int, spec: DemoSpec, now: datetime) -> Iterator[pb.DossierRecord]:
-    """``count`` dossiers received in the spec's month (up to ``now``), spread over units."""
+ALL_PARTS = list(range(1, 12))
+
+
+def publications(unit_records: Iterable[pb.UnitRecord], spec: DemoSpec, source_time: datetime):
+    """Group I: each province and ministry published the procedures performed in its tree, most of
+    them listed on the national database within days of the decision, most with every required part."""
+    rng = random.Random(spec.seed + 2)
+    st = ts(source_time)
+    month_start = date(spec.year, spec.month, 1)
+    for u in unit_records:
+        if u.parent_code:
+            continue
+        kinds = ((tpb.UNIT_KIND_COMMUNE, tpb.UNIT_KIND_DEPARTMENT) if u.kind == tpb.UNIT_KIND_PROVINCE
+                 else (u.kind,))
+        codes = {p[0] for k in kinds for p in performed_by(k)}
+        for code in sorted(codes):
+            decided = month_start + timedelta(days=rng.randrange(0, 20))
+            effective = decided + timedelta(days=rng.randrange(-10, 30))
+            listed = datetime.combine(decided, datetime.min.time(), HANOI) + timedelta(
+                days=rng.choices([1, 3, 5, 12], weights=[50, 30, 12, 8])[0], hours=9)
+            parts = ALL_PARTS if rng.random() < 0.93 else [p for p in ALL_PARTS if p != rng.choice(ALL_PARTS)]
+            rec = pb.PublicationRecord(unit_code=u.code, procedure_code=code,
+                                       decision_number=f"{rng.randrange(100, 3000)}/QĐ-UBND",
+                                       decision_date=gdate(decided), legal_effective_date=gdate(effective),
+                                       parts=parts, source_time=st)
+            if listed < source_time and rng.random() < 0.95:
+                rec.listed_time.CopyFrom(ts(listed))
+            yield rec
+
+
+def _weights(rng: random.Random, unit_codes: list[str]) -> list[float]:
+    """Busier units: departments and ministries take many dossiers, communes few, by a Pareto draw."""
+    base = {"S": 8.0, "X": 1.0}
+    out = []
+    for code in unit_codes:
+        tag = code.split(".")[-1][0] if "." in code else ("M" if code.startswith("B") else "P")
+        out.append(base.get(tag, 20.0 if tag == "M" else 2.0) * min(rng.paretovariate(2.0), 6.0))
+    return out
+
+
+def _kind_of(code: str) -> int:
+    if code.startswith("B"):
+        return tpb.UNIT_KIND_MINISTRY
+    if "." not in code:
+        return tpb.UNIT_KIND_PROVINCE
+    return tpb.UNIT_KIND_COMMUNE if ".X" in code else tpb.UNIT_KIND_DEPARTMENT
+
+
+def dossiers(unit_codes: list[str], count: int, spec: DemoSpec, now: datetime,
+             received_counts: Counter | None = None) -> Iterator[pb.DossierRecord]:
+    """``count`` dossiers received in the spec's month (up to ``now``), spread over units by how busy
+    they are, each for a procedure its unit performs. ``received_counts`` (optional) is filled with
+    the dossiers per unit, for :func:`reported_totals`."""
     rng = random.Random(spec.seed)
     start = datetime(spec.year, spec.month, 1, tzinfo=HANOI)
     end = min(now, (start + timedelta(days=32)).replace(day=1))
     span = max(1.0, (end - start).total_seconds())
     quality = {u: rng.uniform(0.75, 0.99) for u in unit_codes}
+    weights = _weights(rng, unit_codes)
+    offered = {k: performed_by(k) for k in {_kind_of(u) for u in unit_codes}}
+    picks = rng.choices(unit_codes, weights=weights, k=min(count, 500_000))
     for i in range(count):
-        unit = unit_codes[rng.randrange(len(unit_codes))]
-        code, _n, _f, days, fee = PROCEDURES[rng.randrange(len(PROCEDURES))]
+        unit = picks[i % len(picks)] if i < len(picks) else picks[rng.randrange(len(picks))]
+        procs = offered[_kind_of(unit)]
+        code, _n, _f, days, fee = procs[rng.randrange(len(procs))]
         received = start + timedelta(seconds=rng.random() * span)
         due = received + timedelta(days=days * 1.4)
         q = quality[unit]
@@ -146,4 +284,50 @@ def dossiers(unit_codes: list[str], count: int, spec: DemoSpec, now: datetime) -
             rec.processing_state = (pb.PROCESSING_STATE_WAITING_SUPPLEMENT if supplements == 1 and rng.random() < 0.3
                                     else pb.PROCESSING_STATE_PROCESSING)
         rec.source_time.CopyFrom(ts(min(now, max(received, finished if finished < now else received))))
+        if received_counts is not None:
+            received_counts[unit] += 1
         yield rec
+
+
+def petitions(unit_codes: list[str], count: int, spec: DemoSpec, now: datetime) -> Iterator[pb.PetitionRecord]:
+    """``count`` petitions (PAKN) received in the spec's month: mostly about rules, some about staff;
+    most resolved within the limit, some late, a few still open; ratings of those resolved."""
+    rng = random.Random(spec.seed + 3)
+    start = datetime(spec.year, spec.month, 1, tzinfo=HANOI)
+    end = min(now, (start + timedelta(days=32)).replace(day=1))
+    span = max(1.0, (end - start).total_seconds())
+    busy = [u for u in unit_codes if _kind_of(u) != tpb.UNIT_KIND_COMMUNE] or unit_codes
+    for i in range(count):
+        unit = rng.choice(busy) if rng.random() < 0.6 else rng.choice(unit_codes)
+        received = start + timedelta(seconds=rng.random() * span)
+        rec = pb.PetitionRecord(
+            code=f"PAKN-{unit}-{spec.year}{spec.month:02d}-{i:06d}", unit_code=unit,
+            category=rng.choices([1, 2, 3], weights=[55, 15, 30])[0], received_time=ts(received),
+            due_time=ts(received + timedelta(days=PETITION_LIMIT_DAYS)),
+            likes=rng.randrange(0, 20), dislikes=rng.randrange(0, 4))
+        resolved = received + timedelta(days=rng.expovariate(1 / 7.0))
+        last = received
+        if resolved < now and rng.random() < 0.97:
+            rec.resolved_time.CopyFrom(ts(resolved))
+            rec.rating = rng.choices([0, 1, 2, 3], weights=[50, 38, 8, 4])[0]
+            rec.repeat_complaint = rng.random() < 0.03
+            last = resolved
+            published = resolved + timedelta(hours=rng.uniform(1, 72))
+            if published < now:
+                rec.ready_for_publication_time.CopyFrom(ts(resolved))
+                rec.published_time.CopyFrom(ts(published))
+                last = published
+        rec.source_time.CopyFrom(ts(min(now, last)))
+        yield rec
+
+
+def reported_totals(received_counts: Counter, spec: DemoSpec, source_time: datetime):
+    """What each unit reported to the national reporting system for the month: near what it synced,
+    a few percent over for most (dossiers not synchronised), exactly for some."""
+    rng = random.Random(spec.seed + 4)
+    st = ts(source_time)
+    for unit in sorted(received_counts):
+        n = received_counts[unit]
+        reported = n if rng.random() < 0.3 else round(n * rng.uniform(1.0, 1.08))
+        yield pb.ReportedTotalRecord(unit_code=unit, year=spec.year, month=spec.month,
+                                     dossiers_received=reported, source_time=st)

@@ -16,6 +16,7 @@ import os
 import socket
 import sys
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -58,7 +59,10 @@ class PublishSettings(CommonSettings):
     scoring_timeout_seconds: float = field(default=60.0, metadata={"doc": "deadline of each call to scoring"})
     follow: bool = field(default=True, metadata={"doc": "follow scoring's change feed into live results"})
     poll_seconds: float = field(default=0.2, metadata={"doc": "pause of the follower and of change streams when idle"})
-    follow_page_size: int = field(default=500, metadata={"doc": "scoring changes applied per transaction"})
+    follow_page_size: int = field(default=2000, metadata={"doc": "scoring changes applied per transaction"})
+    follow_interval_seconds: float = field(default=1.0, metadata={
+        "doc": "least time between two pages of scoring's feed: a unit changed by every batch meanwhile is "
+               "re-read once, not once per batch"})
     refresh_seconds: float = field(
         default=3600.0,
         metadata={"doc": "re-read running periods' live scorecards this often (due times pass); 0 = never"})
@@ -77,6 +81,7 @@ class PublishSettings(CommonSettings):
         super().__post_init__()
         check_setting(self.poll_seconds > 0, "poll_seconds", "must be positive")
         check_setting(1 <= self.follow_page_size <= 5000, "follow_page_size", "must be 1–5000")
+        check_setting(0 <= self.follow_interval_seconds <= 60, "follow_interval_seconds", "must be 0–60")
         check_setting(self.refresh_seconds >= 0, "refresh_seconds", "must not be negative")
         check_setting(self.deliver_timeout_seconds > 0, "deliver_timeout_seconds", "must be positive")
         check_setting(self.max_attempts >= 1, "max_attempts", "must be at least 1")
@@ -138,6 +143,7 @@ class Follower:
         failures = 0
         refreshed = now_us()
         while not self._stop.is_set():
+            started = time.monotonic()
             try:
                 read, recorded = self.publish.follow_once(self.settings.follow_page_size)
                 if recorded:
@@ -152,8 +158,14 @@ class Follower:
                             exc_info=failures == 1)
                 self._stop.wait(min(30.0, self.settings.poll_seconds * 2 ** min(failures, 8)))
                 continue
+            took = time.monotonic() - started
+            # at least the interval between pages, and as long as the page took (at most half a core:
+            # under a burst the follower falls behind a little and each page then covers more changes)
+            left = max(self.settings.follow_interval_seconds - took, took)
             if read < self.settings.follow_page_size:
-                self._stop.wait(self.settings.poll_seconds)
+                self._stop.wait(max(self.settings.poll_seconds, left))
+            elif left > 0:
+                self._stop.wait(left)
 
 
 def build(settings: PublishSettings, *, db: Database | None = None, scoring: ScoringPort | None = None,

@@ -32,7 +32,7 @@ import json
 import threading
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -176,34 +176,48 @@ class Publish:
 
     # ------------------------------------------------------------------ following scoring
 
-    def follow_once(self, page_size: int = 500) -> tuple[int, int]:
+    def follow_once(self, page_size: int = 500, max_pages: int = 20) -> tuple[int, int]:
         """Apply one page of scoring's change feed: (scoring changes read, feed entries recorded)."""
         with self.db.read() as conn:
             _, cursor = S.read_state(conn, S.SCORING)
-        page = self.scoring.changes(cursor, page_size)
-        if not page.keys and page.next_cursor == cursor:
+        # Read ahead while the feed is behind: a unit changed by many batches is re-read once for
+        # all of them (up to ``page_size`` distinct changes, ``max_pages`` pages of the feed).
+        changed: dict = {}
+        read, next_cursor = 0, cursor
+        for _ in range(max_pages):
+            page = self.scoring.changes(next_cursor, page_size)
+            read += len(page.keys)
+            changed.update(dict.fromkeys(page.keys))
+            if page.next_cursor == next_cursor:
+                break
+            next_cursor = page.next_cursor
+            if len(page.keys) < page_size or len(changed) >= page_size:
+                break
+        if next_cursor == cursor:
             return 0, 0
         today = _datetime(self.clock())
         keys = list(dict.fromkeys(CardKey(k.unit_code, p, k.scope)
-                                  for k in page.keys for p in k.period.containing_periods(today)))
+                                  for k in changed for p in k.period.containing_periods(today)))
         cards = self.scoring.scorecards(keys) if keys else []
+        sums = _content_sums(cards)  # outside the write transaction: other writers wait less
         with self.db.write() as conn:
             _, current = S.lock_state(conn, S.SCORING)
-            if current != cursor:  # another replica applied this page meanwhile
-                return len(page.keys), 0
-            recorded = self._record_live(conn, cards)
-            S.write_state(conn, S.SCORING, self.clock(), text_value=page.next_cursor)
+            if current != cursor:  # another replica applied these changes meanwhile
+                return read, 0
+            recorded = self._record_live(conn, cards, sums)
+            S.write_state(conn, S.SCORING, self.clock(), text_value=next_cursor)
         if recorded:
             self._notify()
-        return len(page.keys), recorded
+        return read, recorded
 
     def refresh_live(self, keys: Sequence[CardKey]) -> int:
         """Re-read ``keys`` from scoring and record those whose content moved (e.g. running periods
         as unfinished dossiers pass their due time)."""
         cards = self.scoring.scorecards(list(keys)) if keys else []
+        sums = _content_sums(cards)
         with self.db.write() as conn:
             S.lock_state(conn, S.SCORING)  # one writer of live results at a time, across replicas
-            recorded = self._record_live(conn, cards)
+            recorded = self._record_live(conn, cards, sums)
         if recorded:
             self._notify()
         return recorded
@@ -220,11 +234,10 @@ class Publish:
                 out.append(CardKey(code, period, scope))
         return out
 
-    def _record_live(self, conn, cards: Sequence[Card]) -> int:
+    def _record_live(self, conn, cards: Sequence[Card], sums: Mapping[CardKey, str]) -> int:
         latest = {c.key: c for c in cards}
         stored = S.live_hashes(conn, list(latest))
-        changed = [c for k, c in latest.items()
-                   if stored.get((k.unit_code, k.period.key, k.scope)) != c.content_sha256()]
+        changed = [c for k, c in latest.items() if stored.get((k.unit_code, k.period.key, k.scope)) != sums[k]]
         if not changed:
             return 0
         now = self.clock()
@@ -236,7 +249,7 @@ class Publish:
             signature = self.signer.sign(payload)
             live.append({"unit_code": card.unit_code, "period_key": card.period.key, "scope": card.scope,
                          "unit_kind": card.unit_kind, "parent_code": card.parent_code, "version": seq,
-                         "content_sha256": card.content_sha256(), "scorecard": canonical_json(dict(card.body)),
+                         "content_sha256": sums[card.key], "scorecard": canonical_json(dict(card.body)),
                          "updated_at": now})
             feed.append(S.change_row(S.KIND_LIVE, seq, payload=payload, signature=signature,
                                      key_id=self.signer.key_id, content_type=SCORECARD_CONTENT_TYPE, now=now,
@@ -602,6 +615,10 @@ class Publish:
         if count:
             self._notify()
         return count
+
+
+def _content_sums(cards: Sequence[Card]) -> dict[CardKey, str]:
+    return {c.key: c.content_sha256() for c in cards}
 
 
 def _no_subscription(subscription_id: str) -> NotFound:

@@ -10,9 +10,7 @@ import base64
 import hashlib
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from decimal import Decimal
 from fractions import Fraction
-from math import floor
 
 from chiso.scoring.v1 import scoring_pb2 as pb
 from chiso.scoring.v1 import scoring_pb2_grpc
@@ -53,8 +51,12 @@ def decimal(value: Fraction | int | None, places: int) -> decimal_pb2.Decimal | 
     """Exact half-up rounding of a non-negative rational to ``places`` decimals."""
     if value is None:
         return None
-    scaled = floor(Fraction(value) * 10**places + Fraction(1, 2))
-    return decimal_pb2.Decimal(value=str(Decimal(scaled).scaleb(-places)))
+    n, d = (value, 1) if isinstance(value, int) else (value.numerator, value.denominator)
+    scaled = (2 * n * 10**places + d) // (2 * d)  # floor(value · 10^places + 1/2), in integers
+    if not places:
+        return decimal_pb2.Decimal(value=str(scaled))
+    whole, part = divmod(abs(scaled), 10**places)
+    return decimal_pb2.Decimal(value=f"{'-' if scaled < 0 else ''}{whole}.{part:0{places}d}")
 
 
 def ratio(value: Fraction) -> tpb.Ratio:
