@@ -784,3 +784,20 @@ def test_make_secrets_writes_usable_secrets_once(tmp_path):
         assert (tmp_path / secret["file"]).exists(), secret
     subprocess.run(["sh", str(tmp_path / "make-secrets.sh")], env=env, check=True, capture_output=True)
     assert load_key_file(secrets / "publish_signing_key.pem").key_id == signer.key_id  # kept, not replaced
+
+
+# --------------------------------------------------------------------------- OPERATIONS.md
+
+
+def test_operations_guide_documents_exactly_the_real_variables():
+    """Every variable a program reads is in OPERATIONS.md, and every CHISO_* name it mentions exists."""
+    text = (ROOT / "OPERATIONS.md").read_text()
+    mentioned = set(re.findall(r"`(CHISO_[A-Z0-9_]*[A-Z0-9])`", text))
+    compose_interpolated = set(re.findall(r"\$\{(CHISO_[A-Z0-9_]+)", (DEPLOY / "compose.yaml").read_text()))
+    real = set(entrypoint_variables()).union(compose_interpolated, *(program(s).variables for s in console_scripts()))
+    common = {f.name.upper() for f in dataclasses.fields(CommonSettings)}
+    # the per-service form of a common setting is covered by its shared row (CHISO_<SETTING>)
+    covered = {v for v in real for p in servers() if p.prefix and v.startswith(p.prefix)
+               and v.removeprefix(p.prefix) in common and f"CHISO_{v.removeprefix(p.prefix)}" in mentioned}
+    assert real - mentioned - covered == set(), "document these in OPERATIONS.md §2"
+    assert mentioned - real == set(), "OPERATIONS.md names variables no program reads"
