@@ -11,7 +11,9 @@ fresh database. Peak RSS of the server is read from /proc (VmHWM); its CPU time 
     .venv/bin/python -m tools.bench [--records 200000] [--clients 2] [--repeat 3] [--quick]
 
 Scoring and publish parts: ``tools/bench_scoring.py`` (``--scoring-dossiers``, 0 = skip) and
-``tools/bench_publish.py`` (``--publish``/``--no-publish``, ``--publish-dossiers``).
+``tools/bench_publish.py`` (``--publish``/``--no-publish``, ``--publish-dossiers``). The whole
+pipeline at SPEC scale (5 million records through ingest, scoring and publish on PostgreSQL):
+``tools/bench_pipeline.py`` (``--pipeline-records``, 0 = skip).
 
 The bench stops by itself (every RPC and wait has a deadline) and removes its child processes,
 its files and its PostgreSQL schemas on every exit, including errors, Ctrl-C and SIGTERM.
@@ -496,7 +498,7 @@ def machine() -> str:
 
 
 def render(figures: list[Figures], args, notes: list[str], scoring: list[str] | None = None,
-           publish: list[str] | None = None) -> str:
+           publish: list[str] | None = None, pipeline: list[str] | None = None) -> str:
     cmd = f".venv/bin/python -m tools.bench --records {args.records} --clients {args.clients} --repeat {args.repeat}"
     lines = [
         "# Benchmarks",
@@ -558,6 +560,8 @@ def render(figures: list[Figures], args, notes: list[str], scoring: list[str] | 
         lines += ["", *notes]
     lines += ["", *(scoring or ["## Scoring", "", "Not measured in this run (`--scoring-dossiers 0`).", ""])]
     lines += publish or ["## Publish", "", "Not measured in this run (`--no-publish`).", ""]
+    lines += pipeline or ["## Whole pipeline (SPEC §8 scale)", "",
+                          "Not measured in this run (`--pipeline-records 0`).", ""]
     return "\n".join(lines)
 
 
@@ -584,11 +588,16 @@ def main(argv=None) -> int:
                    help="measure publish: a publication to 50 receivers, change-feed freshness (default on)")
     p.add_argument("--publish-dossiers", type=int, default=200_000,
                    help="size of the store the publish figures are measured on (default 200,000)")
+    p.add_argument("--pipeline-records", type=int, default=5_000_000,
+                   help="records streamed through the whole pipeline on PostgreSQL (default 5,000,000; 0 = skip)")
+    p.add_argument("--pipeline-live-records", type=int, default=200_000,
+                   help="records pushed with every service running, after the stream (default 200,000)")
     args = p.parse_args(argv)
     args.publish_receivers, args.publish_seconds = 50, 30
     if args.quick:
         args.records, args.repeat, args.scoring_dossiers = 20_000, 1, 200_000
         args.publish_dossiers, args.publish_receivers, args.publish_seconds = 20_000, 10, 10
+        args.pipeline_records, args.pipeline_live_records = 100_000, 20_000
     signal.signal(signal.SIGTERM, _raise_on_sigterm)
     WORK.mkdir(exist_ok=True)
     try:
@@ -639,7 +648,12 @@ def _main(args) -> int:
 
         publish = bench_publish.measure(WORK / "publish", args.publish_dossiers, args.publish_receivers,
                                         fresh_seconds=args.publish_seconds)
-    report = render(figures, args, notes, scoring, publish)
+    pipeline = None
+    if args.pipeline_records:
+        from tools import bench_pipeline
+
+        pipeline = bench_pipeline.measure(WORK / "pipeline", args.pipeline_records, args.pipeline_live_records)
+    report = render(figures, args, notes, scoring, publish, pipeline)
     print()
     print(report)
     if args.quick:

@@ -148,7 +148,11 @@ class Follower:
                 read, recorded = self.publish.follow_once(self.settings.follow_page_size)
                 if recorded:
                     APPLIED.inc(recorded)
-                if self.settings.refresh_seconds and now_us() - refreshed > self.settings.refresh_seconds * 1e6:
+                behind = read >= self.settings.follow_page_size
+                # Running periods are re-read once the feed is caught up (while it is behind, the
+                # changes themselves re-read what moved).
+                if (not behind and self.settings.refresh_seconds
+                        and now_us() - refreshed > self.settings.refresh_seconds * 1e6):
                     refreshed = now_us()
                     APPLIED.inc(self.publish.refresh_live(self.publish.running_keys()))
                 failures = 0
@@ -158,14 +162,9 @@ class Follower:
                             exc_info=failures == 1)
                 self._stop.wait(min(30.0, self.settings.poll_seconds * 2 ** min(failures, 8)))
                 continue
-            took = time.monotonic() - started
-            # at least the interval between pages, and as long as the page took (at most half a core:
-            # under a burst the follower falls behind a little and each page then covers more changes)
-            left = max(self.settings.follow_interval_seconds - took, took)
-            if read < self.settings.follow_page_size:
+            if not behind:  # changes arriving within the interval are read together
+                left = self.settings.follow_interval_seconds - (time.monotonic() - started)
                 self._stop.wait(max(self.settings.poll_seconds, left))
-            elif left > 0:
-                self._stop.wait(left)
 
 
 def build(settings: PublishSettings, *, db: Database | None = None, scoring: ScoringPort | None = None,

@@ -86,6 +86,9 @@ MAX_TITLE = 500
 MAX_REASON = 2000
 
 
+CARDS_PER_TRANSACTION = 500  # live scorecards read from scoring and recorded at a time (memory)
+
+
 def now_us() -> int:
     return time.time_ns() // 1000
 
@@ -176,12 +179,14 @@ class Publish:
 
     # ------------------------------------------------------------------ following scoring
 
-    def follow_once(self, page_size: int = 500, max_pages: int = 20) -> tuple[int, int]:
+    def follow_once(self, page_size: int = 500, max_pages: int = 500) -> tuple[int, int]:
         """Apply one page of scoring's change feed: (scoring changes read, feed entries recorded)."""
         with self.db.read() as conn:
             _, cursor = S.read_state(conn, S.SCORING)
         # Read ahead while the feed is behind: a unit changed by many batches is re-read once for
-        # all of them (up to ``page_size`` distinct changes, ``max_pages`` pages of the feed).
+        # all of them (up to ``max_pages`` pages of the feed, while under 10 × ``page_size`` distinct
+        # keys — each change names about three: the unit, its subtree, its ancestors' subtrees; the
+        # whole country is about 7,000).
         changed: dict = {}
         read, next_cursor = 0, cursor
         for _ in range(max_pages):
@@ -191,35 +196,47 @@ class Publish:
             if page.next_cursor == next_cursor:
                 break
             next_cursor = page.next_cursor
-            if len(page.keys) < page_size or len(changed) >= page_size:
+            if len(page.keys) < page_size or len(changed) >= 10 * page_size:
                 break
         if next_cursor == cursor:
             return 0, 0
         today = _datetime(self.clock())
         keys = list(dict.fromkeys(CardKey(k.unit_code, p, k.scope)
                                   for k in changed for p in k.period.containing_periods(today)))
-        cards = self.scoring.scorecards(keys) if keys else []
-        sums = _content_sums(cards)  # outside the write transaction: other writers wait less
-        with self.db.write() as conn:
-            _, current = S.lock_state(conn, S.SCORING)
-            if current != cursor:  # another replica applied these changes meanwhile
-                return read, 0
-            recorded = self._record_live(conn, cards, sums)
-            S.write_state(conn, S.SCORING, self.clock(), text_value=next_cursor)
-        if recorded:
-            self._notify()
+        # At most CARDS_PER_TRANSACTION scorecards in memory and in one transaction; the cursor moves
+        # with the last part (after a crash the parts are read again: unchanged content is not
+        # recorded twice).
+        recorded = 0
+        parts = [keys[i:i + CARDS_PER_TRANSACTION] for i in range(0, len(keys), CARDS_PER_TRANSACTION)] or [[]]
+        for number, part in enumerate(parts, start=1):
+            cards = self.scoring.scorecards(part) if part else []
+            sums = _content_sums(cards)  # outside the write transaction: other writers wait less
+            with self.db.write() as conn:
+                _, current = S.lock_state(conn, S.SCORING)
+                if current != cursor:  # another replica applied these changes meanwhile
+                    return read, recorded
+                done = self._record_live(conn, cards, sums)
+                if number == len(parts):
+                    S.write_state(conn, S.SCORING, self.clock(), text_value=next_cursor)
+            recorded += done
+            if done:
+                self._notify()
         return read, recorded
 
     def refresh_live(self, keys: Sequence[CardKey]) -> int:
         """Re-read ``keys`` from scoring and record those whose content moved (e.g. running periods
         as unfinished dossiers pass their due time)."""
-        cards = self.scoring.scorecards(list(keys)) if keys else []
-        sums = _content_sums(cards)
-        with self.db.write() as conn:
-            S.lock_state(conn, S.SCORING)  # one writer of live results at a time, across replicas
-            recorded = self._record_live(conn, cards, sums)
-        if recorded:
-            self._notify()
+        keys = list(keys)
+        recorded = 0
+        for i in range(0, len(keys), CARDS_PER_TRANSACTION):
+            cards = self.scoring.scorecards(keys[i:i + CARDS_PER_TRANSACTION])
+            sums = _content_sums(cards)
+            with self.db.write() as conn:
+                S.lock_state(conn, S.SCORING)  # one writer of live results at a time, across replicas
+                done = self._record_live(conn, cards, sums)
+            recorded += done
+            if done:
+                self._notify()
         return recorded
 
     def running_keys(self) -> list[CardKey]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 import threading
+import time
 from dataclasses import dataclass, field
 
 import structlog
@@ -58,9 +59,14 @@ class Consumer:
         self._thread.join(timeout=10)
 
     def _run(self) -> None:
+        measured = 0.0
         while not self._stop.is_set():
             try:
                 applied = self.aggregates.apply_pending(self.batch)
+                if time.monotonic() - measured > 2.0:  # the backlog, for the notice-lag gauge
+                    measured = time.monotonic()
+                    done, head = self.aggregates.lag()
+                    LAG.set(max(0, head - done))
             except Exception:  # noqa: BLE001 — keep consuming; the error is logged with its trace
                 log.exception("consumer failed; retrying")
                 self._stop.wait(1.0)
