@@ -4,6 +4,7 @@ or on ``sqlalchemy.url`` when run from the alembic command line."""
 from alembic import context
 from sqlalchemy import create_engine
 
+import services.publish.tables  # noqa: F401 — publish's tables live on the shared metadata too
 from services.shared.schema import metadata
 
 config = context.config
