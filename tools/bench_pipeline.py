@@ -34,7 +34,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -43,6 +43,7 @@ import grpc
 from chiso.ingest.v1 import ingest_pb2 as pb
 from chiso.ingest.v1 import ingest_pb2_grpc
 from chiso.scoring.v1 import scoring_pb2, scoring_pb2_grpc
+from sqlalchemy.exc import OperationalError
 
 from services.demo import data
 from services.publish import storage as publish_storage
@@ -213,13 +214,23 @@ def push(address: str, token: str, payloads: Iterator[bytes], on_batch=None) -> 
 def wait_until(check, timeout: float, every: float = 0.5, status=None, progress=print) -> float:
     """Seconds until ``check()`` is true (raises after ``timeout``); ``status()`` shown every minute."""
     started = shown = time.perf_counter()
-    while not check():
+
+    def checked() -> bool:
+        try:
+            return check()
+        except (OperationalError, grpc.RpcError) as exc:  # a database restart (e.g. by a test) is not the end
+            progress(f"  … check failed, retrying: {str(exc).splitlines()[0][:120]}")
+            time.sleep(5)
+            return False
+
+    while not checked():
         now = time.perf_counter()
         if now - started > timeout:
             raise TimeoutError(f"not reached in {timeout:.0f} s")
         if status and now - shown > 60:
             shown = now
-            progress(f"  … {now - started:.0f} s: {status()}")
+            with suppress(OperationalError, grpc.RpcError):
+                progress(f"  … {now - started:.0f} s: {status()}")
         time.sleep(every)
     return time.perf_counter() - started
 
@@ -340,7 +351,7 @@ def run(work: Path, backend: str, records: int, live_records: int, progress=prin
                 with service("scoring", url, {}, work) as scoring, Sampler([scoring]):
                     cpu0 = scoring.cpu()
                     fig.scoring_seconds = wait_until(lambda: scoring_caught_up(db), timeout=4 * 3600,
-                                                     status=lambda: scoring_status(db),
+                                                     status=lambda: f"{scoring_status(db)}, RSS {scoring.rss():.0f} MB",
                                                      progress=progress)
                     fig.scoring_cpu = scoring.cpu() - cpu0
                     fig.scoring_peak = scoring.peak()
@@ -353,7 +364,9 @@ def run(work: Path, backend: str, records: int, live_records: int, progress=prin
                     with service("publish", url, penv, work) as publish, Sampler([publish]):
                         cpu0 = publish.cpu()
                         fig.publish_seconds = wait_until(lambda: publish_caught_up(db, scoring), timeout=4 * 3600,
-                                                         every=1.0, status=lambda: publish_status(db),
+                                                         every=1.0,
+                                                         status=lambda: f"{publish_status(db)}, "
+                                                                        f"RSS {publish.rss():.0f} MB",
                                                          progress=progress)
                         fig.publish_cpu = publish.cpu() - cpu0
                         fig.publish_peak = publish.peak()
