@@ -217,14 +217,13 @@ def publications(unit_records: Iterable[pb.UnitRecord], spec: DemoSpec, source_t
             yield rec
 
 
+_BUSY = {tpb.UNIT_KIND_MINISTRY: 20.0, tpb.UNIT_KIND_PROVINCE: 2.0, tpb.UNIT_KIND_DEPARTMENT: 8.0,
+         tpb.UNIT_KIND_COMMUNE: 1.0}
+
+
 def _weights(rng: random.Random, unit_codes: list[str]) -> list[float]:
     """Busier units: departments and ministries take many dossiers, communes few, by a Pareto draw."""
-    base = {"S": 8.0, "X": 1.0}
-    out = []
-    for code in unit_codes:
-        tag = code.split(".")[-1][0] if "." in code else ("M" if code.startswith("B") else "P")
-        out.append(base.get(tag, 20.0 if tag == "M" else 2.0) * min(rng.paretovariate(2.0), 6.0))
-    return out
+    return [_BUSY[_kind_of(code)] * min(rng.paretovariate(2.0), 6.0) for code in unit_codes]
 
 
 def _kind_of(code: str) -> int:
@@ -249,7 +248,7 @@ def dossiers(unit_codes: list[str], count: int, spec: DemoSpec, now: datetime,
     offered = {k: performed_by(k) for k in {_kind_of(u) for u in unit_codes}}
     picks = rng.choices(unit_codes, weights=weights, k=min(count, 500_000))
     for i in range(count):
-        unit = picks[i % len(picks)] if i < len(picks) else picks[rng.randrange(len(picks))]
+        unit = picks[i] if i < len(picks) else picks[rng.randrange(len(picks))]
         procs = offered[_kind_of(unit)]
         code, _n, _f, days, fee = procs[rng.randrange(len(procs))]
         received = start + timedelta(seconds=rng.random() * span)
