@@ -135,7 +135,7 @@ def database(backend: str, name: str) -> Iterator[str]:
                 f.unlink(missing_ok=True)
         return
     schema = f"bench_{name}_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT", pool_pre_ping=True)  # survives a database restart
     try:
         with admin.connect() as conn:
             conn.execute(text(f'CREATE SCHEMA "{schema}"'))

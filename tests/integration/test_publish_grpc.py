@@ -20,6 +20,7 @@ from chiso.publish.v1 import publish_pb2 as pb
 from chiso.types.v1 import types_pb2 as tpb
 from google.protobuf import json_format
 
+from services.publish import transport
 from services.publish.signing import key_id_of, verify
 from services.shared.grpc_errors import details_from_rpc_error
 from tests.helpers import (
@@ -165,6 +166,21 @@ def test_live_results_and_the_feed_resumed_from_every_cursor(world):
                            for p in ("2026-08", "2026-Q3", "2026", "2026-YTD"))
     assert on_time(pub, "H25") == (2, 3)
     assert [c.cursor for c in all_changes(pub, cursors[-1])] == [c.cursor for c in fresh]
+
+
+def test_a_feed_page_stops_before_the_message_limit_and_the_rest_follows(world, monkeypatch):
+    # 1,000 live scorecards exceed gRPC's default 4 MiB receive limit (a client would get
+    # RESOURCE_EXHAUSTED): a page stops before transport.PAGE_BYTES, here made three changes' worth
+    pub = world["pub"]
+    feed = all_changes(pub, page_size=1000)
+    largest = max(c.ByteSize() for c in feed)
+    monkeypatch.setattr(transport, "PAGE_BYTES", 3 * (largest + 8))
+    page = pub.ListChanges(pb.ListChangesRequest(page_size=1000))
+    assert 1 <= len(page.changes) <= 3 < len(feed)
+    assert page.next_cursor == page.changes[-1].cursor
+    assert [c.cursor for c in all_changes(pub, page_size=1000)] == [c.cursor for c in feed]
+    monkeypatch.setattr(transport, "PAGE_BYTES", 1)  # one change larger than the limit still comes, alone
+    assert len(pub.ListChanges(pb.ListChangesRequest(page_size=1000)).changes) == 1
 
 
 def test_the_feed_survives_a_restart_of_publish(world):
