@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 PROTO_FILES := $(shell find protos/chiso -name '*.proto' | sort)
 
-.PHONY: setup run test test-fast proto proto-check lint bench clean
+.PHONY: setup run test test-fast proto proto-check lint bench faults clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -39,5 +39,8 @@ test: setup  ## Run every test (PostgreSQL tests are mandatory when CI=true).
 bench: setup  ## Measure SPEC §8 figures and write BENCHMARKS.md.
 	$(BIN)/python -m tools.bench
 
+faults: setup  ## kill -9 fault trials (restarts the local PostgreSQL cluster) and write FAULTS.md.
+	$(BIN)/python -m tools.faults --trials 15 --backends postgresql,sqlite --database-restarts --write FAULTS.md
+
 clean:
-	rm -rf $(VENV) node_modules gen/chiso var .bench
+	rm -rf $(VENV) node_modules gen/chiso var .bench .faults

@@ -36,8 +36,9 @@ Invariants (each breach is reported as a violation; a trial passes with none):
   publication revision;
 - every process exits 0 on SIGTERM.
 
-    .venv/bin/python -m tools.faults [--trials 20] [--backend postgresql|sqlite] [--seed 1]
-                                     [--load-seconds 30] [--records 12000] [--write FAULTS.md]
+    .venv/bin/python -m tools.faults [--trials 15] [--backends postgresql,sqlite] [--seed 1]
+                                     [--load-seconds 30] [--records 12000] [--database-restarts]
+                                     [--write FAULTS.md]
 
 ``make faults`` runs the default set and writes FAULTS.md. Database restarts run only with
 ``--database-restarts`` (they restart the machine's whole PostgreSQL cluster: don't run anything
@@ -684,23 +685,27 @@ def _interrupt(signum, _frame) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--trials", type=int, default=20)
-    parser.add_argument("--backend", choices=["postgresql", "sqlite"], default="postgresql")
-    parser.add_argument("--seed", type=int, default=1, help="first trial's seed (trial n uses seed + n - 1)")
+    parser.add_argument("--trials", type=int, default=15, help="trials per backend")
+    parser.add_argument("--backends", default="postgresql,sqlite", help="comma-separated: postgresql, sqlite")
+    parser.add_argument("--seed", type=int, default=1, help="first trial's seed (each next trial: + 1)")
     parser.add_argument("--records", type=int, default=12_000, help="dossier records per trial")
     parser.add_argument("--load-seconds", type=float, default=30.0, help="how long each trial's load runs")
     parser.add_argument("--database-restarts", action="store_true",
                         help="also restart the PostgreSQL cluster (pg_ctlcluster) among the faults")
     parser.add_argument("--write", type=Path, help="write the report (e.g. FAULTS.md)")
     args = parser.parse_args(argv)
-    if args.database_restarts and (args.backend != "postgresql" or database_restart_command() is None):
-        parser.error("--database-restarts needs --backend postgresql and pg_ctlcluster")
+    backends = [b.strip() for b in args.backends.split(",") if b.strip()]
+    if not backends or set(backends) - {"postgresql", "sqlite"}:
+        parser.error("--backends takes postgresql and/or sqlite")
+    if args.database_restarts and database_restart_command() is None:
+        parser.error("--database-restarts needs pg_ctlcluster (a local PostgreSQL cluster)")
     signal.signal(signal.SIGTERM, _interrupt)
     results = []
-    for n in range(1, args.trials + 1):
-        seed = args.seed + n - 1
-        print(f"[faults] trial {n}/{args.trials} (seed {seed}, {args.backend})", flush=True)
-        r = run_trial(n, seed, args.backend, args.records, args.load_seconds, args.database_restarts,
+    plan = [(backend, n) for backend in backends for n in range(1, args.trials + 1)]
+    for number, (backend, n) in enumerate(plan, start=1):
+        seed = args.seed + number - 1
+        print(f"[faults] trial {number}/{len(plan)} ({backend} {n}/{args.trials}, seed {seed})", flush=True)
+        r = run_trial(number, seed, backend, args.records, args.load_seconds, args.database_restarts,
                       progress=lambda s: print(s, flush=True))
         results.append(r)
         print(f"  {len(r.faults)} faults, converged in {r.converge_seconds:.1f} s, {len(r.violations)} violations"
@@ -709,7 +714,7 @@ def main(argv: list[str] | None = None) -> int:
     settings = (f"{args.records:,} dossier records per trial over {args.load_seconds:.0f} s, a fault every "
                 f"0.5–3 s; services with their default settings except a fixed publish replica id (a restarted "
                 f"container keeps its pod's name) and 0.2 s delivery polling."
-                + (" Database restarts included." if args.database_restarts else ""))
+                + (" Database restarts (PostgreSQL trials) included." if args.database_restarts else ""))
     lines = render(results, command.strip(), settings)
     if args.write:
         args.write.write_text("\n".join(lines) + "\n", encoding="utf-8")
