@@ -68,7 +68,8 @@ class PublishSettings(CommonSettings):
         metadata={"doc": "re-read running periods' live scorecards this often (due times pass); 0 = never"})
     signing_key_file: str | None = field(
         default=None, metadata={"doc": "Ed25519 private key (PEM); unset: generated beside the SQLite file"})
-    replica_id: str = field(default="", metadata={"doc": "name of this replica in delivery leases (default: host-pid)"})
+    replica_id: str = field(default="", metadata={
+        "doc": "name of this replica in delivery leases (default: host-pid-random)"})
     deliver: bool = field(default=True, metadata={"doc": "push deliveries to subscribed portals"})
     deliver_timeout_seconds: float = field(default=10.0, metadata={"doc": "deadline of each Deliver call"})
     max_attempts: int = field(default=12, metadata={"doc": "attempts before a delivery is set aside"})

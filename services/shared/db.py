@@ -83,9 +83,16 @@ class Database:
 
     @contextlib.contextmanager
     def read(self) -> Iterator[Connection]:
-        """One read-only transaction with a consistent snapshot."""
-        with self.read_engine.connect() as conn, conn.begin():
-            yield conn
+        """One read-only transaction with a consistent snapshot: every statement in it sees the same
+        committed state (SQLite: a deferred ``BEGIN`` in WAL mode; PostgreSQL: REPEATABLE READ — under
+        the default READ COMMITTED each statement would see the commits made since the previous one,
+        and a scorecard read in several statements while scoring's consumer applies a batch could mix
+        two states)."""
+        with self.read_engine.connect() as conn:
+            if not self.sqlite:
+                conn = conn.execution_options(isolation_level="REPEATABLE READ")
+            with conn.begin():
+                yield conn
 
     def dispose(self) -> None:
         self.write_engine.dispose()

@@ -63,6 +63,8 @@ def test_the_checker_catches_each_broken_invariant():
             portal.execute("UPDATE live SET version = version - 1 WHERE rowid = (SELECT MIN(rowid) FROM live)")
             portal.execute("DELETE FROM publications WHERE revision = 2")
         portal.close()
+        with open(trial.work / "scoring.log", "a", encoding="utf-8") as log:
+            log.write('{"event": "unexpected error", "exception": "Traceback …\\nValueError: cố ý"}\n')
 
     r = _trial("sqlite", seed=9, records=2000, load_seconds=8.0, tamper=tamper)
     found = "\n".join(r.violations)
@@ -76,5 +78,6 @@ def test_the_checker_catches_each_broken_invariant():
         "ids differ",
         "the portal's live results are not publish's latest",
         "the portal holds publications",
+        "scoring: unexpected error (ValueError: cố ý)",
     ):
         assert expected in found, f"{expected!r} not reported; got:\n{found}"

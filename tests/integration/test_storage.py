@@ -146,3 +146,19 @@ def test_tokens_hashed_rotated_revoked(db):
         access.revoke_token(conn, new.token_id)
     with pytest.raises(Exception, match="revoked"):
         auth.identify(new.token)
+
+
+def test_a_read_transaction_sees_one_snapshot_while_others_commit(db):
+    """Every statement of ``db.read()`` sees the same committed state (a scorecard is read in several
+    statements while scoring's consumer commits batches; READ COMMITTED on PostgreSQL would mix them)."""
+    from services.shared.schema import principals
+
+    with db.write() as conn:
+        access.ensure_principal(conn, "first", access.SOURCE, "Nguồn thứ nhất")
+    with db.read() as conn:
+        before = conn.execute(select(func.count()).select_from(principals)).scalar()
+        with db.write() as other:
+            access.ensure_principal(other, "second", access.SOURCE, "Nguồn thứ hai")
+        assert conn.execute(select(func.count()).select_from(principals)).scalar() == before
+    with db.read() as conn:
+        assert conn.execute(select(func.count()).select_from(principals)).scalar() == before + 1
