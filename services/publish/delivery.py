@@ -10,14 +10,21 @@ from the first delivery not acknowledged. Because only the lease holder sends, e
 sent by one replica at a time; a delivery acknowledged just as a lease changes hands may be sent
 again — the portal drops it by its delivery id (at least once, once in effect).
 
+Payloads are read only when they are about to be sent, and a ``SendBudget`` shared by the workers
+bounds the payload bytes being sent at once (``inflight_bytes``; a payload larger than the whole
+budget goes alone): fifty subscriptions to one 28 MB national publication hold one or two copies of
+it in memory, not fifty. Waiters are served in arrival order.
+
 Failures back off with full jitter (``RetryPolicy``); after ``max_attempts`` the delivery is set
 aside (visible with ListDeliveries, replayable) and the worker moves on to the next one.
 """
 
 from __future__ import annotations
 
+import itertools
 import random
 import threading
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -30,6 +37,7 @@ from services.publish.domain.subscriptions import (
     DELIVERED,
     SET_ASIDE,
     DeliveryFailed,
+    Outgoing,
     RetryPolicy,
     Subscription,
 )
@@ -49,6 +57,47 @@ class DeliverySettings:
     poll_seconds: float = 0.5
     deliver_timeout: float = 10.0
     policy: RetryPolicy = RetryPolicy()
+    inflight_bytes: int = 16 * 1024 * 1024
+
+
+class SendBudget:
+    """Payload bytes being sent at once, across all workers of a replica, at most ``limit`` — except
+    that a payload larger than ``limit`` may go when nothing else is in flight. First come, first
+    served: a large payload waiting at the head is not overtaken by small ones."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.used = 0
+        self.peak = 0
+        self._cond = threading.Condition()
+        self._queue: deque[int] = deque()
+        self._tickets = itertools.count()
+
+    def acquire(self, size: int, keep_waiting: Callable[[], bool]) -> bool:
+        """Wait for room for ``size`` bytes; ``keep_waiting`` is asked (outside the lock) about once a
+        second while waiting — returning False gives up, and then nothing is held."""
+        with self._cond:
+            ticket = next(self._tickets)
+            self._queue.append(ticket)
+        try:
+            while True:
+                with self._cond:
+                    if self._queue[0] == ticket and (self.used == 0 or self.used + size <= self.limit):
+                        self.used += size
+                        self.peak = max(self.peak, self.used)
+                        return True
+                    self._cond.wait(1.0)
+                if not keep_waiting():
+                    return False
+        finally:
+            with self._cond:
+                self._queue.remove(ticket)
+                self._cond.notify_all()
+
+    def release(self, size: int) -> None:
+        with self._cond:
+            self.used -= size
+            self._cond.notify_all()
 
 
 def _us(seconds: float) -> int:
@@ -60,6 +109,7 @@ class SubscriptionWorker:
         self.d = dispatcher
         self.subscription_id = subscription_id
         self.lease_until = lease_until
+        self.lease_lost = False
         self.wake = threading.Event()
         self.stopping = threading.Event()
         self.thread = threading.Thread(target=self._run, name=f"deliver-{subscription_id}", daemon=True)
@@ -78,6 +128,24 @@ class SubscriptionWorker:
         self.wake.wait(max(0.0, min(seconds, self.d.settings.poll_seconds)))
         self.wake.clear()
 
+    def _keep_lease(self) -> bool:
+        """Renew the lease when half of it has run; False if it is lost (the worker then stops)."""
+        d, settings = self.d, self.d.settings
+        now = d.clock()
+        if now > self.lease_until - _us(settings.lease_seconds / 2):
+            until = now + _us(settings.lease_seconds)
+            with d.db.write() as conn:
+                if not S.renew(conn, self.subscription_id, settings.owner, until):
+                    return False
+            self.lease_until = until
+        return True
+
+    def _still_wanted(self) -> bool:
+        """Asked while waiting for the send budget: keeps the lease; False ends the wait."""
+        if not self._keep_lease():
+            self.lease_lost = True
+        return not self.lease_lost and not self.stopping.is_set()
+
     def _run(self) -> None:
         d, settings = self.d, self.d.settings
         sender: PortalSender | None = None
@@ -85,15 +153,9 @@ class SubscriptionWorker:
         bound = log.bind(subscription=self.subscription_id, replica=settings.owner)
         try:
             while not self.stopping.is_set():
-                now = d.clock()
-                if now > self.lease_until - _us(settings.lease_seconds / 2):
-                    until = now + _us(settings.lease_seconds)
-                    with d.db.write() as conn:
-                        held = S.renew(conn, self.subscription_id, settings.owner, until)
-                    if not held:
-                        bound.info("lease lost or subscription deleted; worker stops")
-                        return
-                    self.lease_until = until
+                if not self._keep_lease():
+                    bound.info("lease lost or subscription deleted; worker stops")
+                    return
                 with d.db.read() as conn:
                     subs = S.subscriptions(conn, only=self.subscription_id)
                     due = S.next_pending(conn, self.subscription_id)
@@ -106,11 +168,22 @@ class SubscriptionWorker:
                 if due is None:
                     self._pause(settings.poll_seconds)
                     continue
-                wait = (due.next_attempt_at - now) / 1e6
+                wait = (due.next_attempt_at - d.clock()) / 1e6
                 if wait > 0:
                     self._pause(wait)
                     continue
-                self._attempt(sender, due, bound)
+                if not d.budget.acquire(due.payload_size, self._still_wanted):
+                    if self.lease_lost:
+                        bound.info("lease lost or subscription deleted; worker stops")
+                        return
+                    continue
+                try:
+                    with d.db.read() as conn:
+                        item = S.load_item(conn, due)
+                    self._attempt(sender, item, bound)
+                    del item
+                finally:
+                    d.budget.release(due.payload_size)
         except Exception:  # noqa: BLE001 — logged; the dispatcher starts a new worker
             bound.exception("delivery worker failed")
         finally:
@@ -123,9 +196,8 @@ class SubscriptionWorker:
                 except Exception:  # noqa: BLE001 — the lease then simply expires
                     bound.warning("could not release the lease", exc_info=True)
 
-    def _attempt(self, sender: PortalSender, due: S.Due, bound) -> None:
+    def _attempt(self, sender: PortalSender, item: Outgoing, bound) -> None:
         d, settings = self.d, self.d.settings
-        item = due.item
         attempts = item.attempts + 1
         try:
             sender.send(item, settings.deliver_timeout)
@@ -164,6 +236,7 @@ class Dispatcher:
         self.settings = settings
         self.clock = clock
         self.random = rand
+        self.budget = SendBudget(settings.inflight_bytes)
         self.workers: dict[str, SubscriptionWorker] = {}
         self._stop = threading.Event()
         self._kick = threading.Event()

@@ -7,12 +7,12 @@ import time
 import grpc
 from chiso.portal.v1 import portal_pb2, portal_pb2_grpc
 
-from services.publish.domain.subscriptions import DeliveryFailed, Outgoing, Subscription
+from services.publish.domain.subscriptions import MAX_DELIVERY_BYTES, DeliveryFailed, Outgoing, Subscription
 
 
 class GrpcPortalSender:
     def __init__(self, sub: Subscription) -> None:
-        options = [("grpc.max_send_message_length", 64 * 1024 * 1024)]
+        options = [("grpc.max_send_message_length", MAX_DELIVERY_BYTES)]
         if sub.tls_enabled:
             creds = grpc.ssl_channel_credentials(root_certificates=sub.tls_ca or None)
             if sub.tls_server_name:

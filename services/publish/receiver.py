@@ -34,6 +34,7 @@ from chiso.portal.v1 import portal_pb2, portal_pb2_grpc
 from chiso.publish.v1 import publish_pb2, publish_pb2_grpc
 
 from services.publish.domain.documents import PUBLICATION_CONTENT_TYPE, SCORECARD_CONTENT_TYPE, PeriodRef
+from services.publish.domain.subscriptions import MAX_DELIVERY_BYTES
 from services.publish.signing import key_id_of, public_raw_from_pem, verify
 from services.shared.config import CommonSettings
 from services.shared.errors import FailedPrecondition, InvalidArgument
@@ -216,6 +217,8 @@ class ReceiverServicer(portal_pb2_grpc.PortalReceiverServiceServicer):
 class ReceiverSettings(CommonSettings):
     port: int = field(default=50060, metadata={"doc": "gRPC port"})
     metrics_port: int = field(default=-1, metadata={"doc": "Prometheus port (-1 = off)"})
+    max_message_bytes: int = field(default=MAX_DELIVERY_BYTES, metadata={
+        "doc": "largest delivery accepted: as large as publish sends"})
 
 
 def build_receiver(db_path: str | Path, keys: KeyRing, *, host: str = "127.0.0.1", port: int = 0,

@@ -77,6 +77,8 @@ class PublishSettings(CommonSettings):
     backoff_max_seconds: float = field(default=300.0, metadata={"doc": "longest wait between attempts"})
     lease_seconds: float = field(default=30.0, metadata={"doc": "a replica's hold on a subscription's deliveries"})
     delivery_poll_seconds: float = field(default=0.5, metadata={"doc": "how often idle delivery workers look"})
+    delivery_inflight_mb: int = field(default=16, metadata={
+        "doc": "MB of payloads this replica sends at once, all subscriptions together (a larger one goes alone)"})
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -91,6 +93,7 @@ class PublishSettings(CommonSettings):
         check_setting(self.lease_seconds > 2 * self.deliver_timeout_seconds, "lease_seconds",
                       "must be more than twice deliver_timeout_seconds")
         check_setting(self.delivery_poll_seconds > 0, "delivery_poll_seconds", "must be positive")
+        check_setting(self.delivery_inflight_mb >= 1, "delivery_inflight_mb", "must be at least 1")
 
 
 def load_signer(settings: PublishSettings) -> Signer:
@@ -200,6 +203,7 @@ def build(settings: PublishSettings, *, db: Database | None = None, scoring: Sco
             owner=owner, lease_seconds=settings.lease_seconds, poll_seconds=settings.delivery_poll_seconds,
             deliver_timeout=settings.deliver_timeout_seconds,
             policy=RetryPolicy(settings.max_attempts, settings.backoff_base_seconds, settings.backoff_max_seconds),
+            inflight_bytes=settings.delivery_inflight_mb * 1024 * 1024,
         ), clock)
         publish.add_listener(dispatcher.notify)
         handle.on_start.append(dispatcher.start)

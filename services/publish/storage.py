@@ -378,23 +378,39 @@ def release(conn: Connection, owner: str, subscription_ids: Sequence[str] | None
 
 @dataclass(frozen=True)
 class Due:
-    item: Outgoing
+    """A subscription's next pending delivery, without its payload (``load_item`` reads that)."""
+
+    delivery_id: str
+    subscription_id: str
+    sequence: int
+    feed: int
+    attempts: int
     next_attempt_at: int
+    change_seq: int
+    payload_size: int
 
 
 def next_pending(conn: Connection, subscription_id: str) -> Due | None:
     d, c = publish_deliveries, publish_changes
     row = conn.execute(
-        select(d.c.delivery_id, d.c.sequence, d.c.feed, d.c.attempts, d.c.next_attempt_at, c.c.payload,
-               c.c.content_type, c.c.signature, c.c.key_id)
+        select(d.c.delivery_id, d.c.sequence, d.c.feed, d.c.attempts, d.c.next_attempt_at, d.c.change_seq,
+               func.length(c.c.payload).label("payload_size"))
         .join(c, c.c.seq == d.c.change_seq)
         .where(d.c.subscription_id == subscription_id, d.c.state == PENDING)
         .order_by(d.c.sequence).limit(1)).first()
     if row is None:
         return None
-    item = Outgoing(row.delivery_id, subscription_id, row.sequence, row.feed, bytes(row.payload), row.content_type,
-                    bytes(row.signature), row.key_id, row.attempts)
-    return Due(item, row.next_attempt_at)
+    return Due(row.delivery_id, subscription_id, row.sequence, row.feed, row.attempts, row.next_attempt_at,
+               row.change_seq, row.payload_size or 0)
+
+
+def load_item(conn: Connection, due: Due) -> Outgoing:
+    """The delivery as sent: ``due`` with its change's payload and signature."""
+    c = publish_changes
+    row = conn.execute(select(c.c.payload, c.c.content_type, c.c.signature, c.c.key_id)
+                       .where(c.c.seq == due.change_seq)).one()
+    return Outgoing(due.delivery_id, due.subscription_id, due.sequence, due.feed, bytes(row.payload),
+                    row.content_type, bytes(row.signature), row.key_id, due.attempts)
 
 
 def set_delivery(conn: Connection, delivery_id: str, **values) -> bool:

@@ -16,6 +16,7 @@ import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 ROOT = Path(__file__).resolve().parents[2]
+MALLOC_ARENA_MAX = "2"
 
 
 def free_port(preferred: int = 0, host: str = "127.0.0.1") -> int:
@@ -28,11 +29,19 @@ def free_port(preferred: int = 0, host: str = "127.0.0.1") -> int:
         return s.getsockname()[1]
 
 
+def child_env(env: dict[str, str]) -> dict[str, str]:
+    """The environment of a service process: this one's, this checkout importable, glibc's malloc
+    arenas capped (as the image does; see ``MALLOC_ARENA_MAX`` in deploy/Dockerfile) unless set, then
+    ``env``."""
+    return {"MALLOC_ARENA_MAX": MALLOC_ARENA_MAX, **os.environ,
+            "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "gen")]), **env}
+
+
 def spawn(
     module: str, env: dict[str, str], output: IO | int | None = subprocess.DEVNULL, args: Sequence[str] = ()
 ) -> subprocess.Popen:
     """``python -m module [args]`` with this checkout importable and ``env`` added to the environment."""
-    full = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "gen")]), **env}
+    full = child_env(env)
     return subprocess.Popen([sys.executable, "-m", module, *args], env=full, cwd=ROOT, stdout=output,
                             stderr=subprocess.STDOUT if output is not subprocess.DEVNULL else subprocess.DEVNULL)
 

@@ -121,6 +121,11 @@ class RetryPolicy:
         return attempts >= self.max_attempts
 
 
+MAX_DELIVERY_BYTES = 64 * 1024 * 1024
+"""Largest delivery publish sends and the reference receiver accepts (a national publication of every
+commune is ~28 MB)."""
+
+
 @dataclass(frozen=True)
 class Outgoing:
     """One delivery as sent to a portal (``chiso.portal.v1.DeliverRequest``)."""

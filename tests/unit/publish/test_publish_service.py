@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from services.publish.delivery import DeliverySettings, Dispatcher
+from services.publish.delivery import DeliverySettings, Dispatcher, SendBudget
 from services.publish.domain import documents as D
 from services.publish.domain.ports import ChangesPage, RankingView
 from services.publish.domain.subscriptions import (
@@ -239,3 +239,100 @@ def test_retries_then_delivers_in_order_and_sets_aside_after_the_last_attempt(wo
     with db.read() as conn:
         owners = conn.exec_driver_sql("SELECT lease_owner FROM publish_subscriptions").scalars().all()
     assert owners == [None]  # released on stop
+
+
+class SlowPortal:
+    """Accepts everything after a pause; records the most payload bytes it was sent at once."""
+
+    def __init__(self, pause=0.05):
+        self.pause = pause
+        self.lock = threading.Lock()
+        self.inflight = 0
+        self.most = 0
+        self.most_calls = 0
+        self.calls = 0
+        self.delivered: list[str] = []
+
+    def __call__(self, sub):
+        return self
+
+    def send(self, item, timeout):
+        with self.lock:
+            self.inflight += len(item.payload)
+            self.calls += 1
+            self.most = max(self.most, self.inflight)
+            self.most_calls = max(self.most_calls, self.calls)
+        time.sleep(self.pause)
+        with self.lock:
+            self.inflight -= len(item.payload)
+            self.calls -= 1
+            self.delivered.append(item.delivery_id)
+
+    def close(self):
+        pass
+
+
+@pytest.mark.parametrize("budget, parallel", [(100, False), (1_000_000, True)])
+def test_payload_bytes_sent_at_once_stay_within_the_replicas_budget(world, budget, parallel):
+    publish, scoring, db, clock = world
+    clock["now"] = time.time_ns() // 1000
+    for i in range(6):
+        publish.create_subscription("ops", f"s{i}", Subscription(f"portal-{i}", "", "127.0.0.1:1", ("H25",)))
+    scoring.set("H25.01", D.SCOPE_UNIT, "70.00")
+    scoring.set("H25", D.SCOPE_UNIT, "60.00")
+    drain(publish)
+    with db.read() as conn:
+        sizes = conn.exec_driver_sql("SELECT length(payload) FROM publish_changes").scalars().all()
+    assert budget < min(sizes) or budget > 6 * max(sizes)
+    portal = SlowPortal()
+    d = Dispatcher(db, portal, DeliverySettings(owner="replica-a", lease_seconds=5, poll_seconds=0.02,
+                                                deliver_timeout=1, policy=RetryPolicy(3, 0.01, 0.05),
+                                                inflight_bytes=budget),
+                   clock=lambda: time.time_ns() // 1000)
+    d.start()
+    try:
+        wait_until(lambda: all(publish.get_subscription(f"portal-{i}").pending_count == 0 for i in range(6)))
+    finally:
+        d.stop()
+    total = sum(publish.get_subscription(f"portal-{i}").pending_count for i in range(6))
+    assert total == 0 and len(portal.delivered) == len(set(portal.delivered)) == 6 * len(sizes)
+    if parallel:
+        assert portal.most_calls > 1  # room for several: subscriptions are served side by side
+    else:
+        assert portal.most_calls == 1 and portal.most == max(sizes)  # each larger than the budget: one at a time
+    assert d.budget.used == 0
+
+
+def test_the_send_budget_serves_in_order_lets_a_large_payload_go_alone_and_gives_up_cleanly():
+    budget = SendBudget(100)
+    assert budget.acquire(60, lambda: True)
+    order: list[str] = []
+
+    def take(name, size):
+        assert budget.acquire(size, lambda: True)
+        order.append(name)
+
+    big = threading.Thread(target=take, args=("big", 500))  # larger than the budget: waits for an empty budget
+    big.start()
+    wait_until(lambda: len(budget._queue) == 1)
+    small = threading.Thread(target=take, args=("small", 10))  # would fit now, but arrived after the big one
+    small.start()
+    wait_until(lambda: len(budget._queue) == 2)
+    time.sleep(0.05)
+    assert order == []
+    budget.release(60)
+    big.join(5)
+    assert order == ["big"] and budget.used == 500
+    time.sleep(0.05)
+    assert order == ["big"]  # nothing else while the large one is out
+    budget.release(500)
+    small.join(5)
+    assert order == ["big", "small"] and budget.used == 10
+
+    asked = []
+    blocked = SendBudget(10)
+    assert blocked.acquire(10, lambda: True)
+    assert not blocked.acquire(5, lambda: asked.append(1) or len(asked) < 2)  # gives up when told
+    assert blocked.used == 10 and not blocked._queue
+    blocked.release(10)
+    assert blocked.used == 0
