@@ -13,7 +13,10 @@ again — the portal drops it by its delivery id (at least once, once in effect)
 Payloads are read only when they are about to be sent, and a ``SendBudget`` shared by the workers
 bounds the payload bytes being sent at once (``inflight_bytes``; a payload larger than the whole
 budget goes alone): fifty subscriptions to one 28 MB national publication hold one or two copies of
-it in memory, not fifty. Waiters are served in arrival order.
+it in memory, not fifty. Waiters are served in arrival order. A send holds its payload's share until
+it ends: a refused connection ends it at once, but a portal that does not answer holds it for up to
+``deliver_timeout`` per attempt — and a payload larger than the budget holds all of it, so the
+replica's other deliveries wait meanwhile (OPERATIONS.md, runbooks).
 
 Failures back off with full jitter (``RetryPolicy``); after ``max_attempts`` the delivery is set
 aside (visible with ListDeliveries, replayable) and the worker moves on to the next one.
@@ -99,6 +102,11 @@ class SendBudget:
             self.used -= size
             self._cond.notify_all()
 
+    def wake(self) -> None:
+        """Have every waiter ask its ``keep_waiting`` now (on stop)."""
+        with self._cond:
+            self._cond.notify_all()
+
 
 def _us(seconds: float) -> int:
     return int(seconds * 1_000_000)
@@ -142,9 +150,12 @@ class SubscriptionWorker:
 
     def _still_wanted(self) -> bool:
         """Asked while waiting for the send budget: keeps the lease; False ends the wait."""
+        if self.stopping.is_set():
+            return False
         if not self._keep_lease():
             self.lease_lost = True
-        return not self.lease_lost and not self.stopping.is_set()
+            return False
+        return True
 
     def _run(self) -> None:
         d, settings = self.d, self.d.settings
@@ -178,9 +189,13 @@ class SubscriptionWorker:
                         return
                     continue
                 try:
-                    with d.db.read() as conn:
-                        item = S.load_item(conn, due)
-                    self._attempt(sender, item, bound)
+                    with d.db.read() as conn:  # the wait may have been long: still the same delivery?
+                        item = None
+                        if S.subscriptions(conn, only=self.subscription_id)[:1] == [current] \
+                                and S.next_pending(conn, self.subscription_id) == due:
+                            item = S.load_item(conn, due)
+                    if item is not None:
+                        self._attempt(sender, item, bound)
                     del item
                 finally:
                     d.budget.release(due.payload_size)
@@ -202,28 +217,33 @@ class SubscriptionWorker:
         try:
             sender.send(item, settings.deliver_timeout)
         except DeliveryFailed as exc:
-            error = str(exc)[:1000]
-            now = d.clock()
-            if settings.policy.exhausted(attempts):
-                with d.db.write() as conn:
-                    S.set_delivery(conn, item.delivery_id, attempts=attempts, state=SET_ASIDE, last_error=error,
-                                   next_attempt_at=now)
-                SENT.labels("set_aside").inc()
-                bound.warning("delivery set aside", delivery_id=item.delivery_id, sequence=item.sequence,
-                              attempts=attempts, error=error)
-            else:
-                delay = settings.policy.delay(attempts, d.random)
-                with d.db.write() as conn:
-                    S.set_delivery(conn, item.delivery_id, attempts=attempts, last_error=error,
-                                   next_attempt_at=now + _us(delay))
-                SENT.labels("failed").inc()
-                bound.info("delivery failed; will retry", delivery_id=item.delivery_id, sequence=item.sequence,
-                           attempts=attempts, retry_in_s=round(delay, 3), error=error)
+            self._failed(item.delivery_id, item.sequence, attempts, str(exc), bound)
             return
         with d.db.write() as conn:
             S.set_delivery(conn, item.delivery_id, attempts=attempts, state=DELIVERED, delivered_at=d.clock(),
                            last_error="")
         SENT.labels("delivered").inc()
+
+    def _failed(self, delivery_id: str, sequence: int, attempts: int, error: str, bound) -> None:
+        """Record a failed attempt: retry after a backoff, or set the delivery aside after the last."""
+        d, settings = self.d, self.d.settings
+        error = error[:1000]
+        now = d.clock()
+        if settings.policy.exhausted(attempts):
+            with d.db.write() as conn:
+                S.set_delivery(conn, delivery_id, attempts=attempts, state=SET_ASIDE, last_error=error,
+                               next_attempt_at=now)
+            SENT.labels("set_aside").inc()
+            bound.warning("delivery set aside", delivery_id=delivery_id, sequence=sequence, attempts=attempts,
+                          error=error)
+        else:
+            delay = settings.policy.delay(attempts, d.random)
+            with d.db.write() as conn:
+                S.set_delivery(conn, delivery_id, attempts=attempts, last_error=error,
+                               next_attempt_at=now + _us(delay))
+            SENT.labels("failed").inc()
+            bound.info("delivery failed; will retry", delivery_id=delivery_id, sequence=sequence, attempts=attempts,
+                       retry_in_s=round(delay, 3), error=error)
 
 
 class Dispatcher:
@@ -257,6 +277,7 @@ class Dispatcher:
         self._thread.join(timeout=30)
         for w in self.workers.values():
             w.stop()
+        self.budget.wake()
         for w in self.workers.values():
             w.thread.join(timeout=self.settings.deliver_timeout + 5)
         try:

@@ -272,8 +272,8 @@ class SlowPortal:
         pass
 
 
-@pytest.mark.parametrize("budget, parallel", [(100, False), (1_000_000, True)])
-def test_payload_bytes_sent_at_once_stay_within_the_replicas_budget(world, budget, parallel):
+@pytest.mark.parametrize("room", ["one", "two", "all"])
+def test_payload_bytes_sent_at_once_stay_within_the_replicas_budget(world, room):
     publish, scoring, db, clock = world
     clock["now"] = time.time_ns() // 1000
     for i in range(6):
@@ -283,7 +283,8 @@ def test_payload_bytes_sent_at_once_stay_within_the_replicas_budget(world, budge
     drain(publish)
     with db.read() as conn:
         sizes = conn.exec_driver_sql("SELECT length(payload) FROM publish_changes").scalars().all()
-    assert budget < min(sizes) or budget > 6 * max(sizes)
+    assert 2 * max(sizes) < 3 * min(sizes)  # so a budget of two of the largest never holds three
+    budget = {"one": min(sizes) - 1, "two": 2 * max(sizes), "all": 100 * max(sizes)}[room]
     portal = SlowPortal()
     d = Dispatcher(db, portal, DeliverySettings(owner="replica-a", lease_seconds=5, poll_seconds=0.02,
                                                 deliver_timeout=1, policy=RetryPolicy(3, 0.01, 0.05),
@@ -296,10 +297,12 @@ def test_payload_bytes_sent_at_once_stay_within_the_replicas_budget(world, budge
         d.stop()
     total = sum(publish.get_subscription(f"portal-{i}").pending_count for i in range(6))
     assert total == 0 and len(portal.delivered) == len(set(portal.delivered)) == 6 * len(sizes)
-    if parallel:
-        assert portal.most_calls > 1  # room for several: subscriptions are served side by side
-    else:
+    if room == "one":
         assert portal.most_calls == 1 and portal.most == max(sizes)  # each larger than the budget: one at a time
+    elif room == "two":
+        assert portal.most_calls == 2 and portal.most <= budget
+    else:
+        assert portal.most_calls > 2  # room for all: subscriptions are served side by side
     assert d.budget.used == 0
 
 
@@ -336,3 +339,39 @@ def test_the_send_budget_serves_in_order_lets_a_large_payload_go_alone_and_gives
     assert blocked.used == 10 and not blocked._queue
     blocked.release(10)
     assert blocked.used == 0
+
+
+def test_a_waiter_that_gives_up_or_fails_leaves_the_line_to_the_next():
+    budget = SendBudget(10)
+    assert budget.acquire(10, lambda: True)
+    got: list[str] = []
+    quit_now = threading.Event()
+
+    def boom():
+        raise RuntimeError("database gone")
+
+    def head():
+        try:
+            budget.acquire(5, boom)
+        except RuntimeError:
+            got.append("head failed")
+
+    def second():
+        got.append("second gave up" if not budget.acquire(5, lambda: not quit_now.is_set()) else "?")
+
+    def third():
+        assert budget.acquire(5, lambda: True)
+        got.append("third")
+
+    threads = [threading.Thread(target=f) for f in (head, second, third)]
+    for n, t in enumerate(threads, 1):
+        t.start()
+        wait_until(lambda n=n: len(budget._queue) == n)  # queued in this order
+    threads[0].join(5)
+    assert got == ["head failed"]
+    quit_now.set()
+    threads[1].join(5)
+    assert got == ["head failed", "second gave up"] and budget.used == 10
+    budget.release(10)
+    threads[2].join(5)
+    assert got == ["head failed", "second gave up", "third"] and budget.used == 5 and not budget._queue
