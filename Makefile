@@ -40,7 +40,7 @@ bench: setup  ## Measure SPEC §8 figures and write BENCHMARKS.md.
 	$(BIN)/python -m tools.bench
 
 faults: setup  ## kill -9 fault trials (restarts the local PostgreSQL cluster) and write FAULTS.md.
-	$(BIN)/python -m tools.faults --trials 10 --backends postgresql,sqlite --database-restarts --write FAULTS.md
+	$(BIN)/python -m tools.faults --trials 15 --backends postgresql,sqlite --database-restarts --write FAULTS.md
 
 clean:
 	rm -rf $(VENV) node_modules gen/chiso var .bench .faults

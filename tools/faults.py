@@ -36,7 +36,7 @@ Invariants (each breach is reported as a violation; a trial passes with none):
   publication revision;
 - every process exits 0 on SIGTERM, and none logged an unexpected error (a call failing INTERNAL).
 
-    .venv/bin/python -m tools.faults [--trials 10] [--backends postgresql,sqlite] [--seed 1]
+    .venv/bin/python -m tools.faults [--trials 15] [--backends postgresql,sqlite] [--seed 1]
                                      [--load-seconds 30] [--records 12000] [--database-restarts]
                                      [--write FAULTS.md]
 
@@ -711,7 +711,7 @@ def _interrupt(signum, _frame) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--trials", type=int, default=10, help="trials per backend")
+    parser.add_argument("--trials", type=int, default=15, help="trials per backend")
     parser.add_argument("--backends", default="postgresql,sqlite", help="comma-separated: postgresql, sqlite")
     parser.add_argument("--seed", type=int, default=1, help="first trial's seed (each next trial: + 1)")
     parser.add_argument("--records", type=int, default=12_000, help="dossier records per trial")
