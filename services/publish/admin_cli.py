@@ -6,7 +6,7 @@ publications, exports and the public key, over gRPC with an operator token.
         --name "Cổng DVC Phú Thọ" --unit H25 --feed live --feed official
     chiso-publish-admin subscription list
     chiso-publish-admin deliveries list portal-phu-tho --state set-aside
-    chiso-publish-admin deliveries replay portal-phu-tho            # every delivery set aside
+    chiso-publish-admin deliveries replay portal-phu-tho            # every delivery set aside (and retry now)
     chiso-publish-admin publication create --period 2026-Q3 --kind province
     chiso-publish-admin publication correct 2026-q3-province-3fa1c2 --reason "Bổ sung dữ liệu …"
     chiso-publish-admin export --publication 2026-q3-province-3fa1c2 --format csv --out q3.csv
@@ -164,7 +164,7 @@ def build_parser() -> argparse.ArgumentParser:
     a = d.add_parser("list", help="list deliveries by sequence")
     a.add_argument("id")
     a.add_argument("--state", choices=sorted(_STATES))
-    a = d.add_parser("replay", help="put set-aside deliveries back in line")
+    a = d.add_parser("replay", help="put set-aside deliveries back in line; pending ones waiting out a backoff go now")
     a.add_argument("id")
     a.add_argument("delivery_ids", nargs="*", help="only these (default: every one set aside)")
 

@@ -44,7 +44,7 @@ from services.publish.domain.subscriptions import (
     RetryPolicy,
     Subscription,
 )
-from services.shared.db import Database
+from services.shared.db import Database, log_failure
 
 log = structlog.get_logger("chiso.publish.delivery")
 
@@ -199,8 +199,8 @@ class SubscriptionWorker:
                     del item
                 finally:
                     d.budget.release(due.payload_size)
-        except Exception:  # noqa: BLE001 — logged; the dispatcher starts a new worker
-            bound.exception("delivery worker failed")
+        except Exception as exc:  # noqa: BLE001 — logged; the dispatcher starts a new worker
+            log_failure(bound, "delivery worker failed", exc)
         finally:
             if sender is not None:
                 sender.close()
@@ -290,8 +290,8 @@ class Dispatcher:
         while not self._stop.is_set():
             try:
                 self.lease_round()
-            except Exception:  # noqa: BLE001 — keep going; the error is logged with its trace
-                log.exception("delivery lease round failed")
+            except Exception as exc:  # noqa: BLE001 — keep going
+                log_failure(log, "delivery lease round failed", exc)
             self._kick.wait(self.settings.poll_seconds)
             self._kick.clear()
 

@@ -629,8 +629,7 @@ class Publish:
                 raise _no_subscription(subscription_id)
             count = S.replay(conn, subscription_id, delivery_ids, self.clock())
         log.info("deliveries replayed", subscription=subscription_id, count=count)
-        if count:
-            self._notify()
+        self._notify()  # also for pending deliveries now due
         return count
 
 

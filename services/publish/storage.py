@@ -428,8 +428,15 @@ def deliveries(conn: Connection, subscription_id: str, state: int, after: int, l
 
 
 def replay(conn: Connection, subscription_id: str, delivery_ids: Sequence[str], now: int) -> int:
+    """Set-aside deliveries back in line with fresh attempts (their number is returned); pending ones
+    waiting out a backoff are due now (their attempts kept)."""
     d = publish_deliveries
-    stmt = update(d).where(d.c.subscription_id == subscription_id, d.c.state == SET_ASIDE)
-    if delivery_ids:
-        stmt = stmt.where(d.c.delivery_id.in_(list(delivery_ids)))
-    return conn.execute(stmt.values(state=PENDING, attempts=0, next_attempt_at=now, last_error="")).rowcount
+
+    def chosen(stmt):
+        stmt = stmt.where(d.c.subscription_id == subscription_id)
+        return stmt.where(d.c.delivery_id.in_(list(delivery_ids))) if delivery_ids else stmt
+
+    conn.execute(chosen(update(d)).where(d.c.state == PENDING, d.c.next_attempt_at > now)
+                 .values(next_attempt_at=now))
+    return conn.execute(chosen(update(d)).where(d.c.state == SET_ASIDE)
+                        .values(state=PENDING, attempts=0, next_attempt_at=now, last_error="")).rowcount

@@ -17,7 +17,7 @@ from services.scoring.service import Scoring
 from services.scoring.storage import Aggregates
 from services.scoring.transport import SERVICE_NAME, ScoringServicer
 from services.shared.config import CommonSettings, load_settings
-from services.shared.db import Database, migrate
+from services.shared.db import Database, log_failure, migrate
 from services.shared.grpc_server import ServerHandle, create_server, serve
 from services.shared.logging import configure_logging
 
@@ -67,8 +67,8 @@ class Consumer:
                     measured = time.monotonic()
                     done, head = self.aggregates.lag()
                     LAG.set(max(0, head - done))
-            except Exception:  # noqa: BLE001 — keep consuming; the error is logged with its trace
-                log.exception("consumer failed; retrying")
+            except Exception as exc:  # noqa: BLE001 — keep consuming
+                log_failure(log, "consumer failed; retrying", exc)
                 self._stop.wait(1.0)
                 continue
             if applied.notices:

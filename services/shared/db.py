@@ -22,6 +22,7 @@ from pathlib import Path
 
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 
@@ -143,3 +144,13 @@ def migrate(url: str, revision: str = "head") -> None:
 
 def default_sqlite_url(directory: str | os.PathLike[str] = "var") -> str:
     return f"sqlite:///{Path(directory) / 'chiso.db'}"
+
+
+def log_failure(logger, event_name: str, exc: BaseException, **fields) -> None:
+    """A background loop's failure, before it retries: the database being unavailable (restarting,
+    unreachable, busy) is expected now and then — a warning without a trace; anything else is an
+    error with its trace."""
+    if isinstance(exc, OperationalError):
+        logger.warning(event_name, cause="database unavailable", error_type=type(exc.orig).__name__, **fields)
+    else:
+        logger.error(event_name, exc_info=exc, **fields)

@@ -375,3 +375,37 @@ def test_a_waiter_that_gives_up_or_fails_leaves_the_line_to_the_next():
     budget.release(10)
     threads[2].join(5)
     assert got == ["head failed", "second gave up", "third"] and budget.used == 5 and not budget._queue
+
+
+def test_replay_has_a_pending_delivery_waiting_out_its_backoff_tried_at_once(world):
+    publish, scoring, db, clock = world
+    clock["now"] = time.time_ns() // 1000
+    publish.create_subscription("ops", "s1", Subscription("portal-phu-tho", "", "127.0.0.1:1", ("H25",)))
+    scoring.set("H25.01", D.SCOPE_UNIT, "70.00")
+    drain(publish)
+    settings = DeliverySettings(owner="replica-a", lease_seconds=5, poll_seconds=0.02, deliver_timeout=1,
+                                policy=RetryPolicy(12, 1000.0, 1000.0))  # after a failure: wait ~990 s
+    d = Dispatcher(db, FlakyPortal(always_fail=True), settings, clock=lambda: time.time_ns() // 1000,
+                   rand=lambda: 0.99)
+    d.start()
+    try:
+        wait_until(lambda: publish.list_deliveries("portal-phu-tho", PENDING, 100, "")[0][0].attempts == 1)
+    finally:
+        d.stop()
+    (first, *rest), _ = publish.list_deliveries("portal-phu-tho", PENDING, 100, "")
+    with db.read() as conn:
+        due = conn.exec_driver_sql("SELECT next_attempt_at FROM publish_deliveries WHERE delivery_id = ?",
+                                   (first.delivery_id,)).scalar()
+    assert due > time.time_ns() // 1000 + 900 * 1_000_000  # waiting out its backoff
+
+    assert publish.replay("portal-phu-tho", []) == 0  # nothing was set aside
+    back = FlakyPortal()
+    d = Dispatcher(db, back, settings, clock=lambda: time.time_ns() // 1000)
+    d.start()
+    try:
+        wait_until(lambda: publish.get_subscription("portal-phu-tho").pending_count == 0)
+    finally:
+        d.stop()
+    assert back.accepted == [first.sequence] + [r.sequence for r in rest]
+    rows, _ = publish.list_deliveries("portal-phu-tho", DELIVERED, 100, "")
+    assert rows[0].attempts == 2  # its attempts kept: one failed, one delivered

@@ -135,3 +135,23 @@ def test_configuring_twice_keeps_one_handler_and_the_last_stream(capture):
 def test_unknown_level_is_refused():
     with pytest.raises(ValueError, match="LOUD"):
         configure_logging("x", "LOUD", stream=io.StringIO())
+
+
+def test_a_background_loop_logs_an_unavailable_database_as_a_warning_and_anything_else_with_its_trace():
+    import sqlite3
+
+    import structlog
+    from sqlalchemy.exc import OperationalError
+
+    from services.shared.db import log_failure
+
+    down = OperationalError("SELECT 1", {}, sqlite3.OperationalError("database is locked"))
+    with structlog.testing.capture_logs() as logs:
+        log_failure(structlog.get_logger("t"), "consumer failed; retrying", down, subscription="portal-phú-thọ")
+        try:
+            raise KeyError("bug")
+        except KeyError as bug:
+            log_failure(structlog.get_logger("t"), "consumer failed; retrying", bug)
+    assert logs[0] == {"event": "consumer failed; retrying", "log_level": "warning", "cause": "database unavailable",
+                       "error_type": "OperationalError", "subscription": "portal-phú-thọ"}
+    assert logs[1]["log_level"] == "error" and isinstance(logs[1]["exc_info"], KeyError)

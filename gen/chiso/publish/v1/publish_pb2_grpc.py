@@ -239,7 +239,8 @@ class PublishServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def ReplayDeliveries(self, request, context):
-        """Puts set-aside deliveries back in line (operator).
+        """Puts set-aside deliveries back in line, and has pending ones that are waiting out a retry backoff
+        tried at once — for when a portal is back (operator).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
