@@ -21,7 +21,7 @@ import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from fractions import Fraction
 
@@ -221,6 +221,35 @@ class Scoring:
         for code, d in data.items():
             cards[code] = self._score(table, period, moment, now, hierarchy, procs, scopes[code], d, w, scope)
         return [cards[c] for c in unit_codes]
+
+    def batch(
+        self, keys: Sequence[tuple[str, Period, str]], as_of: datetime | None = None, version: str = ""
+    ) -> list[UnitScorecard]:
+        """Scorecards for (unit, period, scope) keys, in their order: read and scored per period and
+        scope; where a unit's subtree holds the same units as the unit itself (a commune, any unit
+        without subordinates) and both are asked for, it is computed once and given under both scopes."""
+        groups: dict[tuple[Period, str], list[str]] = {}
+        for code, period, scope in keys:
+            groups.setdefault((period, scope), []).append(code)
+        hierarchy, _ = self._catalogue()
+        done: dict[tuple[str, Period, str], UnitScorecard] = {}
+        for period, scope in sorted(groups, key=lambda g: g[1] != SELF):  # the unit scope first
+            codes = list(dict.fromkeys(groups[(period, scope)]))
+            if scope == SUBTREE:
+                last_day = (period.end - timedelta(days=1)).date()
+                todo = []
+                for code in codes:
+                    alone = done.get((code, period, SELF))
+                    if alone is not None and (hierarchy.members(code, SUBTREE, last_day)
+                                              == hierarchy.members(code, SELF, last_day)):
+                        done[(code, period, SUBTREE)] = replace(alone, scope=SUBTREE)
+                    else:
+                        todo.append(code)
+                codes = todo
+            if codes:
+                for code, card in zip(codes, self.scorecards(codes, period, scope, as_of, version), strict=True):
+                    done[(code, period, scope)] = card
+        return [done[key] for key in keys]
 
     def _score(self, table, period, moment, now, hierarchy, procs, members, d, w, scope) -> UnitScorecard:
         values = measure_values(table, d, w)

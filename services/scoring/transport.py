@@ -219,22 +219,16 @@ class ScoringServicer(scoring_pb2_grpc.ScoringServiceServicer):
         if len(request.keys) > MAX_BATCH_KEYS:
             raise InvalidArgument(f"at most {MAX_BATCH_KEYS} keys per call", reason="BATCH_TOO_LARGE",
                                   violations=[FieldViolation("keys", f"{len(request.keys)} keys")])
-        groups: dict[tuple, list[tuple[int, str]]] = {}
+        keys = []
         for i, key in enumerate(request.keys):
             if not key.unit_code:
                 raise InvalidArgument("unit_code is required", reason="UNIT_REQUIRED",
                                       violations=[FieldViolation(f"keys[{i}].unit_code", "required")])
-            period = period_from_proto(key.period, f"keys[{i}].period")
-            groups.setdefault((period, _scope(key.scope)), []).append((i, key.unit_code))
+            keys.append((key.unit_code, period_from_proto(key.period, f"keys[{i}].period"), _scope(key.scope)))
         version = self._version(request.rule_version)
-        as_of = self._as_of(request)
+        cards = self._svc().batch(keys, self._as_of(request), version)
         now = self.now()
-        out: list = [None] * len(request.keys)
-        for (period, scope), members in groups.items():
-            cards = self._svc().scorecards([code for _, code in members], period, scope, as_of, version)
-            for (i, _), card in zip(members, cards, strict=True):
-                out[i] = unit_scorecard_to_proto(card, now)
-        return pb.BatchGetScorecardsResponse(scorecards=out)
+        return pb.BatchGetScorecardsResponse(scorecards=[unit_scorecard_to_proto(card, now) for card in cards])
 
     def GetRanking(self, request: pb.GetRankingRequest, context) -> pb.GetRankingResponse:
         if request.unit_kind == tpb.UNIT_KIND_UNSPECIFIED:

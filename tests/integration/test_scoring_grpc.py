@@ -435,6 +435,62 @@ def test_batch_get_scorecards_keeps_order(world):
     assert [s.scope for s in response.scorecards] == [tpb.SCOPE_UNIT] * 3
 
 
+def test_batch_get_scorecards_gives_each_key_what_a_single_call_gives(world):
+    """Publish asks for every changed unit under both scopes and four periods in one call; a commune's
+    subtree is the commune alone, so the batch scores it once — and must still answer every key
+    exactly as GetScorecard does for it (scope included)."""
+    _, scoring, _, _ = world
+    keys = [(u, p, s) for u in ("H25.X1", "H25.01", "H25") for p in (AUG, JUL)
+            for s in (tpb.SCOPE_SUBTREE, tpb.SCOPE_UNIT)]
+    response = scoring.BatchGetScorecards(pb.BatchGetScorecardsRequest(
+        keys=[pb.ScorecardKey(unit_code=u, period=p, scope=s) for u, p, s in keys], rule_version="766/2022"))
+    assert len(response.scorecards) == len(keys)
+    for (unit, period, scope), got in zip(keys, response.scorecards, strict=True):
+        assert (got.unit.code, got.period, got.scope) == (unit, period, scope)
+        single = card(scoring, unit, period, scope=scope)
+        for message in (got, single):
+            message.ClearField("compute_time")
+        assert got == single
+    by_key = {(u, p.number, s): sc for (u, p, s), sc in zip(keys, response.scorecards, strict=True)}
+    on_time = {k: (indicators(sc)["2.1"].numerator, indicators(sc)["2.1"].denominator)
+               for k, sc in by_key.items() if k[1] == 8}
+    assert on_time == {  # August, by hand from august_dossiers()
+        ("H25", 8, tpb.SCOPE_UNIT): (0, 0),  # the province has no dossiers of its own
+        ("H25", 8, tpb.SCOPE_SUBTREE): (5, 9),  # d1 d5 d6 d7 d8 of nine (EXPECTED_766)
+        ("H25.01", 8, tpb.SCOPE_UNIT): (1, 4), ("H25.01", 8, tpb.SCOPE_SUBTREE): (1, 4),  # d1 of d1–d4
+        ("H25.X1", 8, tpb.SCOPE_UNIT): (3, 3), ("H25.X1", 8, tpb.SCOPE_SUBTREE): (3, 3),  # d5 d6 d7
+    }
+
+
+def test_batch_scores_a_unit_without_subordinates_once_for_both_scopes(world, db_url):
+    from services.scoring.domain.periods import Period
+    from services.scoring.domain.rules import RuleBook
+    from services.scoring.service import SELF, SUBTREE, Scoring
+    from services.shared.db import Database
+
+    db = Database(db_url)
+    try:
+        svc = Scoring(db, RuleBook.load_default(), now=lambda: NOW)
+        asked: list[tuple[tuple[str, ...], str]] = []
+        scorecards = svc.scorecards
+
+        def counting(codes, period, scope, *args, **kwargs):
+            asked.append((tuple(codes), scope))
+            return scorecards(codes, period, scope, *args, **kwargs)
+
+        svc.scorecards = counting
+        aug = Period.month(2026, 8)
+        keys = [(u, aug, s) for u in ("H25.X1", "H25.01", "H25") for s in (SUBTREE, SELF)]
+        cards = svc.batch(keys, version="766/2022")
+        assert [(c.unit.code, c.scope) for c in cards] == [(u, s) for u, _, s in keys]
+        # the commune and the department have no subordinates: scored once; only the province twice
+        assert asked == [(("H25.X1", "H25.01", "H25"), SELF), (("H25",), SUBTREE)]
+        x1_alone, x1_subtree = cards[1], cards[0]
+        assert x1_subtree.scorecard == x1_alone.scorecard and x1_subtree.measures == x1_alone.measures
+    finally:
+        db.dispose()
+
+
 def test_consumer_freshness_is_observable(world):
     """An acknowledged batch becomes visible without any call to scoring besides reading."""
     ingest, scoring, _, tokens = world
