@@ -9,7 +9,6 @@ import grpc
 from chiso.scoring.v1 import scoring_pb2 as pb
 from chiso.scoring.v1 import scoring_pb2_grpc
 from chiso.types.v1 import types_pb2 as tpb
-from google.protobuf import json_format
 
 from services.publish.domain.documents import Card, CardKey, PeriodRef
 from services.publish.domain.ports import ChangesPage, RankingView
@@ -20,6 +19,7 @@ from services.shared.errors import (
     NotFound,
     Unavailable,
 )
+from services.shared.protojson import message_to_dict
 
 BATCH = 500  # keys per BatchGetScorecards
 
@@ -33,7 +33,7 @@ def period_from_proto(p: tpb.Period) -> PeriodRef:
 
 
 def to_json(message) -> dict:
-    return json_format.MessageToDict(message)
+    return message_to_dict(message)
 
 
 def card_from_proto(sc: tpb.Scorecard) -> Card:

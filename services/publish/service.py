@@ -33,6 +33,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -203,24 +204,30 @@ class Publish:
         today = _datetime(self.clock())
         keys = list(dict.fromkeys(CardKey(k.unit_code, p, k.scope)
                                   for k in changed for p in k.period.containing_periods(today)))
-        # At most CARDS_PER_TRANSACTION scorecards in memory and in one transaction; the cursor moves
-        # with the last part (after a crash the parts are read again: unchanged content is not
-        # recorded twice).
+        # At most CARDS_PER_TRANSACTION scorecards in one transaction, and two parts in memory: while
+        # one part is recorded, scoring computes the next (a whole country's round is scoring's
+        # work and publish's side by side, not one after the other). The cursor moves with the last
+        # part (after a crash the parts are read again: unchanged content is not recorded twice).
         recorded = 0
         parts = [keys[i:i + CARDS_PER_TRANSACTION] for i in range(0, len(keys), CARDS_PER_TRANSACTION)] or [[]]
-        for number, part in enumerate(parts, start=1):
-            cards = self.scoring.scorecards(part) if part else []
-            sums = _content_sums(cards)  # outside the write transaction: other writers wait less
-            with self.db.write() as conn:
-                _, current = S.lock_state(conn, S.SCORING)
-                if current != cursor:  # another replica applied these changes meanwhile
-                    return read, recorded
-                done = self._record_live(conn, cards, sums)
-                if number == len(parts):
-                    S.write_state(conn, S.SCORING, self.clock(), text_value=next_cursor)
-            recorded += done
-            if done:
-                self._notify()
+        with ThreadPoolExecutor(1, thread_name_prefix="publish-prefetch") as prefetch:
+            coming = prefetch.submit(self.scoring.scorecards, parts[0]) if parts[0] else None
+            for number in range(1, len(parts) + 1):
+                cards = coming.result() if coming is not None else []
+                coming = prefetch.submit(self.scoring.scorecards, parts[number]) if number < len(parts) else None
+                sums = _content_sums(cards)  # outside the write transaction: other writers wait less
+                with self.db.write() as conn:
+                    _, current = S.lock_state(conn, S.SCORING)
+                    if current != cursor:  # another replica applied these changes meanwhile
+                        if coming is not None:
+                            coming.cancel()
+                        return read, recorded
+                    done = self._record_live(conn, cards, sums)
+                    if number == len(parts):
+                        S.write_state(conn, S.SCORING, self.clock(), text_value=next_cursor)
+                recorded += done
+                if done:
+                    self._notify()
         return read, recorded
 
     def refresh_live(self, keys: Sequence[CardKey]) -> int:

@@ -81,6 +81,44 @@ def drain(publish):
         pass
 
 
+def test_scoring_computes_the_next_part_while_publish_records_one(world, monkeypatch):
+    """A round of many changed units is read from scoring in parts; the next part is asked for before
+    the current one is recorded, so scoring's work and publish's overlap. Every card is still recorded
+    once, in order, and the cursor moves with the last part."""
+    import services.publish.service as service_module
+
+    publish, scoring, db, _ = world
+    monkeypatch.setattr(service_module, "CARDS_PER_TRANSACTION", 4)  # 2 changes × 4 periods: 2 parts
+    asked = threading.Event()
+    fetched: list[list[str]] = []
+    plain = scoring.scorecards
+
+    def scorecards(keys, rule_version=""):
+        fetched.append([k.unit_code for k in keys])
+        if len(fetched) == 2:
+            asked.set()
+        return plain(keys, rule_version)
+
+    monkeypatch.setattr(scoring, "scorecards", scorecards)
+    overlapped: list[bool] = []
+    record = publish._record_live
+
+    def recording(conn, cards, sums):
+        if not overlapped:  # the first part: the second is asked for meanwhile
+            overlapped.append(asked.wait(10))
+        return record(conn, cards, sums)
+
+    monkeypatch.setattr(publish, "_record_live", recording)
+    scoring.set("H25.01", D.SCOPE_UNIT, "70.00")
+    scoring.set("H01.01", D.SCOPE_UNIT, "65.00")
+    assert publish.follow_once(100) == (2, 8)
+    assert overlapped == [True]
+    assert fetched == [["H25.01"] * 4, ["H01.01"] * 4]
+    assert [c.document["scorecard"]["name"] for c in publish.changes(0, 100)] == [
+        f"units/{u}/scorecards/{p}" for u in ("H25.01", "H01.01") for p in ("2026-08", "2026-Q3", "2026", "2026-YTD")]
+    assert publish.follow_once(100) == (0, 0)  # the cursor moved past both
+
+
 def test_live_changes_are_recorded_once_per_content_and_numbered_in_order(world):
     publish, scoring, _, _ = world
     scoring.set("H25.01", D.SCOPE_UNIT, "70.00")
