@@ -273,7 +273,10 @@ def _call(fn, request, token: str, stop: threading.Event, failures: Counter, loc
 
 
 def run_trial(number: int, seed: int, backend: str, records: int, load_seconds: float, db_restarts: bool,
-              progress: Callable[[str], None] = print, tamper: Callable[[Trial], None] | None = None) -> TrialResult:
+              progress: Callable[[str], None] = print, tamper: Callable[[Trial], None] | None = None,
+              min_faults: int = 0) -> TrialResult:
+    """One trial; faults are injected while the load runs (``load_seconds``) and, on a slow machine where
+    restarts take longer, on after it until at least ``min_faults`` have been."""
     result = TrialResult(number, seed, backend)
     work = WORK / f"trial-{number:03d}"
     shutil.rmtree(work, ignore_errors=True)
@@ -300,7 +303,8 @@ def run_trial(number: int, seed: int, backend: str, records: int, load_seconds: 
             for p in procs.values():
                 p.start()
             _seed(procs, source, operator, units, procedures, unit_procedures)
-            _load_with_faults(trial, batches, source, operator, rnd, load_seconds, db_restarts, now, progress)
+            _load_with_faults(trial, batches, source, operator, rnd, load_seconds, db_restarts, now, progress,
+                              min_faults)
             quiet = time.monotonic()  # load acknowledged, last fault over
             for p in procs.values():  # anything a fault left down comes back
                 if p.proc is None or p.proc.poll() is not None:
@@ -344,7 +348,7 @@ def _seed(procs, source, operator, units, procedures, unit_procedures) -> None:
 
 
 def _load_with_faults(trial: Trial, batches, source, operator, rnd, load_seconds, db_restarts, now,
-                      progress) -> None:
+                      progress, min_faults: int = 0) -> None:
     """Push the load, make publications and inject faults; returns when all three are done."""
     result, expected, procs = trial.result, trial.expected, trial.procs
     stop = threading.Event()
@@ -412,7 +416,7 @@ def _load_with_faults(trial: Trial, batches, source, operator, rnd, load_seconds
         w.start()
     restart_db = database_restart_command() if db_restarts and trial.url.startswith("postgresql") else None
     kinds = [k for k in FAULT_KINDS if k != "database restart" or restart_db]
-    while time.monotonic() - t0 < load_seconds:
+    while time.monotonic() - t0 < load_seconds or len(result.faults) < min_faults:
         time.sleep(rnd.uniform(0.5, 3.0))
         kind = rnd.choice(kinds)
         at = time.monotonic() - t0

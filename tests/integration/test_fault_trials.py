@@ -20,7 +20,7 @@ from tools import faults
 
 def _trial(backend: str, seed: int, **kw) -> faults.TrialResult:
     return faults.run_trial(1, seed, backend, kw.pop("records", 4000), kw.pop("load_seconds", 20.0),
-                            kw.pop("db_restarts", False), progress=print, **kw)
+                            kw.pop("db_restarts", False), progress=print, min_faults=5, **kw)
 
 
 def test_kill_9_of_every_service_loses_nothing_and_repeats_nothing_on_sqlite():
