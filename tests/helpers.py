@@ -132,8 +132,9 @@ def scoring_server(db_url: str, *, consume: bool = True, **overrides):
 
     from services.scoring.server import ScoringSettings, build
 
+    overrides = {"poll_seconds": 0.02, "catalogue_cache_seconds": 0, **overrides}
     settings = ScoringSettings(database_url=db_url, port=0, metrics_port=-1, auto_migrate=False, consume=consume,
-                               poll_seconds=0.02, catalogue_cache_seconds=0, **overrides)
+                               **overrides)
     handle = build(settings)
     handle.start()
     channel = grpc.insecure_channel(handle.address)

@@ -150,42 +150,59 @@ class Scoring:
         """Units and procedures, reloaded when their tables' fingerprint (rows, newest source time)
         changed — checked at most every ``cache_seconds``."""
         with self._lock:
-            if self._stale("catalogue", (S.units_fingerprint, S.procedures_fingerprint)):
+            seen = self._changed("catalogue", (S.units_fingerprint, S.procedures_fingerprint))
+            if seen is not None:
                 with self.db.read() as conn:
                     self._cached = (time.monotonic(), Hierarchy(S.load_units(conn)), S.load_procedures(conn))
+                self._fingerprints["catalogue"] = seen
             return self._cached[1], self._cached[2]
 
     def _offers(self) -> dict[str, list]:
         """Every unit's offers (unit_procedures), cached like the units (a catalogue)."""
         with self._lock:
-            if self._stale("offers", (S.offers_fingerprint,)):
+            seen = self._changed("offers", (S.offers_fingerprint,))
+            if seen is not None:
                 by_unit: dict[str, list] = defaultdict(list)
                 with self.db.read() as conn:
                     for offer in S.all_offers(conn):
                         by_unit[offer.unit_code].append(offer)
                 self._offers_cached = (time.monotonic(), by_unit)
+                self._fingerprints["offers"] = seen
             return self._offers_cached[1]
 
-    def _stale(self, name: str, fingerprints) -> bool:
+    def _changed(self, name: str, fingerprints) -> tuple | None:
+        """The tables' new fingerprint (to record once the reload succeeded) if they changed since
+        the last load, else None. A reload that fails leaves the old fingerprint, so the next call
+        tries again instead of serving the old catalogue as current."""
         checked, seen = self._fingerprints.get(name, (-1e18, None))
         if seen is not None and time.monotonic() - checked < self.cache_seconds:
-            return False
+            return None
         with self.db.read() as conn:
             now = tuple(f(conn) for f in fingerprints)
-        self._fingerprints[name] = (time.monotonic(), now)
-        return now != seen
+        if now == seen:
+            self._fingerprints[name] = (time.monotonic(), seen)
+            return None
+        return (time.monotonic(), now)
 
     def unit(self, code: str) -> S.UnitInfo:
-        hierarchy, _ = self._catalogue()
-        u = hierarchy.units.get(code)
-        if u is None:  # perhaps created since the last check: look again before saying no
+        hierarchy, _ = self._catalogue_with((code,))
+        return hierarchy.units[code]
+
+    def _catalogue_with(self, codes) -> tuple[Hierarchy, dict]:
+        """The catalogue, holding every unit of ``codes``: a unit missing from the cached one may have
+        been created since the last check, so the catalogue is reloaded once before NOT_FOUND. The
+        caller works with the catalogue returned here (one consistent snapshot), never an older one."""
+        hierarchy, procs = self._catalogue()
+        missing = [c for c in codes if c not in hierarchy.units]
+        if missing:
             with self._lock:
                 self._fingerprints.pop("catalogue", None)
-            hierarchy, _ = self._catalogue()
-            u = hierarchy.units.get(code)
-        if u is None:
+            hierarchy, procs = self._catalogue()
+            missing = [c for c in missing if c not in hierarchy.units]
+        if missing:
+            code = missing[0]
             raise NotFound(f"no unit {code!r}", reason="UNKNOWN_UNIT", metadata={"unit_code": code[:64]})
-        return u
+        return hierarchy, procs
 
     def table(self, version: str, period: Period) -> RuleTable:
         return self.book.get(version) if version else self.book.for_period(period)
@@ -205,11 +222,11 @@ class Scoring:
         as_of: datetime | None = None,
         version: str = "",
         analysis: bool = True,
+        catalogue: tuple[Hierarchy, dict] | None = None,
     ) -> list[UnitScorecard]:
-        """Scorecards of several units for one period; ``analysis`` adds 2.2's processing times."""
-        hierarchy, procs = self._catalogue()
-        for code in unit_codes:
-            self.unit(code)
+        """Scorecards of several units for one period; ``analysis`` adds 2.2's processing times;
+        ``catalogue``: the caller's snapshot of it (holding every unit of ``unit_codes``)."""
+        hierarchy, procs = catalogue or self._catalogue_with(unit_codes)
         table = self.table(version, period)
         now = self.now()
         moment = evaluation_moment(period, as_of or now)
@@ -231,7 +248,8 @@ class Scoring:
         groups: dict[tuple[Period, str], list[str]] = {}
         for code, period, scope in keys:
             groups.setdefault((period, scope), []).append(code)
-        hierarchy, _ = self._catalogue()
+        catalogue = self._catalogue_with(list(dict.fromkeys(code for code, _, _ in keys)))
+        hierarchy = catalogue[0]
         done: dict[tuple[str, Period, str], UnitScorecard] = {}
         for period, scope in sorted(groups, key=lambda g: g[1] != SELF):  # the unit scope first
             codes = list(dict.fromkeys(groups[(period, scope)]))
@@ -247,7 +265,8 @@ class Scoring:
                         todo.append(code)
                 codes = todo
             if codes:
-                for code, card in zip(codes, self.scorecards(codes, period, scope, as_of, version), strict=True):
+                cards = self.scorecards(codes, period, scope, as_of, version, catalogue=catalogue)
+                for code, card in zip(codes, cards, strict=True):
                     done[(code, period, scope)] = card
         return [done[key] for key in keys]
 
@@ -286,9 +305,8 @@ class Scoring:
         as_of: datetime | None = None,
         version: str = "",
     ) -> RankingResult:
-        hierarchy, _ = self._catalogue()
-        if parent_code:
-            self.unit(parent_code)
+        catalogue = self._catalogue_with((parent_code,) if parent_code else ())
+        hierarchy = catalogue[0]
         first_day, last_day = period.first_day, (period.end - timedelta(days=1)).date()
         candidates = []
         for u in hierarchy.units.values():
@@ -298,7 +316,8 @@ class Scoring:
                 continue
             candidates.append(u.code)
         candidates.sort()
-        cards = self.scorecards(candidates, period, scope, as_of, version, analysis=False) if candidates else []
+        cards = self.scorecards(candidates, period, scope, as_of, version, analysis=False,
+                                catalogue=catalogue) if candidates else []
         table = self.table(version, period)
         ranked = rank((c.unit.code, c.scorecard.total_display) for c in cards)
         by_code = {c.unit.code: c for c in cards}

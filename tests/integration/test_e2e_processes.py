@@ -27,10 +27,11 @@ from services.shared.processes import free_port, spawn, wait_healthy
 from tests.helpers import NOW, auth, dossier_record, hanoi, seed_units, setup_tokens, signing_key_file, ts
 
 
-def _service(module: str, prefix: str, db_url: str, **extra: str) -> tuple[subprocess.Popen, str]:
+def _service(module: str, prefix: str, db_url: str, log, **extra: str) -> tuple[subprocess.Popen, str]:
     port = free_port()
     proc = spawn(module, {f"{prefix}DATABASE_URL": db_url, f"{prefix}PORT": str(port), f"{prefix}METRICS_PORT": "-1",
-                          f"{prefix}LOG_LEVEL": "WARNING", **{prefix + k: v for k, v in extra.items()}})  # fmt: skip
+                          f"{prefix}LOG_LEVEL": "WARNING", **{prefix + k: v for k, v in extra.items()}},
+                 output=log)  # fmt: skip
     wait_healthy(f"127.0.0.1:{port}", proc)
     return proc, f"127.0.0.1:{port}"
 
@@ -38,9 +39,11 @@ def _service(module: str, prefix: str, db_url: str, **extra: str) -> tuple[subpr
 def test_pushed_batches_become_the_expected_scorecards(db_url, tmp_path):
     db = Database(db_url)
     tokens = setup_tokens(db)
-    ingest_proc, ingest_addr = _service("services.ingest.server", "CHISO_INGEST_", db_url)
-    scoring_proc, scoring_addr = _service("services.scoring.server", "CHISO_SCORING_", db_url)
-    publish_proc, publish_addr = _service("services.publish.server", "CHISO_PUBLISH_", db_url,
+    log_path = tmp_path / "services.log"  # every service's warnings and errors, shown if the test fails
+    log = log_path.open("ab")
+    ingest_proc, ingest_addr = _service("services.ingest.server", "CHISO_INGEST_", db_url, log)
+    scoring_proc, scoring_addr = _service("services.scoring.server", "CHISO_SCORING_", db_url, log)
+    publish_proc, publish_addr = _service("services.publish.server", "CHISO_PUBLISH_", db_url, log,
                                           SCORING_TARGET=scoring_addr, POLL_SECONDS="0.05",
                                           DELIVERY_POLL_SECONDS="0.05",
                                           SIGNING_KEY_FILE=signing_key_file(tmp_path))
@@ -139,9 +142,13 @@ def test_pushed_batches_become_the_expected_scorecards(db_url, tmp_path):
                     and c.scorecard.scorecard.scope == tpb.SCOPE_SUBTREE
                     and c.scorecard.scorecard.period.number == 9 and c.scorecard.scorecard.period.kind == 1]
         assert last_h25 and last_h25[-1].total.value == card.total.value
+    except BaseException:
+        print(log_path.read_text(encoding="utf-8", errors="replace")[-20000:])
+        raise
     finally:
         for proc in procs:
             proc.send_signal(signal.SIGTERM)
         for proc in procs:
             assert proc.wait(timeout=30) == 0  # graceful shutdown on SIGTERM
+        log.close()
         db.dispose()

@@ -549,3 +549,72 @@ def test_statutory_limits_count_working_days_across_tet(world):
                                                                rule_version="portal/2025", indicator_id="2.1"))
     assert {(i.record_key.split("/")[1], i.late_seconds) for i in late.items} == {
         ("tet-2", 3600), ("tet-4", (6 * 24 - 1) * 3600)}
+
+
+def test_units_created_after_the_catalogue_was_cached_are_scored(db_url):
+    """Scoring caches the unit catalogue; a unit created since (a province's new commune, a new
+    province) must be scored at once — from a catalogue that holds it — not refused and never
+    INTERNAL. With a cache that would otherwise never expire, every call below asks for units the
+    cached catalogue lacks (the race behind a CI failure: GetScorecard's unit check reloaded the
+    catalogue, but the scorecard was read with the older one and failed with KeyError)."""
+    with ingest_server(db_url) as (ingest, db, _), \
+            scoring_server(db_url, catalogue_cache_seconds=3600) as (scoring, _handle):
+        tokens = setup_tokens(db)
+        seed_units(ingest, tokens)
+        assert card(scoring, "H25").unit.code == "H25"  # the catalogue is cached now
+        push(ingest, "SyncUnits", [unit_record("H02", "UBND tỉnh Tuyên Quang", 4),
+                                   unit_record("H02.X1", "UBND xã Lâm Bình", 6, "H02")], tokens.national, "new")
+        push(ingest, "SyncDossiers", [d("new-1", "H02.X1", P1, hanoi(2026, 8, 4, 9), end=hanoi(2026, 8, 5, 9)),
+                                      d("new-2", "H02.X1", P1, hanoi(2026, 8, 4, 9), end=hanoi(2026, 8, 20, 9))],
+             tokens.national, "new-dossiers")
+        wait_scored(db)
+        province = card(scoring, "H02")  # subtree: the commune's two dossiers, one on time (5-day limit)
+        assert (province.unit.name, indicators(province)["2.1"].numerator,
+                indicators(province)["2.1"].denominator) == ("UBND tỉnh Tuyên Quang", 1, 2)
+        push(ingest, "SyncUnits", [unit_record("H03", "UBND tỉnh Lào Cai", 4),
+                                   unit_record("H03.X1", "UBND xã Bát Xát", 6, "H03")], tokens.national, "newer")
+        ranking = scoring.GetRanking(pb.GetRankingRequest(period=AUG, unit_kind=tpb.UNIT_KIND_COMMUNE,
+                                                          parent_code="H03", rule_version="766/2022")).ranking
+        assert [e.unit.code for e in ranking.entries] == ["H03.X1"]  # ranked in the catalogue holding H03
+        push(ingest, "SyncUnits", [unit_record("H02.X3", "UBND xã Yên Hoa", 6, "H02")], tokens.national, "newest")
+        batch = scoring.BatchGetScorecards(pb.BatchGetScorecardsRequest(keys=[
+            pb.ScorecardKey(unit_code=u, period=AUG, scope=s) for u in ("H02.X3", "H02")
+            for s in (tpb.SCOPE_UNIT, tpb.SCOPE_SUBTREE)], rule_version="766/2022"))
+        assert [(s.unit.code, indicators(s)["2.1"].denominator) for s in batch.scorecards] == [
+            ("H02.X3", 0), ("H02.X3", 0), ("H02", 0), ("H02", 2)]
+        with pytest.raises(grpc.RpcError) as err:
+            card(scoring, "H99")
+        assert err.value.code() == grpc.StatusCode.NOT_FOUND
+
+
+def test_a_catalogue_reload_that_fails_is_tried_again(db_url, monkeypatch):
+    """The database fails while scoring reloads a changed catalogue (a restart, a lost connection):
+    the call fails, and the next one reloads — it must not take the change as seen and serve the old
+    catalogue until the tables change again."""
+    from sqlalchemy.exc import OperationalError
+
+    from services.scoring import storage as S
+    from services.scoring.domain.periods import Period
+    from services.scoring.domain.rules import RuleBook
+    from services.scoring.service import Scoring
+
+    with ingest_server(db_url) as (ingest, db, _):
+        tokens = setup_tokens(db)
+        seed_units(ingest, tokens)
+        svc = Scoring(db, RuleBook.load_default(), now=lambda: NOW, cache_seconds=0)
+
+        def provinces():
+            return [card.unit.code for _, card in svc.ranking(Period.month(2026, 8), 4, version="766/2022").entries]
+
+        assert provinces() == ["H01", "H25"]
+        push(ingest, "SyncUnits", [unit_record("H02", "UBND tỉnh Tuyên Quang", 4)], tokens.national, "new")
+        real = S.load_units
+
+        def failing(conn):
+            raise OperationalError("SELECT …", {}, Exception("server closed the connection unexpectedly"))
+
+        monkeypatch.setattr(S, "load_units", failing)
+        with pytest.raises(OperationalError):
+            provinces()
+        monkeypatch.setattr(S, "load_units", real)
+        assert provinces() == ["H01", "H02", "H25"]
