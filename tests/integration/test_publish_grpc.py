@@ -24,6 +24,7 @@ from services.publish import transport
 from services.publish.signing import key_id_of, verify
 from services.shared.grpc_errors import details_from_rpc_error
 from tests.helpers import (
+    NOW,
     auth,
     dossier_record,
     hanoi,
@@ -38,7 +39,7 @@ from tests.helpers import (
 )
 
 AUG = tpb.Period(kind=tpb.PERIOD_KIND_MONTH, year=2026, number=8)
-NOV = tpb.Period(kind=tpb.PERIOD_KIND_MONTH, year=2026, number=11)
+RUNNING = tpb.Period(kind=tpb.PERIOD_KIND_MONTH, year=NOW.year, number=NOW.month)  # Hanoi's current month
 UNIT, SUBTREE = tpb.SCOPE_UNIT, tpb.SCOPE_SUBTREE
 
 
@@ -207,9 +208,9 @@ def test_an_official_publication_is_signed_frozen_and_corrected(world):
     assert err.value.code() == grpc.StatusCode.PERMISSION_DENIED
     assert details_from_rpc_error(err.value)[0].reason == "OPERATOR_REQUIRED"
     with pytest.raises(grpc.RpcError) as err:
-        pub.CreatePublication(pb.CreatePublicationRequest(period=NOV, unit_kind=tpb.UNIT_KIND_PROVINCE),
+        pub.CreatePublication(pb.CreatePublicationRequest(period=RUNNING, unit_kind=tpb.UNIT_KIND_PROVINCE),
                               metadata=auth(tokens.operator))
-    assert err.value.code() == grpc.StatusCode.FAILED_PRECONDITION  # November 2026 is still running
+    assert err.value.code() == grpc.StatusCode.FAILED_PRECONDITION  # the current month is still running
 
     first = pub.CreatePublication(request, metadata=auth(tokens.operator)).publication
     assert first.revision == 1 and first.name == f"publications/{first.publication_id}/revisions/1"
