@@ -140,69 +140,81 @@ class Scoring:
         self.cache_seconds = cache_seconds
         self.aggregates = S.Aggregates(db)
         self._lock = threading.Lock()
-        self._cached: tuple[float, Hierarchy, dict] | None = None
-        self._offers_cached: tuple[float, dict] | None = None
+        self._cached: tuple[Hierarchy, dict] | None = None
+        self._offers_cached: dict[str, list] | None = None
         self._fingerprints: dict[str, tuple[float, tuple | None]] = {}
 
     # --- catalogue cache --------------------------------------------------------------------
 
     def _catalogue(self) -> tuple[Hierarchy, dict]:
-        """Units and procedures, reloaded when their tables' fingerprint (rows, newest source time)
-        changed — checked at most every ``cache_seconds``."""
+        """Units and procedures, reloaded when their tables' fingerprint changed — checked at most
+        every ``cache_seconds``."""
         with self._lock:
-            seen = self._changed("catalogue", (S.units_fingerprint, S.procedures_fingerprint))
-            if seen is not None:
-                with self.db.read() as conn:
-                    self._cached = (time.monotonic(), Hierarchy(S.load_units(conn)), S.load_procedures(conn))
-                self._fingerprints["catalogue"] = seen
-            return self._cached[1], self._cached[2]
+            def load(conn):
+                self._cached = (Hierarchy(S.load_units(conn)), S.load_procedures(conn))
+
+            self._refresh("catalogue", (S.units_fingerprint, S.procedures_fingerprint), load)
+            return self._cached
 
     def _offers(self) -> dict[str, list]:
         """Every unit's offers (unit_procedures), cached like the units (a catalogue)."""
         with self._lock:
-            seen = self._changed("offers", (S.offers_fingerprint,))
-            if seen is not None:
+            def load(conn):
                 by_unit: dict[str, list] = defaultdict(list)
-                with self.db.read() as conn:
-                    for offer in S.all_offers(conn):
-                        by_unit[offer.unit_code].append(offer)
-                self._offers_cached = (time.monotonic(), by_unit)
-                self._fingerprints["offers"] = seen
-            return self._offers_cached[1]
+                for offer in S.all_offers(conn):
+                    by_unit[offer.unit_code].append(offer)
+                self._offers_cached = by_unit
 
-    def _changed(self, name: str, fingerprints) -> tuple | None:
-        """The tables' new fingerprint (to record once the reload succeeded) if they changed since
-        the last load, else None. A reload that fails leaves the old fingerprint, so the next call
-        tries again instead of serving the old catalogue as current."""
+            self._refresh("offers", (S.offers_fingerprint,), load)
+            return self._offers_cached
+
+    def _refresh(self, name: str, fingerprints, load) -> None:
+        """Call ``load(conn)`` if the tables' fingerprint changed since the last load (checked at most
+        every ``cache_seconds``); fingerprint and load in one snapshot. The fingerprint is recorded
+        only once the load succeeded: a reload that fails is tried again by the next call instead of
+        the old catalogue being served as current. Called under ``_lock``."""
         checked, seen = self._fingerprints.get(name, (-1e18, None))
         if seen is not None and time.monotonic() - checked < self.cache_seconds:
-            return None
+            return
         with self.db.read() as conn:
             now = tuple(f(conn) for f in fingerprints)
-        if now == seen:
-            self._fingerprints[name] = (time.monotonic(), seen)
-            return None
-        return (time.monotonic(), now)
+            if now != seen:
+                load(conn)
+        self._fingerprints[name] = (time.monotonic(), now)
 
-    def unit(self, code: str) -> S.UnitInfo:
-        hierarchy, _ = self._catalogue_with((code,))
-        return hierarchy.units[code]
-
-    def _catalogue_with(self, codes) -> tuple[Hierarchy, dict]:
-        """The catalogue, holding every unit of ``codes``: a unit missing from the cached one may have
-        been created since the last check, so the catalogue is reloaded once before NOT_FOUND. The
-        caller works with the catalogue returned here (one consistent snapshot), never an older one."""
+    def catalogue_with(self, codes: Sequence[str], require: bool = True) -> tuple[Hierarchy, dict]:
+        """The catalogue (hierarchy, procedures), holding every unit of ``codes`` if it exists: a unit
+        missing from the cached one may have been created since the last check, so the fingerprints
+        are checked again at once (a new unit changes them) before NOT_FOUND — or, without
+        ``require``, before answering with the catalogue as it is. Callers work with the catalogue
+        returned here (one snapshot) and never mix it with another."""
         hierarchy, procs = self._catalogue()
         missing = [c for c in codes if c not in hierarchy.units]
         if missing:
-            with self._lock:
-                self._fingerprints.pop("catalogue", None)
+            with self._lock:  # check now, not after cache_seconds; the offers too (a new unit's offers)
+                for name in ("catalogue", "offers"):
+                    if name in self._fingerprints:
+                        self._fingerprints[name] = (-1e18, self._fingerprints[name][1])
             hierarchy, procs = self._catalogue()
             missing = [c for c in missing if c not in hierarchy.units]
-        if missing:
+        if missing and require:
             code = missing[0]
             raise NotFound(f"no unit {code!r}", reason="UNKNOWN_UNIT", metadata={"unit_code": code[:64]})
         return hierarchy, procs
+
+    def changed_keys(self, after: int, limit: int) -> list[tuple[int, int, Period, list[tuple[str, str]]]]:
+        """Scoring's change feed after cursor ``after``: (cursor, change time in µs, month, keys) where
+        the keys are the scorecards the change touches — the unit alone, the unit's subtree and every
+        ancestor's subtree, in the hierarchy valid at the month's end."""
+        rows = self.aggregates.changes(after, limit)
+        hierarchy, _ = self.catalogue_with(sorted({unit for _, unit, _, _ in rows}), require=False)
+        out = []
+        for change_id, unit, month, created in rows:
+            period = Period.month(month // 100, month % 100)
+            day = (period.end - timedelta(days=1)).date()
+            keys = [(unit, SELF)] + [(a, SUBTREE) for a in [unit, *hierarchy.ancestors(unit, day)]]
+            out.append((change_id, created, period, keys))
+        return out
 
     def table(self, version: str, period: Period) -> RuleTable:
         return self.book.get(version) if version else self.book.for_period(period)
@@ -226,7 +238,7 @@ class Scoring:
     ) -> list[UnitScorecard]:
         """Scorecards of several units for one period; ``analysis`` adds 2.2's processing times;
         ``catalogue``: the caller's snapshot of it (holding every unit of ``unit_codes``)."""
-        hierarchy, procs = catalogue or self._catalogue_with(unit_codes)
+        hierarchy, procs = catalogue or self.catalogue_with(unit_codes)
         table = self.table(version, period)
         now = self.now()
         moment = evaluation_moment(period, as_of or now)
@@ -248,7 +260,7 @@ class Scoring:
         groups: dict[tuple[Period, str], list[str]] = {}
         for code, period, scope in keys:
             groups.setdefault((period, scope), []).append(code)
-        catalogue = self._catalogue_with(list(dict.fromkeys(code for code, _, _ in keys)))
+        catalogue = self.catalogue_with(list(dict.fromkeys(code for code, _, _ in keys)))
         hierarchy = catalogue[0]
         done: dict[tuple[str, Period, str], UnitScorecard] = {}
         for period, scope in sorted(groups, key=lambda g: g[1] != SELF):  # the unit scope first
@@ -305,7 +317,7 @@ class Scoring:
         as_of: datetime | None = None,
         version: str = "",
     ) -> RankingResult:
-        catalogue = self._catalogue_with((parent_code,) if parent_code else ())
+        catalogue = self.catalogue_with((parent_code,) if parent_code else ())
         hierarchy = catalogue[0]
         first_day, last_day = period.first_day, (period.end - timedelta(days=1)).date()
         candidates = []
@@ -383,6 +395,7 @@ class Scoring:
         amb_proc: set[tuple] = set()
         partitions: set[tuple[str, int]] = set()
         last = w.last
+        offers = self._offers() if with_details else {}  # before the read: never wait for the lock holding a connection
         with self.db.read() as conn:
             if self.reference_reads:
                 self._read_cells_one_by_one(conn, all_units, w, roots_of, out, amb_unit, amb_proc, partitions)
@@ -438,7 +451,6 @@ class Scoring:
                 for root in roots_of[unit]:
                     out[root].reported = (out[root].reported or 0) + total
             if with_details:
-                offers = self._offers()
                 for unit in all_units:
                     for offer in offers.get(unit, ()):
                         for root in roots_of[unit]:
@@ -585,8 +597,7 @@ def explain(
     scoring: Scoring, unit_code: str, period: Period, scope: str, as_of: datetime | None, version: str, indicator: str
 ) -> list[Item]:
     """Every record that cost ``indicator`` points, in a stable order."""
-    hierarchy, procs = scoring._catalogue()
-    scoring.unit(unit_code)
+    hierarchy, procs = scoring.catalogue_with((unit_code,))
     table = scoring.table(version, period)
     try:
         table.indicator(indicator)

@@ -516,7 +516,13 @@ class UnitInfo:
 
 
 def _fingerprint(conn: Connection, table: Table) -> tuple:
-    return tuple(conn.execute(select(func.count(), func.max(table.c.source_time))).one())
+    """Changes with every row stored: a new row adds to the count, and an update is stored only with
+    a newer source time, so the sum of source times grows (summed as whole milliseconds and the
+    microseconds left over, each well inside 64 bits, which SQLite's sum needs). The newest source
+    time alone would miss an update older than another row's."""
+    st = table.c.source_time
+    ms = st // 1000  # whole milliseconds (integer division on both databases)
+    return tuple(int(v or 0) for v in conn.execute(select(func.count(), func.sum(ms), func.sum(st % 1000))).one())
 
 
 def units_fingerprint(conn: Connection) -> tuple:

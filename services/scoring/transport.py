@@ -9,7 +9,7 @@ from __future__ import annotations
 import base64
 import hashlib
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import datetime
 from fractions import Fraction
 
 from chiso.scoring.v1 import scoring_pb2 as pb
@@ -282,22 +282,20 @@ class ScoringServicer(scoring_pb2_grpc.ScoringServiceServicer):
                 raise InvalidArgument("after_cursor is not a cursor this service gave", reason="BAD_CURSOR",
                                       violations=[FieldViolation("after_cursor", "malformed")]) from None
         size = min(request.page_size or 500, 5000)
-        svc = self._svc()
-        rows = svc.aggregates.changes(after, size)
-        hierarchy, _ = svc._catalogue()
-        out = pb.ListScorecardChangesResponse(next_cursor=str(rows[-1][0]) if rows else request.after_cursor)
-        for change_id, unit, month, created in rows:
-            period = Period.month(month // 100, month % 100)
-            day = (period.end - timedelta(days=1)).date()
-            keys = [(unit, tpb.SCOPE_UNIT)] + [(a, tpb.SCOPE_SUBTREE) for a in [unit, *hierarchy.ancestors(unit, day)]]
+        changed = self._svc().changed_keys(after, size)
+        out = pb.ListScorecardChangesResponse(next_cursor=str(changed[-1][0]) if changed else request.after_cursor)
+        for change_id, created, period, keys in changed:
             for code, scope in keys:
                 change = out.changes.add(cursor=str(change_id), key=pb.ScorecardKey(
-                    unit_code=code, period=period_to_proto(period), scope=scope))
+                    unit_code=code, period=period_to_proto(period), scope=_SCOPE_TO_PROTO[scope]))
                 change.change_time.FromMicroseconds(created)
         return out
 
 
 MAX_BATCH_KEYS = 1000
+
+
+_SCOPE_TO_PROTO = {SELF: tpb.SCOPE_UNIT, SUBTREE: tpb.SCOPE_SUBTREE}
 
 
 def _scope(value: int) -> str:
@@ -337,7 +335,7 @@ def unit_scorecard_to_proto(card, compute_time: datetime) -> tpb.Scorecard:
     out = scorecard_to_proto(card.scorecard, compute_time)
     out.name = f"units/{card.unit.code}/scorecards/{card.scorecard.period}"
     out.unit.CopyFrom(unit_ref(card.unit))
-    out.scope = tpb.SCOPE_UNIT if card.scope == SELF else tpb.SCOPE_SUBTREE
+    out.scope = _SCOPE_TO_PROTO[card.scope]
     out.provisional = card.provisional
     for stat in card.processing_times:
         out.processing_times.add(procedure_code=stat.procedure_code, procedure_name=stat.procedure_name,

@@ -27,32 +27,32 @@ from services.shared.processes import free_port, spawn, wait_healthy
 from tests.helpers import NOW, auth, dossier_record, hanoi, seed_units, setup_tokens, signing_key_file, ts
 
 
-def _service(module: str, prefix: str, db_url: str, log, **extra: str) -> tuple[subprocess.Popen, str]:
+def _service(procs: list, module: str, prefix: str, db_url: str, log, **extra: str) -> str:
     port = free_port()
-    proc = spawn(module, {f"{prefix}DATABASE_URL": db_url, f"{prefix}PORT": str(port), f"{prefix}METRICS_PORT": "-1",
-                          f"{prefix}LOG_LEVEL": "WARNING", **{prefix + k: v for k, v in extra.items()}},
-                 output=log)  # fmt: skip
-    wait_healthy(f"127.0.0.1:{port}", proc)
-    return proc, f"127.0.0.1:{port}"
+    procs.append(spawn(module, {f"{prefix}DATABASE_URL": db_url, f"{prefix}PORT": str(port),
+                                f"{prefix}METRICS_PORT": "-1", f"{prefix}LOG_LEVEL": "WARNING",
+                                **{prefix + k: v for k, v in extra.items()}}, output=log))  # fmt: skip
+    wait_healthy(f"127.0.0.1:{port}", procs[-1])
+    return f"127.0.0.1:{port}"
 
 
 def test_pushed_batches_become_the_expected_scorecards(db_url, tmp_path):
     db = Database(db_url)
     tokens = setup_tokens(db)
-    log_path = tmp_path / "services.log"  # every service's warnings and errors, shown if the test fails
+    log_path = tmp_path / "services.log"  # every process's warnings and errors, shown if the test fails
     log = log_path.open("ab")
-    ingest_proc, ingest_addr = _service("services.ingest.server", "CHISO_INGEST_", db_url, log)
-    scoring_proc, scoring_addr = _service("services.scoring.server", "CHISO_SCORING_", db_url, log)
-    publish_proc, publish_addr = _service("services.publish.server", "CHISO_PUBLISH_", db_url, log,
-                                          SCORING_TARGET=scoring_addr, POLL_SECONDS="0.05",
-                                          DELIVERY_POLL_SECONDS="0.05",
-                                          SIGNING_KEY_FILE=signing_key_file(tmp_path))
-    portal_port = free_port()
-    portal_proc = spawn("services.publish.receiver", {}, args=[
-        "serve", "--port", str(portal_port), "--db", str(tmp_path / "portal.db"), "--publish", publish_addr])
-    wait_healthy(f"127.0.0.1:{portal_port}", portal_proc)
-    procs = (ingest_proc, scoring_proc, publish_proc, portal_proc)
+    procs: list[subprocess.Popen] = []
+    passed = False
     try:
+        ingest_addr = _service(procs, "services.ingest.server", "CHISO_INGEST_", db_url, log)
+        scoring_addr = _service(procs, "services.scoring.server", "CHISO_SCORING_", db_url, log)
+        publish_addr = _service(procs, "services.publish.server", "CHISO_PUBLISH_", db_url, log,
+                                SCORING_TARGET=scoring_addr, POLL_SECONDS="0.05", DELIVERY_POLL_SECONDS="0.05",
+                                SIGNING_KEY_FILE=signing_key_file(tmp_path))
+        portal_port = free_port()
+        procs.append(spawn("services.publish.receiver", {}, log, args=[
+            "serve", "--port", str(portal_port), "--db", str(tmp_path / "portal.db"), "--publish", publish_addr]))
+        wait_healthy(f"127.0.0.1:{portal_port}", procs[-1])
         publish = publish_pb2_grpc.PublishServiceStub(grpc.insecure_channel(publish_addr))
         publish.CreateSubscription(ppb.CreateSubscriptionRequest(request_id="e2e-sub", subscription=ppb.Subscription(
             subscription_id="portal-phu-tho", endpoint=f"127.0.0.1:{portal_port}", unit_codes=["H25"])),
@@ -142,13 +142,13 @@ def test_pushed_batches_become_the_expected_scorecards(db_url, tmp_path):
                     and c.scorecard.scorecard.scope == tpb.SCOPE_SUBTREE
                     and c.scorecard.scorecard.period.number == 9 and c.scorecard.scorecard.period.kind == 1]
         assert last_h25 and last_h25[-1].total.value == card.total.value
-    except BaseException:
-        print(log_path.read_text(encoding="utf-8", errors="replace")[-20000:])
-        raise
+        passed = True
     finally:
         for proc in procs:
             proc.send_signal(signal.SIGTERM)
-        for proc in procs:
-            assert proc.wait(timeout=30) == 0  # graceful shutdown on SIGTERM
+        codes = [proc.wait(timeout=30) for proc in procs]
         log.close()
         db.dispose()
+        if not passed or any(codes):
+            print(log_path.read_text(encoding="utf-8", errors="replace")[-20000:])
+    assert codes == [0] * 4  # every process exits cleanly on SIGTERM

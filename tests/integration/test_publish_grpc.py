@@ -12,6 +12,7 @@ too ((3−1)/3 against (2−1)/2), so Tuyên Quang moves ahead of Hà Nội: 1 H
 from __future__ import annotations
 
 import time
+from datetime import datetime
 
 import grpc
 import pytest
@@ -22,9 +23,9 @@ from google.protobuf import json_format
 
 from services.publish import transport
 from services.publish.signing import key_id_of, verify
+from services.scoring.domain.periods import HANOI
 from services.shared.grpc_errors import details_from_rpc_error
 from tests.helpers import (
-    NOW,
     auth,
     dossier_record,
     hanoi,
@@ -39,7 +40,6 @@ from tests.helpers import (
 )
 
 AUG = tpb.Period(kind=tpb.PERIOD_KIND_MONTH, year=2026, number=8)
-RUNNING = tpb.Period(kind=tpb.PERIOD_KIND_MONTH, year=NOW.year, number=NOW.month)  # Hanoi's current month
 UNIT, SUBTREE = tpb.SCOPE_UNIT, tpb.SCOPE_SUBTREE
 
 
@@ -208,9 +208,12 @@ def test_an_official_publication_is_signed_frozen_and_corrected(world):
     assert err.value.code() == grpc.StatusCode.PERMISSION_DENIED
     assert details_from_rpc_error(err.value)[0].reason == "OPERATOR_REQUIRED"
     with pytest.raises(grpc.RpcError) as err:
-        pub.CreatePublication(pb.CreatePublicationRequest(period=RUNNING, unit_kind=tpb.UNIT_KIND_PROVINCE),
+        today = datetime.now(HANOI)
+        running = tpb.Period(kind=tpb.PERIOD_KIND_MONTH, year=today.year, number=today.month)
+        pub.CreatePublication(pb.CreatePublicationRequest(period=running, unit_kind=tpb.UNIT_KIND_PROVINCE),
                               metadata=auth(tokens.operator))
     assert err.value.code() == grpc.StatusCode.FAILED_PRECONDITION  # the current month is still running
+    assert details_from_rpc_error(err.value)[0].reason == "PERIOD_NOT_ENDED"
 
     first = pub.CreatePublication(request, metadata=auth(tokens.operator)).publication
     assert first.revision == 1 and first.name == f"publications/{first.publication_id}/revisions/1"

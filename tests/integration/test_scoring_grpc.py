@@ -568,6 +568,11 @@ def test_units_created_after_the_catalogue_was_cached_are_scored(db_url):
                                       d("new-2", "H02.X1", P1, hanoi(2026, 8, 4, 9), end=hanoi(2026, 8, 20, 9))],
              tokens.national, "new-dossiers")
         wait_scored(db)
+        # the change feed names the new commune's ancestors too (publish re-reads the province from it)
+        feed = scoring.ListScorecardChanges(pb.ListScorecardChangesRequest(page_size=5000)).changes
+        assert {(c.key.unit_code, c.key.scope) for c in feed if c.key.unit_code.startswith("H02")
+                and c.key.period == AUG} == {("H02.X1", tpb.SCOPE_UNIT), ("H02.X1", tpb.SCOPE_SUBTREE),
+                                             ("H02", tpb.SCOPE_SUBTREE)}
         province = card(scoring, "H02")  # subtree: the commune's two dossiers, one on time (5-day limit)
         assert (province.unit.name, indicators(province)["2.1"].numerator,
                 indicators(province)["2.1"].denominator) == ("UBND tỉnh Tuyên Quang", 1, 2)
@@ -582,6 +587,15 @@ def test_units_created_after_the_catalogue_was_cached_are_scored(db_url):
             for s in (tpb.SCOPE_UNIT, tpb.SCOPE_SUBTREE)], rule_version="766/2022"))
         assert [(s.unit.code, indicators(s)["2.1"].denominator) for s in batch.scorecards] == [
             ("H02.X3", 0), ("H02.X3", 0), ("H02", 0), ("H02", 2)]
+        push(ingest, "SyncUnits", [unit_record("H04", "UBND tỉnh Điện Biên", 4),
+                                   unit_record("H04.X1", "UBND xã Mường Nhé", 6, "H04")], tokens.national, "last")
+        push(ingest, "SyncDossiers", [d("new-3", "H04.X1", P1, hanoi(2026, 8, 4, 9), end=hanoi(2026, 8, 20, 9))],
+             tokens.national, "last-dossiers")
+        wait_scored(db)
+        late = scoring.ExplainIndicator(pb.ExplainIndicatorRequest(unit_code="H04", period=AUG,
+                                                                   rule_version="766/2022", indicator_id="2.1"))
+        assert [(i.unit_code, i.record_key.split("/")[1], i.reason) for i in late.items] == [
+            ("H04.X1", "new-3", "ended_late")]  # due 9 Aug, ended 20 Aug
         with pytest.raises(grpc.RpcError) as err:
             card(scoring, "H99")
         assert err.value.code() == grpc.StatusCode.NOT_FOUND
@@ -618,3 +632,28 @@ def test_a_catalogue_reload_that_fails_is_tried_again(db_url, monkeypatch):
             provinces()
         monkeypatch.setattr(S, "load_units", real)
         assert provinces() == ["H01", "H02", "H25"]
+
+
+def test_a_catalogue_update_older_than_the_newest_row_is_seen(db_url):
+    """Scoring reloads its catalogue when the tables' fingerprint changes. An update is stored when it
+    is newer than the row it replaces — not necessarily newer than every other row: a commune moved to
+    another province by a source whose clock is behind the national catalogue's must be seen too."""
+    from services.scoring.domain.periods import Period
+    from services.scoring.domain.rules import RuleBook
+    from services.scoring.service import Scoring
+
+    with ingest_server(db_url) as (ingest, db, _):
+        tokens = setup_tokens(db)
+        seed_units(ingest, tokens)  # every unit at NOW − 1 h
+        svc = Scoring(db, RuleBook.load_default(), now=lambda: NOW, cache_seconds=0)
+
+        def communes_of(province):
+            ranking = svc.ranking(Period.month(2026, 8), tpb.UNIT_KIND_COMMUNE, province, version="766/2022")
+            return [card.unit.code for _, card in ranking.entries]
+
+        push(ingest, "SyncUnits", [unit_record("H01", "UBND Thành phố Hà Nội", 4, t=NOW - timedelta(minutes=5))],
+             tokens.national, "renamed")  # the newest source time in the table
+        assert communes_of("H25") == ["H25.X1"] and communes_of("H01") == []
+        moved = unit_record("H25.X1", "UBND phường Việt Trì", 6, "H01", t=NOW - timedelta(minutes=30))
+        push(ingest, "SyncUnits", [moved], tokens.national, "moved")  # newer than its row, older than H01's
+        assert communes_of("H01") == ["H25.X1"] and communes_of("H25") == []
