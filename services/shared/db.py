@@ -23,6 +23,11 @@ from pathlib import Path
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+
+#: what "the database is unavailable" looks like to a caller: unreachable, restarting, locked or busy
+#: (OperationalError), or no pooled connection free within the pool's wait (PoolTimeout) — retryable
+DATABASE_UNAVAILABLE = (OperationalError, PoolTimeout)
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 
@@ -150,7 +155,8 @@ def log_failure(logger, event_name: str, exc: BaseException, **fields) -> None:
     """A background loop's failure, before it retries: the database being unavailable (restarting,
     unreachable, busy) is expected now and then — a warning without a trace; anything else is an
     error with its trace."""
-    if isinstance(exc, OperationalError):
-        logger.warning(event_name, cause="database unavailable", error_type=type(exc.orig).__name__, **fields)
+    if isinstance(exc, DATABASE_UNAVAILABLE):
+        logger.warning(event_name, cause="database unavailable",
+                       error_type=type(getattr(exc, "orig", None) or exc).__name__, **fields)
     else:
         logger.error(event_name, exc_info=exc, **fields)

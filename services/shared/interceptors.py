@@ -29,10 +29,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import grpc
-import sqlalchemy.exc
 import structlog
 from prometheus_client import Counter, Gauge, Histogram
 
+from services.shared.db import DATABASE_UNAVAILABLE
 from services.shared.errors import ChisoError, Unauthenticated, Unavailable
 from services.shared.grpc_errors import internal_status, to_status
 from services.shared.logging import get_logger
@@ -247,10 +247,12 @@ class ErrorMappingInterceptor(BehaviourInterceptor):
         except ChisoError as exc:
             log.info("rpc refused", status=exc.code_name, reason=exc.reason, error_message=exc.message)
             context.abort_with_status(to_status(exc))
-        except sqlalchemy.exc.OperationalError as exc:
-            # The database is unreachable, restarting or busy: a retryable condition, not a bug.
+        except DATABASE_UNAVAILABLE as exc:
+            # The database is unreachable, restarting or busy, or no pooled connection was free within
+            # the pool's wait: a retryable condition, not a bug.
             error_id = uuid.uuid4().hex[:16]
-            log.warning("database unavailable", error_id=error_id, error_type=type(exc.orig).__name__)
+            log.warning("database unavailable", error_id=error_id,
+                        error_type=type(getattr(exc, "orig", None) or exc).__name__)
             context.abort_with_status(to_status(Unavailable(
                 "the database is unavailable; retry with backoff", reason="DATABASE_UNAVAILABLE",
                 metadata={"error_id": error_id})))

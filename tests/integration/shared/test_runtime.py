@@ -22,6 +22,7 @@ from pathlib import Path
 
 import grpc
 import pytest
+import sqlalchemy.exc
 import structlog
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
@@ -68,6 +69,15 @@ def crash(request, context):
     raise RuntimeError("connection to postgresql://chiso:hunter2@db failed")
 
 
+def database_down(request, context):
+    raise sqlalchemy.exc.OperationalError(
+        "SELECT 1", {}, Exception("connection to server at 10.0.0.5, user chiso, password hunter2 refused"))
+
+
+def pool_exhausted(request, context):
+    raise sqlalchemy.exc.TimeoutError("QueuePool limit of size 10 overflow 10 reached, connection timed out")
+
+
 def set_code_then_crash(request, context):
     context.set_code(grpc.StatusCode.NOT_FOUND)
     raise ValueError("leaky detail")
@@ -112,7 +122,7 @@ def chat(requests, context):
 
 def _handlers() -> grpc.GenericRpcHandler:
     unary = {f.__name__: f for f in (echo, invalid, crash, set_code_then_crash, abort, bind_batch, plain_log,
-                                     deadline)}
+                                     deadline, database_down, pool_exhausted)}
     methods = {name: grpc.unary_unary_rpc_method_handler(f) for name, f in unary.items()}
     methods["public"] = grpc.unary_unary_rpc_method_handler(echo)
     methods["stream"] = grpc.unary_stream_rpc_method_handler(stream)
@@ -344,6 +354,21 @@ def test_unexpected_error_is_internal_without_its_text(server, logs):
     logged = next(e for e in events(logs) if e.get("error_id") == error_id)  # operators find the traceback
     assert logged["level"] == "error" and "RuntimeError" in logged["exception"]
     assert "hunter2" not in logs.getvalue()  # the URL password is scrubbed from the traceback too
+
+
+@pytest.mark.parametrize("method", ["database_down", "pool_exhausted"])
+def test_an_unavailable_or_exhausted_database_is_unavailable_not_internal(server, logs, method):
+    """A database that is down, restarting, or has no free pooled connection within the pool's wait
+    is a condition to retry with backoff: UNAVAILABLE with the reason, never INTERNAL, and nothing of
+    the driver's message (hosts, users) in the status."""
+    _, channel = server
+    err = fail(lambda: call(channel, method))
+    assert err.code() == grpc.StatusCode.UNAVAILABLE
+    info, _ = details_from_rpc_error(err)
+    assert info.reason == "DATABASE_UNAVAILABLE" and info.metadata["error_id"]
+    assert "hunter2" not in err.details() and "QueuePool" not in err.details() and "10.0.0.5" not in err.details()
+    logged = next(e for e in events(logs) if e.get("error_id") == info.metadata["error_id"])
+    assert logged["level"] == "warning" and "hunter2" not in logs.getvalue()
 
 
 def test_set_code_then_crash_is_still_internal(server):
