@@ -336,14 +336,22 @@ def _statutory_days(conn: Connection) -> dict[str, int]:
 
 
 def _changed_dossiers(conn: Connection, partitions: dict[tuple[str, int], set[str]]) -> Iterator[C.DossierRow]:
-    stmt = select(*DOSSIER_COLUMNS).where(
-        dossiers.c.unit_code == bindparam("u"),
-        dossiers.c.received_month == bindparam("m"),
-        dossiers.c.batch_id.in_(bindparam("b", expanding=True)),
-    )
-    for (unit, month), batch_ids in partitions.items():
-        for row in conn.execute(stmt, {"u": unit, "m": month, "b": sorted(batch_ids)}):
-            yield C.DossierRow(*row)
+    """The dossiers of each (unit, received month) partition stored by one of its batches. One query
+    per chunk of units (their months and batches; the index leads with unit, month, batch), not one
+    per partition: a national batch touches a thousand units, so per-partition queries were a round
+    trip per record. Rows of a chunk's other (unit, month, batch) combinations are dropped here."""
+    by_unit: dict[str, set[int]] = defaultdict(set)
+    for unit, month in partitions:
+        by_unit[unit].add(month)
+    units_list = sorted(by_unit)
+    for chunk in _chunks(units_list):
+        months = sorted({m for u in chunk for m in by_unit[u]})
+        batches = sorted({b for u in chunk for m in by_unit[u] for b in partitions[(u, m)]})
+        stmt = select(*DOSSIER_COLUMNS, dossiers.c.received_month, dossiers.c.batch_id).where(
+            dossiers.c.unit_code.in_(chunk), dossiers.c.received_month.in_(months), dossiers.c.batch_id.in_(batches))
+        for row in conn.execute(stmt):
+            if row[-1] in partitions.get((row[2], row[-2]), ()):
+                yield C.DossierRow(*row[:-2])
 
 
 def _dossiers_of_changed_procedures(conn: Connection, batch_ids: set[str]) -> list[C.DossierRow]:
