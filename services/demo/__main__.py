@@ -1,7 +1,8 @@
 """`make run`: start the suite on the embedded database with demo data and say where to look.
 
-Starts each service as its own process (as in production), loads a demo month through the public
-gRPC API with a demo source token, prints endpoints and ready-to-run commands, then waits; Ctrl-C
+Starts each service as its own process (as in production), loads a demo month (the running one, and
+a smaller ended one before it, which can be published officially) through the public gRPC API with a
+demo source token, prints endpoints and ready-to-run commands, then waits; Ctrl-C
 stops everything cleanly. ``--once`` loads and stops (used by the tests).
 """
 
@@ -116,7 +117,9 @@ def _interrupt(_signum, _frame):
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog="python -m services.demo")
     p.add_argument("--var-dir", default=str(ROOT / "var" / "demo"))
-    p.add_argument("--dossiers", type=int, default=30_000)
+    p.add_argument("--dossiers", type=int, default=30_000, help="dossiers of the running month (default 30,000)")
+    p.add_argument("--previous-dossiers", type=int, default=None,
+                   help="dossiers of the month before, an ended month to publish officially (default a third)")
     p.add_argument("--once", action="store_true", help="load the demo data, print, stop")
     args = p.parse_args(argv)
 
@@ -179,6 +182,9 @@ def main(argv=None) -> int:
 
         now = datetime.now(data.HANOI).replace(microsecond=0)
         spec = data.DemoSpec(year=now.year, month=now.month)
+        before = now.replace(day=1) - timedelta(days=1)
+        previous = data.DemoSpec(year=before.year, month=before.month)  # ended: it can be published
+        n_previous = args.dossiers // 3 if args.previous_dossiers is None else args.previous_dossiers
         src_time = now - timedelta(minutes=5)
         with grpc.insecure_channel(address) as ch:
             stub = ingest_pb2_grpc.IngestServiceStub(ch)
@@ -190,15 +196,20 @@ def main(argv=None) -> int:
             push(stub, "SyncPublications", pb.SyncPublicationsRequest,
                  data.publications(units, spec, src_time), token)
             codes = [u.code for u in units]
-            received = Counter()
-            started = time.perf_counter()
-            n = push(stub, "SyncDossiers", pb.SyncDossiersRequest,
-                     data.dossiers(codes, args.dossiers, spec, now, received), token)
-            elapsed = time.perf_counter() - started
-            n_petitions = push(stub, "SyncPetitions", pb.SyncPetitionsRequest,
-                               data.petitions(codes, max(1, args.dossiers // 100), spec, now), token)
-            push(stub, "SyncReportedTotals", pb.SyncReportedTotalsRequest,
-                 data.reported_totals(received, spec, now), token)
+            loaded = {}
+            for month, count in ((previous, n_previous), (spec, args.dossiers)):
+                received = Counter()
+                started = time.perf_counter()
+                prefix = f"demo-{month.year}{month.month:02d}"  # request ids are per source: one set a month
+                n = push(stub, "SyncDossiers", pb.SyncDossiersRequest,
+                         data.dossiers(codes, count, month, now, received), token, prefix=prefix)
+                elapsed = time.perf_counter() - started
+                n_petitions = push(stub, "SyncPetitions", pb.SyncPetitionsRequest,
+                                   data.petitions(codes, max(1, count // 100), month, now), token, prefix=prefix)
+                push(stub, "SyncReportedTotals", pb.SyncReportedTotalsRequest,
+                     data.reported_totals(received, month, now), token, prefix=prefix)
+                loaded[month] = (n, n_petitions, elapsed)
+        n, n_petitions, elapsed = loaded[spec]
         ranking = live_ranking(db_url, scoring, spec)
         held = wait_for_portal(var / "portal.db")
 
@@ -210,7 +221,8 @@ chiso demo is running on the embedded database ({var / 'chiso.db'})
   scoring     {scoring}   (scorecards, rankings, explanations, what-if; live as data arrives)
               metrics http://127.0.0.1:{scoring_metrics_port}/metrics
   loaded      {len(units):,} units ({communes:,} communes), {len(data.PROCEDURES)} procedures, \
-{n:,} dossiers and {n_petitions:,} petitions of {spec.month:02d}/{spec.year}
+{n:,} dossiers and {n_petitions:,} petitions of {spec.month:02d}/{spec.year} (running), \
+{loaded[previous][0]:,} and {loaded[previous][1]:,} of {previous.month:02d}/{previous.year} (ended)
               through the gRPC API (dossiers in {elapsed:.1f}s, {n / max(elapsed, 1e-9):,.0f}/s)
   publish     {publish}   (live + official results, change feed, pushes to portals)
               metrics http://127.0.0.1:{publish_metrics_port}/metrics
@@ -227,7 +239,7 @@ Try:
   .venv/bin/chiso-score --target {scoring} explain H15 {spec.year}-{spec.month:02d} 2.1
   .venv/bin/chiso-score --target {scoring} ranking commune {spec.year}-{spec.month:02d} --parent H15
   CHISO_TOKEN=$(cat {ops_file}) .venv/bin/chiso-publish-admin --target {publish} publication create \\
-      --period {spec.year}-{spec.month:02d} --kind province --title "Thử nghiệm"
+      --period {previous.year}-{previous.month:02d} --kind province --title "Thử nghiệm"
   .venv/bin/chiso-portal report --db {var / 'portal.db'}
   CHISO_TOKEN=$(cat {token_file}) .venv/bin/chiso-push --kind dossiers my-dossiers.jsonl --target {address}
   .venv/bin/chiso-whatif --target {scoring} --rule-version 766/2022 2.1=700/1000 5.4=850/1000 3.3=40/100
