@@ -231,7 +231,11 @@ def serve(handle: ServerHandle, settings: CommonSettings) -> None:
         _start_metrics(handle, settings)
         handle.start()
         log.info("listening", service=handle.name, address=handle.address, metrics_port=handle.metrics_port)
-        handle.wait()
+        # Wake up now and then: a signal the kernel gave to another thread (gRPC's pollers, workers) is
+        # handled only when the main thread next runs Python code, which a wait without a timeout
+        # would postpone until the process is killed.
+        while not handle.wait(0.5):
+            pass
     finally:
         for sig, old in previous.items():
             signal.signal(sig, old)

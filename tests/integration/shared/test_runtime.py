@@ -513,3 +513,36 @@ def test_sigterm_drains_and_exits():
     assert [e["event"] for e in lines][-3:] == ["stopping", "workers stopped", "stopped"]
     stopping = next(e for e in lines if e["event"] == "stopping")
     assert (stopping["signal"], stopping["grace_seconds"]) == ("SIGTERM", 5)
+
+
+def test_a_signal_taken_by_another_thread_still_stops_the_server():
+    """The kernel gives a process's SIGTERM to any of its threads (gRPC's pollers, the workers);
+    Python runs the handler on the main thread only when that thread next runs bytecode. A main
+    thread blocked without a timeout until the server stops would never see it — the service kept
+    running until SIGKILL (seen with `make run`'s Ctrl-C). Here the signal is sent to a worker thread
+    on purpose."""
+    script = textwrap.dedent("""
+        import signal, threading, time
+        from services.shared.config import CommonSettings
+        from services.shared.grpc_server import create_server, serve
+        from services.shared.logging import configure_logging
+        configure_logging("sig")
+        settings = CommonSettings(port=0, metrics_port=-1, grace_seconds=5)
+        handle = create_server(name="sig", settings=settings, services=[])
+
+        def worker():
+            time.sleep(1.0)  # the main thread is waiting in serve() by now
+            signal.pthread_kill(threading.get_ident(), signal.SIGTERM)  # delivered to this thread
+            time.sleep(30)
+
+        threading.Thread(target=worker, daemon=True).start()
+        serve(handle, settings)
+    """)
+    proc = subprocess.Popen([sys.executable, "-c", script], cwd=ROOT, stdout=subprocess.PIPE, text=True,
+                            env={**os.environ, "PYTHONPATH": str(ROOT)})
+    try:
+        out, _ = proc.communicate(timeout=20)
+    finally:
+        proc.kill()
+    events_seen = [json.loads(raw)["event"] for raw in out.splitlines() if raw.strip()]
+    assert proc.returncode == 0 and events_seen[-2:] == ["stopping", "stopped"], events_seen
