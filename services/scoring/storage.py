@@ -340,13 +340,8 @@ def _changed_dossiers(conn: Connection, partitions: dict[tuple[str, int], set[st
     per chunk of units (their months and batches; the index leads with unit, month, batch), not one
     per partition: a national batch touches a thousand units, so per-partition queries were a round
     trip per record. Rows of a chunk's other (unit, month, batch) combinations are dropped here."""
-    by_unit: dict[str, set[int]] = defaultdict(set)
-    for unit, month in partitions:
-        by_unit[unit].add(month)
-    units_list = sorted(by_unit)
-    for chunk in _chunks(units_list):
-        months = sorted({m for u in chunk for m in by_unit[u]})
-        batches = sorted({b for u in chunk for m in by_unit[u] for b in partitions[(u, m)]})
+    for chunk, months in _unit_month_chunks(partitions):
+        batches = sorted({b for u in chunk for m in months for b in partitions.get((u, m), ())})
         stmt = select(*DOSSIER_COLUMNS, dossiers.c.received_month, dossiers.c.batch_id).where(
             dossiers.c.unit_code.in_(chunk), dossiers.c.received_month.in_(months), dossiers.c.batch_id.in_(batches))
         for row in conn.execute(stmt):
@@ -566,6 +561,17 @@ def _chunks(items: Sequence[str], size: int = _CHUNK) -> Iterator[Sequence[str]]
         yield items[start : start + size]
 
 
+def _unit_month_chunks(partitions: Iterable[tuple[str, int]]) -> Iterator[tuple[Sequence[str], list[int]]]:
+    """(units, every month any of them is asked for) per chunk of the (unit, month) partitions' units:
+    one query per chunk instead of one per partition; the caller drops the rows of combinations that
+    were not asked for."""
+    by_unit: dict[str, set[int]] = defaultdict(set)
+    for unit, month in partitions:
+        by_unit[unit].add(month)
+    for chunk in _chunks(sorted(by_unit)):
+        yield chunk, sorted({m for u in chunk for m in by_unit[u]})
+
+
 def unit_cells(conn: Connection, unit_codes: Sequence[str], m1: int, m2: int) -> Iterator[tuple]:
     t = score_cells
     cols = [t.c[n] for n in (*_UNIT_KEY, *C.UNIT_COUNTERS)]
@@ -620,12 +626,7 @@ def partition_rows(
     due in ``[due_from, due_to)`` or without a due time (the only ones a live moment can't place).
     One query per chunk of units, not per partition."""
     wanted = set(partitions)
-    by_unit: dict[str, set[int]] = defaultdict(set)
-    for unit, month in wanted:
-        by_unit[unit].add(month)
-    units_list = sorted(by_unit)
-    for chunk in _chunks(units_list):
-        months = sorted({m for u in chunk for m in by_unit[u]})
+    for chunk, months in _unit_month_chunks(wanted):
         where = [dossiers.c.unit_code.in_(chunk), dossiers.c.received_month.in_(months)]
         if open_only:
             where.append(dossiers.c.end_at.is_(None))
