@@ -29,6 +29,12 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 #: (OperationalError), or no pooled connection free within the pool's wait (PoolTimeout) — retryable
 DATABASE_UNAVAILABLE = (OperationalError, PoolTimeout)
 
+
+def unavailable_cause(exc: BaseException) -> str:
+    """The name of what made the database unavailable (the driver's error, else SQLAlchemy's), for
+    logs: never its message, which may name hosts and users."""
+    return type(getattr(exc, "orig", None) or exc).__name__
+
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 
 
@@ -156,7 +162,6 @@ def log_failure(logger, event_name: str, exc: BaseException, **fields) -> None:
     unreachable, busy) is expected now and then — a warning without a trace; anything else is an
     error with its trace."""
     if isinstance(exc, DATABASE_UNAVAILABLE):
-        logger.warning(event_name, cause="database unavailable",
-                       error_type=type(getattr(exc, "orig", None) or exc).__name__, **fields)
+        logger.warning(event_name, cause="database unavailable", error_type=unavailable_cause(exc), **fields)
     else:
         logger.error(event_name, exc_info=exc, **fields)

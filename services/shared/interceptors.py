@@ -32,7 +32,7 @@ import grpc
 import structlog
 from prometheus_client import Counter, Gauge, Histogram
 
-from services.shared.db import DATABASE_UNAVAILABLE
+from services.shared.db import DATABASE_UNAVAILABLE, unavailable_cause
 from services.shared.errors import ChisoError, Unauthenticated, Unavailable
 from services.shared.grpc_errors import internal_status, to_status
 from services.shared.logging import get_logger
@@ -251,8 +251,7 @@ class ErrorMappingInterceptor(BehaviourInterceptor):
             # The database is unreachable, restarting or busy, or no pooled connection was free within
             # the pool's wait: a retryable condition, not a bug.
             error_id = uuid.uuid4().hex[:16]
-            log.warning("database unavailable", error_id=error_id,
-                        error_type=type(getattr(exc, "orig", None) or exc).__name__)
+            log.warning("database unavailable", error_id=error_id, error_type=unavailable_cause(exc))
             context.abort_with_status(to_status(Unavailable(
                 "the database is unavailable; retry with backoff", reason="DATABASE_UNAVAILABLE",
                 metadata={"error_id": error_id})))
