@@ -637,18 +637,34 @@ def _main(args) -> int:
             notes.append(f"**{backend}: {f.not_accepted} records were not accepted as new — "
                          "these figures are not valid.**")
         figures.append(f)
-    scoring = None
+    scoring = publish = pipeline = None
+
+    def checkpoint(pending: list[str]) -> None:
+        # A full run takes over an hour: what is measured so far is written as it comes, marked as
+        # unfinished, so that a run stopped part-way still leaves its figures behind.
+        if args.quick or not pending:
+            return
+        banner = ("**This run is not finished** — still to measure: " + ", ".join(pending)
+                  + ". The sections below are what it has measured so far.")
+        title, rest = render(figures, args, notes, scoring, publish, pipeline).split("\n", 1)
+        Path(args.output).write_text(f"{title}\n\n{banner}\n{rest}", encoding="utf-8")
+
+    parts = [name for name, on in (("scoring", args.scoring_dossiers), ("publish", args.publish),
+                                   ("whole pipeline", args.pipeline_records)) if on]
+    checkpoint(parts)
     if args.scoring_dossiers:
         from tools import bench_scoring
 
         scoring = bench_scoring.measure(WORK / "scoring", args.scoring_dossiers)
-    publish = None
+        parts.remove("scoring")
+        checkpoint(parts)
     if args.publish:
         from tools import bench_publish
 
         publish = bench_publish.measure(WORK / "publish", args.publish_dossiers, args.publish_receivers,
                                         fresh_seconds=args.publish_seconds)
-    pipeline = None
+        parts.remove("publish")
+        checkpoint(parts)
     if args.pipeline_records:
         from tools import bench_pipeline
 
