@@ -269,11 +269,11 @@ class Publish:
         seqs = S.allocate(conn, len(changed), now)
         live, feed, items = [], [], []
         for card, seq in zip(changed, seqs, strict=True):
-            payload = canonical_json(live_document(card.body, seq, now))
+            payload = card.live_payload(seq, now)
             signature = self.signer.sign(payload)
             live.append({"unit_code": card.unit_code, "period_key": card.period.key, "scope": card.scope,
                          "unit_kind": card.unit_kind, "parent_code": card.parent_code, "version": seq,
-                         "content_sha256": sums[card.key], "scorecard": canonical_json(dict(card.body)),
+                         "content_sha256": sums[card.key], "scorecard": card.body_json(),
                          "updated_at": now})
             feed.append(S.change_row(S.KIND_LIVE, seq, payload=payload, signature=signature,
                                      key_id=self.signer.key_id, content_type=SCORECARD_CONTENT_TYPE, now=now,
@@ -420,7 +420,7 @@ class Publish:
             "key_id": self.signer.key_id,
         }, [{"publication_id": publication_id, "revision": revision, "unit_code": c.unit_code, "scope": c.scope,
              "period_key": spec.period.key, "unit_kind": c.unit_kind, "parent_code": c.parent_code,
-             "scorecard": canonical_json(dict(c.body))} for c in cards])
+             "scorecard": c.body_json()} for c in cards])
         S.insert_changes(conn, [S.change_row(S.KIND_PUBLICATION, seq, payload=payload, signature=signature,
                                              key_id=self.signer.key_id, content_type=PUBLICATION_CONTENT_TYPE,
                                              now=now, period_key=spec.period.key, publication_id=publication_id,

@@ -14,6 +14,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from services.publish.domain import documents as D
 from services.publish.domain.exports import publication_export, ranking_export
@@ -89,6 +91,37 @@ def test_content_hash_ignores_evaluation_and_compute_times_only():
                                    "computeTime": "2026-11-23T02:00:01Z"})
     c = card("H25", "50.01", body={"total": {"value": "50.01"}, "asOf": "2026-11-23T02:00:00Z"})
     assert a.content_sha256() == b.content_sha256() != c.content_sha256()
+
+
+def test_a_live_payload_is_exactly_what_publish_signed_before():
+    # Written out by hand: the scorecard with provisional forced true, members in key order.
+    c = card("H25", "50.00", body={"unit": {"code": "H25", "name": "Tỉnh Phú Thọ"}, "total": {"value": "50.00"},
+                                   "provisional": False, "asOf": "2026-08-31T17:00:00Z"})
+    us = int(datetime(2026, 8, 31, 17, tzinfo=UTC).timestamp()) * 1_000_000
+    assert c.live_payload(7, us) == (
+        '{"feed":"FEED_LIVE","scorecard":{"asOf":"2026-08-31T17:00:00Z","provisional":true,"total":{"value":"50.00"},'
+        '"unit":{"code":"H25","name":"Tỉnh Phú Thọ"}},"updateTime":"2026-08-31T17:00:00Z","version":"7"}').encode()
+    assert c.body_json() == ('{"asOf":"2026-08-31T17:00:00Z","provisional":false,"total":{"value":"50.00"},'
+                             '"unit":{"code":"H25","name":"Tỉnh Phú Thọ"}}').encode()
+    assert c.content_sha256() == hashlib.sha256(
+        b'{"provisional":false,"total":{"value":"50.00"},"unit":{"code":"H25","name":"T\xe1\xbb\x89nh Ph\xc3\xba '
+        b'Th\xe1\xbb\x8d"}}').hexdigest()
+
+
+_json = st.recursive(st.none() | st.booleans() | st.integers(-2**63, 2**63) | st.text(max_size=8),
+                     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=6), inner, max_size=4),
+                     max_leaves=20)
+
+
+@given(body=st.dictionaries(st.sampled_from(["asOf", "computeTime", "provisional", "total", "unit", "Đơn vị", "", "a"])
+                            | st.text(max_size=6), _json, max_size=8),
+       version=st.integers(0, 2**62), us=st.integers(0, 4_000_000_000_000_000))
+def test_a_cards_bytes_built_from_its_members_equal_canonical_json_of_the_whole(body, version, us):
+    c = D.Card("H25", "", 4, "", D.PeriodRef(1, 2026, 8), 2, "766/2022", "1", 2, False, body)
+    assert c.body_json() == D.canonical_json(body)
+    assert c.live_payload(version, us) == D.canonical_json(D.live_document(body, version, us))
+    content = {k: v for k, v in body.items() if k not in ("asOf", "computeTime")}
+    assert c.content_sha256() == hashlib.sha256(D.canonical_json(content)).hexdigest()
 
 
 def test_publication_document_holds_sorted_scorecards_and_their_ranking():
