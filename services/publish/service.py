@@ -261,7 +261,13 @@ class Publish:
     def _record_live(self, conn, cards: Sequence[Card], sums: Mapping[CardKey, str]) -> int:
         latest = {c.key: c for c in cards}
         stored = S.live_hashes(conn, list(latest))
-        changed = [c for k, c in latest.items() if stored.get((k.unit_code, k.period.key, k.scope)) != sums[k]]
+        changed = []
+        for k, c in latest.items():
+            sha, computed_at = stored.get((k.unit_code, k.period.key, k.scope), ("", 0))
+            # New content, unless it was computed before what is stored: another writer (a replica
+            # following the same round, or the refresh of running periods) got a later computation in first.
+            if sha != sums[k] and c.computed_at() >= computed_at:
+                changed.append(c)
         if not changed:
             return 0
         now = self.clock()
@@ -274,7 +280,7 @@ class Publish:
             live.append({"unit_code": card.unit_code, "period_key": card.period.key, "scope": card.scope,
                          "unit_kind": card.unit_kind, "parent_code": card.parent_code, "version": seq,
                          "content_sha256": sums[card.key], "scorecard": card.body_json(),
-                         "updated_at": now})
+                         "updated_at": now, "computed_at": card.computed_at()})
             feed.append(S.change_row(S.KIND_LIVE, seq, payload=payload, signature=signature,
                                      key_id=self.signer.key_id, content_type=SCORECARD_CONTENT_TYPE, now=now,
                                      unit_code=card.unit_code, period_key=card.period.key, scope=card.scope))

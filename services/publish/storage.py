@@ -106,18 +106,19 @@ def unit_name(conn: Connection, code: str) -> str:
     return conn.execute(select(publish_units.c.name).where(publish_units.c.code == code)).scalar() or ""
 
 
-def live_hashes(conn: Connection, keys_: Sequence[CardKey]) -> dict[tuple[str, str, int], str]:
-    out: dict[tuple[str, str, int], str] = {}
+def live_hashes(conn: Connection, keys_: Sequence[CardKey]) -> dict[tuple[str, str, int], tuple[str, int]]:
+    """(content hash, compute time) of the stored live scorecards among ``keys_``."""
+    out: dict[tuple[str, str, int], tuple[str, int]] = {}
     codes = sorted({k.unit_code for k in keys_})
     wanted = {(k.unit_code, k.period.key, k.scope) for k in keys_}
     for i in range(0, len(codes), 500):
         rows = conn.execute(select(publish_live.c.unit_code, publish_live.c.period_key, publish_live.c.scope,
-                                   publish_live.c.content_sha256)
+                                   publish_live.c.content_sha256, publish_live.c.computed_at)
                             .where(publish_live.c.unit_code.in_(codes[i:i + 500])))
         for r in rows:
             key = (r.unit_code, r.period_key, r.scope)
             if key in wanted:
-                out[key] = r.content_sha256
+                out[key] = (r.content_sha256, r.computed_at)
     return out
 
 

@@ -76,6 +76,8 @@ publish_live = Table(
     Column("content_sha256", String(64), nullable=False, comment="of the scorecard without as_of/compute_time"),
     Column("scorecard", LargeBinary, nullable=False, comment="canonical JSON of chiso.types.v1.Scorecard"),
     Column("updated_at", Micros, nullable=False),
+    Column("computed_at", Micros, nullable=False, server_default="0",
+           comment="scoring's compute time of this content, µs since the epoch"),
     Index("ix_publish_live_period_kind", "period_key", "unit_kind", "unit_code"),
     Index("ix_publish_live_period_parent", "period_key", "parent_code", "unit_code"),
 )

@@ -96,6 +96,15 @@ def micros(moment: datetime) -> int:
     return int(moment.timestamp()) * 1_000_000 + moment.microsecond
 
 
+def micros_of(text: str) -> int:
+    """A Timestamp's JSON form back to µs since the epoch (0 for ""): the inverse of ``rfc3339``.
+
+    >>> micros_of("2026-08-31T17:00:00.123400Z")
+    1788195600123400
+    """
+    return micros(datetime.fromisoformat(text)) if text else 0
+
+
 @dataclass(frozen=True, order=True)
 class PeriodRef:
     """A period as ``chiso.types.v1.Period`` numbers it: kind (1 month, 2 quarter, 3 year, 4
@@ -218,6 +227,10 @@ class Card:
         members = self._members
         content = {k: v for k, v in members.items() if k not in ("asOf", "computeTime")}
         return hashlib.sha256(_object(content)).hexdigest()
+
+    def computed_at(self) -> int:
+        """When scoring computed it (``computeTime``), µs since the epoch; 0 if it does not say."""
+        return micros_of(self.body.get("computeTime", ""))
 
     def body_json(self) -> bytes:
         """``canonical_json(body)``."""

@@ -109,7 +109,8 @@ def test_a_live_payload_is_exactly_what_publish_signed_before():
 
 
 _json = st.recursive(st.none() | st.booleans() | st.integers(-2**63, 2**63) | st.text(max_size=8),
-                     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=6), inner, max_size=4),
+                     lambda inner: st.lists(inner, max_size=4)
+                     | st.dictionaries(st.text(max_size=6), inner, max_size=4),
                      max_leaves=20)
 
 

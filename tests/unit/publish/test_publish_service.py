@@ -54,7 +54,8 @@ class FakeScoring:
         total = self.totals.get((key.unit_code, key.scope), "0.00")
         body = {"name": f"units/{key.unit_code}/scorecards/{key.period.key}",
                 "unit": {"code": key.unit_code, "name": name}, "scope": D.SCOPES[key.scope],
-                "total": {"value": total}, "asOf": D.rfc3339(time.time_ns() // 1000)}
+                "total": {"value": total}, "asOf": D.rfc3339(time.time_ns() // 1000),
+                "computeTime": D.rfc3339(time.time_ns() // 1000)}
         return D.Card(key.unit_code, name, kind, parent, key.period, key.scope, "766/2022", total, 4, True, body)
 
     def scorecards(self, keys, rule_version=""):
@@ -139,6 +140,28 @@ def test_live_changes_are_recorded_once_per_content_and_numbered_in_order(world)
     assert live["version"] == "5" and live["scorecard"]["total"] == {"value": "72.50"}
     with pytest.raises(NotFound):
         publish.scorecard(D.CardKey("H01.01", AUG, D.SCOPE_UNIT), D.FEED_LIVE)
+
+
+def test_a_card_computed_earlier_never_replaces_one_computed_later(world, monkeypatch):
+    publish, scoring, _, _ = world
+    key = D.CardKey("H25.01", AUG, D.SCOPE_UNIT)
+    scoring.set("H25.01", D.SCOPE_UNIT, "70.00")
+    (earlier,) = scoring.scorecards([key])
+    time.sleep(0.002)
+    scoring.set("H25.01", D.SCOPE_UNIT, "75.00")
+    assert publish.refresh_live([key]) == 1  # the later computation gets in first
+    # A slower writer arrives with the earlier computation: another replica following the same round,
+    # or a round that fetched its part before this refresh. Its content differs, but it is older.
+    later_scoring = publish.scoring
+    stale = type("Stale", (), {"scorecards": lambda self, keys, rule_version="": [earlier]})()
+    monkeypatch.setattr(publish, "scoring", stale)
+    assert publish.refresh_live([key]) == 0
+    assert publish.scorecard(key, D.FEED_LIVE)["scorecard"]["total"] == {"value": "75.00"}
+    monkeypatch.setattr(publish, "scoring", later_scoring)
+    scoring.set("H25.01", D.SCOPE_UNIT, "80.00")  # a newer computation with new content is recorded
+    assert publish.refresh_live([key]) == 1
+    assert publish.scorecard(key, D.FEED_LIVE)["scorecard"]["total"] == {"value": "80.00"}
+    assert [c.document["scorecard"]["total"]["value"] for c in publish.changes(0, 10)] == ["75.00", "80.00"]
 
 
 def test_outbox_rows_go_to_the_subscriptions_that_want_them(world):
