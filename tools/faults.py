@@ -666,7 +666,8 @@ def render(results: list[TrialResult], command: str, settings: str) -> list[str]
         + (", ".join(f"{k} {n}" for k, n in failures.most_common()) or "none") + ".",
         f"- Official publications: {sum(r.publications for r in results)} created and "
         f"{sum(r.corrections for r in results)} corrected, each once, signatures verified.",
-        f"- Deliveries to the portal: {sum(r.deliveries for r in results):,}, each held once and in order; "
+        f"- Deliveries to the portal: {sum(r.deliveries for r in results):,}, each stored once (the portal "
+        "drops a repeated delivery id) and in order, sequences 1…n without a gap; "
         f"attempts beyond the first (redeliveries after faults): {sum(r.extra_attempts for r in results):,}.",
         f"- Convergence after the last fault (scoring applied every notice, publish followed scoring to the "
         f"end, every delivery made): median {statistics.median(converge) if converge else float('nan'):.1f} s, "
