@@ -1,7 +1,7 @@
 """chiso-score — scorecards, rankings and explanations from the scoring service, for people.
 
     chiso-score scorecard H15 2026-11               # a province with its subtree, this month so far
-    chiso-score scorecard H15.S01 2026-Q3 --alone --rule-version 766/2022
+    chiso-score --rule-version 766/2022 scorecard H15.S01 2026-Q3 --alone
     chiso-score ranking province 2026-11            # all provinces, shared ranks
     chiso-score ranking commune 2026-11 --parent H15
     chiso-score explain H15 2026-11 2.1             # the records that cost 2.1 its points
