@@ -2,8 +2,10 @@
 
 Starts each service as its own process (as in production), loads a demo month (the running one, and
 a smaller ended one before it, which can be published officially) through the public gRPC API with a
-demo source token, prints endpoints and ready-to-run commands, then waits; Ctrl-C
-stops everything cleanly. ``--once`` loads and stops (used by the tests).
+demo source token, prints endpoints and ready-to-run commands (the CLIs, and calls through gRPC
+reflection with chiso-grpc), then waits. The services run in sessions of their own, so a terminal's
+Ctrl-C reaches only this process, which stops each with one SIGTERM (they drain their calls) and says
+how each ended; Ctrl-C again stops them without draining. ``--once`` loads and stops.
 """
 
 from __future__ import annotations
@@ -84,8 +86,10 @@ def wait_for_portal(db_path: Path, timeout: float = 240.0) -> int:
     return count
 
 
-def live_ranking(db_url: str, address: str, spec: data.DemoSpec, top: int = 5) -> str:
-    """The top of the live provincial ranking, once scoring has applied everything loaded."""
+def live_ranking(db_url: str, address: str, spec: data.DemoSpec, top: int = 5,
+                 timeout: float = 120.0) -> tuple[str, str]:
+    """The top of the live provincial ranking once scoring has applied everything loaded, and a
+    note when it had not within ``timeout`` s (the ranking is then partial)."""
     from chiso.scoring.v1 import scoring_pb2, scoring_pb2_grpc
     from chiso.types.v1 import types_pb2 as tpb
 
@@ -93,11 +97,16 @@ def live_ranking(db_url: str, address: str, spec: data.DemoSpec, top: int = 5) -
     from services.scoring.storage import Aggregates
 
     db = Database(db_url)
+    note = ""
     try:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
+        deadline = time.monotonic() + timeout
+        while True:
             applied, head = Aggregates(db).lag()
             if applied >= head:
+                break
+            if time.monotonic() >= deadline:
+                note = (f"  (partial: scoring had applied changes up to {applied:,} of {head:,} after {timeout:.0f} s; "
+                        "see scoring.log)\n")
                 break
             time.sleep(0.1)
     finally:
@@ -107,11 +116,63 @@ def live_ranking(db_url: str, address: str, spec: data.DemoSpec, top: int = 5) -
         ranking = scoring_pb2_grpc.ScoringServiceStub(ch).GetRanking(
             scoring_pb2.GetRankingRequest(period=period, unit_kind=tpb.UNIT_KIND_PROVINCE), timeout=60
         ).ranking
-    return "\n".join("  " + line for line in render_ranking(ranking, top).splitlines())
+    return "\n".join("  " + line for line in render_ranking(ranking, top).splitlines()), note
 
 
-def _interrupt(_signum, _frame):
-    raise KeyboardInterrupt
+STOP_TIMEOUT = 20.0
+"""Seconds the services have to stop after their SIGTERM (they drain for 10 s) before being killed."""
+PORTAL_TIMEOUT = 240.0
+
+
+class Interrupts:
+    """SIGINT/SIGTERM handler: the first one stops the demo (KeyboardInterrupt); one more while the
+    services are stopping has them stop without draining (a service stops at once on a second
+    signal)."""
+
+    def __init__(self, procs: dict[str, subprocess.Popen]) -> None:
+        self.procs = procs
+        self.stopping = False
+        self.hurried = False
+
+    def __call__(self, _signum, _frame) -> None:
+        if not self.stopping:
+            self.stopping = True
+            raise KeyboardInterrupt
+        self.hurried = True
+        for proc in self.procs.values():
+            proc.send_signal(signal.SIGTERM)  # a no-op for one that has exited
+
+
+def stop_all(procs: dict[str, subprocess.Popen], interrupts: Interrupts, timeout: float = STOP_TIMEOUT) -> bool:
+    """Stop the services with one SIGTERM each (each drains its calls), kill any still running
+    ``timeout`` s later, and say truthfully how each one ended; True when all stopped cleanly."""
+    interrupts.stopping = True
+    exited = {name: proc.returncode for name, proc in procs.items() if proc.poll() is not None}
+    for name, proc in procs.items():
+        if name not in exited:
+            proc.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    killed = []
+    for name, proc in procs.items():
+        try:
+            proc.wait(timeout=max(0.0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+            killed.append(name)
+    clean = [name for name, proc in procs.items() if name not in exited and name not in killed and proc.returncode == 0]
+    if clean:
+        how = "without draining (Ctrl-C again)" if interrupts.hurried else "cleanly"
+        print(f"stopped {how}: {', '.join(clean)} (exit code 0)", flush=True)
+    for name, proc in procs.items():
+        if name in exited:
+            print(f"{name} had already exited (exit code {exited[name]}); see {name}.log", file=sys.stderr)
+        elif name in killed:
+            print(f"{name} was killed: still running {timeout:.0f} s after SIGTERM (exit code {proc.returncode}); "
+                  f"see {name}.log", file=sys.stderr)
+        elif proc.returncode != 0:
+            print(f"{name} stopped with exit code {proc.returncode}; see {name}.log", file=sys.stderr)
+    return len(clean) == len(procs)
 
 
 def main(argv=None) -> int:
@@ -159,13 +220,17 @@ def main(argv=None) -> int:
            "CHISO_PUBLISH_SCORING_TARGET": f"127.0.0.1:{scoring_port}"}  # signing key: made beside the db
     procs: dict[str, subprocess.Popen] = {}
     logs = {}
+    interrupts = Interrupts(procs)
+    for sig in (signal.SIGINT, signal.SIGTERM):  # also when started with SIGINT ignored (e.g. `&`)
+        signal.signal(sig, interrupts)
+    status = 1
     try:
         logs["ingest"] = open(var / "ingest.log", "w", encoding="utf-8")  # noqa: SIM115
-        procs["ingest"] = spawn("services.ingest.server", env, logs["ingest"])
+        procs["ingest"] = spawn("services.ingest.server", env, logs["ingest"], own_session=True)
         logs["scoring"] = open(var / "scoring.log", "w", encoding="utf-8")  # noqa: SIM115
-        procs["scoring"] = spawn("services.scoring.server", env, logs["scoring"])
+        procs["scoring"] = spawn("services.scoring.server", env, logs["scoring"], own_session=True)
         logs["publish"] = open(var / "publish.log", "w", encoding="utf-8")  # noqa: SIM115
-        procs["publish"] = spawn("services.publish.server", env, logs["publish"])
+        procs["publish"] = spawn("services.publish.server", env, logs["publish"], own_session=True)
         address = f"127.0.0.1:{ingest_port}"
         scoring = f"127.0.0.1:{scoring_port}"
         publish = f"127.0.0.1:{publish_port}"
@@ -176,7 +241,7 @@ def main(argv=None) -> int:
         logs["portal"] = open(var / "portal.log", "w", encoding="utf-8")  # noqa: SIM115
         procs["portal"] = spawn("services.publish.receiver", {}, logs["portal"],
                                 args=["serve", "--port", str(portal_port), "--db", str(var / "portal.db"),
-                                      "--publish", publish])
+                                      "--publish", publish], own_session=True)
         wait_healthy(portal, procs["portal"])
         subscribe(publish, ops_token, portal)
 
@@ -210,8 +275,10 @@ def main(argv=None) -> int:
                      data.reported_totals(received, month, now), token, prefix=prefix)
                 loaded[month] = (n, n_petitions, elapsed)
         n, n_petitions, elapsed = loaded[spec]
-        ranking = live_ranking(db_url, scoring, spec)
-        held = wait_for_portal(var / "portal.db")
+        ranking, partial = live_ranking(db_url, scoring, spec)
+        held = wait_for_portal(var / "portal.db", PORTAL_TIMEOUT)
+        none_held = "" if held else (f"\n              (none arrived within {PORTAL_TIMEOUT:.0f} s: "
+                                     "see publish.log and portal.log)")
 
         communes = sum(1 for u in units if u.kind == data.tpb.UNIT_KIND_COMMUNE)
         print(f"""
@@ -227,12 +294,12 @@ chiso demo is running on the embedded database ({var / 'chiso.db'})
   publish     {publish}   (live + official results, change feed, pushes to portals)
               metrics http://127.0.0.1:{publish_metrics_port}/metrics
   portal      {portal}   reference receiver of Phú Thọ's portal (subscribed to H15, live + official);
-              it holds {held} verified deliveries so far ({var / 'portal.db'})
+              it holds {held} verified deliveries so far ({var / 'portal.db'}){none_held}
   logs        {var}/{{ingest,scoring,publish,portal}}.log (JSON lines, one per event)
   tokens      {token_file} (demo source, granted every unit), {ops_file} (operator)
 
 Live ranking of the provinces, {spec.month:02d}/{spec.year} so far (rule version in force):
-{ranking}
+{partial}{ranking}
 
 Try:
   .venv/bin/chiso-score --target {scoring} scorecard H15 {spec.year}-{spec.month:02d}
@@ -244,33 +311,32 @@ Try:
   CHISO_TOKEN=$(cat {token_file}) .venv/bin/chiso-push --kind dossiers my-dossiers.jsonl --target {address}
   .venv/bin/chiso-whatif --target {scoring} --rule-version 766/2022 2.1=700/1000 5.4=850/1000 3.3=40/100
   .venv/bin/chiso-admin --database-url {db_url} token list
-  .venv/bin/python -c "import grpc; from grpc_health.v1 import health_pb2 as h, health_pb2_grpc as g; \\
-print(g.HealthStub(grpc.insecure_channel('{address}')).Check(h.HealthCheckRequest()))"
+
+Any service, through its gRPC reflection alone (no generated code: chiso-grpc list / describe / call):
+  .venv/bin/chiso-grpc --target {publish} list chiso.publish.v1.PublishService
+  .venv/bin/chiso-grpc --target {publish} call chiso.publish.v1.PublishService/GetRanking \\
+      '{{"period": {{"kind": "PERIOD_KIND_MONTH", "year": {spec.year}, "number": {spec.month}}}, \
+"unitKind": "UNIT_KIND_PROVINCE"}}'
+  .venv/bin/chiso-grpc --target {publish} call chiso.publish.v1.PublishService/ListSubscriptions \\
+      -H "authorization=Bearer $(cat {ops_file})"
 """, flush=True)
         if args.once:
-            return 0
-        print("Press Ctrl-C to stop.", flush=True)
-        for sig in (signal.SIGINT, signal.SIGTERM):  # also when started with SIGINT ignored (e.g. `&`)
-            signal.signal(sig, _interrupt)
-        while all(proc.poll() is None for proc in procs.values()):
-            time.sleep(0.5)
-        print("a service stopped unexpectedly; see its log", file=sys.stderr)
-        return 1
+            status = 0
+        else:
+            print("Press Ctrl-C to stop.", flush=True)
+            while all(proc.poll() is None for proc in procs.values()):
+                time.sleep(0.5)
+            dead = ", ".join(f"{name} (exit code {proc.returncode})" for name, proc in procs.items()
+                             if proc.poll() is not None)
+            print(f"stopped unexpectedly: {dead}; see its log in {var}", file=sys.stderr)
     except KeyboardInterrupt:
-        return 0
+        status = 0
     finally:
-        for proc in procs.values():
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGTERM)
-        for proc in procs.values():
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+        interrupts.stopping = True  # from here on, Ctrl-C only hurries the services
+        clean = stop_all(procs, interrupts) if procs else True
         for fh in logs.values():
             fh.close()
-        if procs:
-            print("stopped: " + ", ".join(procs), flush=True)
+    return status if clean else 1
 
 
 if __name__ == "__main__":

@@ -38,12 +38,19 @@ def child_env(env: dict[str, str]) -> dict[str, str]:
 
 
 def spawn(
-    module: str, env: dict[str, str], output: IO | int | None = subprocess.DEVNULL, args: Sequence[str] = ()
+    module: str, env: dict[str, str], output: IO | int | None = subprocess.DEVNULL, args: Sequence[str] = (),
+    *, own_session: bool = False,
 ) -> subprocess.Popen:
-    """``python -m module [args]`` with this checkout importable and ``env`` added to the environment."""
+    """``python -m module [args]`` with this checkout importable and ``env`` added to the environment.
+
+    ``own_session``: start it in a session (and process group) of its own, so that a terminal's
+    Ctrl-C reaches only the caller, which then stops it with one SIGTERM (a service drains on the
+    first signal and stops at once on a second). The caller must then stop it: it outlives a caller
+    that is killed."""
     full = child_env(env)
     return subprocess.Popen([sys.executable, "-m", module, *args], env=full, cwd=ROOT, stdout=output,
-                            stderr=subprocess.STDOUT if output is not subprocess.DEVNULL else subprocess.DEVNULL)
+                            stderr=subprocess.STDOUT if output is not subprocess.DEVNULL else subprocess.DEVNULL,
+                            start_new_session=own_session)
 
 
 def wait_healthy(address: str, proc: subprocess.Popen | None = None, timeout: float = 60.0) -> None:
