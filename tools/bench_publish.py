@@ -364,7 +364,7 @@ def freshness(f: PublishFigures, stub, scoring, ingest, token: str, now: datetim
     first feed entry for the province's subtree, this month, whose 2.1 denominator is at least the
     number of records acknowledged up to and including that batch (above the count before the run)."""
     live = tpb.Period(kind=tpb.PERIOD_KIND_MONTH, year=now.year, number=now.month)
-    province, target_units = "H15", [f"H15.S0{i}" for i in (1, 2, 3)]
+    province, target_units = "H25", [f"H25.S0{i}" for i in (1, 2, 3)]
 
     def indicator(indicators) -> int:
         return next(i.denominator for i in indicators if i.id == "2.1")
@@ -506,10 +506,10 @@ def render(f: PublishFigures, command: str) -> list[str]:
         f": {f.receiver_host_rss_mb:,.0f} MB | {verdict(f.publish_rss_mb <= 300)} |",
         "",
         "Freshness, precisely: 200-record batches every 100 ms for "
-        f"{f.batches / 10:.0f} s to three departments of H15 (dossiers received two minutes earlier, still "
+        f"{f.batches / 10:.0f} s to three departments of H25 (dossiers received two minutes earlier, still "
         "being processed), through ingest's `SyncDossiers`; a follower holds publish's `StreamChanges` open "
         "from the feed's end. A batch counts as visible at the first feed entry (the follower's clock on "
-        "arrival) for H15 with its subtree, this month, whose indicator 2.1 denominator exceeds the count "
+        "arrival) for H25 with its subtree, this month, whose indicator 2.1 denominator exceeds the count "
         "before the run by at least every record acknowledged up to that batch. The path: ingest's outbox → "
         "scoring's consumer → scoring's change feed → publish's follower (polls every 0.2 s, re-reads the "
         "changed scorecards from scoring, records them) → the stream. "

@@ -327,11 +327,11 @@ def freshness(db: Database, stub, ingest_address: str, now: datetime, seconds: i
     with db.write() as conn:
         token = access.issue_token(conn, SOURCE).token
     ingest = ingest_pb2_grpc.IngestServiceStub(grpc.insecure_channel(ingest_address))
-    target_units = [f"H15.S0{i}" for i in (1, 2, 3)]
+    target_units = [f"H25.S0{i}" for i in (1, 2, 3)]
     live = tpb.Period(kind=tpb.PERIOD_KIND_MONTH, year=now.year, number=now.month)
 
     def denominator() -> int:
-        sc = stub.GetScorecard(spb.GetScorecardRequest(unit_code="H15", period=live, scope=tpb.SCOPE_SUBTREE,
+        sc = stub.GetScorecard(spb.GetScorecardRequest(unit_code="H25", period=live, scope=tpb.SCOPE_SUBTREE,
                                                        rule_version="766/2022")).scorecard
         return next(i.denominator for i in sc.indicators if i.id == "2.1")
 

@@ -5,7 +5,7 @@ One trial, on a fresh database (a PostgreSQL schema by default, or a SQLite file
 
 1. ingest, scoring, publish and the reference portal start as their own processes
    (``python -m services.<name>.server``; ``python -m services.publish.receiver serve``), each on
-   a port it keeps across restarts; the portal subscribes to one province's subtree (Phú Thọ, H15)
+   a port it keeps across restarts; the portal subscribes to one province's subtree (Phú Thọ, H25)
    for both feeds.
 2. **Load**: two client threads push dossier records of two provinces (the national generator's,
    each finished dossier sent twice — received, then finished) in batches, paced over the load
@@ -87,8 +87,8 @@ from tools.bench_pipeline import two_versions
 
 ROOT = Path(__file__).resolve().parents[1]
 WORK = ROOT / ".faults"
-PROVINCES = ("H15", "H07")  # Phú Thọ (subscribed) and Quảng Ninh (not: its items must not reach the portal)
-SUBSCRIBED = "H15"
+PROVINCES = ("H25", "H22")  # Phú Thọ (subscribed) and Quảng Ninh (not: its items must not reach the portal)
+SUBSCRIBED = "H25"
 SUBSCRIPTION = "portal-phu-tho"
 BATCH = 200
 CALL_TIMEOUT = 10.0

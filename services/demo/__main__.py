@@ -65,7 +65,7 @@ def subscribe(publish: str, ops_token: str, portal: str) -> None:
                 request_id="demo-portal-phu-tho",
                 subscription=publish_pb2.Subscription(subscription_id="portal-phu-tho",
                                                       display_name="Cổng thông tin tỉnh Phú Thọ",
-                                                      endpoint=portal, unit_codes=["H15"])),
+                                                      endpoint=portal, unit_codes=["H25"])),
             metadata=(("authorization", f"Bearer {ops_token}"),), timeout=30)
 
 
@@ -293,7 +293,7 @@ chiso demo is running on the embedded database ({var / 'chiso.db'})
               through the gRPC API (dossiers in {elapsed:.1f}s, {n / max(elapsed, 1e-9):,.0f}/s)
   publish     {publish}   (live + official results, change feed, pushes to portals)
               metrics http://127.0.0.1:{publish_metrics_port}/metrics
-  portal      {portal}   reference receiver of Phú Thọ's portal (subscribed to H15, live + official);
+  portal      {portal}   reference receiver of Phú Thọ's portal (subscribed to H25, live + official);
               it holds {held} verified deliveries so far ({var / 'portal.db'}){none_held}
   logs        {var}/{{ingest,scoring,publish,portal}}.log (JSON lines, one per event)
   tokens      {token_file} (demo source, granted every unit), {ops_file} (operator)
@@ -302,9 +302,9 @@ Live ranking of the provinces, {spec.month:02d}/{spec.year} so far (rule version
 {partial}{ranking}
 
 Try:
-  .venv/bin/chiso-score --target {scoring} scorecard H15 {spec.year}-{spec.month:02d}
-  .venv/bin/chiso-score --target {scoring} explain H15 {spec.year}-{spec.month:02d} 2.1
-  .venv/bin/chiso-score --target {scoring} ranking commune {spec.year}-{spec.month:02d} --parent H15
+  .venv/bin/chiso-score --target {scoring} scorecard H25 {spec.year}-{spec.month:02d}
+  .venv/bin/chiso-score --target {scoring} explain H25 {spec.year}-{spec.month:02d} 2.1
+  .venv/bin/chiso-score --target {scoring} ranking commune {spec.year}-{spec.month:02d} --parent H25
   CHISO_TOKEN=$(cat {ops_file}) .venv/bin/chiso-publish-admin --target {publish} publication create \\
       --period {previous.year}-{previous.month:02d} --kind province --title "Thử nghiệm"
   .venv/bin/chiso-portal report --db {var / 'portal.db'}

@@ -9,14 +9,22 @@ a benchmark of millions of dossiers without holding them in memory: dossiers (ch
 supplements, payments, digitisation, ratings), petitions (categories, limits, ratings), procedure
 publications (group I) and the totals units report to the national reporting system (1.4).
 
-Codes: provinces ``H01``–``H34`` (the demo's short codes, not the electronic agency codes),
-departments ``H15.S01``, communes ``H15.X001``; commune names are generated (the real names are not
-needed to exercise scoring) but each province has its real number of communes.
+Codes: provinces ``H`` and their official two-digit code of Quyết định 19/2025/QĐ-TTg (in force
+1 July 2025; ``H01`` Hà Nội, ``H25`` Phú Thọ … ``H96`` Cà Mau), departments ``H25.S01``, communes
+``H25.X001``; ministries and agencies ``B01``…``B16``. These are the demo's short unit codes, not the
+electronic agency codes (mã định danh điện tử) of the national standard. Commune names are generated
+(the real names are not needed to exercise scoring) but each province has its real number of communes.
+
+Lateness: every unit has its own propensity to finish late, drawn from the seed (most are late on
+2–10 % of their dossiers, one in eight on 15–30 %). A late dossier ends some working days after its
+due time; one not yet ended is overdue once its due time has passed. Dossiers with two supplement
+requests (3 %) are late under Decision 766 whatever their times.
 """
 
 from __future__ import annotations
 
 import random
+from bisect import bisect_right
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -30,28 +38,30 @@ from google.type import date_pb2
 
 HANOI = ZoneInfo("Asia/Ho_Chi_Minh")
 
-# (code, name, communes since 2025-07-01) — the national total is 3,321.
+# (code, name, communes since 2025-07-01), by code — the national total is 3,321. The codes are those of
+# Quyết định 19/2025/QĐ-TTg (the list of administrative divisions, in force 1 July 2025) behind an H.
 PROVINCES_COMMUNES = [
-    ("H01", "Thành phố Hà Nội", 126), ("H02", "Thành phố Huế", 40), ("H03", "Tỉnh Lai Châu", 38),
-    ("H04", "Tỉnh Điện Biên", 45), ("H05", "Tỉnh Sơn La", 75), ("H06", "Tỉnh Lạng Sơn", 65),
-    ("H07", "Tỉnh Quảng Ninh", 54), ("H08", "Tỉnh Thanh Hóa", 166), ("H09", "Tỉnh Nghệ An", 130),
-    ("H10", "Tỉnh Hà Tĩnh", 69), ("H11", "Tỉnh Cao Bằng", 56), ("H12", "Tỉnh Tuyên Quang", 124),
-    ("H13", "Tỉnh Lào Cai", 99), ("H14", "Tỉnh Thái Nguyên", 92), ("H15", "Tỉnh Phú Thọ", 148),
-    ("H16", "Tỉnh Bắc Ninh", 99), ("H17", "Tỉnh Hưng Yên", 104), ("H18", "Thành phố Hải Phòng", 114),
-    ("H19", "Tỉnh Ninh Bình", 129), ("H20", "Tỉnh Quảng Trị", 78), ("H21", "Thành phố Đà Nẵng", 94),
-    ("H22", "Tỉnh Quảng Ngãi", 96), ("H23", "Tỉnh Gia Lai", 135), ("H24", "Tỉnh Khánh Hòa", 65),
-    ("H25", "Tỉnh Lâm Đồng", 124), ("H26", "Tỉnh Đắk Lắk", 102), ("H27", "Thành phố Hồ Chí Minh", 168),
-    ("H28", "Tỉnh Đồng Nai", 95), ("H29", "Tỉnh Tây Ninh", 96), ("H30", "Thành phố Cần Thơ", 103),
-    ("H31", "Tỉnh Vĩnh Long", 124), ("H32", "Tỉnh Đồng Tháp", 102), ("H33", "Tỉnh Cà Mau", 64),
-    ("H34", "Tỉnh An Giang", 102),
+    ("H01", "Thành phố Hà Nội", 126), ("H04", "Tỉnh Cao Bằng", 56), ("H08", "Tỉnh Tuyên Quang", 124),
+    ("H11", "Tỉnh Điện Biên", 45), ("H12", "Tỉnh Lai Châu", 38), ("H14", "Tỉnh Sơn La", 75),
+    ("H15", "Tỉnh Lào Cai", 99), ("H19", "Tỉnh Thái Nguyên", 92), ("H20", "Tỉnh Lạng Sơn", 65),
+    ("H22", "Tỉnh Quảng Ninh", 54), ("H24", "Tỉnh Bắc Ninh", 99), ("H25", "Tỉnh Phú Thọ", 148),
+    ("H31", "Thành phố Hải Phòng", 114), ("H33", "Tỉnh Hưng Yên", 104), ("H37", "Tỉnh Ninh Bình", 129),
+    ("H38", "Tỉnh Thanh Hóa", 166), ("H40", "Tỉnh Nghệ An", 130), ("H42", "Tỉnh Hà Tĩnh", 69),
+    ("H44", "Tỉnh Quảng Trị", 78), ("H46", "Thành phố Huế", 40), ("H48", "Thành phố Đà Nẵng", 94),
+    ("H51", "Tỉnh Quảng Ngãi", 96), ("H52", "Tỉnh Gia Lai", 135), ("H56", "Tỉnh Khánh Hòa", 65),
+    ("H66", "Tỉnh Đắk Lắk", 102), ("H68", "Tỉnh Lâm Đồng", 124), ("H75", "Tỉnh Đồng Nai", 95),
+    ("H79", "Thành phố Hồ Chí Minh", 168), ("H80", "Tỉnh Tây Ninh", 96), ("H82", "Tỉnh Đồng Tháp", 102),
+    ("H86", "Tỉnh Vĩnh Long", 124), ("H91", "Tỉnh An Giang", 102), ("H92", "Thành phố Cần Thơ", 103),
+    ("H96", "Tỉnh Cà Mau", 64),
 ]
 PROVINCES = [(code, name) for code, name, _n in PROVINCES_COMMUNES]
 COMMUNES_TOTAL = 3321
 SPECIAL_ZONES = {  # đặc khu, counted among the province's communes
-    "H07": ["Vân Đồn", "Cô Tô"], "H18": ["Cát Hải", "Bạch Long Vĩ"], "H20": ["Cồn Cỏ"], "H21": ["Hoàng Sa"],
-    "H22": ["Lý Sơn"], "H24": ["Trường Sa"], "H25": ["Phú Quý"], "H27": ["Côn Đảo"],
-    "H34": ["Phú Quốc", "Kiên Hải", "Thổ Châu"],
+    "H22": ["Vân Đồn", "Cô Tô"], "H31": ["Cát Hải", "Bạch Long Vĩ"], "H44": ["Cồn Cỏ"], "H48": ["Hoàng Sa"],
+    "H51": ["Lý Sơn"], "H56": ["Trường Sa"], "H68": ["Phú Quý"], "H79": ["Côn Đảo"],
+    "H91": ["Phú Quốc", "Kiên Hải", "Thổ Châu"],
 }
+CITIES = {code for code, name in PROVINCES if name.startswith("Thành phố")}  # mostly wards
 MINISTRIES = [
     ("B01", "Bộ Tư pháp", tpb.UNIT_KIND_MINISTRY),
     ("B02", "Bộ Tài chính", tpb.UNIT_KIND_MINISTRY),
@@ -130,7 +140,7 @@ def commune_names(code: str, count: int, seed: int) -> list[str]:
     """``count`` distinct commune names for a province (wards in the cities, its special zones)."""
     rng = random.Random(f"{seed}-{code}")
     zones = [f"Đặc khu {z}" for z in SPECIAL_ZONES.get(code, [])][:count]
-    wards = 0.45 if code in {"H01", "H02", "H18", "H21", "H27", "H30"} else 0.15
+    wards = 0.45 if code in CITIES else 0.15
     pool = [f"{a} {b}" for a in _PREFIX for b in _SUFFIX if a != b]
     rng.shuffle(pool)
     return zones + [f"{'Phường' if rng.random() < wards else 'Xã'} {n}" for n in pool[: count - len(zones)]]
@@ -234,55 +244,104 @@ def _kind_of(code: str) -> int:
     return tpb.UNIT_KIND_COMMUNE if ".X" in code else tpb.UNIT_KIND_DEPARTMENT
 
 
+# Lateness by unit: the share of a unit's dossiers that end (or stay open) past their due time. Most
+# units are late on 2–10 % of their dossiers, one in eight on 15–30 % (LATE_POOR_SHARE of the units).
+LATE_TYPICAL = (0.02, 0.10)
+LATE_POOR = (0.15, 0.30)
+LATE_POOR_SHARE = 0.125
+# How many working days after its due time a late dossier ends (a working day is taken as 1.4
+# calendar days, as the due time is): cumulative weights of 1, 2, 3, 5, 8 and 13 days; mean 3.33.
+LATE_BY_DAYS = (1, 2, 3, 5, 8, 13)
+_LATE_BY_CUM = (30, 55, 73, 87, 95, 100)
+CALENDAR_PER_WORKING_DAY = 1.4
+# Two supplement requests make a dossier late under Decision 766 whatever its times.
+SUPPLEMENTS_CUM = (85, 97, 100)  # none, one, two: 85 %, 12 %, 3 %
+_FEES = (0, 50_000, 100_000, 200_000)
+_DAY_US = 86_400_000_000
+_HOUR_US = 3_600_000_000
+
+
+def late_propensity(rng: random.Random) -> float:
+    """One unit's share of late dossiers (see LATE_TYPICAL, LATE_POOR)."""
+    low, high = LATE_POOR if rng.random() < LATE_POOR_SHARE else LATE_TYPICAL
+    return rng.uniform(low, high)
+
+
+def _put(t: Timestamp, us: int) -> None:
+    t.seconds, t.nanos = us // 1_000_000, us % 1_000_000 * 1000
+
+
 def dossiers(unit_codes: list[str], count: int, spec: DemoSpec, now: datetime,
              received_counts: Counter | None = None) -> Iterator[pb.DossierRecord]:
     """``count`` dossiers received in the spec's month (up to ``now``), spread over units by how busy
-    they are, each for a procedure its unit performs. ``received_counts`` (optional) is filled with
-    the dossiers per unit, for :func:`reported_totals`."""
+    they are, each for a procedure its unit performs. Each unit is late on its own share of dossiers
+    (:func:`late_propensity`): those end some working days after their due time, or are still open
+    and overdue at ``now``. ``received_counts`` (optional) is filled with the dossiers per unit, for
+    :func:`reported_totals`. The same seed and ``now`` give the same records."""
     rng = random.Random(spec.seed)
+    rnd = rng.random
     start = datetime(spec.year, spec.month, 1, tzinfo=HANOI)
     end = min(now, (start + timedelta(days=32)).replace(day=1))
-    span = max(1.0, (end - start).total_seconds())
-    quality = {u: rng.uniform(0.75, 0.99) for u in unit_codes}
+    span_us = max(1.0, (end - start).total_seconds()) * 1e6
+    start_us = int(start.timestamp()) * 1_000_000
+    now_us = int(now.timestamp() * 1_000_000)
+    working_day = CALENDAR_PER_WORKING_DAY * _DAY_US  # a working day, in calendar µs
+    offered = {k: [(code, days * working_day, fee) for code, _n, _f, days, fee in performed_by(k)]
+               for k in {_kind_of(u) for u in unit_codes}}  # (code, time limit in µs, fee)
+    profile = {}  # per unit: its procedures, their number, its quality, its late propensity
+    for u in unit_codes:
+        procs = offered[_kind_of(u)]
+        profile[u] = (procs, len(procs), rng.uniform(0.75, 0.99), late_propensity(rng))
     weights = _weights(rng, unit_codes)
-    offered = {k: performed_by(k) for k in {_kind_of(u) for u in unit_codes}}
     picks = rng.choices(unit_codes, weights=weights, k=min(count, 500_000))
+    n_picks = len(picks)
+    month = f"{spec.year}{spec.month:02d}"
+    waiting, processing = pb.PROCESSING_STATE_WAITING_SUPPLEMENT, pb.PROCESSING_STATE_PROCESSING
+    national = pb.PAYMENT_CHANNEL_NATIONAL_PLATFORM
+    none_asked, one_asked, _ = SUPPLEMENTS_CUM
     for i in range(count):
-        unit = picks[i] if i < len(picks) else picks[rng.randrange(len(picks))]
-        procs = offered[_kind_of(unit)]
-        code, _n, _f, days, fee = procs[rng.randrange(len(procs))]
-        received = start + timedelta(seconds=rng.random() * span)
-        due = received + timedelta(days=days * 1.4)
-        q = quality[unit]
+        unit = picks[i] if i < n_picks else picks[int(rnd() * n_picks)]
+        procs, n_procs, q, late_p = profile[unit]
+        code, limit_us, fee = procs[int(rnd() * n_procs)]
+        received = start_us + int(rnd() * span_us)
+        due = received + int(limit_us)
+        x = rnd() * 13.0  # channel: online 10q, in person 10(1 − q) + 2, post 1
         rec = pb.DossierRecord(
-            code=f"{unit}-{spec.year}{spec.month:02d}-{i:07d}", unit_code=unit, procedure_code=code,
-            channel=rng.choices([1, 2, 3], weights=[q * 10, (1 - q) * 10 + 2, 1])[0],
-            received_time=ts(received), due_time=ts(due),
-            fee_amount=rng.choice([0, 50_000, 100_000, 200_000]) if fee else 0,
-            digitised=rng.random() < q, reused_digitised_data=rng.random() < q * 0.6,
-            linked_to_data_store=rng.random() < q * 0.7, used_population_data=rng.random() < q * 0.8,
-            verified_eid=rng.random() < q * 0.7,
+            code=f"{unit}-{month}-{i:07d}", unit_code=unit, procedure_code=code,
+            channel=1 if x < q * 10 else 2 if x < 12.0 else 3,
+            fee_amount=_FEES[int(rnd() * 4)] if fee else 0,
+            digitised=rnd() < q, reused_digitised_data=rnd() < q * 0.6,
+            linked_to_data_store=rnd() < q * 0.7, used_population_data=rnd() < q * 0.8,
+            verified_eid=rnd() < q * 0.7,
         )
-        rec.paid_online = fee and rec.fee_amount > 0 and rng.random() < q
-        if rec.paid_online:
-            rec.payment_channel = pb.PAYMENT_CHANNEL_NATIONAL_PLATFORM
-        supplements = rng.choices([0, 1, 2], weights=[85, 12, 3])[0]
-        rec.supplement_count = supplements
+        _put(rec.received_time, received)
+        _put(rec.due_time, due)
+        if fee and rec.fee_amount and rnd() < q:
+            rec.paid_online = True
+            rec.payment_channel = national
+        if rnd() < late_p:  # ends some working days after its due time
+            k = bisect_right(_LATE_BY_CUM, rnd() * 100)
+            finished = due + int((LATE_BY_DAYS[k] - rnd()) * working_day)
+        else:  # on time: better units take less of their time limit
+            finished = received + int(limit_us * rng.uniform(0.15, 1.75 - q))
+        x = rnd() * 100
+        supplements = 0 if x < none_asked else 1 if x < one_asked else 2
+        last = finished if finished < now_us else received
         if supplements:
-            asked = min(received + timedelta(hours=rng.uniform(2, 48)), received + (now - received) / 2)
-            rec.last_supplement_time.CopyFrom(ts(asked))
-        finish_after = timedelta(days=days * rng.uniform(0.2, 1.0 / q))
-        finished = received + finish_after
-        if finished < now:
-            rec.end_time.CopyFrom(ts(finished))
-            rec.end_state = rng.choices([2, 1, 3, 5], weights=[85, 8, 5, 2])[0]
-            rec.electronic_result = rng.random() < q
-            rec.synced_with_result_file = rec.electronic_result
-            rec.rating = rng.choices([0, 1, 2, 3], weights=[40, 50, 7, 3])[0]
+            rec.supplement_count = supplements
+            asked = received + int(min(rng.uniform(2, 48) * _HOUR_US, (min(now_us, finished) - received) / 2))
+            _put(rec.last_supplement_time, asked)
+            last = max(last, asked)
+        if finished < now_us:
+            _put(rec.end_time, finished)
+            x = rnd() * 100
+            rec.end_state = 2 if x < 85 else 1 if x < 93 else 3 if x < 98 else 5
+            rec.electronic_result = rec.synced_with_result_file = rnd() < q
+            x = rnd() * 100
+            rec.rating = 0 if x < 40 else 1 if x < 90 else 2 if x < 97 else 3
         else:
-            rec.processing_state = (pb.PROCESSING_STATE_WAITING_SUPPLEMENT if supplements == 1 and rng.random() < 0.3
-                                    else pb.PROCESSING_STATE_PROCESSING)
-        rec.source_time.CopyFrom(ts(min(now, max(received, finished if finished < now else received))))
+            rec.processing_state = waiting if supplements == 1 and rnd() < 0.3 else processing
+        _put(rec.source_time, last)
         if received_counts is not None:
             received_counts[unit] += 1
         yield rec

@@ -1,10 +1,10 @@
 """chiso-score — scorecards, rankings and explanations from the scoring service, for people.
 
-    chiso-score scorecard H15 2026-11               # a province with its subtree, this month so far
-    chiso-score --rule-version 766/2022 scorecard H15.S01 2026-Q3 --alone
+    chiso-score scorecard H25 2026-11               # a province with its subtree, this month so far
+    chiso-score --rule-version 766/2022 scorecard H25.S01 2026-Q3 --alone
     chiso-score ranking province 2026-11            # all provinces, shared ranks
-    chiso-score ranking commune 2026-11 --parent H15
-    chiso-score explain H15 2026-11 2.1             # the records that cost 2.1 its points
+    chiso-score ranking commune 2026-11 --parent H25
+    chiso-score explain H25 2026-11 2.1             # the records that cost 2.1 its points
 
 Exit status 0, or 2 when the service refuses the request (the reason is printed).
 """
