@@ -132,10 +132,6 @@ _SUFFIX = ["Lập", "Bình", "Thịnh", "Phú", "Hòa", "An", "Sơn", "Hà", "L�
            "Xuân", "Hải", "Yên", "Lâm", "Trung", "Quý", "Tâm", "Khánh", "Nghĩa", "Điền", "Cường", "Mỹ"]
 
 
-def _short(name: str) -> str:
-    return name.split(" ", 1)[1] if name.startswith("Tỉnh") else name[0].lower() + name[1:]
-
-
 def commune_names(code: str, count: int, seed: int) -> list[str]:
     """``count`` distinct commune names for a province (wards in the cities, its special zones)."""
     rng = random.Random(f"{seed}-{code}")
@@ -152,9 +148,9 @@ def unit_catalogue(spec: DemoSpec | None = None) -> list[tuple[str, str, int, st
     out = [(code, name, kind, "") for code, name, kind in MINISTRIES]
     for code, name, communes in PROVINCES_COMMUNES:
         out.append((code, f"UBND {name[0].lower()}{name[1:]}", tpb.UNIT_KIND_PROVINCE, ""))
-        short = _short(name)
+        lower = f"{name[0].lower()}{name[1:]}"  # Sở Tư pháp tỉnh Phú Thọ, Sở Y tế thành phố Hà Nội
         for i, dep in enumerate(DEPARTMENTS[: spec.departments_per_province], start=1):
-            out.append((f"{code}.S{i:02d}", f"{dep} {short}", tpb.UNIT_KIND_DEPARTMENT, code))
+            out.append((f"{code}.S{i:02d}", f"{dep} {lower}", tpb.UNIT_KIND_DEPARTMENT, code))
         n = communes if spec.communes_per_province is None else min(communes, spec.communes_per_province)
         for i, cname in enumerate(commune_names(code, n, spec.seed), start=1):
             out.append((f"{code}.X{i:03d}", f"UBND {cname[0].lower()}{cname[1:]}", tpb.UNIT_KIND_COMMUNE, code))
@@ -291,7 +287,8 @@ def dossiers(unit_codes: list[str], count: int, spec: DemoSpec, now: datetime,
     profile = {}  # per unit: its procedures, their number, its quality, its late propensity
     for u in unit_codes:
         procs = offered[_kind_of(u)]
-        profile[u] = (procs, len(procs), rng.uniform(0.75, 0.99), late_propensity(rng))
+        own = random.Random(f"{spec.seed}/{u}")  # a unit's own draws: the same whichever units are asked for
+        profile[u] = (procs, len(procs), own.uniform(0.75, 0.99), late_propensity(own))
     weights = _weights(rng, unit_codes)
     picks = rng.choices(unit_codes, weights=weights, k=min(count, 500_000))
     n_picks = len(picks)

@@ -7,12 +7,12 @@ other line goes to standard error, so ``TOKEN=$(chiso-admin source add …)`` wo
 Examples::
 
     chiso-admin migrate
-    chiso-admin source add igate-phu-tho --name "Hệ thống iGate Phú Thọ" --grant H56
+    chiso-admin source add igate-phu-tho --name "Hệ thống iGate Phú Thọ" --grant H25
     chiso-admin operator add vpcp-ops --name "Cục Kiểm soát TTHC"
     chiso-admin token rotate 3f9a1c2b4d5e
     chiso-admin token revoke 3f9a1c2b4d5e
     chiso-admin token list
-    chiso-admin grant set igate-phu-tho H56 H25
+    chiso-admin grant set igate-phu-tho H25
 """
 
 from __future__ import annotations

@@ -80,7 +80,7 @@ def test_the_34_provinces_have_their_official_codes_and_3321_communes():
     assert communes == {code: n for code, _name, n in data.PROVINCES_COMMUNES}
     assert (communes["H01"], communes["H25"], communes["H79"], communes["H46"]) == (126, 148, 168, 40)
     names = {code: name for code, name, _k, _p in units}
-    assert names["H25"] == "UBND tỉnh Phú Thọ" and names["H25.S01"] == "Sở Tư pháp Phú Thọ"
+    assert names["H25"] == "UBND tỉnh Phú Thọ" and names["H25.S01"] == "Sở Tư pháp tỉnh Phú Thọ"
     assert "H25.X148" in names and "H25.X149" not in names and names["H15"] == "UBND tỉnh Lào Cai"
     # the 13 special zones, each the first communes of its province
     assert sum(len(z) for z in data.SPECIAL_ZONES.values()) == 13
