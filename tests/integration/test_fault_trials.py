@@ -10,8 +10,9 @@ import os
 import sqlite3
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
+from services.publish import storage as pstorage
 from services.publish import tables as ptables
 from services.shared import schema
 from tests.conftest import IN_CI, require_postgres
@@ -57,6 +58,21 @@ def test_the_checker_catches_each_broken_invariant():
             ).values(content_sha256="0" * 64))
             conn.execute(update(ptables.publish_publications).where(
                 ptables.publish_publications.c.revision == 2).values(signature=b"\x00" * 64))
+            # a publication that was never corrected disappears (its frozen scorecards with it)
+            pubs = ptables.publish_publications.c
+            single = conn.execute(select(pubs.publication_id).group_by(pubs.publication_id)
+                                  .having(func.max(pubs.revision) == 1).limit(1)).scalar_one()
+            off = ptables.publish_official.c
+            conn.execute(ptables.publish_official.delete().where(off.publication_id == single))
+            conn.execute(ptables.publish_publications.delete().where(pubs.publication_id == single))
+            # the feed loses its last live entry; the last delivery goes back to pending
+            ch = ptables.publish_changes.c
+            last = conn.execute(select(func.max(ch.seq)).where(ch.kind == pstorage.KIND_LIVE)).scalar_one()
+            conn.execute(ptables.publish_changes.delete().where(ch.seq == last))
+            dl = ptables.publish_deliveries.c
+            conn.execute(update(ptables.publish_deliveries).where(
+                dl.sequence == select(func.max(dl.sequence)).scalar_subquery()
+            ).values(state=1, next_attempt_at=4_102_444_800_000_000))  # pending until 2100: not sent again
         portal = sqlite3.connect(trial.portal_db)
         with portal:
             portal.execute("DELETE FROM received WHERE arrival = (SELECT MIN(arrival) + 1 FROM received)")
@@ -78,6 +94,9 @@ def test_the_checker_catches_each_broken_invariant():
         "ids differ",
         "the portal's live results are not publish's latest",
         "the portal holds publications",
+        "!= acknowledged",
+        "publish's change feed does not end at its latest live result",
+        "deliveries not made",
         "scoring: unexpected error (ValueError: cố ý)",
     ):
         assert expected in found, f"{expected!r} not reported; got:\n{found}"
