@@ -237,8 +237,9 @@ def _workload(seed: int, records: int, now: datetime) -> tuple[list, list, list,
     last = (now.replace(day=1) - timedelta(days=1))
     spec = data.DemoSpec(seed=seed, communes_per_province=6, year=last.year, month=last.month)
     st = now - timedelta(hours=1)
-    units = [u for u in data.units(spec, st) if u.code.split(".")[0] in (*PROVINCES, "B01")]  # B01 owns procedures
-    codes = [u.code for u in units if u.code != "B01"]
+    owners = set(data.OWNERS.values())  # the ministries the procedures belong to
+    units = [u for u in data.units(spec, st) if u.code.split(".")[0] in (*PROVINCES, *owners)]
+    codes = [u.code for u in units if u.code not in owners]
     far = data.ts(now + timedelta(days=60))
     requests, buf = [], []
     for rec in two_versions(data.dossiers(codes, records, spec, now), lag=BATCH * 5):

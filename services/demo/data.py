@@ -101,7 +101,17 @@ PROCEDURES = [
     ("1.001612", "Giải quyết hưởng trợ cấp thất nghiệp", "Việc làm", 20, False),
     ("1.011454", "Cấp lại thẻ bảo hiểm y tế", "Bảo hiểm y tế", 3, False),
 ]
-# Which kind of unit performs each procedure (anything not listed: departments).
+# The ministry or agency each procedure belongs to in the national procedure database (after the
+# 2025 reorganisation: driving licences and residence with Bộ Công an, business registration with Bộ
+# Tài chính, unemployment benefit with Bộ Nội vụ).
+OWNERS = {
+    "1.004227": "B01", "1.001193": "B01", "1.000894": "B01", "1.009972": "B06", "2.001039": "B01",
+    "1.003596": "B02", "1.010944": "B03", "1.002804": "B08", "1.000656": "B01", "1.004873": "B01",
+    "1.001257": "B03", "2.000908": "B03", "1.005388": "B09", "1.006391": "B09", "1.001612": "B11",
+    "1.011454": "B05",
+}  # fmt: skip
+# Which kind of unit performs each procedure (anything not listed: departments); at the ministry
+# level, only the ministry or agency it belongs to.
 COMMUNE_PROCEDURES = {"1.004227", "1.001193", "1.000894", "1.000656", "1.004873", "1.001257"}
 MINISTRY_PROCEDURES = {"2.001039", "2.000908", "1.011454", "1.003596"}
 PETITION_LIMIT_DAYS = 15
@@ -164,17 +174,18 @@ def units(spec: DemoSpec, source_time: datetime) -> list[pb.UnitRecord]:
 
 
 def procedures(source_time: datetime) -> list[pb.ProcedureRecord]:
-    return [pb.ProcedureRecord(code=c, name=n, field=f, unit_code="B01", statutory_days=d,
+    return [pb.ProcedureRecord(code=c, name=n, field=f, unit_code=OWNERS[c], statutory_days=d,
                                issues_result_document=doc, applicants_are_individuals=True,
                                source_time=ts(source_time)) for c, n, f, d, doc in PROCEDURES]
 
 
-def performed_by(kind: int) -> list[tuple]:
-    """The procedures a unit of this kind performs."""
+def performed_by(kind: int, unit_code: str = "") -> list[tuple]:
+    """The procedures a unit of this kind performs (a ministry or agency: those of its own, if
+    ``unit_code`` says which)."""
     if kind == tpb.UNIT_KIND_COMMUNE:
         return [p for p in PROCEDURES if p[0] in COMMUNE_PROCEDURES]
     if kind in (tpb.UNIT_KIND_MINISTRY, tpb.UNIT_KIND_MINISTERIAL_AGENCY, tpb.UNIT_KIND_SOCIAL_SECURITY):
-        return [p for p in PROCEDURES if p[0] in MINISTRY_PROCEDURES]
+        return [p for p in PROCEDURES if p[0] in MINISTRY_PROCEDURES and unit_code in ("", OWNERS[p[0]])]
     return [p for p in PROCEDURES if p[0] not in COMMUNE_PROCEDURES]
 
 
@@ -183,7 +194,7 @@ def unit_procedures(unit_records: Iterable[pb.UnitRecord], spec: DemoSpec, sourc
     rng = random.Random(spec.seed + 1)
     st = ts(source_time)
     for u in unit_records:
-        for code, _n, _f, _d, fee in performed_by(u.kind):
+        for code, _n, _f, _d, fee in performed_by(u.kind, u.code):
             level = rng.choices([1, 2, 3], weights=[1, 3, 6])[0]
             eligible = rng.random() < 0.8
             yield pb.UnitProcedureRecord(
@@ -207,7 +218,7 @@ def publications(unit_records: Iterable[pb.UnitRecord], spec: DemoSpec, source_t
             continue
         kinds = ((tpb.UNIT_KIND_COMMUNE, tpb.UNIT_KIND_DEPARTMENT) if u.kind == tpb.UNIT_KIND_PROVINCE
                  else (u.kind,))
-        codes = {p[0] for k in kinds for p in performed_by(k)}
+        codes = {p[0] for k in kinds for p in performed_by(k, u.code)}
         for code in sorted(codes):
             decided = month_start + timedelta(days=rng.randrange(0, 20))
             effective = decided + timedelta(days=rng.randrange(-10, 30))
@@ -282,14 +293,19 @@ def dossiers(unit_codes: list[str], count: int, spec: DemoSpec, now: datetime,
     start_us = int(start.timestamp()) * 1_000_000
     now_us = int(now.timestamp() * 1_000_000)
     working_day = CALENDAR_PER_WORKING_DAY * _DAY_US  # a working day, in calendar µs
-    offered = {k: [(code, days * working_day, fee) for code, _n, _f, days, fee in performed_by(k)]
-               for k in {_kind_of(u) for u in unit_codes}}  # (code, time limit in µs, fee)
+    offered: dict[tuple[int, str], list] = {}  # (kind, ministry or "") → [(code, time limit in µs, fee)]
     profile = {}  # per unit: its procedures, their number, its quality, its late propensity
     for u in unit_codes:
-        procs = offered[_kind_of(u)]
+        kind = _kind_of(u)
+        key = (kind, u if kind == tpb.UNIT_KIND_MINISTRY else "")
+        if key not in offered:
+            offered[key] = [(code, days * working_day, fee) for code, _n, _f, days, fee in performed_by(*key)]
+        procs = offered[key]
         own = random.Random(f"{spec.seed}/{u}")  # a unit's own draws: the same whichever units are asked for
         profile[u] = (procs, len(procs), own.uniform(0.75, 0.99), late_propensity(own))
-    weights = _weights(rng, unit_codes)
+    weights = [w if profile[u][1] else 0.0 for u, w in zip(unit_codes, _weights(rng, unit_codes), strict=True)]
+    if not any(weights):
+        raise ValueError("none of these units performs a procedure")
     picks = rng.choices(unit_codes, weights=weights, k=min(count, 500_000))
     n_picks = len(picks)
     month = f"{spec.year}{spec.month:02d}"

@@ -101,7 +101,7 @@ def test_every_dossier_names_a_unit_and_a_procedure_it_performs():
     assert {tpb.UNIT_KIND_MINISTRY, tpb.UNIT_KIND_DEPARTMENT, tpb.UNIT_KIND_COMMUNE} <= {
         units[r.unit_code] for r in recs}
     for r in recs:
-        assert r.procedure_code in {p[0] for p in data.performed_by(units[r.unit_code])}
+        assert r.procedure_code in {p[0] for p in data.performed_by(units[r.unit_code], r.unit_code)}
         days = procedures[r.procedure_code][3]
         assert start <= r.received_time.seconds <= RUNNING.timestamp()
         limit = r.due_time.ToMicroseconds() - r.received_time.ToMicroseconds()
