@@ -258,6 +258,11 @@ class ErrorMappingInterceptor(BehaviourInterceptor):
         except Exception as exc:
             if _is_abort(exc, context):
                 raise
+            if not context.is_active():
+                # The client cancelled the call or went away while the handler was reading its stream
+                # (reading a cancelled stream raises): not a fault of ours, nothing to log as one.
+                log.info("rpc cancelled by the client", error_type=type(exc).__name__)
+                context.abort(grpc.StatusCode.CANCELLED, "the client cancelled the call")
             error_id = uuid.uuid4().hex[:16]
             log.error("unexpected error", error_id=error_id, exc_info=exc)
             context.abort_with_status(internal_status(error_id))
