@@ -646,7 +646,12 @@ def _main(args) -> int:
             return
         banner = ("**This run is not finished** — still to measure: " + ", ".join(pending)
                   + ". The sections below are what it has measured so far.")
-        title, rest = render(figures, args, notes, scoring, publish, pipeline).split("\n", 1)
+        def later(part: str, heading: str, done: list[str] | None) -> list[str] | None:
+            return [heading, "", "Still to be measured by this run.", ""] if part in pending else done
+
+        title, rest = render(figures, args, notes, later("scoring", "## Scoring", scoring),
+                             later("publish", "## Publish", publish),
+                             later("whole pipeline", "## Whole pipeline (SPEC §8 scale)", pipeline)).split("\n", 1)
         Path(args.output).write_text(f"{title}\n\n{banner}\n{rest}", encoding="utf-8")
 
     parts = [name for name, on in (("scoring", args.scoring_dossiers), ("publish", args.publish),
