@@ -23,6 +23,7 @@ from chiso.ingest.v1 import ingest_pb2 as ipb
 from chiso.portal.v1 import portal_pb2, portal_pb2_grpc
 from chiso.publish.v1 import publish_pb2 as pb
 from chiso.scoring.v1 import scoring_pb2 as spb
+from chiso.scoring.v1 import scoring_pb2_grpc
 from chiso.types.v1 import types_pb2 as tpb
 
 from services.publish.receiver import KeyRing, build_receiver, report
@@ -82,8 +83,6 @@ class Stack:
         with self.db.read() as conn:
             cursor = conn.exec_driver_sql("SELECT text_value FROM publish_state WHERE name = 'scoring'").scalar()
         with grpc.insecure_channel(self.scoring.address) as channel:
-            from chiso.scoring.v1 import scoring_pb2_grpc
-
             r = scoring_pb2_grpc.ScoringServiceStub(channel).ListScorecardChanges(
                 spb.ListScorecardChangesRequest(after_cursor=cursor))
         return not r.changes
@@ -280,6 +279,22 @@ def test_two_replicas_on_postgresql_deliver_each_item_once(pg_url, tmp_path):
         assert len({c.cursor for c in feed}) == len(feed)
         versions = [int(c.scorecard.version) for c in feed if c.kind == pb.CHANGE_KIND_LIVE_SCORECARD]
         assert versions == sorted(set(versions))  # both replicas followed scoring; each change recorded once
+        # no lost work: the last live version of every scorecard says what scoring says now
+        latest = {}
+        for c in feed:
+            if c.kind == pb.CHANGE_KIND_LIVE_SCORECARD:
+                card = c.scorecard.scorecard
+                latest[(card.unit.code, card.period.SerializeToString(), card.scope)] = card
+        with grpc.insecure_channel(s.scoring.address) as channel:
+            keys = [spb.ScorecardKey(unit_code=card.unit.code, period=card.period, scope=card.scope)
+                    for card in latest.values()]
+            now = scoring_pb2_grpc.ScoringServiceStub(channel).BatchGetScorecards(
+                spb.BatchGetScorecardsRequest(keys=keys), timeout=30).scorecards
+
+        def content(card):
+            return (card.total.value, [(i.id, i.numerator, i.denominator, i.points.value) for i in card.indicators])
+
+        assert len(latest) > 10 and [content(c) for c in latest.values()] == [content(c) for c in now]
 
 
 def run_cli(args, env):
