@@ -530,8 +530,8 @@ def measure(work: Path, dossiers: int = 200_000, receivers: int = 50, per_host: 
         f = run(work, dossiers, receivers, per_host, fresh_seconds, lambda m: print(m, flush=True))
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    return render(f, f"make bench (publish part: `python -m tools.bench_publish --dossiers {dossiers} "
-                     f"--receivers {receivers}`)")
+    return render(f, f"python -m tools.bench_publish --dossiers {dossiers} --receivers {receivers}` (the publish "
+                     "part of `make bench`")
 
 
 def main(argv=None) -> int:

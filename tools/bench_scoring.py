@@ -443,7 +443,7 @@ def measure(work: Path, dossiers: int, calls: int = 200, fresh_seconds: int = 30
         f = run(url, work, dossiers, env, lambda m: print(m, flush=True), calls, fresh_seconds)
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    return render(f, f"make bench (store of {dossiers:,} dossiers)")
+    return render(f, f"python -m tools.bench_scoring --dossiers {dossiers}` (the scoring part of `make bench`")
 
 
 def main(argv=None) -> int:
