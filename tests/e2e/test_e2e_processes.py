@@ -16,6 +16,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from fractions import Fraction as F
 from math import floor
+from typing import NamedTuple
 
 import grpc
 from chiso.ingest.v1 import ingest_pb2 as pb
@@ -103,28 +104,35 @@ OFFERS = [
 # data: LLTP, CONG_CHUNG, QUOC_TICH, connected: LLTP, QUOC_TICH; applicants citizens: LLTP, CONG_CHUNG,
 # QUOC_TICH (DAU_GIA's offer is withdrawn).
 
-# Timing cases of a dossier: (in October's dossiers — received in October or carried over unfinished
-# into it; finished by E; late under 766/2022; late under portal/2025), by SPEC §4.3 and PORTAL_RULES 2.1.
+class Case(NamedTuple):
+    """A dossier's timing case, by SPEC §4.3 and PORTAL_RULES 2.1."""
+
+    in_october: bool  # among October's dossiers: received in October, or carried over unfinished into it
+    finished: bool  # finished by E
+    late766: bool  # late under 766/2022
+    late_portal: bool  # late under portal/2025
+
+
 CASES = {
-    "on_time": (True, True, False, False),  # ended before its due time
-    "ended_late": (True, True, True, True),  # ended after its due time
-    "overdue": (True, False, True, True),  # unfinished, due time passed before E
-    "within_due": (True, False, False, False),  # unfinished, due 4–7 November: after E (passed by now)
-    "ended_after_e": (True, False, False, False),  # ended 2–5 November before its due time: unfinished at E
-    "waiting_ok": (True, False, False, False),  # waiting on its one supplement request, made before due
-    "waiting_late": (True, False, True, True),  # waiting on its one supplement request, made after due
-    "two_supplements": (True, True, True, True),  # ended before due, but two supplement requests
-    "unlawful_pause": (True, True, True, True),  # ended before due, but paused unlawfully
-    "one_supplement": (True, True, False, False),  # one supplement request, ended before due
-    "carried_overdue": (True, False, True, True),  # received in September, unfinished, due in September
-    "carried_done": (True, True, False, False),  # received in September, ended on time on 1–3 October
-    "september": (False, True, False, False),  # received and ended in September: not October's
+    "on_time": Case(True, True, False, False),  # ended before its due time
+    "ended_late": Case(True, True, True, True),  # ended after its due time
+    "overdue": Case(True, False, True, True),  # unfinished, due time passed before E
+    "within_due": Case(True, False, False, False),  # unfinished, due 4–7 November: after E (passed by now)
+    "ended_after_e": Case(True, False, False, False),  # ended 2–5 November before its due time: unfinished at E
+    "waiting_ok": Case(True, False, False, False),  # waiting on its one supplement request, made before due
+    "waiting_late": Case(True, False, True, True),  # waiting on its one supplement request, made after due
+    "two_supplements": Case(True, True, True, True),  # ended before due, but two supplement requests
+    "unlawful_pause": Case(True, True, True, True),  # ended before due, but paused unlawfully
+    "one_supplement": Case(True, True, False, False),  # one supplement request, ended before due
+    "carried_overdue": Case(True, False, True, True),  # received in September, unfinished, due in September
+    "carried_done": Case(True, True, False, False),  # received in September, ended on time on 1–3 October
+    "september": Case(False, True, False, False),  # received and ended in September: not October's
     # QUOC_TICH's dossiers come without a due time: 766/2022 holds them on time; portal/2025 holds them
     # to the statutory limit, 5 working days from receipt
-    "nd_quick": (True, True, False, False),  # ended within 20 hours
-    "nd_slow": (True, True, False, True),  # ended 14–18 calendar days (≥ 10 working days) after receipt
-    "nd_open_old": (True, False, False, True),  # unfinished, received 1–15 October: > 5 working days by E
-    "nd_open_new": (True, False, False, False),  # unfinished, received 26–31 October: 5 wd end after E
+    "nd_quick": Case(True, True, False, False),  # ended within 20 hours
+    "nd_slow": Case(True, True, False, True),  # ended 14–18 calendar days (≥ 10 working days) after receipt
+    "nd_open_old": Case(True, False, False, True),  # unfinished, received 1–15 October: > 5 working days by E
+    "nd_open_new": Case(True, False, False, False),  # unfinished, received 26–31 October: 5 wd end after E
 }
 DUE_MIX = {"on_time": 40, "ended_late": 12, "overdue": 8, "within_due": 6, "ended_after_e": 4, "waiting_ok": 4,
            "waiting_late": 3, "two_supplements": 3, "unlawful_pause": 2, "one_supplement": 5,
@@ -144,20 +152,8 @@ class Sent:
     started: datetime
 
     @property
-    def in_october(self) -> bool:
-        return CASES[self.case][0]
-
-    @property
-    def finished(self) -> bool:
-        return CASES[self.case][1]
-
-    @property
-    def late766(self) -> bool:
-        return CASES[self.case][2]
-
-    @property
-    def late_portal(self) -> bool:
-        return CASES[self.case][3]
+    def timing(self) -> Case:
+        return CASES[self.case]
 
     @property
     def proc(self) -> str:
@@ -242,7 +238,7 @@ def _ministry_dossier(rnd: random.Random, number: int, proc: str, case: str) -> 
         rec.processing_state = pb.PROCESSING_STATE_UNSPECIFIED
         rec.end_state = rnd.choices([pb.END_STATE_COMPLETED, pb.END_STATE_RESULT_RETURNED, pb.END_STATE_REJECTED,
                                      pb.END_STATE_STOPPED, pb.END_STATE_WITHDRAWN], [5, 10, 2, 1, 1])[0]
-    if CASES[case][1]:  # finished by E: a result, its rating
+    if CASES[case].finished:  # finished by E: a result, its rating
         rec.electronic_result = rnd.random() < 0.7
         rec.synced_with_result_file = rec.electronic_result and rnd.random() < 0.85
         rec.result_to_data_store = rnd.random() < 0.15
@@ -427,7 +423,7 @@ def _push_ministry(ingest, national: str, token: str) -> list[Sent]:
     sent = _ministry_dossiers(rnd, 480)
     # A quarter of the dossiers that ended by E were first sent unfinished (status changes); a few others
     # get an older update late, which must change nothing.
-    updated = [s for s in sent if s.finished and s.rec.received_time.seconds >= OCT_1.timestamp()
+    updated = [s for s in sent if s.timing.finished and s.rec.received_time.seconds >= OCT_1.timestamp()
                and rnd.random() < 0.25]
     changed = {s.rec.code for s in updated}
     stale = [s for s in sent if s.rec.code not in changed and rnd.random() < 0.08]
@@ -465,15 +461,15 @@ def _count(items, predicate) -> int:
 
 def _expected_766(sent: list[Sent]) -> dict[str, tuple[int, int, F] | None]:
     """B01, October 2026, under "766/2022" (SPEC.md §4.1 table; threshold targets of 2025 carried forward)."""
-    october = [s for s in sent if s.in_october]  # received in October or carried over unfinished into it
+    october = [s for s in sent if s.timing.in_october]  # received in October or carried over unfinished into it
     n = len(october)
-    finished = [s for s in october if s.finished]  # finished by E
-    on_time = _count(october, lambda s: not s.late766)
+    finished = [s for s in october if s.timing.finished]  # finished by E
+    on_time = _count(october, lambda s: not s.timing.late766)
     of_online = [s for s in october if s.proc in (LLTP, LUAT_SU, QUOC_TICH, TRONG_TAI)]  # offered online
     with_fee = [s for s in october if s.rec.fee_amount > 0]
     digitised = [s for s in october if s.rec.digitised]
     of_connected = [s for s in october if s.proc in (LLTP, QUOC_TICH)]  # connected to population data
-    bad = _count(october, lambda s: s.rec.rating == pb.RATING_DISSATISFIED or s.rec.petitioned or s.late766)
+    bad = _count(october, lambda s: s.rec.rating == pb.RATING_DISSATISFIED or s.rec.petitioned or s.timing.late766)
     # 3.2 and 3.4 count procedures: the seeded mix has online dossiers, and online payments, for three of
     # the four online, fee-bearing procedures (none for TRONG_TAI, which had no dossier)
     assert {s.proc for s in october if s.rec.channel == ONLINE} == {LLTP, LUAT_SU, QUOC_TICH}
@@ -534,9 +530,9 @@ def _expected_766(sent: list[Sent]) -> dict[str, tuple[int, int, F] | None]:
 
 def _expected_portal(sent: list[Sent]) -> dict[str, tuple[int, int, F] | None]:
     """B01, October 2026, under "portal/2025" (PORTAL_RULES.md), the version in force for 2026."""
-    october = [s for s in sent if s.in_october]
+    october = [s for s in sent if s.timing.in_october]
     n = len(october)
-    on_time = _count(october, lambda s: not s.late_portal)
+    on_time = _count(october, lambda s: not s.timing.late_portal)
     sync_rate = F(n, max(REPORTED, n))  # 1.4's rate
     # 3.3: online dossiers; of procedures that require a result document only those with an e-result
     online = _count(october, lambda s: s.rec.channel == ONLINE
@@ -561,7 +557,7 @@ def _expected_portal(sent: list[Sent]) -> dict[str, tuple[int, int, F] | None]:
     # through DVCQG or a ministry gateway
     started = [s for s in october if OCT_1 <= s.started < E and s.rec.fee_amount > 0]
     paid = _count(started, lambda s: s.rec.paid_online and s.rec.payment_channel in (DVCQG, GATEWAY))
-    bad = _count(october, lambda s: s.late_portal or s.rec.petitioned or s.rec.rating == pb.RATING_DISSATISFIED)
+    bad = _count(october, lambda s: s.timing.late_portal or s.rec.petitioned or s.rec.rating == pb.RATING_DISSATISFIED)
     used = _count(october, population)
     return {
         # 1 (all linear). 1.1: distinct procedures decided in October, on time if every October decision
