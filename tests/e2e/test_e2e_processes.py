@@ -160,6 +160,17 @@ class Sent:
         return self.rec.procedure_code
 
 
+def _whole_feed(publish) -> list:
+    """Every entry of publish's change feed, page by page."""
+    feed, cursor = [], ""
+    while True:
+        page = publish.ListChanges(ppb.ListChangesRequest(cursor=cursor, page_size=500), timeout=30)
+        if not page.changes:
+            return feed
+        feed.extend(page.changes)
+        cursor = page.next_cursor
+
+
 def _at(rnd: random.Random, month: int, first: int, last: int) -> datetime:
     return hanoi(2026, month, rnd.randint(first, last), rnd.randint(7, 16), rnd.randint(0, 59))
 
@@ -745,13 +756,7 @@ def test_pushed_batches_become_the_expected_scorecards(db_url, tmp_path):
         assert ({i.id: i for i in pulled.indicators}["2.1"].numerator, pulled.total.value) == (
             total - late, card.total.value)
         assert portal_total() == card.total.value  # verified, stored by the portal
-        feed, cursor = [], ""
-        while True:
-            page = publish.ListChanges(ppb.ListChangesRequest(cursor=cursor, page_size=100), timeout=30)
-            if not page.changes:
-                break
-            feed.extend(page.changes)
-            cursor = page.next_cursor
+        feed = _whole_feed(publish)
         last_h25 = [c.scorecard.scorecard for c in feed if c.scorecard.scorecard.unit.code == "H25"
                     and c.scorecard.scorecard.scope == tpb.SCOPE_SUBTREE
                     and c.scorecard.scorecard.period.number == 9 and c.scorecard.scorecard.period.kind == 1]
@@ -793,13 +798,7 @@ def test_pushed_batches_become_the_expected_scorecards(db_url, tmp_path):
         _assert_card(held.scorecard, expected_portal, "portal/2025")  # verified and stored by B01's portal
         assert {r["unit_code"] for r in report(ministry_db)["live"]} == {MINISTRY}  # only its own subtree
         assert MINISTRY not in {r["unit_code"] for r in report(tmp_path / "portal.db")["live"]}
-        feed, cursor = [], ""
-        while True:
-            page = publish.ListChanges(ppb.ListChangesRequest(cursor=cursor, page_size=500), timeout=30)
-            if not page.changes:
-                break
-            feed.extend(page.changes)
-            cursor = page.next_cursor
+        feed = _whole_feed(publish)
         last_b01 = [c.scorecard.scorecard for c in feed if c.kind == ppb.CHANGE_KIND_LIVE_SCORECARD
                     and c.scorecard.scorecard.unit.code == MINISTRY and c.scorecard.scorecard.period == OCTOBER
                     and c.scorecard.scorecard.scope == tpb.SCOPE_SUBTREE]
