@@ -6,6 +6,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from services.ingest.domain import (
+    DEFAULT_SKEW_US,
+    DUE_HORIZON_US,
+    EARLIEST_US,
     Checker,
     DossierIn,
     check_dossier,
@@ -18,8 +21,10 @@ NOW = 1_790_000_000_000_000  # 2026-09-21T12:53:20Z, in microseconds
 DAY = 86_400_000_000
 
 instant = st.one_of(st.none(), st.integers(NOW - 30 * DAY, NOW + 30 * DAY),
-                    st.sampled_from([0, NOW, NOW + 15 * 60_000_000, NOW + 15 * 60_000_000 + 1]))
-code = st.one_of(st.sampled_from(["HS-1", "H25.01", "1.004227", "", "x" * 64, "x" * 65, "a b", "Sở"]),
+                    st.sampled_from([0, EARLIEST_US - 1, EARLIEST_US, NOW, NOW + DEFAULT_SKEW_US,
+                                     NOW + DEFAULT_SKEW_US + 1, NOW + 15 * 60_000_000]))
+code = st.one_of(st.sampled_from(["HS-1", "hs-1", "H25.01", "h25.01", "1.004227", "", "x" * 64, "X" * 64, "x" * 65,
+                                  "a b", "Sở"]),
                  st.text(max_size=70))
 enum = st.integers(-1, 6)
 
@@ -85,11 +90,13 @@ EDGES = [
     ("payment_channel", [-1, 0, 2, 3]),
     ("end_state", [-1, 0, 5, 6]),
     ("processing_state", [-1, 0, 3, 4]),
-    ("received_at", [None, 946_684_800_000_000 - 1, 946_684_800_000_000, NOW + 900_000_000, NOW + 900_000_001]),
-    ("source_time", [None, NOW + 900_000_000, NOW + 900_000_001]),
-    ("due_at", [None, NOW - 2 * DAY - 1, NOW - 2 * DAY, 4_102_444_800_000_000, 4_102_444_800_000_001]),
-    ("code", ["", "x" * 64, "x" * 65, "a b", "Sở"]),
-    ("procedure_code", ["x" * 32, "x" * 33]),
+    ("received_at", [None, EARLIEST_US - 1, EARLIEST_US, NOW + DEFAULT_SKEW_US, NOW + DEFAULT_SKEW_US + 1]),
+    ("source_time", [None, NOW + DEFAULT_SKEW_US, NOW + DEFAULT_SKEW_US + 1]),
+    ("due_at", [None, NOW - 2 * DAY - 1, NOW - 2 * DAY, NOW - 2 * DAY + DUE_HORIZON_US,
+                NOW - 2 * DAY + DUE_HORIZON_US + 1]),
+    ("code", ["", "x" * 64, "x" * 65, "a b", "Sở", "hs-1"]),
+    ("unit_code", ["h25.01", "H25.01", "H25 01"]),
+    ("procedure_code", ["X" * 32, "X" * 33, "x"]),
 ]
 
 
