@@ -260,10 +260,16 @@ class Checker:
     def add(self, field_name: str, reason: str, message: str) -> None:
         self.violations.append(Violation(field_name, reason, message))
 
-    def text(self, field_name: str, value: str, max_len: int, *, required: bool = True) -> None:
-        if not value:
+    def _absent(self, field_name: str, value: object, required: bool) -> bool:
+        """Whether the field is empty (None or ""); a REQUIRED violation too if it must not be."""
+        if value is None or value == "":
             if required:
                 self.add(field_name, "REQUIRED", f"{field_name} is required")
+            return True
+        return False
+
+    def text(self, field_name: str, value: str, max_len: int, *, required: bool = True) -> None:
+        if self._absent(field_name, value, required):
             return
         if len(value) > max_len:
             self.add(field_name, "TOO_LONG", f"{field_name} has {len(value)} characters, at most {max_len}")
@@ -281,9 +287,7 @@ class Checker:
     ) -> None:
         """A code: 1..max_len letters, digits, '.', '-', '_'; upper case when ``canonical`` (unit and
         procedure codes), as sent otherwise (dossier and petition codes)."""
-        if not value:
-            if required:
-                self.add(field_name, "REQUIRED", f"{field_name} is required")
+        if self._absent(field_name, value, required):
             return
         if len(value) > max_len:
             self.add(field_name, "TOO_LONG", f"{field_name} has {len(value)} characters, at most {max_len}")
@@ -302,9 +306,7 @@ class Checker:
 
     def instant(self, field_name: str, value: int | None, *, required: bool = False) -> None:
         """An instant of the past: from 2000-01-01 (Asia/Ho_Chi_Minh) up to now plus the clock skew."""
-        if value is None:
-            if required:
-                self.add(field_name, "REQUIRED", f"{field_name} is required")
+        if self._absent(field_name, value, required):
             return
         if value < EARLIEST_US:
             self.add(field_name, "OUT_OF_RANGE", f"{field_name} is before 2000-01-01")
@@ -327,9 +329,7 @@ class Checker:
     ) -> None:
         """A calendar date (Asia/Ho_Chi_Minh) from ``earliest``; up to today, or up to about 10 years
         ahead when ``ahead``."""
-        if value is None:
-            if required:
-                self.add(field_name, "REQUIRED", f"{field_name} is required")
+        if self._absent(field_name, value, required):
             return
         if value < earliest:
             self.add(field_name, "OUT_OF_RANGE", f"{field_name} is before {earliest.isoformat()}")
