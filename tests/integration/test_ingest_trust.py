@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import grpc
 import pytest
@@ -24,6 +24,7 @@ from services.shared import access, schema
 from services.shared.errors import InvalidArgument
 from services.shared.grants import PROCEDURE_CATALOGUE
 from tests.helpers import (
+    HANOI,
     NOW,
     SOURCE_TIME,
     auth,
@@ -399,12 +400,13 @@ def test_text_is_stored_in_nfc(world):
 def test_source_times_may_run_two_minutes_ahead_not_fourteen(world):
     """A source time 14 minutes ahead used to be accepted, and a correct update sent later then came
     back STALE until that moment passed."""
-    ahead = dossier_record("HS-F", t=NOW + timedelta(minutes=14))
+    now = datetime.now(HANOI)  # not helpers.NOW: that is the import time, maybe minutes ago
+    ahead = dossier_record("HS-F", t=now + timedelta(minutes=14))
     assert outcome(send(world.stub, "SyncDossiers", [ahead], world.phu_tho)) == (
         "INVALID", "source_time", "IN_FUTURE")
-    correct = dossier_record("HS-F", t=NOW - timedelta(seconds=5))
+    correct = dossier_record("HS-F", t=now - timedelta(seconds=5))
     assert outcome(send(world.stub, "SyncDossiers", [correct], world.phu_tho)) == ("ACCEPTED", "", "")
-    slightly = dossier_record("HS-G", t=NOW + timedelta(seconds=90))  # NOW is this module's import time: earlier
+    slightly = dossier_record("HS-G", t=datetime.now(HANOI) + timedelta(seconds=90))
     assert outcome(send(world.stub, "SyncDossiers", [slightly], world.phu_tho)) == ("ACCEPTED", "", "")
 
 
@@ -412,7 +414,7 @@ def test_the_allowed_skew_is_a_setting(sqlite_url):
     with ingest_server(sqlite_url, max_clock_skew_seconds=900) as (stub, db, _):
         tokens = setup_tokens(db)
         seed_units(stub, tokens)
-        ahead = dossier_record("HS-F", t=NOW + timedelta(minutes=14))
+        ahead = dossier_record("HS-F", t=datetime.now(HANOI) + timedelta(minutes=14))
         assert outcome(send(stub, "SyncDossiers", [ahead], tokens.phu_tho)) == ("ACCEPTED", "", "")
 
 
