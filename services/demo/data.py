@@ -213,6 +213,10 @@ def publications(unit_records: Iterable[pb.UnitRecord], spec: DemoSpec, source_t
     rng = random.Random(spec.seed + 2)
     st = ts(source_time)
     month_start = date(spec.year, spec.month, 1)
+    # decided on one of the month's first 20 days, but never after the day the records are sent
+    # (ingest refuses decisions dated in the future): in the running month, up to today
+    last = min(month_start + timedelta(days=19), source_time.astimezone(HANOI).date())
+    days = max(1, (last - month_start).days + 1)
     for u in unit_records:
         if u.parent_code:
             continue
@@ -220,7 +224,7 @@ def publications(unit_records: Iterable[pb.UnitRecord], spec: DemoSpec, source_t
                  else (u.kind,))
         codes = {p[0] for k in kinds for p in performed_by(k, u.code)}
         for code in sorted(codes):
-            decided = month_start + timedelta(days=rng.randrange(0, 20))
+            decided = month_start + timedelta(days=rng.randrange(0, days))
             effective = decided + timedelta(days=rng.randrange(-10, 30))
             listed = datetime.combine(decided, datetime.min.time(), HANOI) + timedelta(
                 days=rng.choices([1, 3, 5, 12], weights=[50, 30, 12, 8])[0], hours=9)

@@ -14,7 +14,7 @@ from chiso.ingest.v1 import ingest_pb2_grpc
 from services.ingest.service import Ingest, IngestLimits
 from services.ingest.transport import SERVICE_NAME, IngestServicer
 from services.shared.access import Authenticator, Identity
-from services.shared.config import CommonSettings, load_settings
+from services.shared.config import CommonSettings, check_setting, load_settings
 from services.shared.db import Database, migrate
 from services.shared.errors import Unauthenticated
 from services.shared.grpc_server import ServerHandle, create_server, serve
@@ -32,6 +32,14 @@ class IngestSettings(CommonSettings):
     token_cache_seconds: float = field(
         default=5.0, metadata={"doc": "how long a token check is cached (revocation delay)"}
     )
+    max_clock_skew_seconds: float = field(
+        default=120.0,
+        metadata={"doc": "how far in the future a source instant may lie (sender's clock ahead), 0–900"},
+    )
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        check_setting(0 <= self.max_clock_skew_seconds <= 900, "max_clock_skew_seconds", "must be 0 to 900 seconds")
 
 
 def make_authenticate(authenticator: Authenticator):
@@ -57,7 +65,8 @@ def build(settings: IngestSettings, db: Database | None = None) -> ServerHandle:
     if settings.auto_migrate:
         migrate(settings.database_url)
     db = db or Database(settings.database_url)
-    ingest = Ingest(db, IngestLimits(max_batch_records=settings.max_batch_records))
+    ingest = Ingest(db, IngestLimits(max_batch_records=settings.max_batch_records,
+                                     max_clock_skew_seconds=settings.max_clock_skew_seconds))
     servicer = IngestServicer(ingest, current_identity)
     handle = create_server(
         name="ingest",

@@ -24,8 +24,10 @@ from services.ingest.domain import (
     Outcome,
     RecordKind,
     RecordVerdict,
+    UnitEntry,
     affected_months,
     judge,
+    normalise,
     plan_batch,
 )
 from services.shared.access import SOURCE, Identity, now_us
@@ -107,6 +109,8 @@ class BatchOutcome:
 class IngestLimits:
     max_batch_records: int = 5000
     directory_refresh_seconds: float = 30.0
+    #: how far in the future a source instant may lie (the sender's clock running ahead)
+    max_clock_skew_seconds: float = 120.0
 
 
 @dataclass
@@ -130,10 +134,10 @@ class Ingest:
         age = self.limits.directory_refresh_seconds if max_age is None else max_age
         cache = self._dir
         with cache.lock:
-            if cache.directory is None or time.monotonic() - cache.loaded_at > age:
+            if cache.directory is None or age <= 0 or time.monotonic() - cache.loaded_at > age:
                 with self.db.read() as conn:
-                    parents, procs = storage.load_directory_rows(conn)
-                cache.directory = Directory(parents, procs)
+                    units, procs = storage.load_directory_rows(conn)
+                cache.directory = Directory({code: UnitEntry(*row) for code, row in units.items()}, procs)
                 cache.loaded_at = time.monotonic()
             return cache.directory
 
@@ -166,6 +170,7 @@ class Ingest:
 
         spec = SPECS[kind]
         received = now_us()
+        records = normalise(spec, records)
         verdicts = self._judge(spec, records, identity, received)
         for i, v in (decode_errors or {}).items():
             verdicts[i] = v
@@ -246,18 +251,25 @@ class Ingest:
             )
 
     def _judge(self, spec, records, identity: Identity, now: int) -> list[RecordVerdict | None]:
-        verdicts = judge(
-            spec, records, directory=self.directory(), grant_roots=identity.grant_roots, now_us=now
-        )
+        skew = int(self.limits.max_clock_skew_seconds * 1_000_000)
+
+        def run(directory: Directory) -> list[RecordVerdict | None]:
+            return judge(spec, records, directory=directory, grant_roots=identity.grant_roots, now_us=now,
+                         skew_us=skew)
+
+        # Units and procedures decide who owns what: judge them against the stored catalogue as it
+        # is now (one reload per catalogue batch, which are rare), not a copy up to
+        # directory_refresh_seconds old — or a unit or procedure another replica has just created
+        # could be taken over as if it were new.
+        catalogue = spec.kind in (RecordKind.UNIT, RecordKind.PROCEDURE)
+        verdicts = run(self.directory(max_age=0.0 if catalogue else None))
         unknown = any(
             v is not None and v.violations and v.violations[0].reason in ("UNKNOWN_UNIT", "UNKNOWN_PROCEDURE")
             for v in verdicts
         )
-        if unknown:
+        if unknown and not catalogue:
             # Another replica may have just added the unit or procedure: look again (at most once a second).
-            verdicts = judge(
-                spec, records, directory=self.directory(max_age=1.0), grant_roots=identity.grant_roots, now_us=now
-            )
+            verdicts = run(self.directory(max_age=1.0))
         return verdicts
 
     def _replay(self, identity: Identity, request_id: str, request_hash: str, found: tuple[str, bytes]):

@@ -262,7 +262,8 @@ def write_ledger(conn: Connection, **values) -> None:
     conn.execute(insert(batches).values(**values))
 
 
-def load_directory_rows(conn: Connection) -> tuple[dict[str, str | None], set[str]]:
-    parents = {code: parent for code, parent in conn.execute(select(units.c.code, units.c.parent_code))}
-    procs = set(conn.execute(select(procedures.c.code)).scalars())
-    return parents, procs
+def load_directory_rows(conn: Connection) -> tuple[dict[str, tuple[str | None, int, str | None]], dict[str, str]]:
+    """Units (code → parent, kind, successor) and procedures (code → managing unit): two queries."""
+    unit_rows = conn.execute(select(units.c.code, units.c.parent_code, units.c.kind, units.c.merged_into_code))
+    procs = conn.execute(select(procedures.c.code, procedures.c.unit_code))
+    return {code: (parent, kind, merged) for code, parent, kind, merged in unit_rows}, dict(procs.all())

@@ -19,7 +19,8 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, delete, insert, select, update
 
 from services.shared.db import Database
-from services.shared.errors import NotFound, PermissionDenied, Unauthenticated
+from services.shared.errors import InvalidArgument, NotFound, PermissionDenied, Unauthenticated
+from services.shared.grants import grant_entry_problem
 from services.shared.schema import grants, principals, tokens
 
 SOURCE = "source"
@@ -103,6 +104,11 @@ def rotate_token(conn: Connection, token_id: str) -> IssuedToken:
 
 
 def set_grants(conn: Connection, principal_id: str, unit_codes: Sequence[str]) -> None:
+    """Replace a source's grant: unit codes (subtree roots), ``*`` and ``@catalogue`` (see
+    ``services.shared.grants``). A code that is not canonical (upper case) is refused."""
+    problems = [p for p in map(grant_entry_problem, unit_codes) if p]
+    if problems:
+        raise InvalidArgument("; ".join(problems), reason="BAD_GRANT")
     conn.execute(delete(grants).where(grants.c.principal_id == principal_id))
     if unit_codes:
         conn.execute(

@@ -8,11 +8,18 @@ Examples::
 
     chiso-admin migrate
     chiso-admin source add igate-phu-tho --name "Hệ thống iGate Phú Thọ" --grant H25
+    chiso-admin source add csdl-tthc --name "CSDL quốc gia về TTHC" --catalogue
     chiso-admin operator add vpcp-ops --name "Cục Kiểm soát TTHC"
     chiso-admin token rotate 3f9a1c2b4d5e
     chiso-admin token revoke 3f9a1c2b4d5e
     chiso-admin token list
     chiso-admin grant set igate-phu-tho H25
+    chiso-admin grant set csdl-tthc --catalogue
+
+A grant holds unit subtree roots (``H25``: Phú Thọ and everything beneath it), ``*`` (every unit,
+and the only grant that may create top-level units such as ministries and provinces) and
+``@catalogue`` (``--catalogue``: may create and change every procedure of the national procedure
+catalogue, whatever unit manages it). Unit codes are upper case.
 """
 
 from __future__ import annotations
@@ -26,6 +33,7 @@ from collections.abc import Sequence
 from services.shared import access
 from services.shared.db import Database, default_sqlite_url, migrate
 from services.shared.errors import ChisoError
+from services.shared.grants import PROCEDURE_CATALOGUE
 
 
 def _db(args) -> Database:
@@ -49,7 +57,7 @@ def _add_principal(args, kind: str) -> None:
     with db.write() as conn:
         access.ensure_principal(conn, args.id, kind, args.name or args.id)
         if kind == access.SOURCE:
-            access.set_grants(conn, args.id, args.grant or [])
+            access.set_grants(conn, args.id, _grant_entries(args.grant, args.catalogue))
         issued = access.issue_token(conn, args.id)
     _print_token(issued, f"{kind} {args.id}")
 
@@ -87,10 +95,15 @@ def cmd_token_list(args) -> None:
         print(json.dumps(r, ensure_ascii=False))
 
 
+def _grant_entries(units: Sequence[str] | None, catalogue: bool) -> list[str]:
+    return [*(units or []), *([PROCEDURE_CATALOGUE] if catalogue else [])]
+
+
 def cmd_grant_set(args) -> None:
+    entries = _grant_entries(args.units, args.catalogue)
     with _db(args).write() as conn:
-        access.set_grants(conn, args.principal, args.units)
-    print(f"{args.principal} may now write for: {', '.join(args.units) or 'nothing'}", file=sys.stderr)
+        access.set_grants(conn, args.principal, entries)
+    print(f"{args.principal} may now write for: {', '.join(entries) or 'nothing'}", file=sys.stderr)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -114,6 +127,8 @@ def build_parser() -> argparse.ArgumentParser:
         add.add_argument("--name", help="display name (Vietnamese welcome)")
         if name == "source":
             add.add_argument("--grant", action="append", help="unit subtree root it may write for ('*' = all)")
+            add.add_argument("--catalogue", action="store_true",
+                             help="may create and change every procedure of the national catalogue")
         add.add_argument("--no-migrate", dest="auto_migrate", action="store_false")
         add.set_defaults(func=func)
 
@@ -134,7 +149,9 @@ def build_parser() -> argparse.ArgumentParser:
     gr = sub.add_parser("grant", help="unit grants of a source").add_subparsers(dest="action", required=True)
     g = gr.add_parser("set", help="replace the unit subtrees a source may write for")
     g.add_argument("principal")
-    g.add_argument("units", nargs="*")
+    g.add_argument("units", nargs="*", help="unit subtree roots ('*' = every unit)")
+    g.add_argument("--catalogue", action="store_true",
+                   help="may create and change every procedure of the national catalogue")
     g.set_defaults(func=cmd_grant_set)
     return p
 

@@ -84,3 +84,18 @@ def test_push_jsonl_with_summary(sqlite_url, tmp_path):
         # no token: clear message, exit 2
         none = run(args, env={"CHISO_TOKEN": ""}, check=False)
         assert none.returncode == 2 and "no token" in none.stderr
+
+
+def test_admin_grants_catalogue_and_canonical_unit_codes(tmp_path):
+    url = f"sqlite:///{tmp_path / 'g.db'}"
+    admin = ["services.shared.admin_cli", "--database-url", url]
+    run([*admin, "source", "add", "csdl-tthc", "--name", "CSDL quốc gia về TTHC", "--catalogue"])
+    run([*admin, "grant", "set", "csdl-tthc", "H25", "--catalogue"])
+    listed = [json.loads(x) for x in run([*admin, "token", "list"]).stdout.splitlines()]
+    assert [t["grants"] for t in listed] == [["@catalogue", "H25"]]
+    bad = run([*admin, "grant", "set", "csdl-tthc", "h25"], check=False)
+    assert bad.returncode == 2 and "upper case: 'H25'" in bad.stderr
+    bad = run([*admin, "source", "add", "x", "--grant", "H25; DROP"], check=False)
+    assert bad.returncode == 2 and "not a unit code" in bad.stderr
+    listed = [json.loads(x) for x in run([*admin, "token", "list"]).stdout.splitlines()]
+    assert [t["grants"] for t in listed] == [["@catalogue", "H25"]]  # nothing changed

@@ -16,7 +16,7 @@ import random
 import time
 import types
 from collections import Counter, defaultdict
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from chiso.types.v1 import types_pb2 as tpb
 
@@ -161,3 +161,30 @@ def test_dossiers_are_streamed():
     first = list(itertools.islice(gen, 5))
     assert len(first) == 5 and time.perf_counter() - t < 30  # a billion are not made up front
     assert isinstance(data.petitions(codes(), 10, SPEC, RUNNING), types.GeneratorType)
+
+
+def test_the_demo_catalogue_and_publications_pass_ingests_checks_early_in_a_running_month():
+    """The units sit where ingest's hierarchy allows, and no publication decision is dated after the
+    day the records are sent (ingest refuses those), even on the 5th of the running month."""
+    from services.ingest.domain import SPECS, Directory, RecordKind, UnitEntry, judge
+    from services.ingest.transport import decode
+
+    def refused(kind, messages, directory, now):
+        records, errors = decode(kind, messages)
+        assert not errors
+        verdicts = judge(SPECS[kind], records, directory=directory, grant_roots=frozenset({"*"}),
+                         now_us=int(now.timestamp() * 1_000_000))
+        return [(i, v.violations[0]) for i, v in enumerate(verdicts) if v is not None]
+
+    for now in (datetime(2026, 8, 5, 9, 0, tzinfo=data.HANOI), RUNNING):
+        sent = now - timedelta(minutes=5)  # as the demo sends them
+        units = data.units(SPEC, sent)
+        assert refused(RecordKind.UNIT, units, Directory({}, {}), now) == []
+        directory = Directory({u.code: UnitEntry(u.parent_code or None, u.kind) for u in units}, {})
+        procedures = data.procedures(sent)
+        assert refused(RecordKind.PROCEDURE, procedures, directory, now) == []
+        directory = Directory(directory.units, {p.code: p.unit_code for p in procedures})
+        assert refused(RecordKind.UNIT_PROCEDURE, list(data.unit_procedures(units, SPEC, sent)), directory, now) == []
+        publications = list(data.publications(units, SPEC, sent))
+        assert publications and refused(RecordKind.PUBLICATION, publications, directory, now) == []
+        assert max(p.decision_date.day for p in publications) == min(now.day, 20)
