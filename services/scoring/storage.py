@@ -130,9 +130,12 @@ class Rebuilt:
 class Aggregates:
     """Keeps ``score_*`` current (see the module docstring)."""
 
-    def __init__(self, db: Database, now_us=None) -> None:
+    def __init__(self, db: Database, now_us=None, first_month: int = C.MIN_MONTH) -> None:
+        """``first_month``: the change feed names no month before it (the first month a rule version
+        scores; a record dated in the year 1 would otherwise name every month since)."""
         self.db = db
         self.now_us = now_us or (lambda: time.time_ns() // 1000)
+        self.first_month = max(first_month, C.MIN_MONTH)
 
     # --- incremental ------------------------------------------------------------------------
 
@@ -167,7 +170,7 @@ class Aggregates:
             if procedure_batches:
                 rows.extend(_dossiers_of_changed_procedures(conn, procedure_batches))
             moved = self._move(conn, rows, statutory)
-            months = _changed_months(notices, moved, _month_now(self.now_us()))
+            months = _changed_months(notices, moved, self.first_month, _month_now(self.now_us()))
             now = self.now_us()
             if months:
                 conn.execute(
@@ -332,7 +335,8 @@ def _lock_progress(conn: Connection) -> int:
 
 
 def _statutory_days(conn: Connection) -> dict[str, int]:
-    return dict(conn.execute(select(procedures.c.code, procedures.c.statutory_days)).all())
+    return {code: C.clamp_statutory_days(days)
+            for code, days in conn.execute(select(procedures.c.code, procedures.c.statutory_days))}
 
 
 def _changed_dossiers(conn: Connection, partitions: dict[tuple[str, int], set[str]]) -> Iterator[C.DossierRow]:
@@ -485,12 +489,14 @@ def _months_between(first: int, last: int) -> Iterator[int]:
         m = C.next_month(m)
 
 
-def _changed_months(notices: Sequence, moved: Iterable[tuple], now_month: int) -> set[tuple[str, int]]:
-    """(unit, month) whose scorecards changed: every month a moved dossier counted in (to now), the
-    months of other records' notices, and the current month for catalogue changes."""
+def _changed_months(notices: Sequence, moved: Iterable[tuple], first_month: int,
+                    now_month: int) -> set[tuple[str, int]]:
+    """(unit, month) whose scorecards changed: every month a moved dossier counted in (from
+    ``first_month`` to now), the months of other records' notices, and the current month for
+    catalogue changes."""
     out: set[tuple[str, int]] = set()
     for unit, first, last in moved:
-        for m in _months_between(first, min(last, now_month)):
+        for m in _months_between(max(first, first_month), min(last, now_month)):
             out.add((unit, m))
     for n in notices:
         if n.kind == DOSSIER:
@@ -498,7 +504,7 @@ def _changed_months(notices: Sequence, moved: Iterable[tuple], now_month: int) -
         if n.month_from == CATALOGUE_FROM:
             out.add((n.unit_code, now_month))
             continue
-        for m in _months_between(n.month_from, min(n.month_to, now_month)):
+        for m in _months_between(max(n.month_from, first_month), min(n.month_to, now_month)):
             out.add((n.unit_code, m))
     return out
 
@@ -553,7 +559,8 @@ def load_procedures(conn: Connection) -> dict[str, tuple[str, ProcedureInfo]]:
         procedures.c.statutory_days,
         procedures.c.applicants_are_individuals,
     )
-    return {r[0]: (r[1], ProcedureInfo(r[0], bool(r[2]), r[3], bool(r[4]))) for r in conn.execute(stmt)}
+    return {r[0]: (r[1], ProcedureInfo(r[0], bool(r[2]), C.clamp_statutory_days(r[3]), bool(r[4])))
+            for r in conn.execute(stmt)}
 
 
 def _chunks(items: Sequence[str], size: int = _CHUNK) -> Iterator[Sequence[str]]:
@@ -626,15 +633,22 @@ def partition_rows(
     due in ``[due_from, due_to)`` or without a due time (the only ones a live moment can't place).
     One query per chunk of units, not per partition."""
     wanted = set(partitions)
+    stored = dossiers.c.received_month
     for chunk, months in _unit_month_chunks(wanted):
-        where = [dossiers.c.unit_code.in_(chunk), dossiers.c.received_month.in_(months)]
+        month_in = stored.in_(months)
+        # a received month outside scoring's range is placed at its bound (cells.clamp_month)
+        if months[0] <= C.MIN_MONTH:
+            month_in = or_(month_in, stored < C.MIN_MONTH)
+        if months[-1] >= C.MAX_MONTH:
+            month_in = or_(month_in, stored > C.MAX_MONTH)
+        where = [dossiers.c.unit_code.in_(chunk), month_in]
         if open_only:
             where.append(dossiers.c.end_at.is_(None))
             where.append(
                 dossiers.c.due_at.is_(None) | and_(dossiers.c.due_at >= due_from, dossiers.c.due_at < due_to)
             )
-        for row in conn.execute(select(*DOSSIER_COLUMNS, dossiers.c.received_month).where(*where)):
-            if (row[2], row[-1]) in wanted:
+        for row in conn.execute(select(*DOSSIER_COLUMNS, stored).where(*where)):
+            if (row[2], C.clamp_month(row[-1])) in wanted:
                 yield C.DossierRow(*row[:-1])
 
 

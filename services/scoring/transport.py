@@ -282,8 +282,8 @@ class ScoringServicer(scoring_pb2_grpc.ScoringServiceServicer):
                 raise InvalidArgument("after_cursor is not a cursor this service gave", reason="BAD_CURSOR",
                                       violations=[FieldViolation("after_cursor", "malformed")]) from None
         size = min(request.page_size or 500, 5000)
-        changed = self._svc().changed_keys(after, size)
-        out = pb.ListScorecardChangesResponse(next_cursor=str(changed[-1][0]) if changed else request.after_cursor)
+        changed, last = self._svc().changed_keys(after, size)
+        out = pb.ListScorecardChangesResponse(next_cursor=str(last) if last != after else request.after_cursor)
         for change_id, created, period, keys in changed:
             for code, scope in keys:
                 change = out.changes.add(cursor=str(change_id), key=pb.ScorecardKey(
