@@ -143,13 +143,16 @@ class Scoring:
         book: RuleBook,
         now: Callable[[], datetime] = lambda: datetime.now(HANOI),
         cache_seconds: float = 0.5,
+        retry_base_seconds: float = 1.0,
+        retry_max_seconds: float = 600.0,
     ) -> None:
         self.db = db
         self.book = book
         self.now = now
         self.cache_seconds = cache_seconds
         first = min(t.effective_from for t in book.versions())
-        self.aggregates = S.Aggregates(db, first_month=first.year * 100 + first.month)
+        self.aggregates = S.Aggregates(db, first_month=first.year * 100 + first.month,
+                                       retry_base_seconds=retry_base_seconds, retry_max_seconds=retry_max_seconds)
         self._lock = threading.Lock()
         self._cached: tuple[Hierarchy, dict] | None = None
         self._offers_cached: dict[str, list] | None = None
