@@ -24,7 +24,7 @@ from pathlib import Path
 
 import structlog
 from chiso.publish.v1 import publish_pb2_grpc
-from prometheus_client import Counter
+from prometheus_client import Counter, Gauge
 from sqlalchemy.engine import make_url
 
 from services.publish.delivery import DeliverySettings, Dispatcher, SenderFactory
@@ -48,6 +48,7 @@ KEY_FILE_NAME = "publish-signing-key.pem"
 log = structlog.get_logger("chiso.publish")
 
 APPLIED = Counter("chiso_publish_live_changes_total", "Live scorecard versions recorded from scoring")
+SET_ASIDE_NOW = Gauge("chiso_publish_set_aside_scorecards", "Live scorecards set aside and not recovered yet")
 
 
 @dataclass(frozen=True)
@@ -146,6 +147,7 @@ class Follower:
     def _run(self) -> None:
         failures = 0
         refreshed = now_us()
+        retried = 0.0
         while not self._stop.is_set():
             started = time.monotonic()
             try:
@@ -159,6 +161,10 @@ class Follower:
                         and now_us() - refreshed > self.settings.refresh_seconds * 1e6):
                     refreshed = now_us()
                     APPLIED.inc(self.publish.refresh_live(self.publish.running_keys()))
+                if time.monotonic() - retried > 1.0:  # set-aside scorecards whose backoff has passed
+                    retried = time.monotonic()
+                    self.publish.retry_set_aside()
+                    SET_ASIDE_NOW.set(self.publish.set_aside_count())
                 failures = 0
             except Exception as exc:  # noqa: BLE001 — keep following; logged with its trace
                 failures += 1
@@ -180,7 +186,8 @@ def build(settings: PublishSettings, *, db: Database | None = None, scoring: Sco
     db = db or Database(settings.database_url)
     own_scoring = scoring is None
     scoring = scoring or GrpcScoring(settings.scoring_target, settings.scoring_timeout_seconds)
-    publish = Publish(db, scoring, signer, clock=clock)
+    publish = Publish(db, scoring, signer, clock=clock, retry=RetryPolicy(
+        settings.max_attempts, settings.backoff_base_seconds, settings.backoff_max_seconds))
     publish.register_key()
     stopping = threading.Event()
     servicer = PublishServicer(publish, settings.poll_seconds, stopping.is_set)
