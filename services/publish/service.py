@@ -271,13 +271,14 @@ class Publish:
                 self._settle(conn, [], failures)
         return recorded
 
-    def retry_set_aside(self, keys: Sequence[CardKey] | None = None, limit: int = 500) -> tuple[int, int]:
-        """Read set-aside scorecards again: those due (their backoff passed), or ``keys`` (a replay: at
-        once). (recovered, still failing): a recovered one is recorded if its content moved and leaves
-        the set-aside list; one that fails again waits longer."""
+    def retry_set_aside(self, keys: Sequence[CardKey] | None = None, limit: int = 500, *,
+                        replay: bool = False) -> tuple[int, int]:
+        """Read set-aside scorecards again: those due (their backoff passed), or — a ``replay`` — the
+        ``keys`` given or every one, at once. (recovered, still failing): a recovered one is recorded
+        if its content moved and leaves the set-aside list; one that fails again waits longer."""
         with self.db.read() as conn:
             if keys is None:
-                rows = S.set_aside_rows(conn, due_by=self.clock(), limit=limit)
+                rows = S.set_aside_rows(conn, due_by=None if replay else self.clock(), limit=limit)
             else:
                 rows = S.set_aside_rows(conn, keys_=keys, limit=limit)
         todo = [r.key for r in rows]

@@ -264,7 +264,7 @@ class PublishServicer(publish_pb2_grpc.PublishServiceServicer):
         keys = [CardKey(_required(k.unit_code, f"keys[{i}].unit_code"),
                         period_from_proto(k.period, f"keys[{i}].period"), k.scope or tpb.SCOPE_UNIT)
                 for i, k in enumerate(request.keys)] or None
-        recovered, failing = self.publish.retry_set_aside(keys, limit=MAX_REPLAY_KEYS)
+        recovered, failing = self.publish.retry_set_aside(keys, limit=MAX_REPLAY_KEYS, replay=True)
         return pb.ReplaySetAsideScorecardsResponse(tried_count=recovered + failing, recovered_count=recovered,
                                                    failing_count=failing)
 

@@ -120,6 +120,7 @@ def build(settings: ScoringSettings, book: RuleBook | None = None, db: Database 
     )
     if settings.consume:
         consumer = Consumer(scoring.aggregates, settings.poll_seconds, settings.batch_notices)
+        handle.consumer = consumer  # type: ignore[attr-defined]  # for tests and tools
         handle.on_start.append(consumer.start)
         handle.on_stop.append(consumer.stop)
     handle.on_stop.append(db.dispose)

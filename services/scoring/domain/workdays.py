@@ -22,7 +22,7 @@ def _working_days_of(year: int) -> tuple[bool, ...]:
     calendar = holidays.Vietnam(years=year)
     worked_weekend_days = {d for d in calendar.weekend_workdays if d.year == year}
     first = date(year, 1, 1)
-    days = (date(year + 1, 1, 1) - first).days
+    days = (date(year, 12, 31) - first).days + 1
     flags = []
     for offset in range(days):
         day = first + timedelta(days=offset)
