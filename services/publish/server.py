@@ -35,12 +35,10 @@ from services.publish.scoring_client import GrpcScoring
 from services.publish.service import Publish, now_us
 from services.publish.signing import Signer, load_key_file, load_or_create_key_file
 from services.publish.transport import PUBLIC_METHODS, SERVICE_NAME, PublishServicer
-from services.shared.access import Authenticator
+from services.shared.access import Authenticator, bearer_authenticate
 from services.shared.config import CommonSettings, ConfigError, check_setting, load_settings
 from services.shared.db import Database, is_sqlite, migrate
-from services.shared.errors import Unauthenticated
 from services.shared.grpc_server import ServerHandle, create_server, serve
-from services.shared.interceptors import Principal, bearer_token
 from services.shared.logging import configure_logging
 
 ENV_PREFIX = "CHISO_PUBLISH_"
@@ -115,17 +113,6 @@ def load_signer(settings: PublishSettings) -> Signer:
     return signer
 
 
-def make_authenticate(authenticator: Authenticator):
-    def authenticate(method: str, metadata) -> Principal | None:
-        token = bearer_token(metadata)
-        if token is None:
-            raise Unauthenticated("this method needs an operator's bearer token", reason="MISSING_TOKEN")
-        ident = authenticator.identify(token)
-        return Principal(kind=ident.kind, id=ident.id, scopes=ident.grant_roots, attributes={"identity": ident})
-
-    return authenticate
-
-
 class Follower:
     """Applies scoring's change feed to the live results until stopped; also re-reads running
     periods every ``refresh_seconds``. Replicas may all run one (a page is applied once: see
@@ -195,7 +182,8 @@ def build(settings: PublishSettings, *, db: Database | None = None, scoring: Sco
         name="publish",
         settings=settings,
         services=[(publish_pb2_grpc.add_PublishServiceServicer_to_server, servicer, SERVICE_NAME)],
-        authenticate=make_authenticate(Authenticator(db, ttl=settings.token_cache_seconds)),
+        authenticate=bearer_authenticate(Authenticator(db, ttl=settings.token_cache_seconds),
+                                         "this method needs an operator's bearer token"),
         public_methods=PUBLIC_METHODS,
     )
     handle.publish = publish  # type: ignore[attr-defined]  # for tests and tools

@@ -17,7 +17,8 @@ from prometheus_client import Counter, Gauge
 from services.scoring.domain.rules import RuleBook
 from services.scoring.service import Scoring
 from services.scoring.storage import Aggregates
-from services.scoring.transport import SERVICE_NAME, ScoringServicer
+from services.scoring.transport import PUBLIC_METHODS, SERVICE_NAME, ScoringServicer
+from services.shared.access import Authenticator, bearer_authenticate
 from services.shared.config import CommonSettings, check_setting, load_settings
 from services.shared.db import Database, log_failure, migrate
 from services.shared.grpc_server import ServerHandle, create_server, serve
@@ -117,6 +118,11 @@ def build(settings: ScoringSettings, book: RuleBook | None = None, db: Database 
         name="scoring",
         settings=settings,
         services=[(scoring_pb2_grpc.add_ScoringServiceServicer_to_server, servicer, SERVICE_NAME)],
+        authenticate=bearer_authenticate(
+            Authenticator(db, ttl=settings.token_cache_seconds),
+            "the records behind a scorecard need a bearer token: the unit's source system, its official or an "
+            "operator"),
+        public_methods=PUBLIC_METHODS,
     )
     if settings.consume:
         consumer = Consumer(scoring.aggregates, settings.poll_seconds, settings.batch_notices)

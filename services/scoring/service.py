@@ -34,6 +34,7 @@ from services.scoring.domain.engine import Scorecard, counts_from_measures, prev
 from services.scoring.domain.measures import ScopeData, measure_values, petition_categories
 from services.scoring.domain.periods import HANOI, MIN_YEAR, Period, PeriodError, evaluation_moment
 from services.scoring.domain.rules import RuleBook, RuleTable, UnknownRuleVersion
+from services.shared.access import Identity, covers
 from services.shared.db import Database
 from services.shared.errors import FailedPrecondition, InvalidArgument, NotFound
 
@@ -238,6 +239,19 @@ class Scoring:
                 continue
             out.append((change_id, created, period, keys))
         return out, (rows[-1][0] if rows else after)
+
+    def may_read_records(self, identity: Identity | None, unit_code: str, period: Period) -> bool:
+        """Whether ``identity`` may see the records behind ``unit_code``'s scorecard for ``period``
+        (dossier and petition codes, ratings): operators always; a source system or a unit's official
+        whose grant covers the unit — the unit itself or one of its ancestors, in the hierarchy of the
+        period's end (whose scorecards its records count in) or of today."""
+        if identity is None:
+            return False
+        hierarchy, _ = self.catalogue_with((unit_code,), require=False)
+        last_day = (period.end - timedelta(days=1)).date()
+        lineage = {unit_code, *hierarchy.ancestors(unit_code, last_day),
+                   *hierarchy.ancestors(unit_code, self.now().date())}
+        return covers(identity, lineage)
 
     def table(self, version: str, period: Period) -> RuleTable:
         """The rule version asked for, or the one in force for ``period``. A period no version is in

@@ -1,4 +1,5 @@
-"""chiso-admin — operator command line: migrations, source systems, operators, tokens and grants.
+"""chiso-admin — operator command line: migrations, source systems, units' officials, operators, tokens
+and grants.
 
 The database comes from ``--database-url`` or ``CHISO_DATABASE_URL`` (default: the embedded SQLite
 file ``var/chiso.db``). A new token is printed once, on standard output, and never again; every
@@ -8,6 +9,7 @@ Examples::
 
     chiso-admin migrate
     chiso-admin source add igate-phu-tho --name "Hệ thống iGate Phú Thọ" --grant H25
+    chiso-admin official add ptho-vpubnd --name "Văn phòng UBND tỉnh Phú Thọ" --grant H25
     chiso-admin operator add vpcp-ops --name "Cục Kiểm soát TTHC"
     chiso-admin token rotate 3f9a1c2b4d5e
     chiso-admin token revoke 3f9a1c2b4d5e
@@ -25,7 +27,7 @@ from collections.abc import Sequence
 
 from services.shared import access
 from services.shared.db import Database, default_sqlite_url, migrate
-from services.shared.errors import ChisoError
+from services.shared.errors import ChisoError, FailedPrecondition
 
 
 def _db(args) -> Database:
@@ -48,7 +50,7 @@ def _add_principal(args, kind: str) -> None:
     db = _db(args)
     with db.write() as conn:
         access.ensure_principal(conn, args.id, kind, args.name or args.id)
-        if kind == access.SOURCE:
+        if kind in (access.SOURCE, access.OFFICIAL):
             access.set_grants(conn, args.id, args.grant or [])
         issued = access.issue_token(conn, args.id)
     _print_token(issued, f"{kind} {args.id}")
@@ -56,6 +58,10 @@ def _add_principal(args, kind: str) -> None:
 
 def cmd_source_add(args) -> None:
     _add_principal(args, access.SOURCE)
+
+
+def cmd_official_add(args) -> None:
+    _add_principal(args, access.OFFICIAL)
 
 
 def cmd_operator_add(args) -> None:
@@ -89,8 +95,13 @@ def cmd_token_list(args) -> None:
 
 def cmd_grant_set(args) -> None:
     with _db(args).write() as conn:
+        kind = access.principal_kind(conn, args.principal)
+        if kind not in (access.SOURCE, access.OFFICIAL):
+            raise FailedPrecondition(f"{args.principal} is {'an ' + kind if kind else 'not a principal'}: "
+                             "grants are for sources and officials", reason="NOT_GRANTABLE")
         access.set_grants(conn, args.principal, args.units)
-    print(f"{args.principal} may now write for: {', '.join(args.units) or 'nothing'}", file=sys.stderr)
+    what = "read the records of" if kind == access.OFFICIAL else "write (and read the records of)"
+    print(f"{args.principal} may now {what}: {', '.join(args.units) or 'nothing'}", file=sys.stderr)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -106,6 +117,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     for name, func, helptext in (
         ("source", cmd_source_add, "source systems that push data"),
+        ("official", cmd_official_add, "a unit's officials: read its record-level data (explanations), nothing else"),
         ("operator", cmd_operator_add, "operators (publishing, replays, subscriptions)"),
     ):
         grp = sub.add_parser(name, help=helptext).add_subparsers(dest="action", required=True)
@@ -114,6 +126,9 @@ def build_parser() -> argparse.ArgumentParser:
         add.add_argument("--name", help="display name (Vietnamese welcome)")
         if name == "source":
             add.add_argument("--grant", action="append", help="unit subtree root it may write for ('*' = all)")
+        if name == "official":
+            add.add_argument("--grant", action="append", required=True,
+                             help="unit subtree root whose records it may read (repeat for several)")
         add.add_argument("--no-migrate", dest="auto_migrate", action="store_false")
         add.set_defaults(func=func)
 
@@ -131,8 +146,9 @@ def build_parser() -> argparse.ArgumentParser:
     t.set_defaults(func=cmd_token_revoke)
     tok.add_parser("list", help="list tokens (ids only, never secrets)").set_defaults(func=cmd_token_list)
 
-    gr = sub.add_parser("grant", help="unit grants of a source").add_subparsers(dest="action", required=True)
-    g = gr.add_parser("set", help="replace the unit subtrees a source may write for")
+    gr = sub.add_parser("grant", help="unit grants of a source or an official").add_subparsers(
+        dest="action", required=True)
+    g = gr.add_parser("set", help="replace the unit subtrees a source may write for (an official: read)")
     g.add_argument("principal")
     g.add_argument("units", nargs="*")
     g.set_defaults(func=cmd_grant_set)
