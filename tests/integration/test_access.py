@@ -25,6 +25,7 @@ from services.shared.grpc_errors import details_from_rpc_error
 from tests.helpers import (
     auth,
     dossier_record,
+    ended_dossier,
     hanoi,
     ingest_server,
     publish_server,
@@ -32,19 +33,11 @@ from tests.helpers import (
     seed_units,
     setup_tokens,
     signing_key_file,
-    ts,
     wait_scored,
 )
 
 AUG = tpb.Period(kind=tpb.PERIOD_KIND_MONTH, year=2026, number=8)
 CODES = ("late-1", "unhappy-1", "hn-1")
-
-
-def ended(code, unit, end_day, **kw):
-    rec = dossier_record(code, unit, received=hanoi(2026, 8, 3, 8), due_days=5, **kw)
-    rec.end_time.CopyFrom(ts(hanoi(2026, 8, end_day, 10)))
-    rec.end_state, rec.processing_state = ipb.END_STATE_COMPLETED, ipb.PROCESSING_STATE_UNSPECIFIED
-    return rec
 
 
 def official(db, principal_id, *roots):
@@ -59,8 +52,9 @@ def world(db_url, tmp_path):
     with ingest_server(db_url) as (ingest, db, _):
         tokens = setup_tokens(db)
         seed_units(ingest, tokens)
-        records = [ended("late-1", "H25.01", 12), ended("unhappy-1", "H25.01", 5, rating=ipb.RATING_DISSATISFIED),
-                   ended("hn-1", "H01.01", 5)]
+        records = [ended_dossier("late-1", "H25.01", 12),
+                   ended_dossier("unhappy-1", "H25.01", 5, rating=ipb.RATING_DISSATISFIED),
+                   ended_dossier("hn-1", "H01.01", 5)]
         r = ingest.SyncDossiers(ipb.SyncDossiersRequest(request_id="aug", records=records),
                                 metadata=auth(tokens.national))
         assert r.result.accepted_count == 3, r.result

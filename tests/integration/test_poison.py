@@ -39,6 +39,7 @@ from tests.helpers import (
     SOURCE_TIME,
     auth,
     dossier_record,
+    ended_dossier,
     hanoi,
     ingest_server,
     publish_server,
@@ -275,14 +276,6 @@ def test_a_cycle_of_parents_does_not_hang_scoring(world):
     assert on_time_counts(world.scoring, spb.GetScorecardRequest, "H25.C2", aug, tpb.SCOPE_SUBTREE)[1] == 1
 
 
-def finished(code, unit):
-    """Received 3 Aug 2026 08:00, due 5 days later, completed on time on 5 Aug."""
-    rec = dossier_record(code, unit, received=hanoi(2026, 8, 3, 8))
-    rec.end_time.CopyFrom(ts(hanoi(2026, 8, 5, 10)))
-    rec.end_state, rec.processing_state = ipb.END_STATE_COMPLETED, ipb.PROCESSING_STATE_UNSPECIFIED
-    return rec
-
-
 def _metric(name, **labels):
     return REGISTRY.get_sample_value(name, labels) or 0.0
 
@@ -303,7 +296,7 @@ def test_a_scorecard_scoring_cannot_compute_is_set_aside_listed_counted_and_repl
 
     before = _metric("chiso_publish_set_aside_total")
     monkeypatch.setattr(Scoring, "batch", broken)
-    rec = finished("poisoned", "H25.02")  # ended in August: only August's periods change
+    rec = ended_dossier("poisoned", "H25.02", 5)  # ended in August: only August's periods change
     assert push(world.ingest, world.tokens, "SyncDossiers", [rec], ipb.SyncDossiersRequest).accepted_count == 1
     world.canary()
     deadline = time.monotonic() + CANARY_SECONDS
@@ -362,9 +355,9 @@ def test_a_dossier_the_consumer_cannot_place_is_set_aside_listed_counted_and_rep
     before = _metric("chiso_scoring_set_aside_total")
     monkeypatch.setattr(C, "contribution", contribution)
     monkeypatch.setattr(storage, "_changed_dossiers", changed_dossiers)
-    batch = [finished("bad-row", "H25.01"), finished("good-row", "H25.01")]
+    batch = [ended_dossier("bad-row", "H25.01", 5), ended_dossier("good-row", "H25.01", 5)]
     assert push(world.ingest, world.tokens, "SyncDossiers", batch, ipb.SyncDossiersRequest).accepted_count == 2
-    commune = [finished("commune-row", "H25.X1")]
+    commune = [ended_dossier("commune-row", "H25.X1", 5)]
     assert push(world.ingest, world.tokens, "SyncDossiers", commune, ipb.SyncDossiersRequest).accepted_count == 1
     world.canary()
     aug_p = period(MONTH, 2026, 8)
