@@ -351,6 +351,10 @@ class Aggregates:
         is stored now; a notice is applied again (its dossiers one by one, any that fail set aside)."""
         t = score_set_aside
         applied = failing = new = 0
+        if ids is None:
+            with self.db.read() as conn:  # nothing due (the usual case): no write transaction, no lock
+                if conn.execute(select(t.c.id).where(t.c.next_attempt_at <= self.now_us()).limit(1)).first() is None:
+                    return Retried(0, 0)
         with self.db.write() as conn:
             _lock_progress(conn)  # one applier at a time, as for notices
             stmt = select(*(t.c[f] for f in SetAsideItem.__dataclass_fields__)).order_by(t.c.id)

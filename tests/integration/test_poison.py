@@ -395,3 +395,31 @@ def _scoring_cli(db_url, *args):
                          env={**os.environ, "CHISO_DATABASE_URL": db_url, "CHISO_LOG_LEVEL": "WARNING"})
     assert out.returncode == 0, out.stderr
     return [json.loads(line) for line in out.stdout.splitlines()]
+
+
+def test_the_consumer_retries_a_set_aside_dossier_on_a_doubling_backoff(db, monkeypatch):
+    """Storage level, on a clock the test moves: set aside at the first failure, tried again only once
+    its wait has passed (1 s, then 2 s: full jitter with the random draw fixed at 1), applied once the
+    cause is gone; the change feed then names its months."""
+    from services.scoring.storage import Aggregates, Retried
+
+    clock = {"now": C.to_us(NOW)}
+    agg = Aggregates(db, now_us=lambda: clock["now"], first_month=202208, retry_base_seconds=1.0,
+                     retry_max_seconds=60.0, random=lambda: 1.0)
+    _store(db, dossiers, [_dossier_row("flaky", "H25.01", C.to_us(hanoi(2026, 8, 3, 8)))])
+    _notice(db, "H25.01", 5, 202608, C.OPEN, "poison-d")
+    plain = C.contribution
+    monkeypatch.setattr(C, "contribution", lambda row, days: (_ for _ in ()).throw(ValueError("injected")))
+    applied = agg.apply_pending()
+    assert (applied.notices, applied.set_aside) == (1, 1)
+    assert [(i.item_kind, i.attempts, i.next_attempt_at - clock["now"]) for i in agg.set_aside()] == [
+        ("dossier", 1, 1_000_000)]
+    assert agg.retry_set_aside() == Retried(0, 0)  # not due
+    clock["now"] += 1_000_000
+    assert agg.retry_set_aside() == Retried(0, 1)  # due, fails again: waits twice as long
+    assert [(i.attempts, i.next_attempt_at - clock["now"]) for i in agg.set_aside()] == [(2, 2_000_000)]
+    monkeypatch.setattr(C, "contribution", plain)
+    clock["now"] += 2_000_000
+    assert agg.retry_set_aside() == Retried(1, 0)
+    assert agg.set_aside() == [] and agg.set_aside_count() == 0
+    assert {(unit, month) for _, unit, month, _ in agg.changes(0, 100)} >= {("H25.01", 202608)}
