@@ -59,6 +59,14 @@ def dossier_record(code, unit_code="H25.01", procedure="1.004227", *, received=N
     return rec
 
 
+def ended_dossier(code, unit_code, end_day, *, due_days=5, **kw) -> pb.DossierRecord:
+    """Received 3 Aug 2026 08:00, due ``due_days`` later, completed on ``end_day`` August at 10:00."""
+    rec = dossier_record(code, unit_code, received=hanoi(2026, 8, 3, 8), due_days=due_days, **kw)
+    rec.end_time.CopyFrom(ts(hanoi(2026, 8, end_day, 10)))
+    rec.end_state, rec.processing_state = pb.END_STATE_COMPLETED, pb.PROCESSING_STATE_UNSPECIFIED
+    return rec
+
+
 @dataclass
 class Tokens:
     national: str  # source granted every unit (catalogues)

@@ -197,6 +197,9 @@ def main(argv=None) -> int:
         token = access.issue_token(conn, "demo-national").token
         access.ensure_principal(conn, "demo-ops", access.OPERATOR, "Vận hành demo")
         ops_token = access.issue_token(conn, "demo-ops").token
+        access.ensure_principal(conn, "demo-ptho-officials", access.OFFICIAL, "Văn phòng UBND tỉnh Phú Thọ (demo)")
+        access.set_grants(conn, "demo-ptho-officials", ["H25"])
+        official_token = access.issue_token(conn, "demo-ptho-officials").token
     db.dispose()
     token_file = var / "demo-source.token"
     token_file.write_text(token + "\n", encoding="utf-8")
@@ -204,6 +207,9 @@ def main(argv=None) -> int:
     ops_file = var / "demo-operator.token"
     ops_file.write_text(ops_token + "\n", encoding="utf-8")
     ops_file.chmod(0o600)
+    official_file = var / "demo-phu-tho-official.token"
+    official_file.write_text(official_token + "\n", encoding="utf-8")
+    official_file.chmod(0o600)
 
     ingest_port = free_port(50051)
     metrics_port = free_port(9101)
@@ -296,14 +302,16 @@ chiso demo is running on the embedded database ({var / 'chiso.db'})
   portal      {portal}   reference receiver of Phú Thọ's portal (subscribed to H25, live + official);
               it holds {held} verified deliveries so far ({var / 'portal.db'}){none_held}
   logs        {var}/{{ingest,scoring,publish,portal}}.log (JSON lines, one per event)
-  tokens      {token_file} (demo source, granted every unit), {ops_file} (operator)
+  tokens      {token_file} (demo source, granted every unit), {ops_file} (operator),
+              {official_file} (Phú Thọ's officials: read the records behind H25's scores)
 
 Live ranking of the provinces, {spec.month:02d}/{spec.year} so far (rule version in force):
 {partial}{ranking}
 
 Try:
   .venv/bin/chiso-score --target {scoring} scorecard H25 {spec.year}-{spec.month:02d}
-  .venv/bin/chiso-score --target {scoring} explain H25 {spec.year}-{spec.month:02d} 2.1
+  CHISO_TOKEN=$(cat {official_file}) .venv/bin/chiso-score --target {scoring} explain H25 \
+      {spec.year}-{spec.month:02d} 2.1
   .venv/bin/chiso-score --target {scoring} ranking commune {spec.year}-{spec.month:02d} --parent H25
   CHISO_TOKEN=$(cat {ops_file}) .venv/bin/chiso-publish-admin --target {publish} publication create \\
       --period {previous.year}-{previous.month:02d} --kind province --title "Thử nghiệm"

@@ -13,12 +13,12 @@ from chiso.ingest.v1 import ingest_pb2_grpc
 
 from services.ingest.service import Ingest, IngestLimits
 from services.ingest.transport import SERVICE_NAME, IngestServicer
-from services.shared.access import Authenticator, Identity
+from services.shared.access import Authenticator, Identity, bearer_authenticate
 from services.shared.config import CommonSettings, check_setting, load_settings
 from services.shared.db import Database, migrate
 from services.shared.errors import Unauthenticated
 from services.shared.grpc_server import ServerHandle, create_server, serve
-from services.shared.interceptors import Principal, current_principal
+from services.shared.interceptors import current_principal
 from services.shared.logging import configure_logging
 
 ENV_PREFIX = "CHISO_INGEST_"
@@ -42,18 +42,6 @@ class IngestSettings(CommonSettings):
         check_setting(0 <= self.max_clock_skew_seconds <= 900, "max_clock_skew_seconds", "must be 0 to 900 seconds")
 
 
-def make_authenticate(authenticator: Authenticator):
-    def authenticate(method: str, metadata) -> Principal:
-        header = metadata.get("authorization", "")
-        scheme, _, token = header.partition(" ")
-        if scheme.lower() != "bearer" or not token:
-            raise Unauthenticated("missing bearer token", reason="MISSING_TOKEN")
-        ident = authenticator.identify(token.strip())
-        return Principal(kind=ident.kind, id=ident.id, scopes=ident.grant_roots, attributes={"identity": ident})
-
-    return authenticate
-
-
 def current_identity() -> Identity:
     principal = current_principal()
     if principal is None:  # the interceptor guarantees one on every ingest method
@@ -72,7 +60,8 @@ def build(settings: IngestSettings, db: Database | None = None) -> ServerHandle:
         name="ingest",
         settings=settings,
         services=[(ingest_pb2_grpc.add_IngestServiceServicer_to_server, servicer, SERVICE_NAME)],
-        authenticate=make_authenticate(Authenticator(db, ttl=settings.token_cache_seconds)),
+        authenticate=bearer_authenticate(Authenticator(db, ttl=settings.token_cache_seconds),
+                                         "missing bearer token"),
     )
     handle.on_stop.append(db.dispose)
     return handle

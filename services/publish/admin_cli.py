@@ -11,6 +11,8 @@ publications, exports and the public key, over gRPC with an operator token.
     chiso-publish-admin publication correct 2026-q3-province-3fa1c2 --reason "Bổ sung dữ liệu …"
     chiso-publish-admin export --publication 2026-q3-province-3fa1c2 --format csv --out q3.csv
     chiso-publish-admin key                                         # the public key, PEM
+    chiso-publish-admin set-aside list                              # live scorecards the follower set aside
+    chiso-publish-admin set-aside replay H25.01/2026-08/unit        # read again now (default: all)
 
 Output is JSON (one object per line for lists); errors go to standard error with their status and
 reason, exit status 1.
@@ -48,6 +50,14 @@ def _period(text: str) -> tpb.Period:
     except PeriodError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
     return tpb.Period(kind=p.kind, year=p.year, number=p.number)
+
+
+def _scorecard_key(text: str) -> pb.ScorecardKey:
+    unit, _, rest = text.rpartition("/")
+    unit, _, period = unit.rpartition("/") if unit.count("/") else ("", "", unit)
+    if not unit or rest not in _SCOPES:
+        raise argparse.ArgumentTypeError(f"expected UNIT/PERIOD/SCOPE (scope unit or subtree), got {text!r}")
+    return pb.ScorecardKey(unit_code=unit, period=_period(period), scope=_SCOPES[rest])
 
 
 def _print(message) -> None:
@@ -96,6 +106,19 @@ def run(args, stub: publish_pb2_grpc.PublishServiceStub, metadata) -> None:
                     **call)
                 for d in r.deliveries:
                     _print(d)
+                token = r.next_page_token
+                if not token:
+                    break
+    elif args.command == "set-aside":
+        if args.action == "replay":
+            _print(stub.ReplaySetAsideScorecards(pb.ReplaySetAsideScorecardsRequest(keys=args.keys), **call))
+        else:
+            token = ""
+            while True:
+                r = stub.ListSetAsideScorecards(pb.ListSetAsideScorecardsRequest(page_size=1000, page_token=token),
+                                                **call)
+                for item in r.scorecards:
+                    _print(item)
                 token = r.next_page_token
                 if not token:
                     break
@@ -167,6 +190,13 @@ def build_parser() -> argparse.ArgumentParser:
     a = d.add_parser("replay", help="put set-aside deliveries back in line; pending ones waiting out a backoff go now")
     a.add_argument("id")
     a.add_argument("delivery_ids", nargs="*", help="only these (default: every one set aside)")
+
+    a = sub.add_parser("set-aside", help="live scorecards the follower set aside").add_subparsers(
+        dest="action", required=True)
+    a.add_parser("list", help="list them (unit, period, scope, attempts, last error)")
+    r = a.add_parser("replay", help="read them from scoring again now")
+    r.add_argument("keys", nargs="*", type=_scorecard_key,
+                   help="UNIT/PERIOD/SCOPE, e.g. H25.01/2026-08/unit (default: every one)")
 
     p = sub.add_parser("publication", help="official publications").add_subparsers(dest="action", required=True)
     a = p.add_parser("create", help="freeze a period for a set of units, signed")

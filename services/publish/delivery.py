@@ -19,7 +19,10 @@ it ends: a refused connection ends it at once, but a portal that does not answer
 replica's other deliveries wait meanwhile (OPERATIONS.md, runbooks).
 
 Failures back off with full jitter (``RetryPolicy``); after ``max_attempts`` the delivery is set
-aside (visible with ListDeliveries, replayable) and the worker moves on to the next one.
+aside (visible with ListDeliveries, replayable) and the worker moves on to the next one. Any failure
+of one delivery counts so — a refusal, a payload that does not load, a sender that cannot be made, a
+bug — so no single delivery can hold its subscription's worker forever; only the database being
+unavailable is retried as it is.
 """
 
 from __future__ import annotations
@@ -44,7 +47,7 @@ from services.publish.domain.subscriptions import (
     RetryPolicy,
     Subscription,
 )
-from services.shared.db import Database, log_failure
+from services.shared.db import DATABASE_UNAVAILABLE, Database, log_failure
 
 log = structlog.get_logger("chiso.publish.delivery")
 
@@ -112,6 +115,10 @@ def _us(seconds: float) -> int:
     return int(seconds * 1_000_000)
 
 
+class _CannotSend(Exception):
+    """The subscription's sender could not be made (its error is the delivery's)."""
+
+
 class SubscriptionWorker:
     def __init__(self, dispatcher: Dispatcher, subscription_id: str, lease_until: int) -> None:
         self.d = dispatcher
@@ -160,6 +167,7 @@ class SubscriptionWorker:
     def _run(self) -> None:
         d, settings = self.d, self.d.settings
         sender: PortalSender | None = None
+        sender_error: str | None = None
         current: Subscription | None = None
         bound = log.bind(subscription=self.subscription_id, replica=settings.owner)
         try:
@@ -175,7 +183,12 @@ class SubscriptionWorker:
                 if subs[0] != current:
                     if sender is not None:
                         sender.close()
-                    current, sender = subs[0], d.sender_factory(subs[0])
+                    current, sender, sender_error = subs[0], None, None
+                    try:
+                        sender = d.sender_factory(subs[0])
+                    except Exception as exc:  # noqa: BLE001 — e.g. a CA bundle that does not load
+                        sender_error = f"cannot connect: {type(exc).__name__}: {exc}"
+                        bound.warning("cannot make a sender for the subscription", error=sender_error[:300])
                 if due is None:
                     self._pause(settings.poll_seconds)
                     continue
@@ -195,8 +208,17 @@ class SubscriptionWorker:
                                 and S.next_pending(conn, self.subscription_id) == due:
                             item = S.load_item(conn, due)
                     if item is not None:
+                        if sender is None:
+                            raise _CannotSend(sender_error or "no sender")
                         self._attempt(sender, item, bound)
                     del item
+                except DATABASE_UNAVAILABLE:
+                    raise
+                except Exception as exc:  # noqa: BLE001 — this delivery fails like a refused one, never the worker
+                    error = str(exc) if isinstance(exc, _CannotSend) else f"internal: {type(exc).__name__}: {exc}"
+                    if not isinstance(exc, _CannotSend):
+                        bound.error("delivery could not be sent", delivery_id=due.delivery_id, exc_info=exc)
+                    self._failed(due.delivery_id, due.sequence, due.attempts + 1, error, bound)
                 finally:
                     d.budget.release(due.payload_size)
         except Exception as exc:  # noqa: BLE001 — logged; the dispatcher starts a new worker

@@ -19,6 +19,7 @@ from services.shared.errors import (
     NotFound,
     Unavailable,
 )
+from services.shared.grpc_errors import details_from_rpc_error
 from services.shared.protojson import message_to_dict
 
 BATCH = 500  # keys per BatchGetScorecards
@@ -52,7 +53,14 @@ def _mapped(exc: grpc.RpcError, what: str) -> ChisoError:
     if code == grpc.StatusCode.INVALID_ARGUMENT:
         return InvalidArgument(message, reason="SCORING_REFUSED")
     if code == grpc.StatusCode.FAILED_PRECONDITION:
-        return FailedPrecondition(message, reason="SCORING_PRECONDITION")
+        # scoring's own reason and metadata (NO_RULE_VERSION names the period) pass through
+        try:
+            info, _ = details_from_rpc_error(exc)
+        except Exception:  # noqa: BLE001 — an error without status details
+            info = None
+        return FailedPrecondition(message, reason=(info.reason if info is not None and info.reason else
+                                                   "SCORING_PRECONDITION"),
+                                  metadata=dict(info.metadata) if info is not None else None)
     name = getattr(code, "name", "UNKNOWN")
     return Unavailable(f"scoring could not {what} ({name}); try again later", reason="SCORING_UNAVAILABLE",
                        metadata={"scoring_code": name})

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import structlog
 from chiso.publish.v1 import publish_pb2_grpc
-from prometheus_client import Counter
+from prometheus_client import Counter, Gauge
 from sqlalchemy.engine import make_url
 
 from services.publish.delivery import DeliverySettings, Dispatcher, SenderFactory
@@ -35,12 +35,10 @@ from services.publish.scoring_client import GrpcScoring
 from services.publish.service import Publish, now_us
 from services.publish.signing import Signer, load_key_file, load_or_create_key_file
 from services.publish.transport import PUBLIC_METHODS, SERVICE_NAME, PublishServicer
-from services.shared.access import Authenticator
+from services.shared.access import Authenticator, bearer_authenticate
 from services.shared.config import CommonSettings, ConfigError, check_setting, load_settings
 from services.shared.db import Database, is_sqlite, migrate
-from services.shared.errors import Unauthenticated
 from services.shared.grpc_server import ServerHandle, create_server, serve
-from services.shared.interceptors import Principal, bearer_token
 from services.shared.logging import configure_logging
 
 ENV_PREFIX = "CHISO_PUBLISH_"
@@ -48,6 +46,7 @@ KEY_FILE_NAME = "publish-signing-key.pem"
 log = structlog.get_logger("chiso.publish")
 
 APPLIED = Counter("chiso_publish_live_changes_total", "Live scorecard versions recorded from scoring")
+SET_ASIDE_NOW = Gauge("chiso_publish_set_aside_scorecards", "Live scorecards set aside and not recovered yet")
 
 
 @dataclass(frozen=True)
@@ -114,17 +113,6 @@ def load_signer(settings: PublishSettings) -> Signer:
     return signer
 
 
-def make_authenticate(authenticator: Authenticator):
-    def authenticate(method: str, metadata) -> Principal | None:
-        token = bearer_token(metadata)
-        if token is None:
-            raise Unauthenticated("this method needs an operator's bearer token", reason="MISSING_TOKEN")
-        ident = authenticator.identify(token)
-        return Principal(kind=ident.kind, id=ident.id, scopes=ident.grant_roots, attributes={"identity": ident})
-
-    return authenticate
-
-
 class Follower:
     """Applies scoring's change feed to the live results until stopped; also re-reads running
     periods every ``refresh_seconds``. Replicas may all run one (a page is applied once: see
@@ -146,6 +134,7 @@ class Follower:
     def _run(self) -> None:
         failures = 0
         refreshed = now_us()
+        retried = 0.0
         while not self._stop.is_set():
             started = time.monotonic()
             try:
@@ -159,6 +148,10 @@ class Follower:
                         and now_us() - refreshed > self.settings.refresh_seconds * 1e6):
                     refreshed = now_us()
                     APPLIED.inc(self.publish.refresh_live(self.publish.running_keys()))
+                if time.monotonic() - retried > 1.0:  # set-aside scorecards whose backoff has passed
+                    retried = time.monotonic()
+                    self.publish.retry_set_aside()
+                    SET_ASIDE_NOW.set(self.publish.set_aside_count())
                 failures = 0
             except Exception as exc:  # noqa: BLE001 — keep following; logged with its trace
                 failures += 1
@@ -180,7 +173,8 @@ def build(settings: PublishSettings, *, db: Database | None = None, scoring: Sco
     db = db or Database(settings.database_url)
     own_scoring = scoring is None
     scoring = scoring or GrpcScoring(settings.scoring_target, settings.scoring_timeout_seconds)
-    publish = Publish(db, scoring, signer, clock=clock)
+    publish = Publish(db, scoring, signer, clock=clock, retry=RetryPolicy(
+        settings.max_attempts, settings.backoff_base_seconds, settings.backoff_max_seconds))
     publish.register_key()
     stopping = threading.Event()
     servicer = PublishServicer(publish, settings.poll_seconds, stopping.is_set)
@@ -188,7 +182,8 @@ def build(settings: PublishSettings, *, db: Database | None = None, scoring: Sco
         name="publish",
         settings=settings,
         services=[(publish_pb2_grpc.add_PublishServiceServicer_to_server, servicer, SERVICE_NAME)],
-        authenticate=make_authenticate(Authenticator(db, ttl=settings.token_cache_seconds)),
+        authenticate=bearer_authenticate(Authenticator(db, ttl=settings.token_cache_seconds),
+                                         "this method needs an operator's bearer token"),
         public_methods=PUBLIC_METHODS,
     )
     handle.publish = publish  # type: ignore[attr-defined]  # for tests and tools

@@ -36,9 +36,11 @@ from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from random import random as random_fraction
 from typing import Any
 
 import structlog
+from prometheus_client import Counter
 from sqlalchemy.exc import IntegrityError
 
 from services.publish import storage as S
@@ -66,14 +68,16 @@ from services.publish.domain.paging import decode_token, encode_token, fingerpri
 from services.publish.domain.ports import ScoringPort
 from services.publish.domain.subscriptions import (
     PENDING,
+    RetryPolicy,
     Subscription,
     ancestors_from,
     check_subscription,
 )
 from services.publish.signing import ALGORITHM, Signer, public_pem
-from services.shared.db import Database
+from services.shared.db import DATABASE_UNAVAILABLE, Database
 from services.shared.errors import (
     AlreadyExists,
+    ChisoError,
     FailedPrecondition,
     FieldViolation,
     InvalidArgument,
@@ -88,6 +92,11 @@ MAX_REASON = 2000
 
 
 CARDS_PER_TRANSACTION = 500  # live scorecards read from scoring and recorded at a time (memory)
+
+SET_ASIDE = Counter("chiso_publish_set_aside_total",
+                    "Live scorecards the follower could not read from scoring or record, set aside")
+SKIPPED = Counter("chiso_publish_live_skipped_total",
+                  "Live scorecards not asked for: no rule version is in force for their period")
 
 
 def now_us() -> int:
@@ -147,11 +156,16 @@ class Publish:
     or deliveries (wakes local streams and delivery workers)."""
 
     def __init__(self, db: Database, scoring: ScoringPort, signer: Signer, *,
-                 clock: Callable[[], int] = now_us, on_change: Callable[[], None] | None = None) -> None:
+                 clock: Callable[[], int] = now_us, on_change: Callable[[], None] | None = None,
+                 retry: RetryPolicy | None = None, random: Callable[[], float] = random_fraction) -> None:
+        """``retry``: backoff of set-aside live scorecards (its ``max_attempts`` is not used: they are
+        tried until they succeed)."""
         self.db = db
         self.scoring = scoring
         self.signer = signer
         self.clock = clock
+        self.retry = retry or RetryPolicy()
+        self.random = random
         self._listeners: list[Callable[[], None]] = [on_change] if on_change else []
         self.changed = threading.Condition()
 
@@ -181,7 +195,14 @@ class Publish:
     # ------------------------------------------------------------------ following scoring
 
     def follow_once(self, page_size: int = 500, max_pages: int = 500) -> tuple[int, int]:
-        """Apply one page of scoring's change feed: (scoring changes read, feed entries recorded)."""
+        """Apply one page of scoring's change feed: (scoring changes read, feed entries recorded).
+
+        No single scorecard can stop the follower: a part that fails for a reason other than scoring
+        or the database being unavailable is read again in halves down to the scorecards that fail on
+        their own, which are set aside (``publish_set_aside``: listed for operators, retried with
+        backoff) while every other one is recorded and the cursor moves on. A period no rule version
+        is in force for (scoring's NO_RULE_VERSION) has no live scorecard: its keys are dropped,
+        counted in ``chiso_publish_live_skipped_total``."""
         with self.db.read() as conn:
             _, cursor = S.read_state(conn, S.SCORING)
         # Read ahead while the feed is behind: a unit changed by many batches is re-read once for
@@ -206,45 +227,160 @@ class Publish:
                                   for k in changed for p in k.period.containing_periods(today)))
         # At most CARDS_PER_TRANSACTION scorecards in one transaction, and two parts in memory: while
         # one part is recorded, scoring computes the next (a whole country's round is scoring's
-        # work and publish's side by side, not one after the other). The cursor moves with the last
-        # part (after a crash the parts are read again: unchanged content is not recorded twice).
+        # work and publish's side by side, not one after the other). The cursor moves after the last
+        # part, with the scorecards set aside (after a crash the parts are read again: unchanged
+        # content is not recorded twice).
         recorded = 0
-        parts = [keys[i:i + CARDS_PER_TRANSACTION] for i in range(0, len(keys), CARDS_PER_TRANSACTION)] or [[]]
-        with ThreadPoolExecutor(1, thread_name_prefix="publish-prefetch") as prefetch:
-            coming = prefetch.submit(self.scoring.scorecards, parts[0]) if parts[0] else None
-            for number in range(1, len(parts) + 1):
-                cards = coming.result() if coming is not None else []
-                coming = prefetch.submit(self.scoring.scorecards, parts[number]) if number < len(parts) else None
-                sums = _content_sums(cards)  # outside the write transaction: other writers wait less
-                with self.db.write() as conn:
-                    _, current = S.lock_state(conn, S.SCORING)
-                    if current != cursor:  # another replica applied these changes meanwhile
+        failures: dict[CardKey, BaseException] = {}
+        parts = [keys[i:i + CARDS_PER_TRANSACTION] for i in range(0, len(keys), CARDS_PER_TRANSACTION)]
+        try:
+            with ThreadPoolExecutor(1, thread_name_prefix="publish-prefetch") as prefetch:
+                coming = prefetch.submit(self._fetch, parts[0]) if parts else None
+                for number, part in enumerate(parts, start=1):
+                    fetched = coming.result()
+                    coming = prefetch.submit(self._fetch, parts[number]) if number < len(parts) else None
+                    try:
+                        recorded += self._apply_keys(part, cursor, failures, fetched)
+                    except _Overtaken:
                         if coming is not None:
                             coming.cancel()
-                        return read, recorded
-                    done = self._record_live(conn, cards, sums)
-                    if number == len(parts):
-                        S.write_state(conn, S.SCORING, self.clock(), text_value=next_cursor)
-                recorded += done
-                if done:
-                    self._notify()
+                        raise
+            with self.db.write() as conn:
+                _, current = S.lock_state(conn, S.SCORING)
+                if current != cursor:
+                    raise _Overtaken
+                self._settle(conn, keys, failures)
+                S.write_state(conn, S.SCORING, self.clock(), text_value=next_cursor)
+        except _Overtaken:  # another replica applied these changes meanwhile
+            return read, recorded
         return read, recorded
 
     def refresh_live(self, keys: Sequence[CardKey]) -> int:
         """Re-read ``keys`` from scoring and record those whose content moved (e.g. running periods
-        as unfinished dossiers pass their due time)."""
+        as unfinished dossiers pass their due time). Scorecards that fail are set aside, as in
+        ``follow_once``."""
         keys = list(keys)
         recorded = 0
+        failures: dict[CardKey, BaseException] = {}
         for i in range(0, len(keys), CARDS_PER_TRANSACTION):
-            cards = self.scoring.scorecards(keys[i:i + CARDS_PER_TRANSACTION])
-            sums = _content_sums(cards)
+            part = keys[i:i + CARDS_PER_TRANSACTION]
+            recorded += self._apply_keys(part, None, failures, self._fetch(part))
+        if failures:
             with self.db.write() as conn:
-                S.lock_state(conn, S.SCORING)  # one writer of live results at a time, across replicas
-                done = self._record_live(conn, cards, sums)
-            recorded += done
+                S.lock_state(conn, S.SCORING)
+                self._settle(conn, [], failures)
+        return recorded
+
+    def retry_set_aside(self, keys: Sequence[CardKey] | None = None, limit: int = 500, *,
+                        replay: bool = False) -> tuple[int, int]:
+        """Read set-aside scorecards again: those due (their backoff passed), or — a ``replay`` — the
+        ``keys`` given or every one, at once. (recovered, still failing): a recovered one is recorded
+        if its content moved and leaves the set-aside list; one that fails again waits longer."""
+        with self.db.read() as conn:
+            if keys is None:
+                rows = S.set_aside_rows(conn, due_by=None if replay else self.clock(), limit=limit)
+            else:
+                rows = S.set_aside_rows(conn, keys_=keys, limit=limit)
+        todo = [r.key for r in rows]
+        failures: dict[CardKey, BaseException] = {}
+        for i in range(0, len(todo), CARDS_PER_TRANSACTION):
+            part = todo[i:i + CARDS_PER_TRANSACTION]
+            self._apply_keys(part, None, failures, self._fetch(part))
+        if todo:
+            with self.db.write() as conn:
+                S.lock_state(conn, S.SCORING)
+                self._settle(conn, todo, failures, new_only=False)
+        recovered = len(todo) - len(failures)
+        if todo:
+            log.info("set-aside scorecards retried", recovered=recovered, failing=len(failures))
+        return recovered, len(failures)
+
+    def list_set_aside(self, size: int, token: str) -> tuple[list[S.SetAside], str]:
+        fp = fingerprint("set-aside")
+        after = decode_token(token, fp)
+        with self.db.read() as conn:
+            rows = S.set_aside_rows(conn, after=tuple(after) if after else None, limit=size + 1)
+        more = len(rows) > size
+        rows = rows[:size]
+        last = rows[-1].key if rows else None
+        return rows, encode_token([last.unit_code, last.period.key, last.scope], fp) if more and last else ""
+
+    def set_aside_count(self) -> int:
+        with self.db.read() as conn:
+            return S.set_aside_count(conn)
+
+    def _fetch(self, keys: Sequence[CardKey]) -> list[Card] | BaseException:
+        """Scoring's scorecards of ``keys``, or the error it failed with (to be isolated by the
+        caller). Scoring being unavailable is raised."""
+        try:
+            return self.scoring.scorecards(keys)
+        except Exception as exc:  # noqa: BLE001
+            if _transient(exc):
+                raise
+            return exc
+
+    def _apply_keys(self, keys: Sequence[CardKey], cursor: str | None, failures: dict,
+                    fetched: list[Card] | BaseException | None = None) -> int:
+        """Record the scorecards of ``keys`` (``fetched`` from scoring, or read here); returns how many
+        were recorded. A failure that is not scoring or the database being unavailable is narrowed
+        down by halves to the keys that fail alone, which go into ``failures``. ``cursor``: the
+        scoring cursor this round started from (another replica moving it ends the round)."""
+        if not keys:
+            return 0
+        try:
+            if fetched is None:
+                fetched = self.scoring.scorecards(keys)
+            if isinstance(fetched, BaseException):
+                raise fetched
+            sums = _content_sums(fetched)  # outside the write transaction: other writers wait less
+            with self.db.write() as conn:
+                _, current = S.lock_state(conn, S.SCORING)
+                if cursor is not None and current != cursor:
+                    raise _Overtaken
+                done = self._record_live(conn, fetched, sums)
             if done:
                 self._notify()
-        return recorded
+            return done
+        except _Overtaken:
+            raise
+        except Exception as exc:  # noqa: BLE001 — narrowed down below
+            if _transient(exc):
+                raise
+            error = exc
+        period = _period_without_rule_version(error)
+        if period is not None:
+            rest = [k for k in keys if k.period.key != period]
+            if len(rest) < len(keys):
+                SKIPPED.inc(len(keys) - len(rest))
+                log.info("no rule version in force: no live scorecard", period=period, keys=len(keys) - len(rest))
+                return self._apply_keys(rest, cursor, failures)
+        if len(keys) == 1:
+            failures[keys[0]] = error
+            return 0
+        middle = len(keys) // 2
+        return (self._apply_keys(keys[:middle], cursor, failures)
+                + self._apply_keys(keys[middle:], cursor, failures))
+
+    def _settle(self, conn, tried: Sequence[CardKey], failures: Mapping[CardKey, BaseException], *,
+                new_only: bool = True) -> None:
+        """Inside the caller's transaction: set ``failures`` aside (or count another failed attempt),
+        and take the other ``tried`` keys off the set-aside list if they were on it."""
+        now = self.clock()
+
+        def next_attempt(attempts: int) -> int:
+            return now + int(self.retry.delay(attempts, self.random) * 1e6)
+
+        for key, exc in failures.items():
+            error = _describe(exc)
+            if S.set_aside(conn, key, error, now, next_attempt):
+                SET_ASIDE.inc()
+                log.error("live scorecard set aside", unit_code=key.unit_code[:64], period=key.period.key,
+                          scope=key.scope, error=error)
+            elif not new_only:
+                log.warning("set-aside scorecard failed again", unit_code=key.unit_code[:64],
+                            period=key.period.key, scope=key.scope, error=error)
+        if tried and S.set_aside_count(conn):
+            S.clear_set_aside(conn, [k for k in tried if k not in failures])
 
     def running_keys(self) -> list[CardKey]:
         """Live scorecards of periods still running."""
@@ -644,6 +780,35 @@ class Publish:
         log.info("deliveries replayed", subscription=subscription_id, count=count)
         self._notify()  # also for pending deliveries now due
         return count
+
+
+class _Overtaken(Exception):
+    """Another replica moved scoring's cursor during this round: it applied these changes."""
+
+
+# Scoring's answers that say "try again later" rather than "this request fails": a failure with one
+# of them is retried whole, never narrowed down to keys and set aside.
+_TRANSIENT_CODES = frozenset({"UNAVAILABLE", "DEADLINE_EXCEEDED", "RESOURCE_EXHAUSTED", "CANCELLED", "ABORTED"})
+
+
+def _transient(exc: BaseException) -> bool:
+    if isinstance(exc, DATABASE_UNAVAILABLE):
+        return True
+    if isinstance(exc, ChisoError) and exc.code_name == "UNAVAILABLE":
+        return exc.metadata.get("scoring_code", "UNAVAILABLE") in _TRANSIENT_CODES
+    return False
+
+
+def _period_without_rule_version(exc: BaseException) -> str | None:
+    if isinstance(exc, FailedPrecondition) and exc.reason == "NO_RULE_VERSION":
+        return exc.metadata.get("period") or None
+    return None
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, ChisoError):
+        return f"{exc.code_name} {exc.reason}: {exc.message}"[:1000]
+    return f"{type(exc).__name__}: {exc}"[:1000]
 
 
 def _content_sums(cards: Sequence[Card]) -> dict[CardKey, str]:

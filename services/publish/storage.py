@@ -4,7 +4,7 @@ transactions. See ``services.publish.tables`` for what each table holds."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import Connection, and_, delete, func, insert, or_, select, update
@@ -20,6 +20,7 @@ from services.publish.tables import (
     publish_official,
     publish_publications,
     publish_requests,
+    publish_set_aside,
     publish_state,
     publish_subscriptions,
     publish_units,
@@ -441,3 +442,75 @@ def replay(conn: Connection, subscription_id: str, delivery_ids: Sequence[str], 
                  .values(next_attempt_at=now))
     return conn.execute(chosen(update(d)).where(d.c.state == SET_ASIDE)
                         .values(state=PENDING, attempts=0, next_attempt_at=now, last_error="")).rowcount
+
+
+# --------------------------------------------------------------------------- set-aside live scorecards
+
+
+@dataclass(frozen=True)
+class SetAside:
+    key: CardKey
+    error: str
+    attempts: int
+    first_failed_at: int
+    last_failed_at: int
+    next_attempt_at: int
+
+
+def _set_aside_of(row) -> SetAside:
+    from services.publish.domain.documents import PeriodRef
+
+    return SetAside(CardKey(row.unit_code, PeriodRef.from_key(row.period_key), row.scope), row.error, row.attempts,
+                    row.first_failed_at, row.last_failed_at, row.next_attempt_at)
+
+
+def set_aside_rows(conn: Connection, *, due_by: int | None = None, after: tuple[str, str, int] | None = None,
+                   keys_: Sequence[CardKey] | None = None, limit: int | None = None) -> list[SetAside]:
+    """Set-aside scorecards by (unit, period, scope): those due by ``due_by``, after ``after``, or the
+    ``keys_`` given."""
+    t = publish_set_aside
+    stmt = select(t).order_by(t.c.unit_code, t.c.period_key, t.c.scope)
+    if due_by is not None:
+        stmt = stmt.where(t.c.next_attempt_at <= due_by)
+    if after is not None:
+        code, period, scope = after
+        stmt = stmt.where(or_(t.c.unit_code > code, and_(t.c.unit_code == code, or_(
+            t.c.period_key > period, and_(t.c.period_key == period, t.c.scope > scope)))))
+    if keys_ is not None:
+        wanted = {(k.unit_code, k.period.key, k.scope) for k in keys_}
+        stmt = stmt.where(t.c.unit_code.in_(sorted({k[0] for k in wanted})))
+        rows = [r for r in conn.execute(stmt) if (r.unit_code, r.period_key, r.scope) in wanted]
+        return [_set_aside_of(r) for r in rows[:limit]]
+    if limit is not None:
+        stmt = stmt.limit(limit)
+    return [_set_aside_of(r) for r in conn.execute(stmt)]
+
+
+def set_aside_count(conn: Connection) -> int:
+    return conn.execute(select(func.count()).select_from(publish_set_aside)).scalar() or 0
+
+
+def set_aside(conn: Connection, key: CardKey, error: str, now: int, next_attempt_at: Callable[[int], int]) -> bool:
+    """Record a failed attempt at ``key``: set aside the first time (True), counted after;
+    ``next_attempt_at(attempts)`` gives the next try."""
+    t = publish_set_aside
+    where = (t.c.unit_code == key.unit_code, t.c.period_key == key.period.key, t.c.scope == key.scope)
+    attempts = conn.execute(select(t.c.attempts).where(*where)).scalar()
+    values = {"error": error[:1000], "last_failed_at": now, "next_attempt_at": next_attempt_at((attempts or 0) + 1)}
+    if attempts is None:
+        conn.execute(insert(t).values(unit_code=key.unit_code, period_key=key.period.key, scope=key.scope,
+                                      attempts=1, first_failed_at=now, **values))
+        return True
+    conn.execute(update(t).where(*where).values(attempts=attempts + 1, **values))
+    return False
+
+
+def clear_set_aside(conn: Connection, keys_: Iterable[CardKey]) -> int:
+    """Remove ``keys_`` from the set-aside scorecards (they were read and recorded); how many were."""
+    t = publish_set_aside
+    wanted = {(k.unit_code, k.period.key, k.scope) for k in keys_}
+    present = [tuple(r) for r in conn.execute(select(t.c.unit_code, t.c.period_key, t.c.scope))]
+    gone = [k for k in present if k in wanted]
+    for code, period, scope in gone:
+        conn.execute(delete(t).where(t.c.unit_code == code, t.c.period_key == period, t.c.scope == scope))
+    return len(gone)

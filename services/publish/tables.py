@@ -185,3 +185,19 @@ publish_deliveries = Table(
     UniqueConstraint("subscription_id", "sequence"),
     Index("ix_publish_deliveries_queue", "subscription_id", "state", "sequence"),
 )
+
+publish_set_aside = Table(
+    "publish_set_aside",
+    metadata,
+    Column("unit_code", String(64), nullable=False),
+    Column("period_key", String(16), nullable=False),
+    Column("scope", SmallInteger, nullable=False),
+    PrimaryKeyConstraint("unit_code", "period_key", "scope"),
+    Column("error", Text, nullable=False, comment="the last failure, at most 1,000 characters"),
+    Column("attempts", Integer, nullable=False),
+    Column("first_failed_at", Micros, nullable=False),
+    Column("last_failed_at", Micros, nullable=False),
+    Column("next_attempt_at", Micros, nullable=False),
+    Index("ix_publish_set_aside_due", "next_attempt_at"),
+    comment="live scorecards the follower could not read or record; retried with backoff (migration 0007)",
+)

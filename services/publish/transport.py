@@ -240,4 +240,35 @@ class PublishServicer(publish_pb2_grpc.PublishServiceServicer):
         count = self.publish.replay(request.subscription_id, list(request.delivery_ids))
         return pb.ReplayDeliveriesResponse(replayed_count=count)
 
+    def ListSetAsideScorecards(self, request: pb.ListSetAsideScorecardsRequest,
+                               context) -> pb.ListSetAsideScorecardsResponse:
+        operator_id()
+        rows, nxt = self.publish.list_set_aside(page_size(request.page_size, 100, 1000), request.page_token)
+        out = pb.ListSetAsideScorecardsResponse(next_page_token=nxt)
+        for r in rows:
+            item = out.scorecards.add(key=pb.ScorecardKey(unit_code=r.key.unit_code, scope=r.key.scope,
+                                                          period=tpb.Period(kind=r.key.period.kind,
+                                                                            year=r.key.period.year,
+                                                                            number=r.key.period.number)),
+                                      last_error=r.error, attempts=r.attempts)
+            item.first_fail_time.FromMicroseconds(r.first_failed_at)
+            item.last_fail_time.FromMicroseconds(r.last_failed_at)
+            item.next_attempt_time.FromMicroseconds(r.next_attempt_at)
+        return out
+
+    def ReplaySetAsideScorecards(self, request: pb.ReplaySetAsideScorecardsRequest,
+                                 context) -> pb.ReplaySetAsideScorecardsResponse:
+        operator_id()
+        if len(request.keys) > MAX_REPLAY_KEYS:
+            raise InvalidArgument.for_field("keys", f"at most {MAX_REPLAY_KEYS:,}", reason="TOO_MANY_KEYS")
+        keys = [CardKey(_required(k.unit_code, f"keys[{i}].unit_code"),
+                        period_from_proto(k.period, f"keys[{i}].period"), k.scope or tpb.SCOPE_UNIT)
+                for i, k in enumerate(request.keys)] or None
+        recovered, failing = self.publish.retry_set_aside(keys, limit=MAX_REPLAY_KEYS, replay=True)
+        return pb.ReplaySetAsideScorecardsResponse(tried_count=recovered + failing, recovered_count=recovered,
+                                                   failing_count=failing)
+
+
+MAX_REPLAY_KEYS = 5000
+
 

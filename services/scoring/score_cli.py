@@ -4,9 +4,12 @@
     chiso-score --rule-version 766/2022 scorecard H25.S01 2026-Q3 --alone
     chiso-score ranking province 2026-11            # all provinces, shared ranks
     chiso-score ranking commune 2026-11 --parent H25
-    chiso-score explain H25 2026-11 2.1             # the records that cost 2.1 its points
+    CHISO_TOKEN=… chiso-score explain H25 2026-11 2.1   # the records that cost 2.1 its points
 
-Exit status 0, or 2 when the service refuses the request (the reason is printed).
+``explain`` lists records (dossier and petition codes, ratings): it needs ``CHISO_TOKEN``, a token of the
+unit's source system, of one of its officials (``chiso-admin official add``) or of an operator. The
+other commands need none. Exit status 0, or 2 when the service refuses the request (the reason is
+printed).
 """
 
 from __future__ import annotations
@@ -62,6 +65,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     e.add_argument("indicator")
     e.add_argument("--limit", type=int, default=20)
     args = p.parse_args(argv)
+    token = os.environ.get("CHISO_TOKEN", "")
+    metadata = (("authorization", f"Bearer {token}"),) if token else ()
     with grpc.insecure_channel(args.target) as channel:
         stub = scoring_pb2_grpc.ScoringServiceStub(channel)
         try:
@@ -79,7 +84,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             else:
                 out = stub.ExplainIndicator(pb.ExplainIndicatorRequest(
                     unit_code=args.unit, period=args.period, indicator_id=args.indicator,
-                    rule_version=args.rule_version, page_size=args.limit), timeout=60)
+                    rule_version=args.rule_version, page_size=args.limit), timeout=60, metadata=metadata)
                 print(f"{out.total_size} records cost {args.indicator} points; the first {len(out.items)}:")
                 for item in out.items:
                     late = f"  {item.late_seconds / 86400:.1f} days late" if item.late_seconds else ""

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import json
 import sys
 import threading
 import time
@@ -15,8 +17,9 @@ from prometheus_client import Counter, Gauge
 from services.scoring.domain.rules import RuleBook
 from services.scoring.service import Scoring
 from services.scoring.storage import Aggregates
-from services.scoring.transport import SERVICE_NAME, ScoringServicer
-from services.shared.config import CommonSettings, load_settings
+from services.scoring.transport import PUBLIC_METHODS, SERVICE_NAME, ScoringServicer
+from services.shared.access import Authenticator, bearer_authenticate
+from services.shared.config import CommonSettings, check_setting, load_settings
 from services.shared.db import Database, log_failure, migrate
 from services.shared.grpc_server import ServerHandle, create_server, serve
 from services.shared.logging import configure_logging
@@ -27,6 +30,10 @@ log = structlog.get_logger("chiso.scoring")
 NOTICES = Counter("chiso_scoring_notices_applied_total", "Change notices applied to the aggregates")
 DOSSIERS = Counter("chiso_scoring_dossiers_moved_total", "Dossiers whose contribution was re-placed")
 LAG = Gauge("chiso_scoring_notice_lag", "Change notices not applied yet (at the last poll)")
+SET_ASIDE = Counter("chiso_scoring_set_aside_total",
+                    "Items (dossiers, change notices) the consumer could not apply and set aside")
+SET_ASIDE_NOW = Gauge("chiso_scoring_set_aside_items", "Items set aside and not applied yet (at the last poll)")
+RETRIES = Counter("chiso_scoring_set_aside_retries_total", "Retries of set-aside items, by outcome", ["outcome"])
 
 
 @dataclass(frozen=True)
@@ -39,10 +46,22 @@ class ScoringSettings(CommonSettings):
     catalogue_cache_seconds: float = field(
         default=0.5, metadata={"doc": "how often cached unit/procedure/offer lists are checked for changes"}
     )
+    token_cache_seconds: float = field(
+        default=5.0, metadata={"doc": "how long a token check is cached (revocation delay)"})
+    retry_base_seconds: float = field(default=1.0, metadata={
+        "doc": "first retry of a set-aside item waits up to this (full jitter, doubling)"})
+    retry_max_seconds: float = field(default=600.0, metadata={
+        "doc": "longest wait between retries of a set-aside item"})
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        check_setting(0 < self.retry_base_seconds <= self.retry_max_seconds, "retry_base_seconds",
+                      "must be positive and at most retry_max_seconds")
 
 
 class Consumer:
-    """Applies change notices until stopped. Several replicas may run one each (a lock serialises them)."""
+    """Applies change notices until stopped. Several replicas may run one each (a lock serialises them).
+    Items it could not apply are set aside (``Aggregates.apply_pending``) and retried here when due."""
 
     def __init__(self, aggregates: Aggregates, poll_seconds: float, batch: int) -> None:
         self.aggregates = aggregates
@@ -59,21 +78,29 @@ class Consumer:
         self._thread.join(timeout=10)
 
     def _run(self) -> None:
-        measured = 0.0
+        measured = retried = 0.0
         while not self._stop.is_set():
             try:
                 applied = self.aggregates.apply_pending(self.batch)
-                if time.monotonic() - measured > 2.0:  # the backlog, for the notice-lag gauge
+                SET_ASIDE.inc(applied.set_aside)
+                if applied.notices:
+                    NOTICES.inc(applied.notices)
+                    DOSSIERS.inc(applied.dossiers)
+                if time.monotonic() - retried > 1.0:  # set-aside items whose next attempt is due
+                    retried = time.monotonic()
+                    again = self.aggregates.retry_set_aside()
+                    RETRIES.labels("applied").inc(again.applied)
+                    RETRIES.labels("failed").inc(again.failing)
+                    SET_ASIDE.inc(again.set_aside)
+                if time.monotonic() - measured > 2.0:  # the backlog and the set-aside items, for the gauges
                     measured = time.monotonic()
                     done, head = self.aggregates.lag()
                     LAG.set(max(0, head - done))
+                    SET_ASIDE_NOW.set(self.aggregates.set_aside_count())
             except Exception as exc:  # noqa: BLE001 — keep consuming
                 log_failure(log, "consumer failed; retrying", exc)
                 self._stop.wait(1.0)
                 continue
-            if applied.notices:
-                NOTICES.inc(applied.notices)
-                DOSSIERS.inc(applied.dossiers)
             if applied.notices < self.batch:
                 self._stop.wait(self.poll_seconds)
 
@@ -84,15 +111,22 @@ def build(settings: ScoringSettings, book: RuleBook | None = None, db: Database 
     if settings.auto_migrate:
         migrate(settings.database_url)
     db = db or Database(settings.database_url)
-    scoring = Scoring(db, book, cache_seconds=settings.catalogue_cache_seconds)
+    scoring = Scoring(db, book, cache_seconds=settings.catalogue_cache_seconds,
+                      retry_base_seconds=settings.retry_base_seconds, retry_max_seconds=settings.retry_max_seconds)
     servicer = ScoringServicer(book, scoring=scoring)
     handle = create_server(
         name="scoring",
         settings=settings,
         services=[(scoring_pb2_grpc.add_ScoringServiceServicer_to_server, servicer, SERVICE_NAME)],
+        authenticate=bearer_authenticate(
+            Authenticator(db, ttl=settings.token_cache_seconds),
+            "the records behind a scorecard need a bearer token: the unit's source system, its official or an "
+            "operator"),
+        public_methods=PUBLIC_METHODS,
     )
     if settings.consume:
         consumer = Consumer(scoring.aggregates, settings.poll_seconds, settings.batch_notices)
+        handle.consumer = consumer  # type: ignore[attr-defined]  # for tests and tools
         handle.on_start.append(consumer.start)
         handle.on_stop.append(consumer.stop)
     handle.on_stop.append(db.dispose)
@@ -104,6 +138,11 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command")
     sub.add_parser("serve", help="run the service (default)")
     sub.add_parser("rebuild", help="recompute every aggregate from the stored dossiers, then exit")
+    aside = sub.add_parser("set-aside", help="items the consumer could not apply: list them, or replay them now")
+    actions = aside.add_subparsers(dest="action", required=True)
+    actions.add_parser("list", help="one JSON object per item (oldest first)")
+    replay = actions.add_parser("replay", help="try items again now, whatever their backoff")
+    replay.add_argument("ids", nargs="*", type=int, help="item ids (default: every item)")
     args = parser.parse_args(argv)
     settings = load_settings(ScoringSettings, ENV_PREFIX)
     configure_logging("scoring", settings.log_level)
@@ -114,8 +153,30 @@ def main(argv: list[str] | None = None) -> int:
         print(f"rebuilt {result.dossiers} dossiers into {result.cells} cells in {result.seconds:.1f} s")
         db.dispose()
         return 0
+    if args.command == "set-aside":
+        db = Database(settings.database_url)
+        try:
+            return _set_aside_command(args, Scoring(db, RuleBook.load_default()).aggregates)
+        finally:
+            db.dispose()
     serve(build(settings), settings)
     return 0
+
+
+def _set_aside_command(args, aggregates: Aggregates) -> int:
+    """``chiso-scoring set-aside list|replay``: straight on the database, like ``rebuild``."""
+    if args.action == "list":
+        after = 0
+        while items := aggregates.set_aside(1000, after):
+            for item in items:
+                print(json.dumps(dataclasses.asdict(item), ensure_ascii=False))
+            after = items[-1].id
+        return 0
+    ids = args.ids or [item.id for item in aggregates.set_aside(1_000_000)]
+    result = aggregates.retry_set_aside(ids=ids)
+    print(json.dumps({"tried": len(ids), "applied": result.applied, "still_failing": result.failing,
+                      "newly_set_aside": result.set_aside}))
+    return 0 if not result.failing else 1
 
 
 if __name__ == "__main__":

@@ -25,16 +25,24 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from fractions import Fraction
 
+import structlog
+from prometheus_client import Counter
+
 from services.scoring import storage as S
 from services.scoring.domain import cells as C
 from services.scoring.domain.engine import Scorecard, counts_from_measures, prev_year_counts, rank, score
 from services.scoring.domain.measures import ScopeData, measure_values, petition_categories
-from services.scoring.domain.periods import HANOI, Period, evaluation_moment
-from services.scoring.domain.rules import RuleBook, RuleTable
+from services.scoring.domain.periods import HANOI, MIN_YEAR, Period, PeriodError, evaluation_moment
+from services.scoring.domain.rules import RuleBook, RuleTable, UnknownRuleVersion
+from services.shared.access import Identity, covers
 from services.shared.db import Database
 from services.shared.errors import FailedPrecondition, InvalidArgument, NotFound
 
 SELF, SUBTREE = "unit", "subtree"
+
+log = structlog.get_logger("chiso.scoring")
+FEED_SKIPPED = Counter("chiso_scoring_feed_entries_skipped_total",
+                       "Change feed entries left out because no scorecard can come from them (bad month)")
 
 
 @dataclass(frozen=True)
@@ -95,13 +103,16 @@ class Hierarchy:
     def members(self, root: str, scope: str, day: date) -> list[str]:
         """The units whose records count for ``root``'s scorecard of a period ending on ``day``."""
         children = self.children_on(day)
-        out, stack = [root], [root]
+        out, stack, seen = [root], [root], {root}
         while stack:
             code = stack.pop()
             for child in children.get(code, ()):
+                if child in seen:  # a cycle of parents in the stored units: each unit counts once
+                    continue
                 u = self.units[child]
                 merged_here = u.merged_into_code == code and u.merged_on is not None and u.merged_on <= day
                 if scope == SUBTREE or merged_here:
+                    seen.add(child)
                     out.append(child)
                     stack.append(child)
         return out
@@ -133,12 +144,16 @@ class Scoring:
         book: RuleBook,
         now: Callable[[], datetime] = lambda: datetime.now(HANOI),
         cache_seconds: float = 0.5,
+        retry_base_seconds: float = 1.0,
+        retry_max_seconds: float = 600.0,
     ) -> None:
         self.db = db
         self.book = book
         self.now = now
         self.cache_seconds = cache_seconds
-        self.aggregates = S.Aggregates(db)
+        first = min(t.effective_from for t in book.versions())
+        self.aggregates = S.Aggregates(db, first_month=first.year * 100 + first.month,
+                                       retry_base_seconds=retry_base_seconds, retry_max_seconds=retry_max_seconds)
         self._lock = threading.Lock()
         self._cached: tuple[Hierarchy, dict] | None = None
         self._offers_cached: dict[str, list] | None = None
@@ -202,22 +217,56 @@ class Scoring:
             raise NotFound(f"no unit {code!r}", reason="UNKNOWN_UNIT", metadata={"unit_code": code[:64]})
         return hierarchy, procs
 
-    def changed_keys(self, after: int, limit: int) -> list[tuple[int, int, Period, list[tuple[str, str]]]]:
-        """Scoring's change feed after cursor ``after``: (cursor, change time in µs, month, keys) where
-        the keys are the scorecards the change touches — the unit alone, the unit's subtree and every
-        ancestor's subtree, in the hierarchy valid at the month's end."""
+    def changed_keys(self, after: int, limit: int) -> tuple[list[tuple[int, int, Period, list[tuple[str, str]]]], int]:
+        """Scoring's change feed after cursor ``after``: the entries (cursor, change time in µs, month,
+        keys) where the keys are the scorecards the change touches — the unit alone, the unit's subtree
+        and every ancestor's subtree, in the hierarchy valid at the month's end — and the cursor of the
+        last entry read. An entry no scorecard can come from (a month outside the periods scoring
+        knows, written before the feed was bounded) is left out, counted and logged, and the cursor
+        still passes it: one bad entry never stops the feed for every reader."""
         rows = self.aggregates.changes(after, limit)
         hierarchy, _ = self.catalogue_with(sorted({unit for _, unit, _, _ in rows}), require=False)
         out = []
         for change_id, unit, month, created in rows:
-            period = Period.month(month // 100, month % 100)
-            day = (period.end - timedelta(days=1)).date()
-            keys = [(unit, SELF)] + [(a, SUBTREE) for a in [unit, *hierarchy.ancestors(unit, day)]]
+            try:
+                period = Period.month(month // 100, month % 100)
+                day = (period.end - timedelta(days=1)).date()
+                keys = [(unit, SELF)] + [(a, SUBTREE) for a in [unit, *hierarchy.ancestors(unit, day)]]
+            except (PeriodError, ValueError, OverflowError) as exc:
+                FEED_SKIPPED.inc()
+                log.warning("change feed entry skipped", change_id=change_id, unit_code=unit[:64], month=month,
+                            error=str(exc)[:200])
+                continue
             out.append((change_id, created, period, keys))
-        return out
+        return out, (rows[-1][0] if rows else after)
+
+    def may_read_records(self, identity: Identity | None, unit_code: str, period: Period) -> bool:
+        """Whether ``identity`` may see the records behind ``unit_code``'s scorecard for ``period``
+        (dossier and petition codes, ratings): operators always; a source system or a unit's official
+        whose grant covers the unit — the unit itself or one of its ancestors, in the hierarchy of the
+        period's end (whose scorecards its records count in) or of today."""
+        if identity is None:
+            return False
+        hierarchy, _ = self.catalogue_with((unit_code,), require=False)
+        last_day = (period.end - timedelta(days=1)).date()
+        lineage = {unit_code, *hierarchy.ancestors(unit_code, last_day),
+                   *hierarchy.ancestors(unit_code, self.now().date())}
+        return covers(identity, lineage)
 
     def table(self, version: str, period: Period) -> RuleTable:
-        return self.book.get(version) if version else self.book.for_period(period)
+        """The rule version asked for, or the one in force for ``period``. A period no version is in
+        force for (before 2022-08-01, when 766/2022 took effect) has no scorecard: FAILED_PRECONDITION,
+        reason NO_RULE_VERSION, with the period (a client's answer, not a fault of scoring's)."""
+        if version:
+            return self.book.get(version)
+        try:
+            return self.book.for_period(period)
+        except UnknownRuleVersion:
+            first = min(t.effective_from for t in self.book.versions())
+            raise FailedPrecondition(
+                f"no rule version is in force for {period} (the first takes effect on {first.isoformat()}); "
+                "name one in rule_version to score it anyway",
+                reason="NO_RULE_VERSION", metadata={"period": str(period)}) from None
 
     # --- scorecards -------------------------------------------------------------------------
 
@@ -285,7 +334,7 @@ class Scoring:
     def _score(self, table, period, moment, now, hierarchy, procs, members, d, w, scope) -> UnitScorecard:
         values = measure_values(table, d, w)
         prev = {}
-        if not d.sums.get("n") and not d.reported:
+        if not d.sums.get("n") and not d.reported and period.year > MIN_YEAR:
             prev = self._previous_year(table, period, hierarchy, procs, members)
         card = score(table, counts_from_measures(table, values), period, prev_year=prev, as_of=moment)
         return UnitScorecard(

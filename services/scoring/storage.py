@@ -15,11 +15,13 @@ feed are written in one transaction under a lock, so two replicas never double-a
 
 from __future__ import annotations
 
+import json
 import time
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
+from random import random as random_fraction
 
 import structlog
 from sqlalchemy import (
@@ -48,7 +50,8 @@ from services.scoring.domain.measures import (
     ProcedureInfo,
     PublicationInfo,
 )
-from services.shared.db import Database
+from services.shared.backoff import full_jitter
+from services.shared.db import DATABASE_UNAVAILABLE, Database
 from services.shared.schema import (
     change_notices,
     dossiers,
@@ -62,6 +65,7 @@ from services.shared.schema import (
     score_durations,
     score_proc_cells,
     score_progress,
+    score_set_aside,
     unit_procedures,
     units,
 )
@@ -118,6 +122,37 @@ class Applied:
     notices: int
     dossiers: int
     last_notice_id: int
+    set_aside: int = 0  # items newly set aside by this call
+
+
+SET_ASIDE_DOSSIER, SET_ASIDE_NOTICE = "dossier", "notice"
+_MAX_ERROR = 1000
+
+
+@dataclass(frozen=True)
+class SetAsideItem:
+    """Something the consumer could not apply: one stored dossier, or one change notice."""
+
+    id: int
+    item_kind: str
+    item_key: str
+    unit_code: str
+    error: str
+    attempts: int
+    first_failed_at: int
+    last_failed_at: int
+    next_attempt_at: int
+
+
+@dataclass(frozen=True)
+class Retried:
+    applied: int  # items that applied this time (no longer set aside)
+    failing: int  # items that failed again (kept, with a later next attempt)
+    set_aside: int = 0  # new items (dossiers of a retried notice that could not be placed)
+
+
+class _Overtaken(Exception):
+    """Another consumer moved the cursor while this one was isolating a failure."""
 
 
 @dataclass(frozen=True)
@@ -130,57 +165,230 @@ class Rebuilt:
 class Aggregates:
     """Keeps ``score_*`` current (see the module docstring)."""
 
-    def __init__(self, db: Database, now_us=None) -> None:
+    def __init__(self, db: Database, now_us=None, first_month: int = C.MIN_MONTH, *,
+                 retry_base_seconds: float = 1.0, retry_max_seconds: float = 600.0,
+                 random: Callable[[], float] = random_fraction) -> None:
+        """``first_month``: the change feed names no month before it (the first month a rule version
+        scores; a record dated in the year 1 would otherwise name every month since).
+        ``retry_*``: backoff of set-aside items (full jitter, doubling from the base up to the max)."""
         self.db = db
         self.now_us = now_us or (lambda: time.time_ns() // 1000)
+        self.first_month = max(first_month, C.MIN_MONTH)
+        self.retry_base_seconds = retry_base_seconds
+        self.retry_max_seconds = retry_max_seconds
+        self.random = random
 
     # --- incremental ------------------------------------------------------------------------
 
     def apply_pending(self, limit: int = 2000) -> Applied:
-        """Apply up to ``limit`` notices after the cursor in one transaction."""
-        with self.db.write() as conn:
-            last = _lock_progress(conn)
-            notices = conn.execute(
-                select(
-                    change_notices.c.id,
-                    change_notices.c.unit_code,
-                    change_notices.c.month_from,
-                    change_notices.c.month_to,
-                    change_notices.c.kind,
-                    change_notices.c.batch_id,
-                )
-                .where(change_notices.c.id > last)
-                .order_by(change_notices.c.id)
-                .limit(limit)
-            ).all()
-            if not notices:
-                return Applied(0, 0, last)
-            partitions: dict[tuple[str, int], set[str]] = defaultdict(set)
-            procedure_batches: set[str] = set()
-            for n in notices:
-                if n.kind == DOSSIER:
-                    partitions[(n.unit_code, n.month_from)].add(n.batch_id)
-                elif n.kind == PROCEDURE:
-                    procedure_batches.add(n.batch_id)
-            statutory = _statutory_days(conn)
-            rows = list(_changed_dossiers(conn, partitions))
-            if procedure_batches:
-                rows.extend(_dossiers_of_changed_procedures(conn, procedure_batches))
-            moved = self._move(conn, rows, statutory)
-            months = _changed_months(notices, moved, _month_now(self.now_us()))
+        """Apply up to ``limit`` notices after the cursor in one transaction.
+
+        One failing item never stops the consumer: a dossier whose contribution cannot be worked out
+        is set aside and the rest of the batch applies; if the batch fails anyway (a value the
+        database refuses, a bug), it is applied again in halves, each in its own transaction, down to
+        the one notice that fails — whose dossiers are then placed one by one (the ones that fail set
+        aside) or, failing that, the notice itself is set aside — and the cursor moves on. The
+        database being unavailable is not such a failure: it is raised, and the batch retried whole."""
+        try:
+            with self.db.write() as conn:
+                last = _lock_progress(conn)
+                notices = _notices_after(conn, last, limit)
+                if not notices:
+                    return Applied(0, 0, last)
+                dossier_count, set_aside = self._apply_notices(conn, notices, isolate_rows=False)
+                self._advance(conn, notices[-1].id)
+                return Applied(len(notices), dossier_count, notices[-1].id, set_aside)
+        except DATABASE_UNAVAILABLE:
+            raise
+        except Exception as exc:  # noqa: BLE001 — isolated below, and logged with its trace
+            log.error("a batch of change notices failed; applying it in parts to set the failing item aside",
+                      exc_info=exc)
+        return self._apply_isolating(limit)
+
+    def _apply_isolating(self, limit: int) -> Applied:
+        with self.db.read() as conn:
+            expected = conn.execute(
+                select(score_progress.c.last_notice_id).where(score_progress.c.name == CONSUMER)).scalar() or 0
+            notices = _notices_after(conn, expected, limit)
+        done = Applied(0, 0, expected)
+
+        def attempt(part: list, *, single: bool) -> Applied:
+            with self.db.write() as conn:
+                if _lock_progress(conn) != done.last_notice_id:
+                    raise _Overtaken
+                dossier_count, set_aside = self._apply_notices(conn, part, isolate_rows=single)
+                self._advance(conn, part[-1].id)
+            return Applied(len(part), dossier_count, part[-1].id, set_aside)
+
+        def add(a: Applied) -> None:
+            nonlocal done
+            done = Applied(done.notices + a.notices, done.dossiers + a.dossiers, a.last_notice_id,
+                           done.set_aside + a.set_aside)
+
+        def run(part: list) -> None:
+            try:
+                add(attempt(part, single=len(part) == 1))
+                return
+            except (_Overtaken, *DATABASE_UNAVAILABLE):
+                raise
+            except Exception as exc:  # noqa: BLE001
+                if len(part) > 1:
+                    middle = len(part) // 2
+                    run(part[:middle])
+                    run(part[middle:])
+                    return
+                error = exc
+            notice = part[0]
+            with self.db.write() as conn:
+                if _lock_progress(conn) != done.last_notice_id:
+                    raise _Overtaken
+                new = self._set_aside(conn, SET_ASIDE_NOTICE, str(notice.id), notice.unit_code, error)
+                self._advance(conn, notice.id)
+            log.error("change notice set aside", notice_id=notice.id, unit_code=notice.unit_code[:64],
+                      error=_describe(error))
+            add(Applied(1, 0, notice.id, int(new)))
+
+        try:
+            if notices:
+                run(notices)
+        except _Overtaken:
+            log.info("another consumer moved the cursor while a failure was isolated; it goes on from there")
+        return done
+
+    def _apply_notices(self, conn: Connection, notices: Sequence, *, isolate_rows: bool) -> tuple[int, int]:
+        """Apply ``notices`` inside the caller's transaction: (dossiers read, items newly set aside).
+        ``isolate_rows``: place each dossier in its own savepoint, so a row the database refuses is
+        set aside alone."""
+        partitions: dict[tuple[str, int], set[str]] = defaultdict(set)
+        procedure_batches: set[str] = set()
+        for n in notices:
+            if n.kind == DOSSIER:
+                partitions[(n.unit_code, n.month_from)].add(n.batch_id)
+            elif n.kind == PROCEDURE:
+                procedure_batches.add(n.batch_id)
+        statutory = _statutory_days(conn)
+        rows = list(_changed_dossiers(conn, partitions))
+        if procedure_batches:
+            rows.extend(_dossiers_of_changed_procedures(conn, procedure_batches))
+        failed: list[tuple[C.DossierRow, BaseException]] = []
+        if isolate_rows:
+            moved = self._move_one_by_one(conn, rows, statutory, failed)
+        else:
+            moved = self._move(conn, rows, statutory, failed)
+        self._record_changes(conn, notices, moved)
+        new = 0
+        for row, exc in failed:
+            new += self._set_aside(conn, SET_ASIDE_DOSSIER, _dossier_key(row), row.unit_code, exc)
+            log.error("dossier set aside", source_id=row.source_id[:64], dossier_code=row.code[:64],
+                      unit_code=row.unit_code[:64], error=_describe(exc))
+        return len(rows), new
+
+    def _record_changes(self, conn: Connection, notices: Sequence, moved: Iterable[tuple]) -> None:
+        months = _changed_months(notices, moved, self.first_month, _month_now(self.now_us()))
+        if months:
             now = self.now_us()
-            if months:
-                conn.execute(
-                    insert(score_changes),
-                    [{"unit_code": u, "month": m, "created_at": now} for u, m in sorted(months)],
-                )
-            new_last = notices[-1].id
             conn.execute(
-                update(score_progress)
-                .where(score_progress.c.name == CONSUMER)
-                .values(last_notice_id=new_last, updated_at=now)
+                insert(score_changes),
+                [{"unit_code": u, "month": m, "created_at": now} for u, m in sorted(months)],
             )
-            return Applied(len(notices), len(rows), new_last)
+
+    def _advance(self, conn: Connection, notice_id: int) -> None:
+        conn.execute(
+            update(score_progress)
+            .where(score_progress.c.name == CONSUMER)
+            .values(last_notice_id=notice_id, updated_at=self.now_us())
+        )
+
+    def _move_one_by_one(self, conn: Connection, rows: list[C.DossierRow], statutory: dict[str, int],
+                         failed: list) -> list[tuple]:
+        touched: list[tuple] = []
+        for row in {(r.code, r.source_id): r for r in rows}.values():
+            try:
+                with conn.begin_nested():
+                    touched.extend(self._move(conn, [row], statutory))
+            except DATABASE_UNAVAILABLE:
+                raise
+            except Exception as exc:  # noqa: BLE001 — this row is set aside by the caller
+                failed.append((row, exc))
+        return touched
+
+    # --- set-aside items ----------------------------------------------------------------------
+
+    def _set_aside(self, conn: Connection, kind: str, key: str, unit_code: str, error: BaseException) -> bool:
+        """Record a failed attempt at an item (inside the caller's transaction): set aside the first
+        time, its attempts counted and its next try put off (full jitter) after. True if new."""
+        t = score_set_aside
+        now = self.now_us()
+        text_error = _describe(error)
+        attempts = conn.execute(
+            select(t.c.attempts).where(t.c.item_kind == kind, t.c.item_key == key)).scalar()
+        wait = full_jitter((attempts or 0) + 1, self.retry_base_seconds, self.retry_max_seconds, self.random)
+        values = {"error": text_error, "last_failed_at": now, "next_attempt_at": now + int(wait * 1e6)}
+        if attempts is None:
+            conn.execute(insert(t).values(item_kind=kind, item_key=key, unit_code=unit_code, attempts=1,
+                                          first_failed_at=now, **values))
+            return True
+        conn.execute(update(t).where(t.c.item_kind == kind, t.c.item_key == key)
+                     .values(attempts=attempts + 1, **values))
+        return False
+
+    def set_aside(self, limit: int = 1000, after_id: int = 0) -> list[SetAsideItem]:
+        """Items set aside, by id."""
+        t = score_set_aside
+        with self.db.read() as conn:
+            rows = conn.execute(select(*(t.c[f] for f in SetAsideItem.__dataclass_fields__))
+                                .where(t.c.id > after_id).order_by(t.c.id).limit(limit)).all()
+        return [SetAsideItem(*r) for r in rows]
+
+    def set_aside_count(self) -> int:
+        with self.db.read() as conn:
+            return conn.execute(select(func.count()).select_from(score_set_aside)).scalar() or 0
+
+    def retry_set_aside(self, limit: int = 100, ids: Sequence[int] | None = None) -> Retried:
+        """Try set-aside items again: those due (``next_attempt_at`` passed), or the ``ids`` given
+        (a replay: at once, whatever their backoff). One that applies leaves the table and its
+        scorecards join the change feed; one that fails again waits longer. A dossier is placed as it
+        is stored now; a notice is applied again (its dossiers one by one, any that fail set aside)."""
+        t = score_set_aside
+        applied = failing = new = 0
+        if ids is None:
+            with self.db.read() as conn:  # nothing due (the usual case): no write transaction, no lock
+                if conn.execute(select(t.c.id).where(t.c.next_attempt_at <= self.now_us()).limit(1)).first() is None:
+                    return Retried(0, 0)
+        with self.db.write() as conn:
+            _lock_progress(conn)  # one applier at a time, as for notices
+            stmt = select(*(t.c[f] for f in SetAsideItem.__dataclass_fields__)).order_by(t.c.id)
+            if ids is not None:
+                stmt = stmt.where(t.c.id.in_(list(ids)))
+            else:
+                stmt = stmt.where(t.c.next_attempt_at <= self.now_us()).limit(limit)
+            items = [SetAsideItem(*r) for r in conn.execute(stmt)]
+            statutory = _statutory_days(conn) if items else {}
+            for item in items:
+                try:
+                    with conn.begin_nested():
+                        new += self._retry_item(conn, item, statutory)
+                        conn.execute(delete(t).where(t.c.id == item.id))
+                    applied += 1
+                    log.info("set-aside item applied", item_kind=item.item_kind, item_id=item.id)
+                except DATABASE_UNAVAILABLE:
+                    raise
+                except Exception as exc:  # noqa: BLE001 — kept, with a later next attempt
+                    self._set_aside(conn, item.item_kind, item.item_key, item.unit_code, exc)
+                    failing += 1
+                    log.warning("set-aside item failed again", item_kind=item.item_kind, item_id=item.id,
+                                attempts=item.attempts + 1, error=_describe(exc))
+        return Retried(applied, failing, new)
+
+    def _retry_item(self, conn: Connection, item: SetAsideItem, statutory: dict[str, int]) -> int:
+        if item.item_kind == SET_ASIDE_DOSSIER:
+            source_id, code = json.loads(item.item_key)
+            stmt = select(*DOSSIER_COLUMNS).where(dossiers.c.code == code, dossiers.c.source_id == source_id)
+            rows = [C.DossierRow(*r) for r in conn.execute(stmt)]  # none left: nothing to place
+            self._record_changes(conn, (), self._move(conn, rows, statutory))
+            return 0
+        notices = conn.execute(_NOTICE_SELECT.where(change_notices.c.id == int(item.item_key))).all()
+        return self._apply_notices(conn, notices, isolate_rows=True)[1] if notices else 0
 
     def catch_up(self, limit: int = 2000) -> int:
         """Apply every pending notice; the number applied."""
@@ -191,8 +399,11 @@ class Aggregates:
             if applied.notices < limit:
                 return total
 
-    def _move(self, conn: Connection, rows: list[C.DossierRow], statutory: dict[str, int]) -> list[tuple]:
-        """Re-place ``rows``; returns (unit, first month, last month) of every contribution moved."""
+    def _move(self, conn: Connection, rows: list[C.DossierRow], statutory: dict[str, int],
+              failed: list | None = None) -> list[tuple]:
+        """Re-place ``rows``; returns (unit, first month, last month) of every contribution moved.
+        With ``failed``, a row whose contribution cannot be worked out is added to it (with the
+        error) and left where it was; without, the error is raised."""
         if not rows:
             return []
         unique: dict[tuple[str, str], C.DossierRow] = {}
@@ -203,7 +414,13 @@ class Aggregates:
         changed: list[dict] = []
         touched: list[tuple] = []
         for key, row in unique.items():
-            new = C.contribution(row, statutory.get(row.procedure_code, 0))
+            try:
+                new = C.contribution(row, statutory.get(row.procedure_code, 0))
+            except Exception as exc:
+                if failed is None:
+                    raise
+                failed.append((row, exc))
+                continue
             before = old.get(key)
             if before == new:
                 continue
@@ -233,6 +450,10 @@ class Aggregates:
             head = conn.execute(select(func.max(change_notices.c.id))).scalar() or 0
             for table in (score_cells, score_proc_cells, score_durations, score_dossiers):
                 conn.execute(delete(table))
+            # every dossier is placed again: rows set aside before are tried now (and set aside again if
+            # they still fail); set-aside notices keep their own retries
+            conn.execute(delete(score_set_aside).where(score_set_aside.c.item_kind == SET_ASIDE_DOSSIER))
+            failed: list[tuple[C.DossierRow, BaseException]] = []
             statutory = _statutory_days(conn)
             writer = _BulkWriter(conn)
             count = 0
@@ -248,7 +469,11 @@ class Aggregates:
                 if row.unit_code != current_unit:
                     writer.cells(unit_cells, proc_cells, durations)
                     current_unit = row.unit_code
-                c = contribution(row, statutory.get(row.procedure_code, 0))
+                try:
+                    c = contribution(row, statutory.get(row.procedure_code, 0))
+                except Exception as exc:  # noqa: BLE001 — set aside below; the rebuild goes on
+                    failed.append((row, exc))
+                    continue
                 bits = c.bits
                 key = (c.unit_code, c.rm, c.em, c.sm, c.dm766, c.dmp)
                 got = unit_cells.get(key)
@@ -280,6 +505,10 @@ class Aggregates:
                     writer.flush_states()
             writer.cells(unit_cells, proc_cells, durations)
             writer.flush()
+            for row, exc in failed:
+                self._set_aside(conn, SET_ASIDE_DOSSIER, _dossier_key(row), row.unit_code, exc)
+                log.error("dossier set aside", source_id=row.source_id[:64], dossier_code=row.code[:64],
+                          unit_code=row.unit_code[:64], error=_describe(exc))
             conn.execute(
                 update(score_progress)
                 .where(score_progress.c.name == CONSUMER)
@@ -312,6 +541,29 @@ class Aggregates:
         return applied or 0, head
 
 
+_NOTICE_SELECT = select(
+    change_notices.c.id,
+    change_notices.c.unit_code,
+    change_notices.c.month_from,
+    change_notices.c.month_to,
+    change_notices.c.kind,
+    change_notices.c.batch_id,
+)
+
+
+def _notices_after(conn: Connection, last: int, limit: int) -> list:
+    return conn.execute(
+        _NOTICE_SELECT.where(change_notices.c.id > last).order_by(change_notices.c.id).limit(limit)).all()
+
+
+def _dossier_key(row: C.DossierRow) -> str:
+    return json.dumps([row.source_id, row.code], ensure_ascii=False)
+
+
+def _describe(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"[:_MAX_ERROR]
+
+
 def _lock_progress(conn: Connection) -> int:
     """The cursor, locked for this transaction (created at 0 the first time)."""
     stmt = select(score_progress.c.last_notice_id).where(score_progress.c.name == CONSUMER)
@@ -332,7 +584,8 @@ def _lock_progress(conn: Connection) -> int:
 
 
 def _statutory_days(conn: Connection) -> dict[str, int]:
-    return dict(conn.execute(select(procedures.c.code, procedures.c.statutory_days)).all())
+    return {code: C.clamp_statutory_days(days)
+            for code, days in conn.execute(select(procedures.c.code, procedures.c.statutory_days))}
 
 
 def _changed_dossiers(conn: Connection, partitions: dict[tuple[str, int], set[str]]) -> Iterator[C.DossierRow]:
@@ -485,12 +738,14 @@ def _months_between(first: int, last: int) -> Iterator[int]:
         m = C.next_month(m)
 
 
-def _changed_months(notices: Sequence, moved: Iterable[tuple], now_month: int) -> set[tuple[str, int]]:
-    """(unit, month) whose scorecards changed: every month a moved dossier counted in (to now), the
-    months of other records' notices, and the current month for catalogue changes."""
+def _changed_months(notices: Sequence, moved: Iterable[tuple], first_month: int,
+                    now_month: int) -> set[tuple[str, int]]:
+    """(unit, month) whose scorecards changed: every month a moved dossier counted in (from
+    ``first_month`` to now), the months of other records' notices, and the current month for
+    catalogue changes."""
     out: set[tuple[str, int]] = set()
     for unit, first, last in moved:
-        for m in _months_between(first, min(last, now_month)):
+        for m in _months_between(max(first, first_month), min(last, now_month)):
             out.add((unit, m))
     for n in notices:
         if n.kind == DOSSIER:
@@ -498,7 +753,7 @@ def _changed_months(notices: Sequence, moved: Iterable[tuple], now_month: int) -
         if n.month_from == CATALOGUE_FROM:
             out.add((n.unit_code, now_month))
             continue
-        for m in _months_between(n.month_from, min(n.month_to, now_month)):
+        for m in _months_between(max(n.month_from, first_month), min(n.month_to, now_month)):
             out.add((n.unit_code, m))
     return out
 
@@ -553,7 +808,8 @@ def load_procedures(conn: Connection) -> dict[str, tuple[str, ProcedureInfo]]:
         procedures.c.statutory_days,
         procedures.c.applicants_are_individuals,
     )
-    return {r[0]: (r[1], ProcedureInfo(r[0], bool(r[2]), r[3], bool(r[4]))) for r in conn.execute(stmt)}
+    return {r[0]: (r[1], ProcedureInfo(r[0], bool(r[2]), C.clamp_statutory_days(r[3]), bool(r[4])))
+            for r in conn.execute(stmt)}
 
 
 def _chunks(items: Sequence[str], size: int = _CHUNK) -> Iterator[Sequence[str]]:
@@ -626,15 +882,22 @@ def partition_rows(
     due in ``[due_from, due_to)`` or without a due time (the only ones a live moment can't place).
     One query per chunk of units, not per partition."""
     wanted = set(partitions)
+    stored = dossiers.c.received_month
     for chunk, months in _unit_month_chunks(wanted):
-        where = [dossiers.c.unit_code.in_(chunk), dossiers.c.received_month.in_(months)]
+        month_in = stored.in_(months)
+        # a received month outside scoring's range is placed at its bound (cells.clamp_month)
+        if months[0] <= C.MIN_MONTH:
+            month_in = or_(month_in, stored < C.MIN_MONTH)
+        if months[-1] >= C.MAX_MONTH:
+            month_in = or_(month_in, stored > C.MAX_MONTH)
+        where = [dossiers.c.unit_code.in_(chunk), month_in]
         if open_only:
             where.append(dossiers.c.end_at.is_(None))
             where.append(
                 dossiers.c.due_at.is_(None) | and_(dossiers.c.due_at >= due_from, dossiers.c.due_at < due_to)
             )
-        for row in conn.execute(select(*DOSSIER_COLUMNS, dossiers.c.received_month).where(*where)):
-            if (row[2], row[-1]) in wanted:
+        for row in conn.execute(select(*DOSSIER_COLUMNS, stored).where(*where)):
+            if (row[2], C.clamp_month(row[-1])) in wanted:
                 yield C.DossierRow(*row[:-1])
 
 

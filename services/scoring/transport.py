@@ -21,9 +21,15 @@ from services.scoring.domain.engine import Counts, Scorecard, ScoringInputError,
 from services.scoring.domain.periods import HANOI, Period, PeriodError, PeriodKind
 from services.scoring.domain.rules import RuleBook, RuleTable, UnknownRuleVersion
 from services.scoring.service import SELF, SUBTREE, Scoring, explain
-from services.shared.errors import FailedPrecondition, FieldViolation, InvalidArgument, NotFound
+from services.shared.errors import FailedPrecondition, FieldViolation, InvalidArgument, NotFound, PermissionDenied
+from services.shared.interceptors import current_principal
 
 SERVICE_NAME = pb.DESCRIPTOR.services_by_name["ScoringService"].full_name
+#: Open to any caller: they answer counts, never a record (publish, what-if planners, self-assessment).
+#: ExplainIndicator lists records — dossier and petition codes, ratings — and needs a credential that
+#: covers the unit (OPERATIONS.md, "Who may read and write what").
+PUBLIC_METHODS = tuple(f"/{SERVICE_NAME}/{m.name}" for m in pb.DESCRIPTOR.services_by_name["ScoringService"].methods
+                       if m.name != "ExplainIndicator")
 
 _KINDS = {
     tpb.PERIOD_KIND_MONTH: PeriodKind.MONTH,
@@ -255,6 +261,13 @@ class ScoringServicer(scoring_pb2_grpc.ScoringServiceServicer):
             raise InvalidArgument("page_size must not be negative", reason="BAD_PAGE_SIZE",
                                   violations=[FieldViolation("page_size", "negative")])
         period = period_from_proto(request.period)
+        principal = current_principal()
+        identity = principal.attributes.get("identity") if principal is not None else None
+        if not self._svc().may_read_records(identity, request.unit_code, period):
+            raise PermissionDenied(
+                f"the records of {request.unit_code[:64]} are for its own source systems, its officials and "
+                "operators; its counts are in its scorecard", reason="UNIT_NOT_GRANTED",
+                metadata={"unit_code": request.unit_code[:64]})
         size = min(request.page_size or 100, 1000)
         fingerprint = _fingerprint(request)
         offset = _decode_token(request.page_token, fingerprint)
@@ -282,8 +295,8 @@ class ScoringServicer(scoring_pb2_grpc.ScoringServiceServicer):
                 raise InvalidArgument("after_cursor is not a cursor this service gave", reason="BAD_CURSOR",
                                       violations=[FieldViolation("after_cursor", "malformed")]) from None
         size = min(request.page_size or 500, 5000)
-        changed = self._svc().changed_keys(after, size)
-        out = pb.ListScorecardChangesResponse(next_cursor=str(changed[-1][0]) if changed else request.after_cursor)
+        changed, last = self._svc().changed_keys(after, size)
+        out = pb.ListScorecardChangesResponse(next_cursor=str(last) if last != after else request.after_cursor)
         for change_id, created, period, keys in changed:
             for code, scope in keys:
                 change = out.changes.add(cursor=str(change_id), key=pb.ScorecardKey(

@@ -1,4 +1,13 @@
-"""Credentials: principals (source systems and operators), their bearer tokens and unit grants.
+"""Credentials: principals (source systems, units' officials and operators), their bearer tokens and
+unit grants.
+
+* a **source** system writes records (ingest) for the unit subtrees it is granted, and may read the
+  record-level data (dossier and petition codes, ratings) of those units from scoring;
+* an **official** of a unit only reads: the record-level data of the unit subtrees it is granted (a
+  province's officials: ``--grant H25``; a department's: ``--grant H25.01``);
+* an **operator** runs publish (publications, subscriptions, replays) and may read every unit's records.
+
+OPERATIONS.md ("Who may read and write what") is the whole model.
 
 A token reads ``chiso_<token_id>_<secret>``. Only the SHA-256 of the secret is stored (the secret is
 256 random bits, so a fast hash is as strong as a slow one here); the token id finds the row and the
@@ -13,7 +22,7 @@ import hmac
 import secrets
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import Connection, delete, insert, select, update
@@ -24,7 +33,10 @@ from services.shared.grants import grant_entry_problem
 from services.shared.schema import grants, principals, tokens
 
 SOURCE = "source"
+OFFICIAL = "official"
 OPERATOR = "operator"
+KINDS = (SOURCE, OFFICIAL, OPERATOR)
+ALL_UNITS = "*"  # a grant root that covers every unit
 _PREFIX = "chiso_"
 
 
@@ -63,13 +75,17 @@ def parse_token(token: str) -> tuple[str, str] | None:
 
 
 def ensure_principal(conn: Connection, principal_id: str, kind: str, display_name: str) -> None:
-    existing = conn.execute(select(principals.c.kind).where(principals.c.id == principal_id)).scalar()
+    existing = principal_kind(conn, principal_id)
     if existing is None:
         conn.execute(
             insert(principals).values(id=principal_id, kind=kind, display_name=display_name, created_at=now_us())
         )
     elif existing != kind:
         raise PermissionDenied(f"principal {principal_id} is a {existing}, not a {kind}", reason="KIND_MISMATCH")
+
+
+def principal_kind(conn: Connection, principal_id: str) -> str | None:
+    return conn.execute(select(principals.c.kind).where(principals.c.id == principal_id)).scalar()
 
 
 def issue_token(conn: Connection, principal_id: str) -> IssuedToken:
@@ -138,6 +154,33 @@ def list_tokens(conn: Connection) -> list[dict]:
         )
         out.append(item)
     return out
+
+
+def covers(identity: Identity, unit_and_ancestors: Collection[str]) -> bool:
+    """Whether ``identity`` may read the record-level data of a unit, given the unit's code and its
+    ancestors' (``unit_and_ancestors``): operators every unit; sources and officials the subtrees they
+    are granted (``*``: every unit)."""
+    if identity.kind == OPERATOR:
+        return True
+    if identity.kind not in (SOURCE, OFFICIAL):
+        return False
+    return ALL_UNITS in identity.grant_roots or not identity.grant_roots.isdisjoint(unit_and_ancestors)
+
+
+def bearer_authenticate(authenticator: Authenticator, missing: str = "this method needs a bearer token"):
+    """An ``AuthInterceptor`` authenticate function: the ``authorization: Bearer <token>`` header
+    resolved by ``authenticator`` (UNAUTHENTICATED, reason MISSING_TOKEN, without one); the identity
+    travels in the principal's attributes as ``identity``."""
+    from services.shared.interceptors import Principal, bearer_token
+
+    def authenticate(method: str, metadata) -> Principal:
+        token = bearer_token(metadata)
+        if token is None:
+            raise Unauthenticated(missing, reason="MISSING_TOKEN")
+        ident = authenticator.identify(token)
+        return Principal(kind=ident.kind, id=ident.id, scopes=ident.grant_roots, attributes={"identity": ident})
+
+    return authenticate
 
 
 class Authenticator:

@@ -1,4 +1,5 @@
-"""chiso-admin — operator command line: migrations, source systems, operators, tokens and grants.
+"""chiso-admin — operator command line: migrations, source systems, units' officials, operators, tokens
+and grants.
 
 The database comes from ``--database-url`` or ``CHISO_DATABASE_URL`` (default: the embedded SQLite
 file ``var/chiso.db``). A new token is printed once, on standard output, and never again; every
@@ -9,6 +10,7 @@ Examples::
     chiso-admin migrate
     chiso-admin source add igate-phu-tho --name "Hệ thống iGate Phú Thọ" --grant H25
     chiso-admin source add csdl-tthc --name "CSDL quốc gia về TTHC" --catalogue
+    chiso-admin official add ptho-vpubnd --name "Văn phòng UBND tỉnh Phú Thọ" --grant H25
     chiso-admin operator add vpcp-ops --name "Cục Kiểm soát TTHC"
     chiso-admin token rotate 3f9a1c2b4d5e
     chiso-admin token revoke 3f9a1c2b4d5e
@@ -32,7 +34,7 @@ from collections.abc import Sequence
 
 from services.shared import access
 from services.shared.db import Database, default_sqlite_url, migrate
-from services.shared.errors import ChisoError
+from services.shared.errors import ChisoError, FailedPrecondition
 from services.shared.grants import PROCEDURE_CATALOGUE
 
 
@@ -58,12 +60,18 @@ def _add_principal(args, kind: str) -> None:
         access.ensure_principal(conn, args.id, kind, args.name or args.id)
         if kind == access.SOURCE:
             access.set_grants(conn, args.id, _grant_entries(args.grant, args.catalogue))
+        elif kind == access.OFFICIAL:
+            access.set_grants(conn, args.id, args.grant or [])
         issued = access.issue_token(conn, args.id)
     _print_token(issued, f"{kind} {args.id}")
 
 
 def cmd_source_add(args) -> None:
     _add_principal(args, access.SOURCE)
+
+
+def cmd_official_add(args) -> None:
+    _add_principal(args, access.OFFICIAL)
 
 
 def cmd_operator_add(args) -> None:
@@ -102,8 +110,16 @@ def _grant_entries(units: Sequence[str] | None, catalogue: bool) -> list[str]:
 def cmd_grant_set(args) -> None:
     entries = _grant_entries(args.units, args.catalogue)
     with _db(args).write() as conn:
+        kind = access.principal_kind(conn, args.principal)
+        if kind not in (access.SOURCE, access.OFFICIAL):
+            raise FailedPrecondition(f"{args.principal} is {'an ' + kind if kind else 'not a principal'}: "
+                                     "grants are for sources and officials", reason="NOT_GRANTABLE")
+        if kind == access.OFFICIAL and args.catalogue:
+            raise FailedPrecondition(f"{args.principal} is an official: officials only read, --catalogue is for "
+                                     "sources", reason="NOT_GRANTABLE")
         access.set_grants(conn, args.principal, entries)
-    print(f"{args.principal} may now write for: {', '.join(entries) or 'nothing'}", file=sys.stderr)
+    what = "read the records of" if kind == access.OFFICIAL else "write (and read the records of)"
+    print(f"{args.principal} may now {what}: {', '.join(entries) or 'nothing'}", file=sys.stderr)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -119,6 +135,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     for name, func, helptext in (
         ("source", cmd_source_add, "source systems that push data"),
+        ("official", cmd_official_add, "a unit's officials: read its record-level data (explanations), nothing else"),
         ("operator", cmd_operator_add, "operators (publishing, replays, subscriptions)"),
     ):
         grp = sub.add_parser(name, help=helptext).add_subparsers(dest="action", required=True)
@@ -129,6 +146,9 @@ def build_parser() -> argparse.ArgumentParser:
             add.add_argument("--grant", action="append", help="unit subtree root it may write for ('*' = all)")
             add.add_argument("--catalogue", action="store_true",
                              help="may create and change every procedure of the national catalogue")
+        if name == "official":
+            add.add_argument("--grant", action="append", required=True,
+                             help="unit subtree root whose records it may read (repeat for several)")
         add.add_argument("--no-migrate", dest="auto_migrate", action="store_false")
         add.set_defaults(func=func)
 
@@ -146,8 +166,9 @@ def build_parser() -> argparse.ArgumentParser:
     t.set_defaults(func=cmd_token_revoke)
     tok.add_parser("list", help="list tokens (ids only, never secrets)").set_defaults(func=cmd_token_list)
 
-    gr = sub.add_parser("grant", help="unit grants of a source").add_subparsers(dest="action", required=True)
-    g = gr.add_parser("set", help="replace the unit subtrees a source may write for")
+    gr = sub.add_parser("grant", help="unit grants of a source or an official").add_subparsers(
+        dest="action", required=True)
+    g = gr.add_parser("set", help="replace the unit subtrees a source may write for (an official: read)")
     g.add_argument("principal")
     g.add_argument("units", nargs="*", help="unit subtree roots ('*' = every unit)")
     g.add_argument("--catalogue", action="store_true",

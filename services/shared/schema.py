@@ -355,3 +355,22 @@ score_changes = Table(
     Column("created_at", Micros, nullable=False),
     comment="scoring's change feed (ListScorecardChanges); written in the consumer's transaction",
 )
+
+# --- scoring (migration 0007): what the consumer could not apply --------------------------------------
+
+score_set_aside = Table(
+    "score_set_aside",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("item_kind", String(16), nullable=False,
+           comment="'dossier' (one stored dossier) or 'notice' (a change notice)"),
+    Column("item_key", Text, nullable=False, comment="dossier: [source_id, code] as JSON; notice: its id"),
+    Column("unit_code", Text, nullable=False),
+    Column("error", Text, nullable=False, comment="the last failure, at most 1,000 characters"),
+    Column("attempts", Integer, nullable=False),
+    Column("first_failed_at", Micros, nullable=False),
+    Column("last_failed_at", Micros, nullable=False),
+    Column("next_attempt_at", Micros, nullable=False),
+    UniqueConstraint("item_kind", "item_key"),
+    comment="items scoring's consumer set aside and retries with backoff (chiso-scoring set-aside)",
+)

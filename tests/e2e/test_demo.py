@@ -153,6 +153,14 @@ def test_demo_says_where_to_look_then_ctrl_c_stops_it_cleanly_and_it_runs_again(
         subscriptions = json.loads(results[2])["subscriptions"]  # an operator's call, with its token
         assert [(s["subscriptionId"], s["displayName"]) for s in subscriptions] == [
             ("portal-phu-tho", "Cổng thông tin tỉnh Phú Thọ")]
+        # the records behind Phú Thọ's 2.1, with the token of its officials the demo printed
+        (explain,) = [c for c in printed_commands(out, "CHISO_TOKEN=") if "chiso-score" in c]
+        done = subprocess.run(["bash", "-c", explain], cwd=ROOT, capture_output=True, text=True, encoding="utf-8",
+                              timeout=120, check=False)
+        assert done.returncode == 0 and re.search(r"\d+ records cost 2\.1 points", done.stdout), (explain, done)
+        without = subprocess.run(["bash", "-c", explain.split(") ", 1)[1]], cwd=ROOT, capture_output=True, text=True,
+                                 encoding="utf-8", timeout=120, check=False)
+        assert without.returncode == 2 and "UNAUTHENTICATED" in without.stderr, without
 
         demo.ctrl_c()
         assert demo.wait(timeout=60) == 0, demo.stderr[-3000:]

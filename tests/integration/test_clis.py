@@ -51,6 +51,28 @@ def test_admin_issue_rotate_revoke(tmp_path):
     assert bad.returncode == 2 and "no active token" in bad.stderr
 
 
+def test_admin_officials_read_only_bound_to_a_subtree(tmp_path):
+    url = f"sqlite:///{tmp_path / 'a.db'}"
+    admin = ["services.shared.admin_cli", "--database-url", url]
+    missing = run([*admin, "official", "add", "ptho-vpubnd"], check=False)
+    assert missing.returncode == 2 and "--grant" in missing.stderr  # an official reads some units, never none
+    token = run([*admin, "official", "add", "ptho-vpubnd", "--name", "Văn phòng UBND tỉnh Phú Thọ",
+                 "--grant", "H25"]).stdout.strip()
+    listed = [json.loads(x) for x in run([*admin, "token", "list"]).stdout.splitlines()]
+    assert [(t["principal_id"], t["kind"], t["grants"]) for t in listed] == [("ptho-vpubnd", "official", ["H25"])]
+    out = run([*admin, "grant", "set", "ptho-vpubnd", "H25", "H01"])
+    assert "may now read the records of: H25, H01" in out.stderr
+    run([*admin, "operator", "add", "ops"])
+    refused = run([*admin, "grant", "set", "ops", "H25"], check=False)
+    assert refused.returncode == 2 and "grants are for sources and officials" in refused.stderr
+    from services.shared.access import Authenticator
+
+    ident = Authenticator(Database(url), ttl=0).identify(token)
+    assert (ident.kind, ident.grant_roots) == ("official", frozenset({"H25", "H01"}))
+    new = run([*admin, "token", "rotate", listed[0]["token_id"]]).stdout.strip()
+    assert new.startswith("chiso_") and new != token
+
+
 def test_push_jsonl_with_summary(sqlite_url, tmp_path):
     with ingest_server(sqlite_url) as (stub, db, handle):
         tokens = setup_tokens(db)

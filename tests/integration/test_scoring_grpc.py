@@ -31,7 +31,7 @@ from chiso.types.v1 import types_pb2 as tpb
 from google.type import date_pb2
 
 from services.scoring.storage import Aggregates
-from services.shared import schema
+from services.shared import access, schema
 from services.shared.grpc_errors import details_from_rpc_error
 from tests.helpers import (
     NOW,
@@ -310,14 +310,15 @@ def test_ranking_with_shared_ranks(world):
 
 
 def test_explain_lists_the_late_dossiers_paged(world):
-    _, scoring, _, _ = world
+    _, scoring, _, tokens = world
+    phu_tho = auth(tokens.phu_tho)  # the records are Phú Thọ's: its own source may read them
     request = pb.ExplainIndicatorRequest(
         unit_code="H25", period=AUG, rule_version="766/2022", indicator_id="2.1", page_size=3
     )
-    first = scoring.ExplainIndicator(request)
+    first = scoring.ExplainIndicator(request, metadata=phu_tho)
     assert first.total_size == 4 and len(first.items) == 3 and first.next_page_token
     request.page_token = first.next_page_token
-    second = scoring.ExplainIndicator(request)
+    second = scoring.ExplainIndicator(request, metadata=phu_tho)
     assert len(second.items) == 1 and not second.next_page_token
     items = {i.record_key.split("/")[1]: i for i in [*first.items, *second.items]}
     assert set(items) == {"d2", "d3", "d4", "d9"}
@@ -327,15 +328,16 @@ def test_explain_lists_the_late_dossiers_paged(world):
     assert items["d4"].late_seconds == (6 * 24 + 16) * 3600  # due 25 Aug 08:00; judged 1 Sep 00:00
     assert items["d3"].reason == "multiple_supplements" and items["d9"].reason == "unlawful_pause"
     offered = scoring.ExplainIndicator(
-        pb.ExplainIndicatorRequest(unit_code="H25", period=AUG, rule_version="766/2022", indicator_id="3.1")
-    )
+        pb.ExplainIndicatorRequest(unit_code="H25", period=AUG, rule_version="766/2022", indicator_id="3.1"),
+        metadata=phu_tho)
     assert [(i.unit_code, i.record_key, i.reason) for i in offered.items] == [("H25.01", P2, "not_offered_online")]
     with pytest.raises(grpc.RpcError) as err:
         request.page_token = "bm9wZToy"  # noqa: S105 — a forged page token
-        scoring.ExplainIndicator(request)
+        scoring.ExplainIndicator(request, metadata=phu_tho)
     assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     with pytest.raises(grpc.RpcError) as err:
-        scoring.ExplainIndicator(pb.ExplainIndicatorRequest(unit_code="H25", period=AUG, indicator_id="9.9"))
+        scoring.ExplainIndicator(pb.ExplainIndicatorRequest(unit_code="H25", period=AUG, indicator_id="9.9"),
+                                 metadata=phu_tho)
     assert err.value.code() == grpc.StatusCode.NOT_FOUND
 
 
@@ -504,7 +506,7 @@ def test_consumer_freshness_is_observable(world):
     assert indicators(card(scoring, "H01.01"))["2.1"].denominator == 1
 
 
-def test_chiso_score_cli_as_an_official_uses_it(sqlite_url, capsys):
+def test_chiso_score_cli_as_an_official_uses_it(sqlite_url, capsys, monkeypatch):
     from services.scoring.score_cli import main
 
     with ingest_server(sqlite_url) as (ingest, db, _), scoring_server(sqlite_url) as (_, handle):
@@ -515,6 +517,12 @@ def test_chiso_score_cli_as_an_official_uses_it(sqlite_url, capsys):
         assert main([*target, "scorecard", "H25", "2026-08"]) == 0
         out = capsys.readouterr().out
         assert "UBND tỉnh Phú Thọ (H25)" in out and "Tổng điểm: 58.71 — Trung bình" in out
+        assert main([*target, "explain", "H25", "2026-08", "2.1"]) == 2  # records need a credential
+        assert "UNAUTHENTICATED" in capsys.readouterr().err
+        with db.write() as conn:
+            access.ensure_principal(conn, "ptho-officials", access.OFFICIAL, "Văn phòng UBND tỉnh Phú Thọ")
+            access.set_grants(conn, "ptho-officials", ["H25"])
+            monkeypatch.setenv("CHISO_TOKEN", access.issue_token(conn, "ptho-officials").token)
         assert main([*target, "explain", "H25", "2026-08", "2.1"]) == 0
         out = capsys.readouterr().out
         assert "4 records cost 2.1 points" in out and "6.7 days late" in out  # d4: 6 d 16 h
@@ -546,7 +554,8 @@ def test_statutory_limits_count_working_days_across_tet(world):
     decision = indicators(card(scoring, "H01.01", feb_period, version="766/2022"))
     assert (decision["2.1"].numerator, decision["2.1"].denominator) == (3, 4)  # 766/2022: no due time = on time
     late = scoring.ExplainIndicator(pb.ExplainIndicatorRequest(unit_code="H01.01", period=feb_period,
-                                                               rule_version="portal/2025", indicator_id="2.1"))
+                                                               rule_version="portal/2025", indicator_id="2.1"),
+                                    metadata=auth(tokens.ha_noi))
     assert {(i.record_key.split("/")[1], i.late_seconds) for i in late.items} == {
         ("tet-2", 3600), ("tet-4", (6 * 24 - 1) * 3600)}
 
@@ -593,7 +602,8 @@ def test_units_created_after_the_catalogue_was_cached_are_scored(db_url):
              tokens.national, "last-dossiers")
         wait_scored(db)
         late = scoring.ExplainIndicator(pb.ExplainIndicatorRequest(unit_code="H04", period=AUG,
-                                                                   rule_version="766/2022", indicator_id="2.1"))
+                                                                   rule_version="766/2022", indicator_id="2.1"),
+                                        metadata=auth(tokens.national))
         assert [(i.unit_code, i.record_key.split("/")[1], i.reason) for i in late.items] == [
             ("H04.X1", "new-3", "ended_late")]  # due 9 Aug, ended 20 Aug
         with pytest.raises(grpc.RpcError) as err:

@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 from services.publish.domain.documents import FEED_LIVE, FEED_OFFICIAL, FEEDS
+from services.shared.backoff import full_jitter
 from services.shared.errors import FieldViolation, InvalidArgument
 
 PENDING, DELIVERED, SET_ASIDE = 1, 2, 3
@@ -114,8 +115,7 @@ class RetryPolicy:
 
     def delay(self, attempts: int, random: Callable[[], float]) -> float:
         """Wait before the next try after ``attempts`` failed tries (full jitter)."""
-        ceiling = min(self.cap_seconds, self.base_seconds * 2 ** max(0, min(attempts - 1, 62)))
-        return random() * ceiling
+        return full_jitter(attempts, self.base_seconds, self.cap_seconds, random)
 
     def exhausted(self, attempts: int) -> bool:
         return attempts >= self.max_attempts

@@ -140,6 +140,20 @@ class Contribution(NamedTuple):
 # --- months and deadlines -----------------------------------------------------------------------
 
 
+# Scoring evaluates instants between MIN_US and MAX_US: from 1 January 1900 to 1 January 9999 (00:00
+# at UTC+7) — the years a period can have (periods.MIN_YEAR–MAX_YEAR) and the end of the last one. A stored
+# instant outside them (a record that got through ingest, or stored before ingest checked its ranges)
+# is read as the nearest bound: received in the year 1 counts as received before every period, due in
+# 9999 is never late in any period. No period's result changes, and nothing overflows the calendar.
+MIN_US = int(datetime(1899, 12, 31, 17, tzinfo=UTC).timestamp()) * US
+MAX_US = int(datetime(9998, 12, 31, 17, tzinfo=UTC).timestamp()) * US
+
+
+def clamp_us(us: int) -> int:
+    """``us`` moved into [MIN_US, MAX_US] (see above)."""
+    return MIN_US if us < MIN_US else MAX_US if us > MAX_US else us
+
+
 @lru_cache(maxsize=1 << 16)
 def _month_of_hour(hour: int) -> int:
     local = datetime.fromtimestamp(hour * 3600, UTC).astimezone(HANOI)
@@ -147,8 +161,18 @@ def _month_of_hour(hour: int) -> int:
 
 
 def month_of(us: int) -> int:
-    """``yyyymm`` of an instant in Asia/Ho_Chi_Minh (whole-hour offset, so cached per UTC hour)."""
-    return _month_of_hour(us // HOUR_US)
+    """``yyyymm`` of an instant in Asia/Ho_Chi_Minh (whole-hour offset, so cached per UTC hour);
+    instants outside scoring's range count as its bounds (190001, 999901)."""
+    return _month_of_hour(clamp_us(us) // HOUR_US)
+
+
+MIN_MONTH = 190001
+MAX_MONTH = 999901
+
+
+def clamp_month(month: int) -> int:
+    """A stored ``yyyymm`` moved into [MIN_MONTH, MAX_MONTH], as :func:`month_of` places instants."""
+    return MIN_MONTH if month < MIN_MONTH else MAX_MONTH if month > MAX_MONTH else month
 
 
 def month_start_us(month: int) -> int:
@@ -172,7 +196,16 @@ def to_us(moment: datetime) -> int:
 
 
 def from_us(us: int) -> datetime:
-    return datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=us)
+    """The instant as an aware datetime (UTC), moved into scoring's range first (see ``clamp_us``)."""
+    return datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=clamp_us(us))
+
+
+MAX_STATUTORY_DAYS = 3650  # ingest's limit (ten years of working days)
+
+
+def clamp_statutory_days(days: int | None) -> int:
+    """A stored statutory limit moved into [0, MAX_STATUTORY_DAYS] (0 = none)."""
+    return min(max(days or 0, 0), MAX_STATUTORY_DAYS)
 
 
 @lru_cache(maxsize=1 << 16)
@@ -195,8 +228,8 @@ def _day_of_hour(hour: int) -> int:
 
 
 def day_of(us: int) -> int:
-    """``yyyymmdd`` of an instant in Asia/Ho_Chi_Minh."""
-    return _day_of_hour(us // HOUR_US)
+    """``yyyymmdd`` of an instant in Asia/Ho_Chi_Minh (clamped like ``month_of``)."""
+    return _day_of_hour(clamp_us(us) // HOUR_US)
 
 
 def _deadline_key(deadline: int | None, finished: bool) -> int:
@@ -210,7 +243,10 @@ def _deadline_key(deadline: int | None, finished: bool) -> int:
 
 def contribution(d: DossierRow, statutory_days: int) -> Contribution:
     """Where ``d`` sits in the aggregates. ``statutory_days`` is its procedure's statutory limit in
-    working days (0 = none), which portal/2025 applies to dossiers without a due time."""
+    working days (0 = none), which portal/2025 applies to dossiers without a due time. Instants outside
+    scoring's range are read as its bounds (``clamp_us``), so any stored row has a place."""
+    if not _in_range(d):
+        d = _clamped(d)
     flags = d.flags
     finished = d.end_at is not None
     rm = month_of(d.received_at)
@@ -223,7 +259,7 @@ def contribution(d: DossierRow, statutory_days: int) -> Contribution:
     # portal/2025: without a due time, the statutory limit, with the applicant's supplement time
     # added to the deadline (the same as subtracting it from the elapsed time).
     if due is None and statutory_days > 0:
-        deadline_p = working_deadline_us(d.received_at, statutory_days) + d.applicant_supplement_seconds * US
+        deadline_p = clamp_us(working_deadline_us(d.received_at, statutory_days) + d.applicant_supplement_seconds * US)
     else:
         deadline_p = due
 
@@ -261,6 +297,24 @@ def contribution(d: DossierRow, statutory_days: int) -> Contribution:
 
 
 _DP = 1 << COUNTERS.index("dp")
+_INSTANTS = tuple(DossierRow._fields.index(name)
+                  for name in ("received_at", "due_at", "started_at", "end_at", "last_supplement_at"))
+
+
+def _in_range(d: DossierRow) -> bool:
+    for i in _INSTANTS:
+        v = d[i]
+        if v is not None and not MIN_US <= v <= MAX_US:
+            return False
+    return True
+
+
+def _clamped(d: DossierRow) -> DossierRow:
+    values = list(d)
+    for i in _INSTANTS:
+        if values[i] is not None:
+            values[i] = clamp_us(values[i])
+    return DossierRow(*values)
 
 
 @lru_cache(maxsize=1 << 16)

@@ -22,7 +22,7 @@ def _working_days_of(year: int) -> tuple[bool, ...]:
     calendar = holidays.Vietnam(years=year)
     worked_weekend_days = {d for d in calendar.weekend_workdays if d.year == year}
     first = date(year, 1, 1)
-    days = (date(year + 1, 1, 1) - first).days
+    days = (date(year, 12, 31) - first).days + 1
     flags = []
     for offset in range(days):
         day = first + timedelta(days=offset)
@@ -54,15 +54,20 @@ def holidays_in(year: int) -> dict[date, str]:
 def add_working_days(day: date, n: int) -> date:
     """The ``n``-th working day after ``day`` (before it when ``n`` is negative); ``day`` itself if 0.
 
-    ``day`` need not be a working day: one working day after Saturday is Monday.
+    ``day`` need not be a working day: one working day after Saturday is Monday. A count that runs past
+    the calendar's end (9999-12-31) or start (0001-01-01) stops there: a deadline beyond the calendar is
+    the calendar's last day, never an error.
     """
     step = 1 if n >= 0 else -1
     remaining = abs(n)
     current = day
-    while remaining:
-        current += timedelta(days=step)
-        if is_working_day(current):
-            remaining -= 1
+    try:
+        while remaining:
+            current += timedelta(days=step)
+            if is_working_day(current):
+                remaining -= 1
+    except OverflowError:
+        return date.max if step > 0 else date.min
     return current
 
 

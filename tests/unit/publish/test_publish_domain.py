@@ -41,7 +41,8 @@ def test_domain_imports_no_grpc_protobuf_or_sqlalchemy():
             for name in names:
                 root = name.split(".")[0]
                 assert root in sys.stdlib_module_names or name.startswith(("services.publish.domain",
-                                                                           "services.shared.errors")), (path, name)
+                                                                           "services.shared.errors",
+                                                                           "services.shared.backoff")), (path, name)
 
 
 def test_canonical_json_sorts_keys_drops_whitespace_and_keeps_utf8():

@@ -470,3 +470,102 @@ def test_replay_has_a_pending_delivery_waiting_out_its_backoff_tried_at_once(wor
     assert back.accepted == [first.sequence] + [r.sequence for r in rest]
     rows, _ = publish.list_deliveries("portal-phu-tho", DELIVERED, 100, "")
     assert rows[0].attempts == 2  # its attempts kept: one failed, one delivered
+
+
+class BuggyPortal(FlakyPortal):
+    """Raises something that is not DeliveryFailed — a bug in a sender — for sequence 2 only."""
+
+    def send(self, item, timeout):
+        if item.sequence == 2:
+            raise KeyError("injected: a sender bug")
+        super().send(item, timeout)
+
+
+def test_a_delivery_that_fails_in_any_way_is_set_aside_and_the_worker_moves_on(world):
+    """Before, an error other than the portal's refusal killed the subscription's worker; the
+    dispatcher started a new one on the same delivery, forever, and nothing after it was sent."""
+    publish, scoring, db, clock = world
+    clock["now"] = time.time_ns() // 1000
+    publish.create_subscription("ops", "s1", Subscription("portal-phu-tho", "", "127.0.0.1:1", ("H25",)))
+    scoring.set("H25.01", D.SCOPE_UNIT, "70.00")
+    drain(publish)  # 4 deliveries: sequences 1–4
+    portal = BuggyPortal()
+    d = run_dispatcher(db, portal, max_attempts=3)
+    try:
+        wait_until(lambda: publish.get_subscription("portal-phu-tho").pending_count == 0)
+    finally:
+        d.stop()
+    assert portal.accepted == [1, 3, 4]
+    aside, _ = publish.list_deliveries("portal-phu-tho", SET_ASIDE, 100, "")
+    assert [(r.sequence, r.attempts, r.last_error) for r in aside] == [
+        (2, 3, "internal: KeyError: 'injected: a sender bug'")]
+
+
+def test_a_sender_that_cannot_be_made_fails_its_deliveries_until_they_are_set_aside(world):
+    publish, scoring, db, clock = world
+    clock["now"] = time.time_ns() // 1000
+    publish.create_subscription("ops", "s1", Subscription("portal-phu-tho", "", "127.0.0.1:1", ("H25",)))
+    scoring.set("H25.01", D.SCOPE_UNIT, "70.00")
+    drain(publish)
+
+    def factory(sub):
+        raise ValueError("injected: bad CA bundle")
+
+    d = run_dispatcher(db, factory, max_attempts=2)
+    try:
+        wait_until(lambda: publish.get_subscription("portal-phu-tho").set_aside_count == 4)
+    finally:
+        d.stop()
+    aside, _ = publish.list_deliveries("portal-phu-tho", SET_ASIDE, 100, "")
+    assert {(r.attempts, r.last_error) for r in aside} == {(2, "cannot connect: ValueError: injected: bad CA bundle")}
+
+
+class PickyScoring(FakeScoring):
+    """Fails every batch holding a key of one unit (a bug in scoring, say), or answers NO_RULE_VERSION
+    for a period, as scoring does."""
+
+    def __init__(self):
+        super().__init__()
+        self.broken: set[str] = set()
+        self.calls = 0
+
+    def scorecards(self, keys, rule_version=""):
+        self.calls += 1
+        if any(k.period.key == "2026-Q3" for k in keys):
+            raise FailedPrecondition("no rule version", reason="NO_RULE_VERSION", metadata={"period": "2026-Q3"})
+        if any(k.unit_code in self.broken for k in keys):
+            raise RuntimeError(f"injected: cannot score {sorted(self.broken)}")
+        return super().scorecards(keys, rule_version)
+
+
+def test_the_follower_sets_failing_scorecards_aside_and_retries_them_with_backoff(sqlite_url):
+    db = Database(sqlite_url)
+    scoring = PickyScoring()
+    clock = {"now": NOW}
+    publish = Publish(db, scoring, Signer.generate(), clock=lambda: clock["now"], retry=RetryPolicy(5, 1.0, 8.0),
+                      random=lambda: 1.0)
+    try:
+        scoring.broken = {"H25.01"}
+        scoring.set("H25.01", D.SCOPE_UNIT, "70.00")
+        scoring.set("H01.01", D.SCOPE_UNIT, "65.00")
+        scoring.set("H25", D.SCOPE_SUBTREE, "60.00")
+        # 3 changes × (August, 2026, 2026-YTD; Q3 has no rule version: dropped) = 9 keys, 3 of them H25.01's
+        assert publish.follow_once(100) == (3, 6)
+        assert publish.follow_once(100) == (0, 0)  # the cursor moved on
+        aside, _ = publish.list_set_aside(100, "")
+        assert [(r.key.unit_code, r.key.period.key, r.attempts) for r in aside] == [
+            ("H25.01", p, 1) for p in ("2026", "2026-08", "2026-YTD")]
+        assert all(r.next_attempt_at == NOW + 1_000_000 and "injected" in r.error for r in aside)
+        assert publish.retry_set_aside() == (0, 0)  # not due yet (backoff: 1 s after the first failure)
+        clock["now"] = NOW + 1_000_000
+        assert publish.retry_set_aside() == (0, 3)  # due, fails again: the next wait doubles
+        aside, _ = publish.list_set_aside(100, "")
+        assert {(r.attempts, r.next_attempt_at) for r in aside} == {(2, NOW + 3_000_000)}
+        scoring.broken = set()  # the cause is removed
+        clock["now"] = NOW + 3_000_000
+        assert publish.retry_set_aside() == (3, 0)
+        assert publish.list_set_aside(100, "") == ([], "")
+        assert publish.scorecard(D.CardKey("H25.01", AUG, D.SCOPE_UNIT), D.FEED_LIVE)["scorecard"]["total"] == {
+            "value": "70.00"}
+    finally:
+        db.dispose()

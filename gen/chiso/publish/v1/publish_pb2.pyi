@@ -461,3 +461,61 @@ class ReplayDeliveriesResponse(_message.Message):
     REPLAYED_COUNT_FIELD_NUMBER: _ClassVar[int]
     replayed_count: int
     def __init__(self, replayed_count: _Optional[int] = ...) -> None: ...
+
+class ScorecardKey(_message.Message):
+    __slots__ = ("unit_code", "period", "scope")
+    UNIT_CODE_FIELD_NUMBER: _ClassVar[int]
+    PERIOD_FIELD_NUMBER: _ClassVar[int]
+    SCOPE_FIELD_NUMBER: _ClassVar[int]
+    unit_code: str
+    period: _types_pb2.Period
+    scope: _types_pb2.Scope
+    def __init__(self, unit_code: _Optional[str] = ..., period: _Optional[_Union[_types_pb2.Period, _Mapping]] = ..., scope: _Optional[_Union[_types_pb2.Scope, str]] = ...) -> None: ...
+
+class SetAsideScorecard(_message.Message):
+    __slots__ = ("key", "last_error", "attempts", "first_fail_time", "last_fail_time", "next_attempt_time")
+    KEY_FIELD_NUMBER: _ClassVar[int]
+    LAST_ERROR_FIELD_NUMBER: _ClassVar[int]
+    ATTEMPTS_FIELD_NUMBER: _ClassVar[int]
+    FIRST_FAIL_TIME_FIELD_NUMBER: _ClassVar[int]
+    LAST_FAIL_TIME_FIELD_NUMBER: _ClassVar[int]
+    NEXT_ATTEMPT_TIME_FIELD_NUMBER: _ClassVar[int]
+    key: ScorecardKey
+    last_error: str
+    attempts: int
+    first_fail_time: _timestamp_pb2.Timestamp
+    last_fail_time: _timestamp_pb2.Timestamp
+    next_attempt_time: _timestamp_pb2.Timestamp
+    def __init__(self, key: _Optional[_Union[ScorecardKey, _Mapping]] = ..., last_error: _Optional[str] = ..., attempts: _Optional[int] = ..., first_fail_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., last_fail_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., next_attempt_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class ListSetAsideScorecardsRequest(_message.Message):
+    __slots__ = ("page_size", "page_token")
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    page_size: int
+    page_token: str
+    def __init__(self, page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+
+class ListSetAsideScorecardsResponse(_message.Message):
+    __slots__ = ("scorecards", "next_page_token")
+    SCORECARDS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    scorecards: _containers.RepeatedCompositeFieldContainer[SetAsideScorecard]
+    next_page_token: str
+    def __init__(self, scorecards: _Optional[_Iterable[_Union[SetAsideScorecard, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+
+class ReplaySetAsideScorecardsRequest(_message.Message):
+    __slots__ = ("keys",)
+    KEYS_FIELD_NUMBER: _ClassVar[int]
+    keys: _containers.RepeatedCompositeFieldContainer[ScorecardKey]
+    def __init__(self, keys: _Optional[_Iterable[_Union[ScorecardKey, _Mapping]]] = ...) -> None: ...
+
+class ReplaySetAsideScorecardsResponse(_message.Message):
+    __slots__ = ("tried_count", "recovered_count", "failing_count")
+    TRIED_COUNT_FIELD_NUMBER: _ClassVar[int]
+    RECOVERED_COUNT_FIELD_NUMBER: _ClassVar[int]
+    FAILING_COUNT_FIELD_NUMBER: _ClassVar[int]
+    tried_count: int
+    recovered_count: int
+    failing_count: int
+    def __init__(self, tried_count: _Optional[int] = ..., recovered_count: _Optional[int] = ..., failing_count: _Optional[int] = ...) -> None: ...

@@ -120,6 +120,16 @@ class PublishServiceStub:
                 request_serializer=chiso_dot_publish_dot_v1_dot_publish__pb2.ReplayDeliveriesRequest.SerializeToString,
                 response_deserializer=chiso_dot_publish_dot_v1_dot_publish__pb2.ReplayDeliveriesResponse.FromString,
                 _registered_method=True)
+        self.ListSetAsideScorecards = channel.unary_unary(
+                '/chiso.publish.v1.PublishService/ListSetAsideScorecards',
+                request_serializer=chiso_dot_publish_dot_v1_dot_publish__pb2.ListSetAsideScorecardsRequest.SerializeToString,
+                response_deserializer=chiso_dot_publish_dot_v1_dot_publish__pb2.ListSetAsideScorecardsResponse.FromString,
+                _registered_method=True)
+        self.ReplaySetAsideScorecards = channel.unary_unary(
+                '/chiso.publish.v1.PublishService/ReplaySetAsideScorecards',
+                request_serializer=chiso_dot_publish_dot_v1_dot_publish__pb2.ReplaySetAsideScorecardsRequest.SerializeToString,
+                response_deserializer=chiso_dot_publish_dot_v1_dot_publish__pb2.ReplaySetAsideScorecardsResponse.FromString,
+                _registered_method=True)
 
 
 class PublishServiceServicer:
@@ -246,6 +256,22 @@ class PublishServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListSetAsideScorecards(self, request, context):
+        """Lists the live scorecards the follower could not read from scoring or record, set aside while
+        every other scorecard kept flowing; each is retried with backoff until it succeeds (operator).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ReplaySetAsideScorecards(self, request, context):
+        """Tries set-aside live scorecards again now, whatever their backoff — for when the cause is
+        removed (operator).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_PublishServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -333,6 +359,16 @@ def add_PublishServiceServicer_to_server(servicer, server):
                     servicer.ReplayDeliveries,
                     request_deserializer=chiso_dot_publish_dot_v1_dot_publish__pb2.ReplayDeliveriesRequest.FromString,
                     response_serializer=chiso_dot_publish_dot_v1_dot_publish__pb2.ReplayDeliveriesResponse.SerializeToString,
+            ),
+            'ListSetAsideScorecards': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListSetAsideScorecards,
+                    request_deserializer=chiso_dot_publish_dot_v1_dot_publish__pb2.ListSetAsideScorecardsRequest.FromString,
+                    response_serializer=chiso_dot_publish_dot_v1_dot_publish__pb2.ListSetAsideScorecardsResponse.SerializeToString,
+            ),
+            'ReplaySetAsideScorecards': grpc.unary_unary_rpc_method_handler(
+                    servicer.ReplaySetAsideScorecards,
+                    request_deserializer=chiso_dot_publish_dot_v1_dot_publish__pb2.ReplaySetAsideScorecardsRequest.FromString,
+                    response_serializer=chiso_dot_publish_dot_v1_dot_publish__pb2.ReplaySetAsideScorecardsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -795,6 +831,60 @@ class PublishService:
             '/chiso.publish.v1.PublishService/ReplayDeliveries',
             chiso_dot_publish_dot_v1_dot_publish__pb2.ReplayDeliveriesRequest.SerializeToString,
             chiso_dot_publish_dot_v1_dot_publish__pb2.ReplayDeliveriesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListSetAsideScorecards(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chiso.publish.v1.PublishService/ListSetAsideScorecards',
+            chiso_dot_publish_dot_v1_dot_publish__pb2.ListSetAsideScorecardsRequest.SerializeToString,
+            chiso_dot_publish_dot_v1_dot_publish__pb2.ListSetAsideScorecardsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ReplaySetAsideScorecards(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chiso.publish.v1.PublishService/ReplaySetAsideScorecards',
+            chiso_dot_publish_dot_v1_dot_publish__pb2.ReplaySetAsideScorecardsRequest.SerializeToString,
+            chiso_dot_publish_dot_v1_dot_publish__pb2.ReplaySetAsideScorecardsResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -98,7 +98,8 @@ class ScoringServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def ExplainIndicator(self, request, context):
-        """The records that cost points for one indicator of a scorecard, paged.
+        """The records that cost points for one indicator of a scorecard, paged: for the unit's source
+        systems, its officials and operators only (see above).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
