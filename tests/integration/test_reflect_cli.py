@@ -84,7 +84,7 @@ def test_list_describe_call_and_errors(sqlite_url, tmp_path):
             "chiso-grpc: INVALID_ARGUMENT: atomic batch refused: 1 invalid record(s); nothing was stored",
             f"  reason: INVALID_RECORDS (chiso.gov.vn, batch_id={out.stderr.split('batch_id=')[1].split(',')[0]}, "
             "invalid_records=1)",
-            "  field records[0].parent_code: UNKNOWN_UNIT: parent unit H99 is not known"], out.stderr
+            "  field records[0].parent_code: UNKNOWN_UNIT: unit H99 is not known"], out.stderr
         out = grpc_cli(target, "call", f"{INGEST}/SyncUnits", '{"requestId": ""}',
                        "-H", f"authorization=Bearer {tokens.national}")
         assert out.returncode == 2 and "INVALID_ARGUMENT: request_id must be 1–128 printable" in out.stderr
