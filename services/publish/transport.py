@@ -22,6 +22,9 @@ from services.shared.interceptors import current_principal, remaining
 # messages over 4 MiB unless configured otherwise, and 1,000 live scorecards can exceed that.
 PAGE_BYTES = 3 * 1024 * 1024
 
+# Changes a stream reads at a time: what one stream holds in memory (limits.py caps the streams).
+STREAM_PAGE = 100
+
 SERVICE_NAME = pb.DESCRIPTOR.services_by_name["PublishService"].full_name
 PUBLIC_METHODS = tuple(f"/{SERVICE_NAME}/{m}" for m in (
     "GetScorecard", "ListScorecards", "GetRanking", "ListChanges", "StreamChanges", "GetPublication",
@@ -148,11 +151,11 @@ class PublishServicer(publish_pb2_grpc.PublishServiceServicer):
     def StreamChanges(self, request: pb.StreamChangesRequest, context) -> Iterator[pb.StreamChangesResponse]:
         after = decode_cursor(request.cursor)
         while context.is_active() and not self.stopping():
-            changes = self.publish.changes(after, 500)
+            changes = self.publish.changes(after, STREAM_PAGE)
             for change in changes:
                 yield pb.StreamChangesResponse(change=change_to_proto(change))
                 after = change.seq
-            if len(changes) < 500:
+            if len(changes) < STREAM_PAGE:
                 left = remaining(context)
                 if left is not None and left <= 0:
                     return
