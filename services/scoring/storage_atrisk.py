@@ -1,5 +1,5 @@
 """Early warning's reads: a unit's unfinished dossiers by deadline day (``score_dossiers``' partial
-indexes, migration 0008), and those dossiers' stored rows by key. Never a scan of the store."""
+indexes, migration 0009), and those dossiers' stored rows by key. Never a scan of the store."""
 
 from __future__ import annotations
 

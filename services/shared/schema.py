@@ -336,7 +336,7 @@ score_dossiers = Table(
     Column("bits", BigInteger, nullable=False, comment="services.scoring.domain.cells.COUNTERS bits"),
     Column("days", Integer, nullable=False),
     Column("seconds", BigInteger, nullable=False),
-    # Early warning (migration 0008) finds a unit's unfinished dossiers by deadline day: one partial
+    # Early warning (migration 0009) finds a unit's unfinished dossiers by deadline day: one partial
     # index per rule family, holding unfinished dossiers only (em = OPEN), so finished ones — most
     # writes of a backfill — cost the consumer nothing more.
     Index("ix_score_dossiers_open_dmp", "unit_code", "dmp",

@@ -6,16 +6,16 @@ while unfinished); these indexes find them by (unit, day) without reading the un
 Partial (``em = 999912``, unfinished only): finished dossiers, most of what a backfill writes, are
 not in them.
 
-Revision ID: 0008
-Revises: 0007
+Revision ID: 0009
+Revises: 0008
 Create Date: 2026-12-05 17:00:00
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0008'
-down_revision = '0007'
+revision = '0009'
+down_revision = '0008'
 branch_labels = None
 depends_on = None
 
