@@ -26,8 +26,9 @@ ROOT = Path(__file__).resolve().parents[2]
 HANOI_TIME = r"\d\d/\d\d/\d{4} \d\d:\d\d"
 
 
-def cli(module: str, *args: str, token: str = "", check: int | None = 0) -> subprocess.CompletedProcess:
-    env = {**os.environ, "CHISO_TOKEN": token}
+def cli(module: str, *args: str, token: str = "", check: int | None = 0,
+        **env_vars: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "CHISO_TOKEN": token, **env_vars}
     done = subprocess.run([sys.executable, "-m", module, *args], cwd=ROOT, env=env, capture_output=True, text=True,
                           encoding="utf-8", timeout=120, check=False)
     assert "Traceback" not in done.stderr, done.stderr
@@ -107,6 +108,8 @@ def test_what_the_clis_print(sqlite_url, tmp_path):
         # empty lists and replays say so (standard output stays JSON)
         aside = cli(*admin, "deliveries", "list", "portal-phu-tho", "--state", "set-aside", token=ops)
         assert (aside.stdout, aside.stderr.strip()) == ("", "(no set-aside deliveries for portal-phu-tho)")
+        nothing = cli("services.scoring.server", "set-aside", "list", CHISO_DATABASE_URL=sqlite_url)
+        assert (nothing.stdout, nothing.stderr.strip().splitlines()[-1]) == ("", "(nothing set aside)")
         replay = cli(*admin, "deliveries", "replay", "portal-phu-tho", token=ops)
         assert json.loads(replay.stdout) == {"replayed_count": 0}
         assert "nothing to replay" in replay.stderr
