@@ -37,6 +37,7 @@ from services.scoring.domain.rules import RuleBook, RuleTable, UnknownRuleVersio
 from services.shared.access import Identity, covers
 from services.shared.db import Database
 from services.shared.errors import FailedPrecondition, InvalidArgument, NotFound
+from services.shared.records import walk_up
 
 SELF, SUBTREE = "unit", "subtree"
 
@@ -125,16 +126,14 @@ class Hierarchy:
         return u.valid_to is None or u.valid_to >= first
 
     def ancestors(self, code: str, day: date) -> list[str]:
-        out, seen = [], set()
-        u = self.units.get(code)
-        while u is not None:
-            parent = self.parent_on(u, day)
-            if not parent or parent in seen:
-                break
-            seen.add(parent)
-            out.append(parent)
-            u = self.units.get(parent)
-        return out
+        """The units above ``code`` on ``day``, nearest first (mergers included, cycles cut)."""
+        units = self.units
+
+        def parent_of(unit: str) -> str | None:
+            u = units.get(unit)
+            return self.parent_on(u, day) if u is not None else None
+
+        return walk_up(code, parent_of)[1:]
 
 
 class Scoring:

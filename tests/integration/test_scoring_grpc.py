@@ -30,8 +30,9 @@ from chiso.scoring.v1 import scoring_pb2 as pb
 from chiso.types.v1 import types_pb2 as tpb
 from google.type import date_pb2
 
+from services.scoring import tables as scoring_tables
 from services.scoring.storage import Aggregates
-from services.shared import access, schema
+from services.shared import access
 from services.shared.grpc_errors import details_from_rpc_error
 from tests.helpers import (
     NOW,
@@ -379,7 +380,7 @@ def test_change_feed_names_the_unit_and_its_ancestors(world):
 def snapshot(db):
     out = {}
     with db.read() as conn:
-        for table in (schema.score_cells, schema.score_proc_cells, schema.score_durations, schema.score_dossiers):
+        for table in scoring_tables.AGGREGATES:
             out[table.name] = sorted(tuple(r) for r in conn.execute(table.select()))
     return out
 
@@ -404,7 +405,7 @@ def test_updates_out_of_order_and_repeated_then_rebuild_agrees(world):
     assert (indicators(card(scoring, "H25.02", scope=tpb.SCOPE_UNIT))["2.1"].denominator) == 3
     # the same notices applied again change nothing
     with db.write() as conn:
-        conn.execute(schema.score_progress.update().values(last_notice_id=0))
+        conn.execute(scoring_tables.score_progress.update().values(last_notice_id=0))
     Aggregates(db).catch_up()
     assert snapshot(db) == incremental
     Aggregates(db).rebuild()
