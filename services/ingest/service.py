@@ -190,10 +190,13 @@ class Ingest:
                 stored = storage.stored_versions(conn, kind, identity.id, valid_keys)
                 plan = plan_batch(spec, records, verdicts, {k: s.source_time for k, s in stored.items()})
                 written = [r for _, r in plan.to_write]
+                # A catalogue record that says what is stored (a re-sync) is written — its source time
+                # moves on — but notifies nobody: scoring and publish have nothing to redo.
+                changed = storage.changed_records(conn, kind, identity.id, written)
                 storage.write_records(conn, kind, identity.id, batch_id, written)
                 # Scoring revisits the months each record counts in now and those it counted in before.
-                months = affected_months(spec, written)
-                before = (stored.get(spec.key(r)) for r in written)
+                months = affected_months(spec, changed)
+                before = (stored.get(spec.key(r)) for r in changed)
                 months.update(s.months for s in before if s is not None and s.months is not None)
                 committed = now_us()
                 storage.write_notices(conn, kind, batch_id, months, committed)

@@ -7,7 +7,7 @@ import json
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, and_, delete, func, insert, or_, select, update
+from sqlalchemy import Connection, and_, case, delete, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from services.publish.domain.documents import FEED_LIVE, FEED_OFFICIAL, Card, CardKey
@@ -103,6 +103,10 @@ def parents(conn: Connection) -> dict[str, str]:
     return {code: parent for code, parent in conn.execute(select(publish_units.c.code, publish_units.c.parent_code))}
 
 
+def unit_row(conn: Connection, code: str):
+    return conn.execute(select(publish_units).where(publish_units.c.code == code)).first()
+
+
 def unit_name(conn: Connection, code: str) -> str:
     return conn.execute(select(publish_units.c.name).where(publish_units.c.code == code)).scalar() or ""
 
@@ -158,6 +162,57 @@ def live_rows(conn: Connection, period_key: str, unit_kind: int, parent_code: st
     rows = conn.execute(select(publish_live).where(*where)
                         .order_by(publish_live.c.unit_code, publish_live.c.scope).limit(limit))
     return list(rows), total
+
+
+def _rank_of(table, me, *peer_match) -> tuple:
+    """Correlated counts over ``table``'s rows that ``peer_match`` ties to the row ``me``: its rank
+    (1 + peers with a higher shown total; NULL when it is not ranked) and how many are ranked."""
+    peer = table.alias("peer")
+    match = [m(peer) for m in peer_match]
+    higher = (select(func.count()).select_from(peer)
+              .where(*match, peer.c.total_centi > me.c.total_centi).scalar_subquery())
+    ranked = select(func.count()).select_from(peer).where(*match, peer.c.total_centi.is_not(None)).scalar_subquery()
+    rank = case((me.c.total_centi.is_(None), None), else_=higher + 1)
+    return rank.label("rank"), ranked.label("ranked_count")
+
+
+def live_history(conn: Connection, unit_code: str, period_keys: Sequence[str], scope: int) -> list:
+    """The unit's live scorecards for ``period_keys`` with, in the same query, each one's rank among
+    its peers (same period, scope, kind and parent) and their number."""
+    me = publish_live.alias("me")
+    rank, ranked = _rank_of(publish_live, me,
+                            lambda p: p.c.period_key == me.c.period_key, lambda p: p.c.scope == me.c.scope,
+                            lambda p: p.c.unit_kind == me.c.unit_kind, lambda p: p.c.parent_code == me.c.parent_code)
+    return list(conn.execute(
+        select(me.c.period_key, me.c.scorecard, me.c.version, me.c.updated_at, rank, ranked)
+        .where(me.c.unit_code == unit_code, me.c.scope == scope, me.c.period_key.in_(list(period_keys)))))
+
+
+def official_history(conn: Connection, unit_code: str, period_keys: Sequence[str], scope: int = 0) -> list:
+    """The unit's scorecards in the latest revision of every publication of ``period_keys`` (of
+    ``scope``, or any), newest publication first, each with its rank in that revision and the number
+    ranked there."""
+    me, p = publish_official.alias("me"), publish_publications
+    latest = _latest_revisions()
+    rank, ranked = _rank_of(publish_official, me,
+                            lambda o: o.c.publication_id == me.c.publication_id,
+                            lambda o: o.c.revision == me.c.revision, lambda o: o.c.scope == me.c.scope)
+    stmt = (select(me.c.period_key, me.c.scope, me.c.scorecard, me.c.publication_id, me.c.revision,
+                   p.c.publish_time, rank, ranked)
+            .join(p, and_(p.c.publication_id == me.c.publication_id, p.c.revision == me.c.revision))
+            .join(latest, and_(me.c.publication_id == latest.c.publication_id, me.c.revision == latest.c.rev))
+            .where(me.c.unit_code == unit_code, me.c.period_key.in_(list(period_keys))))
+    if scope:
+        stmt = stmt.where(me.c.scope == scope)
+    return list(conn.execute(stmt.order_by(p.c.publish_time.desc(), me.c.publication_id)))
+
+
+def official_totals(conn: Connection, publication_id: str, revision: int) -> list[tuple[str, int | None]]:
+    """(unit code, shown total in hundredths) of the scorecards of one revision."""
+    o = publish_official
+    return [(r.unit_code, r.total_centi) for r in conn.execute(
+        select(o.c.unit_code, o.c.total_centi).where(o.c.publication_id == publication_id,
+                                                      o.c.revision == revision))]
 
 
 # --------------------------------------------------------------------------- change feed

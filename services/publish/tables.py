@@ -5,7 +5,8 @@
   (scoring's change-feed cursor publish has applied up to).
 * ``publish_units`` — units as the scorecards named them (code, name, kind, parent): the hierarchy
   publish matches subscriptions and filters lists with.
-* ``publish_live`` — the latest live scorecard per (unit, period, scope) and its version.
+* ``publish_live`` — the latest live scorecard per (unit, period, scope) and its version, with its
+  shown total in hundredths (ranks of a unit's history are counted in SQL from it).
 * ``publish_changes`` — the change feed: one row per live scorecard version or publication
   revision, with the signed payload delivered to portals.
 * ``publish_publications`` / ``publish_official`` — signed revisions and the scorecards each froze.
@@ -78,6 +79,8 @@ publish_live = Table(
     Column("updated_at", Micros, nullable=False),
     Column("computed_at", Micros, nullable=False, server_default="0",
            comment="scoring's compute time of this content, µs since the epoch"),
+    Column("total_centi", BigInteger, nullable=True,
+           comment="shown total in hundredths (80.24 → 8024), what ranks compare; NULL: not ranked (migration 0008)"),
     Index("ix_publish_live_period_kind", "period_key", "unit_kind", "unit_code"),
     Index("ix_publish_live_period_parent", "period_key", "parent_code", "unit_code"),
 )
@@ -135,6 +138,8 @@ publish_official = Table(
     Column("unit_kind", SmallInteger, nullable=False),
     Column("parent_code", String(64), nullable=False),
     Column("scorecard", LargeBinary, nullable=False, comment="canonical JSON, as in the payload"),
+    Column("total_centi", BigInteger, nullable=True,
+           comment="shown total in hundredths (80.24 → 8024), what ranks compare; NULL: not ranked (migration 0008)"),
     Index("ix_publish_official_unit", "period_key", "unit_code"),
 )
 

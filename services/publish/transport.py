@@ -24,8 +24,8 @@ PAGE_BYTES = 3 * 1024 * 1024
 
 SERVICE_NAME = pb.DESCRIPTOR.services_by_name["PublishService"].full_name
 PUBLIC_METHODS = tuple(f"/{SERVICE_NAME}/{m}" for m in (
-    "GetScorecard", "ListScorecards", "GetRanking", "ListChanges", "StreamChanges", "GetPublication",
-    "ListPublications", "GetPublicKey", "ExportResults"))
+    "GetScorecard", "ListScorecards", "GetRanking", "GetScorecardHistory", "ListChanges", "StreamChanges",
+    "GetPublication", "ListPublications", "GetPublicKey", "ExportResults"))
 
 
 def operator_id() -> str:
@@ -45,6 +45,10 @@ def period_from_proto(p: tpb.Period, field: str = "period") -> PeriodRef:
     except PeriodError as exc:
         raise InvalidArgument(f"{field}: {exc}", reason="BAD_PERIOD", violations=[FieldViolation(field, str(exc))]) \
             from None
+
+
+def period_to_proto(p: PeriodRef) -> tpb.Period:
+    return tpb.Period(kind=p.kind, year=p.year, number=p.number)
 
 
 def _required(value: str, field: str) -> str:
@@ -128,10 +132,31 @@ class PublishServicer(publish_pb2_grpc.PublishServiceServicer):
                                          next_page_token=nxt, total_size=total)
 
     def GetRanking(self, request: pb.GetRankingRequest, context) -> pb.GetRankingResponse:
-        doc = self.publish.ranking(period_from_proto(request.period), request.unit_kind, request.parent_code,
-                                   request.feed, request.publication_id)
+        # a publication id names its period: the period may be left out then
+        period = (None if request.publication_id and not request.HasField("period")
+                  else period_from_proto(request.period))
+        doc, before, previous_pid = self.publish.ranking_compared(
+            period, request.unit_kind, request.parent_code, request.feed, request.publication_id)
         feed = tpb.FEED_OFFICIAL if request.feed == FEED_OFFICIAL else tpb.FEED_LIVE
-        return pb.GetRankingResponse(ranking=_parse(doc, tpb.Ranking()), feed=feed)
+        out = pb.GetRankingResponse(ranking=_parse(doc, tpb.Ranking()), feed=feed,
+                                    previous_publication_id=previous_pid)
+        if before is not None:
+            out.previous_period.CopyFrom(period_to_proto(before))
+        return out
+
+    def GetScorecardHistory(self, request: pb.GetScorecardHistoryRequest,
+                            context) -> pb.GetScorecardHistoryResponse:
+        end = period_from_proto(request.end_period, "end_period") if request.HasField("end_period") else None
+        unit, points = self.publish.scorecard_history(_required(request.unit_code, "unit_code"), request.scope,
+                                                      end, request.period_kind, request.period_count, request.feed)
+        out = pb.GetScorecardHistoryResponse(unit=_parse(unit, tpb.UnitRef()))
+        for p in points:
+            point = out.points.add(period=period_to_proto(p.period), ranked_count=p.ranked_count)
+            if p.document is not None:
+                _parse(dict(p.document), point.scorecard)
+            if p.rank is not None:
+                point.rank = p.rank
+        return out
 
     def ListChanges(self, request: pb.ListChangesRequest, context) -> pb.ListChangesResponse:
         after = decode_cursor(request.cursor)

@@ -5,8 +5,9 @@
     chiso-score ranking province 2026-11            # all provinces, shared ranks
     chiso-score ranking commune 2026-11 --parent H25
     CHISO_TOKEN=… chiso-score explain H25 2026-11 2.1   # the records that cost 2.1 its points
+    CHISO_TOKEN=… chiso-score at-risk H25 --days 2      # dossiers turning late within 2 working days
 
-``explain`` lists records (dossier and petition codes, ratings): it needs ``CHISO_TOKEN``, a token of the
+``explain`` and ``at-risk`` list records (dossier and petition codes, ratings): it needs ``CHISO_TOKEN``, a token of the
 unit's source system, of one of its officials (``chiso-admin official add``) or of an operator. The
 other commands need none. Exit status 0, or 2 when the service refuses the request (the reason is
 printed).
@@ -45,6 +46,36 @@ def render_ranking(r: tpb.Ranking, top: int) -> str:
     return "\n".join(lines)
 
 
+def _vn(value: str) -> str:
+    """A decimal as people read it: "80,24"."""
+    return value.replace(".", ",")
+
+
+def render_at_risk(r: pb.ListAtRiskDossiersResponse) -> str:
+    from services.scoring.domain.periods import HANOI
+
+    p = r.projection
+    end = r.horizon_end.ToDatetime(tzinfo=HANOI)
+    lines = [f"{r.total_size} hồ sơ sắp quá hạn (trong {r.working_days} ngày làm việc, hạn trước "
+             f"{end:%d/%m/%Y}) — {r.rule_version}",
+             f"Điểm tạm tính: {_vn(p.total_if_none_late.value)} ({LABELS.get(p.band_if_none_late, '')}); nếu tất cả "
+             f"quá hạn: {_vn(p.total_if_all_late.value)} ({LABELS.get(p.band_if_all_late, '')})"]
+    if p.finish_first_count:
+        lines.append(f"Để giữ mức {p.band_to_keep_label}: giải quyết trước {p.finish_first_count} hồ sơ đầu danh sách "
+                     f"(khi đó {_vn(p.total_if_finish_first.value)} điểm)")
+    for x in r.dossiers:
+        due = x.due_time.ToDatetime(tzinfo=HANOI)
+        mark = "*" if x.finish_first else " "
+        lines.append(f" {mark} {x.record_key:<32} {x.unit_code:<10} {x.procedure_code:<10} hạn {due:%d/%m/%Y %H:%M}"
+                     f"  còn {x.working_days_left} ngày làm việc  −{_vn(x.points_at_stake.value)} điểm")
+    if r.next_page_token:
+        lines.append(f"   … {r.total_size - len(r.dossiers)} hồ sơ nữa")
+    for label, totals in (("Theo đơn vị", r.unit_totals), ("Theo thủ tục", r.procedure_totals)):
+        lines.append(label + ": " + "; ".join(f"{t.key} {t.dossiers} hồ sơ (−{_vn(t.points_at_stake.value)})"
+                                              for t in totals))
+    return "\n".join(lines)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="chiso-score", description=__doc__.split("\n\n")[0])
     p.add_argument("--target", default=os.environ.get("CHISO_SCORING_TARGET", "127.0.0.1:50052"))
@@ -64,6 +95,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     e.add_argument("period", type=parse_period)
     e.add_argument("indicator")
     e.add_argument("--limit", type=int, default=20)
+    a = sub.add_parser("at-risk", help="unfinished dossiers that turn late within a few working days, and the "
+                                         "running period's projection")
+    a.add_argument("unit")
+    a.add_argument("--days", type=int, default=0, help="horizon in working days (default 2)")
+    a.add_argument("--period", type=parse_period, default=None, help="a running period (default: this month)")
+    a.add_argument("--alone", action="store_true", help="the unit without its subtree")
+    a.add_argument("--limit", type=int, default=20)
     args = p.parse_args(argv)
     token = os.environ.get("CHISO_TOKEN", "")
     metadata = (("authorization", f"Bearer {token}"),) if token else ()
@@ -81,6 +119,13 @@ def main(argv: Sequence[str] | None = None) -> int:
                                                                parent_code=args.parent,
                                                                rule_version=args.rule_version), timeout=60).ranking
                 print(render_ranking(ranking, args.top))
+            elif args.command == "at-risk":
+                request = pb.ListAtRiskDossiersRequest(
+                    unit_code=args.unit, working_days=args.days, rule_version=args.rule_version,
+                    scope=tpb.SCOPE_UNIT if args.alone else tpb.SCOPE_SUBTREE, page_size=args.limit)
+                if args.period is not None:
+                    request.period.CopyFrom(args.period)
+                print(render_at_risk(stub.ListAtRiskDossiers(request, timeout=60, metadata=metadata)))
             else:
                 out = stub.ExplainIndicator(pb.ExplainIndicatorRequest(
                     unit_code=args.unit, period=args.period, indicator_id=args.indicator,

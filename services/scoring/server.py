@@ -8,7 +8,9 @@ import json
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 
 import structlog
 from chiso.scoring.v1 import scoring_pb2_grpc
@@ -105,15 +107,19 @@ class Consumer:
                 self._stop.wait(self.poll_seconds)
 
 
-def build(settings: ScoringSettings, book: RuleBook | None = None, db: Database | None = None) -> ServerHandle:
-    """Rule files are loaded and validated here: a bad file stops the service with its message."""
+def build(settings: ScoringSettings, book: RuleBook | None = None, db: Database | None = None,
+          now: Callable[[], datetime] | None = None) -> ServerHandle:
+    """Rule files are loaded and validated here: a bad file stops the service with its message.
+    ``now``: the clock (tests move it; default the real one)."""
     book = book or RuleBook.load_default()
     if settings.auto_migrate:
         migrate(settings.database_url)
     db = db or Database(settings.database_url)
+    clock = {"now": now} if now is not None else {}
     scoring = Scoring(db, book, cache_seconds=settings.catalogue_cache_seconds,
-                      retry_base_seconds=settings.retry_base_seconds, retry_max_seconds=settings.retry_max_seconds)
-    servicer = ScoringServicer(book, scoring=scoring)
+                      retry_base_seconds=settings.retry_base_seconds, retry_max_seconds=settings.retry_max_seconds,
+                      **clock)
+    servicer = ScoringServicer(book, scoring=scoring, **clock)
     handle = create_server(
         name="scoring",
         settings=settings,

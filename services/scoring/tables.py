@@ -10,12 +10,14 @@ from __future__ import annotations
 from sqlalchemy import (
     BigInteger,
     Column,
+    Index,
     Integer,
     PrimaryKeyConstraint,
     String,
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 
 from services.scoring.domain.cells import PROC_COUNTERS as _PROC_COUNTERS
@@ -79,6 +81,13 @@ score_dossiers = Table(
     Column("bits", BigInteger, nullable=False, comment="services.scoring.domain.cells.COUNTERS bits"),
     Column("days", Integer, nullable=False),
     Column("seconds", BigInteger, nullable=False),
+    # Early warning (migration 0009) finds a unit's unfinished dossiers by deadline day: one partial
+    # index per rule family, holding unfinished dossiers only (em = OPEN), so finished ones — most
+    # writes of a backfill — cost the consumer nothing more.
+    Index("ix_score_dossiers_open_dmp", "unit_code", "dmp",
+          sqlite_where=text("em = 999912"), postgresql_where=text("em = 999912")),
+    Index("ix_score_dossiers_open_dm766", "unit_code", "dm766",
+          sqlite_where=text("em = 999912"), postgresql_where=text("em = 999912")),
     comment="what each dossier currently contributes to the cells (so an update can be taken back out)",
 )
 

@@ -27,6 +27,7 @@ from services.shared.config import CommonSettings
 from services.shared.interceptors import (
     AuthInterceptor,
     ErrorMappingInterceptor,
+    MalformedRequestInterceptor,
     MetricsInterceptor,
     Principal,
     RequestContextInterceptor,
@@ -145,7 +146,8 @@ def create_server(
 ) -> ServerHandle:
     """Build (not start) a server for ``services``.
 
-    Interceptors, outermost first: request context, metrics, error mapping, authentication (when
+    Interceptors, outermost first: request context, metrics, error mapping, malformed requests
+    (bytes that are not the request message: INVALID_ARGUMENT), authentication (when
     ``authenticate`` is given; ``public_methods`` skip it — see ``AuthInterceptor``), then
     ``interceptors``. Health (per service name and ``""``) and reflection are added. Raises
     ``OSError`` when the address cannot be bound.
@@ -154,6 +156,7 @@ def create_server(
         RequestContextInterceptor(),
         MetricsInterceptor(name),
         ErrorMappingInterceptor(),
+        MalformedRequestInterceptor(),
     ]
     if authenticate is not None:
         chain.append(AuthInterceptor(authenticate, public_methods))

@@ -29,6 +29,7 @@ class ExportFormat(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     EXPORT_FORMAT_UNSPECIFIED: _ClassVar[ExportFormat]
     EXPORT_FORMAT_CSV: _ClassVar[ExportFormat]
     EXPORT_FORMAT_JSON: _ClassVar[ExportFormat]
+    EXPORT_FORMAT_XLSX: _ClassVar[ExportFormat]
 CHANGE_KIND_UNSPECIFIED: ChangeKind
 CHANGE_KIND_LIVE_SCORECARD: ChangeKind
 CHANGE_KIND_PUBLICATION: ChangeKind
@@ -39,6 +40,7 @@ DELIVERY_STATE_SET_ASIDE: DeliveryState
 EXPORT_FORMAT_UNSPECIFIED: ExportFormat
 EXPORT_FORMAT_CSV: ExportFormat
 EXPORT_FORMAT_JSON: ExportFormat
+EXPORT_FORMAT_XLSX: ExportFormat
 
 class PublishedScorecard(_message.Message):
     __slots__ = ("feed", "scorecard", "publication_id", "revision", "version", "update_time")
@@ -167,12 +169,52 @@ class GetRankingRequest(_message.Message):
     def __init__(self, period: _Optional[_Union[_types_pb2.Period, _Mapping]] = ..., unit_kind: _Optional[_Union[_types_pb2.UnitKind, str]] = ..., parent_code: _Optional[str] = ..., feed: _Optional[_Union[_types_pb2.Feed, str]] = ..., publication_id: _Optional[str] = ...) -> None: ...
 
 class GetRankingResponse(_message.Message):
-    __slots__ = ("ranking", "feed")
+    __slots__ = ("ranking", "feed", "previous_period", "previous_publication_id")
     RANKING_FIELD_NUMBER: _ClassVar[int]
     FEED_FIELD_NUMBER: _ClassVar[int]
+    PREVIOUS_PERIOD_FIELD_NUMBER: _ClassVar[int]
+    PREVIOUS_PUBLICATION_ID_FIELD_NUMBER: _ClassVar[int]
     ranking: _types_pb2.Ranking
     feed: _types_pb2.Feed
-    def __init__(self, ranking: _Optional[_Union[_types_pb2.Ranking, _Mapping]] = ..., feed: _Optional[_Union[_types_pb2.Feed, str]] = ...) -> None: ...
+    previous_period: _types_pb2.Period
+    previous_publication_id: str
+    def __init__(self, ranking: _Optional[_Union[_types_pb2.Ranking, _Mapping]] = ..., feed: _Optional[_Union[_types_pb2.Feed, str]] = ..., previous_period: _Optional[_Union[_types_pb2.Period, _Mapping]] = ..., previous_publication_id: _Optional[str] = ...) -> None: ...
+
+class GetScorecardHistoryRequest(_message.Message):
+    __slots__ = ("unit_code", "scope", "end_period", "period_kind", "period_count", "feed")
+    UNIT_CODE_FIELD_NUMBER: _ClassVar[int]
+    SCOPE_FIELD_NUMBER: _ClassVar[int]
+    END_PERIOD_FIELD_NUMBER: _ClassVar[int]
+    PERIOD_KIND_FIELD_NUMBER: _ClassVar[int]
+    PERIOD_COUNT_FIELD_NUMBER: _ClassVar[int]
+    FEED_FIELD_NUMBER: _ClassVar[int]
+    unit_code: str
+    scope: _types_pb2.Scope
+    end_period: _types_pb2.Period
+    period_kind: _types_pb2.PeriodKind
+    period_count: int
+    feed: _types_pb2.Feed
+    def __init__(self, unit_code: _Optional[str] = ..., scope: _Optional[_Union[_types_pb2.Scope, str]] = ..., end_period: _Optional[_Union[_types_pb2.Period, _Mapping]] = ..., period_kind: _Optional[_Union[_types_pb2.PeriodKind, str]] = ..., period_count: _Optional[int] = ..., feed: _Optional[_Union[_types_pb2.Feed, str]] = ...) -> None: ...
+
+class ScorecardHistoryPoint(_message.Message):
+    __slots__ = ("period", "scorecard", "rank", "ranked_count")
+    PERIOD_FIELD_NUMBER: _ClassVar[int]
+    SCORECARD_FIELD_NUMBER: _ClassVar[int]
+    RANK_FIELD_NUMBER: _ClassVar[int]
+    RANKED_COUNT_FIELD_NUMBER: _ClassVar[int]
+    period: _types_pb2.Period
+    scorecard: PublishedScorecard
+    rank: int
+    ranked_count: int
+    def __init__(self, period: _Optional[_Union[_types_pb2.Period, _Mapping]] = ..., scorecard: _Optional[_Union[PublishedScorecard, _Mapping]] = ..., rank: _Optional[int] = ..., ranked_count: _Optional[int] = ...) -> None: ...
+
+class GetScorecardHistoryResponse(_message.Message):
+    __slots__ = ("unit", "points")
+    UNIT_FIELD_NUMBER: _ClassVar[int]
+    POINTS_FIELD_NUMBER: _ClassVar[int]
+    unit: _types_pb2.UnitRef
+    points: _containers.RepeatedCompositeFieldContainer[ScorecardHistoryPoint]
+    def __init__(self, unit: _Optional[_Union[_types_pb2.UnitRef, _Mapping]] = ..., points: _Optional[_Iterable[_Union[ScorecardHistoryPoint, _Mapping]]] = ...) -> None: ...
 
 class ListChangesRequest(_message.Message):
     __slots__ = ("cursor", "page_size")
@@ -299,16 +341,18 @@ class GetPublicKeyResponse(_message.Message):
     def __init__(self, keys: _Optional[_Iterable[_Union[PublicKey, _Mapping]]] = ...) -> None: ...
 
 class ExportResultsRequest(_message.Message):
-    __slots__ = ("publication_id", "revision", "ranking", "format")
+    __slots__ = ("publication_id", "revision", "ranking", "format", "scorecard")
     PUBLICATION_ID_FIELD_NUMBER: _ClassVar[int]
     REVISION_FIELD_NUMBER: _ClassVar[int]
     RANKING_FIELD_NUMBER: _ClassVar[int]
     FORMAT_FIELD_NUMBER: _ClassVar[int]
+    SCORECARD_FIELD_NUMBER: _ClassVar[int]
     publication_id: str
     revision: int
     ranking: GetRankingRequest
     format: ExportFormat
-    def __init__(self, publication_id: _Optional[str] = ..., revision: _Optional[int] = ..., ranking: _Optional[_Union[GetRankingRequest, _Mapping]] = ..., format: _Optional[_Union[ExportFormat, str]] = ...) -> None: ...
+    scorecard: GetScorecardRequest
+    def __init__(self, publication_id: _Optional[str] = ..., revision: _Optional[int] = ..., ranking: _Optional[_Union[GetRankingRequest, _Mapping]] = ..., format: _Optional[_Union[ExportFormat, str]] = ..., scorecard: _Optional[_Union[GetScorecardRequest, _Mapping]] = ...) -> None: ...
 
 class ExportResultsResponse(_message.Message):
     __slots__ = ("content", "content_type", "filename")

@@ -50,6 +50,11 @@ class PublishServiceStub:
                 request_serializer=chiso_dot_publish_dot_v1_dot_publish__pb2.GetRankingRequest.SerializeToString,
                 response_deserializer=chiso_dot_publish_dot_v1_dot_publish__pb2.GetRankingResponse.FromString,
                 _registered_method=True)
+        self.GetScorecardHistory = channel.unary_unary(
+                '/chiso.publish.v1.PublishService/GetScorecardHistory',
+                request_serializer=chiso_dot_publish_dot_v1_dot_publish__pb2.GetScorecardHistoryRequest.SerializeToString,
+                response_deserializer=chiso_dot_publish_dot_v1_dot_publish__pb2.GetScorecardHistoryResponse.FromString,
+                _registered_method=True)
         self.ListChanges = channel.unary_unary(
                 '/chiso.publish.v1.PublishService/ListChanges',
                 request_serializer=chiso_dot_publish_dot_v1_dot_publish__pb2.ListChangesRequest.SerializeToString,
@@ -151,7 +156,15 @@ class PublishServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def GetRanking(self, request, context):
-        """A ranking, live or official.
+        """A ranking, live or official, each row with the unit's rank in the period before.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetScorecardHistory(self, request, context):
+        """A unit's scorecards over consecutive periods in one call (default: the last 12 months), each
+        with its rank among its peers: the trend of a unit's page.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -207,7 +220,7 @@ class PublishServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def ExportResults(self, request, context):
-        """A publication or ranking as CSV (UTF-8 with BOM) or JSON.
+        """A publication, a ranking or a scorecard as XLSX, CSV (UTF-8 with BOM) or JSON.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -289,6 +302,11 @@ def add_PublishServiceServicer_to_server(servicer, server):
                     servicer.GetRanking,
                     request_deserializer=chiso_dot_publish_dot_v1_dot_publish__pb2.GetRankingRequest.FromString,
                     response_serializer=chiso_dot_publish_dot_v1_dot_publish__pb2.GetRankingResponse.SerializeToString,
+            ),
+            'GetScorecardHistory': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetScorecardHistory,
+                    request_deserializer=chiso_dot_publish_dot_v1_dot_publish__pb2.GetScorecardHistoryRequest.FromString,
+                    response_serializer=chiso_dot_publish_dot_v1_dot_publish__pb2.GetScorecardHistoryResponse.SerializeToString,
             ),
             'ListChanges': grpc.unary_unary_rpc_method_handler(
                     servicer.ListChanges,
@@ -453,6 +471,33 @@ class PublishService:
             '/chiso.publish.v1.PublishService/GetRanking',
             chiso_dot_publish_dot_v1_dot_publish__pb2.GetRankingRequest.SerializeToString,
             chiso_dot_publish_dot_v1_dot_publish__pb2.GetRankingResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetScorecardHistory(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chiso.publish.v1.PublishService/GetScorecardHistory',
+            chiso_dot_publish_dot_v1_dot_publish__pb2.GetScorecardHistoryRequest.SerializeToString,
+            chiso_dot_publish_dot_v1_dot_publish__pb2.GetScorecardHistoryResponse.FromString,
             options,
             channel_credentials,
             insecure,
