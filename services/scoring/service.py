@@ -602,7 +602,7 @@ def _explain_dossier(
             supplement_count=row.supplement_count,
             last_supplement_at=C.from_us(row.last_supplement_at) if row.last_supplement_at is not None else None,
             waiting_supplement=row.processing_state == C.WAITING_SUPPLEMENT,
-            unlawful_pause=bool(row.flags & C.UNLAWFUL_PAUSE),
+            unlawful_pause=bool(row.flags & C.F.UNLAWFUL_PAUSE),
             as_of=C.from_us(w.e_us),
             statutory_days=(stat or None) if portal and row.due_at is None else None,
             applicant_supplement_seconds=row.applicant_supplement_seconds,
@@ -610,7 +610,7 @@ def _explain_dossier(
         if not outcome.on_time:
             return str(outcome.reason), int(outcome.lateness.total_seconds())
         if indicator == "5.4" and b & C.BIT["dp"]:
-            return ("petitioned" if row.flags & C.PETITIONED else "rated_dissatisfied"), 0
+            return ("petitioned" if row.flags & C.F.PETITIONED else "rated_dissatisfied"), 0
         return None
     online_offer = bool(offer and offer.online)
     checks = {
