@@ -11,7 +11,6 @@ from chiso.ingest.v1 import ingest_pb2_grpc
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from services.ingest.domain import (
-    DossierFlag,
     DossierIn,
     Outcome,
     PetitionIn,
@@ -27,6 +26,7 @@ from services.ingest.domain import (
 from services.ingest.service import BatchOutcome, Ingest
 from services.shared.access import Identity
 from services.shared.errors import ChisoError, InvalidArgument
+from services.shared.records import DossierFlag
 
 SERVICE_NAME = pb.DESCRIPTOR.services_by_name["IngestService"].full_name
 

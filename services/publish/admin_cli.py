@@ -10,7 +10,9 @@ publications, exports and the public key, over gRPC with an operator token.
     chiso-publish-admin publication create --period 2026-Q3 --kind province
     chiso-publish-admin publication list --period 2026-Q3                 # every publication (latest revisions)
     chiso-publish-admin publication correct 2026-q3-province-3fa1c2 --reason "Bổ sung dữ liệu …"
-    chiso-publish-admin export --publication 2026-q3-province-3fa1c2 --format csv --out q3.csv
+    chiso-publish-admin export --publication 2026-q3-province-3fa1c2 --format xlsx --out q3.xlsx
+    chiso-publish-admin export --period 2026-08 --kind province --format csv     # the live ranking
+    chiso-publish-admin export --period 2026-08 --unit H25 --scope subtree --format xlsx   # one scorecard
     chiso-publish-admin key                                         # the public key, PEM
     chiso-publish-admin set-aside list                              # live scorecards the follower set aside
     chiso-publish-admin set-aside replay H25.01/2026-08/unit        # read again now (default: all)
@@ -178,10 +180,13 @@ def run(args, stub: publish_pb2_grpc.PublishServiceStub, metadata) -> None:
             _brief(stub.GetPublication(pb.GetPublicationRequest(publication_id=args.id, revision=args.revision),
                                        **call).publication)
     elif args.command == "export":
-        fmt = pb.EXPORT_FORMAT_CSV if args.format == "csv" else pb.EXPORT_FORMAT_JSON
+        fmt = {"csv": pb.EXPORT_FORMAT_CSV, "json": pb.EXPORT_FORMAT_JSON, "xlsx": pb.EXPORT_FORMAT_XLSX}[args.format]
         request = pb.ExportResultsRequest(format=fmt)
         if args.publication:
             request.publication_id, request.revision = args.publication, args.revision
+        elif args.unit:
+            request.scorecard.CopyFrom(pb.GetScorecardRequest(unit_code=args.unit, period=args.period,
+                                                              scope=_SCOPES[args.scope], feed=_FEEDS[args.feed]))
         else:
             request.ranking.CopyFrom(pb.GetRankingRequest(period=args.period, unit_kind=_KINDS[args.kind],
                                                           parent_code=args.parent or "",
@@ -291,14 +296,16 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("id")
     a.add_argument("--revision", type=int, default=0)
 
-    e = sub.add_parser("export", help="a publication or ranking as CSV or JSON")
+    e = sub.add_parser("export", help="a publication, a ranking or a unit's scorecard as XLSX, CSV or JSON")
     e.add_argument("--publication")
     e.add_argument("--revision", type=int, default=0)
     e.add_argument("--period", type=_period)
     e.add_argument("--kind", choices=sorted(_KINDS), default="province")
     e.add_argument("--parent")
     e.add_argument("--feed", choices=sorted(_FEEDS), default="live")
-    e.add_argument("--format", choices=("csv", "json"), default="csv")
+    e.add_argument("--unit", help="export this unit's scorecard for --period (with --scope) instead of a ranking")
+    e.add_argument("--scope", choices=sorted(_SCOPES), default="unit")
+    e.add_argument("--format", choices=("csv", "json", "xlsx"), default="csv")
     e.add_argument("--out", help="file to write (default: the suggested name)")
 
     sub.add_parser("key", help="print the public verification keys (PEM)")
