@@ -42,9 +42,10 @@ def bare_url(request, tmp_path):
 
 def test_0008_gives_stored_scorecards_their_shown_total_in_hundredths(bare_url):
     """Live and official scorecards stored before 0008 get the total they hold: 80.24 → 8024,
-    71 → 7100, none → 0 (more than one 500-row page of each table)."""
+    71 → 7100, none → 0, and a scorecard without data none (it is not ranked); more than one 500-row
+    page of each table."""
     migrate(bare_url, "0007")
-    totals = ["80.24", "71", "100.00", None] * 130
+    totals = ["80.24", "71", "100.00", None, "no data"] * 104
     engine = create_engine(bare_url)
     try:
         with engine.begin() as conn:
@@ -52,19 +53,25 @@ def test_0008_gives_stored_scorecards_their_shown_total_in_hundredths(bare_url):
             conn.execute(insert(live), [
                 {"unit_code": f"U{i:04d}", "period_key": "2026-08", "scope": 2, "unit_kind": 4, "parent_code": "",
                  "version": i, "content_sha256": "x", "updated_at": 0,
-                 "scorecard": json.dumps({"total": {"value": t}} if t else {}).encode()}
+                 "scorecard": json.dumps(card(t)).encode()}
                 for i, t in enumerate(totals)])
             conn.execute(insert(official), [
                 {"publication_id": "p", "revision": 1, "unit_code": f"U{i:04d}", "scope": 2, "period_key": "2026-08",
-                 "unit_kind": 4, "parent_code": "", "scorecard": json.dumps({"total": {"value": t or "0"}}).encode()}
+                 "unit_kind": 4, "parent_code": "", "scorecard": json.dumps(card(t or "0")).encode()}
                 for i, t in enumerate(totals)])
         migrate(bare_url)
         with engine.connect() as conn:
             for name in ("publish_live", "publish_official"):
                 got = [r[0] for r in conn.execute(text(f"SELECT total_centi FROM {name} ORDER BY unit_code"))]
-                assert got == [8024, 7100, 10000, 0] * 130, name
+                assert got == [8024, 7100, 10000, 0, None] * 104, name
     finally:
         engine.dispose()
+
+
+def card(total):
+    if total == "no data":
+        return {"noData": True, "total": {"value": "16.00"}}
+    return {"total": {"value": total}} if total else {}
 
 
 def table(name):
