@@ -706,8 +706,7 @@ class Publish:
     def scorecard_history(self, unit_code: str, scope: int, end: PeriodRef | None, kind: int, count: int,
                           feed: int) -> tuple[dict, list[HistoryPoint]]:
         """A unit's scorecards over consecutive periods with its rank in each: (UnitRef document,
-        points oldest first). Scope 0 means the unit alone for live results, and whichever scope a
-        publication froze for official ones (as ``scorecard``)."""
+        points oldest first). Scope 0 means the unit alone, live and official alike."""
         periods = history_range(end, kind, count, _datetime(self.clock()))
         keys = [p.key for p in periods]
         with self.db.read() as conn:
@@ -721,10 +720,9 @@ class Publish:
                     r.rank, r.ranked_count if r.rank is not None else 0)
                     for r in S.live_history(conn, unit_code, keys, scope or SCOPE_UNIT)}
             else:
-                found = {}
-                # newest publication first; of one publication time, the subtree's scorecard first
-                rows = sorted(S.official_history(conn, unit_code, keys, scope),
-                              key=lambda r: (-r.publish_time, r.scope != SCOPE_SUBTREE))
+                found = {}  # of each period, the scorecard of the newest publication
+                rows = sorted(S.official_history(conn, unit_code, keys, scope or SCOPE_UNIT),
+                              key=lambda r: -r.publish_time)
                 for r in rows:
                     if r.period_key not in found:
                         found[r.period_key] = HistoryPoint(

@@ -69,25 +69,25 @@ def test_ranking_as_xlsx_and_csv(world):
     book = workbook(out.content)
     (sheet,) = book.worksheets
     assert sheet.title == "Xếp hạng tháng 8-2026" and sheet.freeze_panes == "A2"
-    header = ["Kỳ đánh giá", "Kết quả", "Hạng", "Hạng kỳ trước", "Thay đổi hạng", "Mã đơn vị", "Tên đơn vị",
-              "Tổng điểm", "Xếp loại", "Bộ tiêu chí", "Tính đến"]
+    header = ["Kỳ đánh giá", "Kết quả", "Phạm vi", "Hạng", "Hạng kỳ trước", "Thay đổi hạng", "Mã đơn vị",
+              "Tên đơn vị", "Tổng điểm", "Xếp loại", "Bộ tiêu chí", "Tính đến"]
     rows = cells(sheet)
     assert rows[0] == header and all(c.font.bold for c in sheet[1])
     expected = [(1, 1, 0, "H25"), (2, 2, 0, "H01"), (2, 3, 1, "H30")]
-    assert [r[:10] for r in rows[1:]] == [
+    assert [r[:2] + r[3:11] for r in rows[1:]] == [
         ["tháng 8/2026", "Tạm tính", rank, before, change, code, NAMES[code], float(totals[code]),
          vietnamese[bands[code]], ranking.rule_version] for rank, before, change, code in expected]
     for row in sheet.iter_rows(min_row=2):
-        assert [row[i].number_format for i in (2, 3, 4, 7, 10)] == ["0", "0", "0", "0.00", "dd/mm/yyyy hh:mm"]
-        assert isinstance(row[7].value, (int, float)) and row[10].value.strftime("%d/%m/%Y %H:%M") == "01/09/2026 00:00"
-    widths = {c: sheet.column_dimensions[c].width for c in "ABCDEFGHIJK"}
-    assert widths["G"] >= len("UBND thành phố Hà Nội") and widths["A"] >= len("Kỳ đánh giá")
+        assert [row[i].number_format for i in (3, 4, 5, 8, 11)] == ["0", "0", "0", "0.00", "dd/mm/yyyy hh:mm"]
+        assert isinstance(row[8].value, (int, float)) and row[11].value.strftime("%d/%m/%Y %H:%M") == "01/09/2026 00:00"
+    widths = {c: sheet.column_dimensions[c].width for c in "ABCDEFGHIJKL"}
+    assert widths["H"] >= len("UBND thành phố Hà Nội") and widths["A"] >= len("Kỳ đánh giá")
 
     as_csv = export(pub, pb.EXPORT_FORMAT_CSV, ranking=ranking_of(pub))
     assert as_csv.content.startswith(b"\xef\xbb\xbf") and as_csv.content_type == "text/csv; charset=utf-8"
     table = list(csv.reader(io.StringIO(as_csv.content.decode("utf-8-sig"))))
     assert table[0] == header
-    assert [r[2:9] for r in table[1:]] == [
+    assert [r[3:10] for r in table[1:]] == [
         [str(rank), str(before), str(change), code, NAMES[code], f"{Decimal(totals[code]):.2f}",
          vietnamese[bands[code]]] for rank, before, change, code in expected]
     assert not any(word in as_csv.content.decode("utf-8-sig").lower().split(",") for word in ENGLISH_BANDS)
@@ -185,8 +185,8 @@ def test_libreoffice_opens_the_exports(world, tmp_path):
     sheet = _convert(soffice, tmp_path, source).active  # LibreOffice's default: the workbook as we wrote it
     mine = workbook(xlsx.content).active
     assert cells(sheet) == cells(mine)
-    assert sheet["H2"].number_format == "0.00" and sheet["C2"].number_format == "0"
-    assert [sheet.cell(r, 7).value for r in (2, 3, 4)] == [NAMES["H25"], NAMES["H01"], NAMES["H30"]]
+    assert sheet["I2"].number_format == "0.00" and sheet["D2"].number_format == "0"
+    assert [sheet.cell(r, 8).value for r in (2, 3, 4)] == [NAMES["H25"], NAMES["H01"], NAMES["H30"]]
 
     as_csv = export(pub, pb.EXPORT_FORMAT_CSV, ranking=ranking_of(pub))
     source = tmp_path / "in" / as_csv.filename
@@ -195,5 +195,5 @@ def test_libreoffice_opens_the_exports(world, tmp_path):
     sheet = _convert(soffice, tmp_path, source, "--infilter=CSV:44,34,76,1").active
     rows = cells(sheet)
     assert rows[0] == cells(mine)[0]  # the Vietnamese headers, byte-order mark dropped
-    assert [r[5:9] for r in rows[1:]] == [r[5:9] for r in cells(mine)[1:]]  # names, totals as numbers, bands
-    assert all(isinstance(r[7], (int, float)) for r in rows[1:])
+    assert [r[6:10] for r in rows[1:]] == [r[6:10] for r in cells(mine)[1:]]  # names, totals as numbers, bands
+    assert all(isinstance(r[8], (int, float)) for r in rows[1:])

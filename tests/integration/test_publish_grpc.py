@@ -290,7 +290,7 @@ def test_an_official_publication_is_signed_frozen_and_corrected(world):
         ["3", "H01", "UBND thành phố Hà Nội", "Đơn vị và các đơn vị trực thuộc"]]
     ranking_csv = pub.ExportResults(pb.ExportResultsRequest(
         ranking=pb.GetRankingRequest(period=AUG, unit_kind=tpb.UNIT_KIND_PROVINCE), format=pb.EXPORT_FORMAT_CSV))
-    assert [line.split(",")[2:6:3] for line in ranking_csv.content.decode("utf-8-sig").splitlines()[1:]] == [
+    assert [line.split(",")[3:7:3] for line in ranking_csv.content.decode("utf-8-sig").splitlines()[1:]] == [
         ["1", "H25"], ["2", "H30"], ["3", "H01"]]
 
 

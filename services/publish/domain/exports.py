@@ -10,7 +10,9 @@ numbers, numbers shown with 2 decimals, instants — with Vietnamese headers; it
   2 decimals (a Vietnamese Excel shows "80,24"), the header row frozen, widths that fit;
 * JSON: a publication's signed payload as is, or the canonical JSON of a ranking or a scorecard.
 
-One vocabulary for bands everywhere people read them: Xuất sắc, Tốt, Khá, Trung bình, Yếu.
+One vocabulary for bands everywhere people read them: Xuất sắc, Tốt, Khá, Trung bình, Yếu. A unit
+with no record of the period (its scorecard's ``noData``; a ranking's ``unitsWithoutData``) is no
+result: it comes after the ranked units, without rank or total, its band "Chưa có dữ liệu".
 """
 
 from __future__ import annotations
@@ -45,6 +47,7 @@ STATUS_LABELS = {
     "INDICATOR_STATUS_SCORED": "Tính điểm", "INDICATOR_STATUS_NOT_APPLICABLE": "Không áp dụng",
     "INDICATOR_STATUS_ANALYSIS_ONLY": "Chỉ phân tích", "INDICATOR_STATUS_UNSCORED": "Chưa có công thức",
 }  # fmt: skip
+NO_DATA_LABEL = "Chưa có dữ liệu"
 _ROMAN = {"1": "I", "2": "II", "3": "III", "4": "IV", "5": "V", "6": "VI"}
 
 
@@ -75,7 +78,10 @@ class Export:
 
 
 def band(document: Mapping) -> str:
-    """The Vietnamese band of a scorecard or ranking entry (``classificationLabel`` when it has one)."""
+    """The Vietnamese band of a scorecard or ranking entry (``classificationLabel`` when it has one);
+    "Chưa có dữ liệu" for a scorecard without data."""
+    if document.get("noData"):
+        return NO_DATA_LABEL
     return str(document.get("classificationLabel") or BANDS.get(str(document.get("classification", "")), ""))
 
 
@@ -177,14 +183,16 @@ def publication_tables(document: Mapping[str, Any]) -> list[Table]:
                *(Column(_indicator_header(i), DECIMAL2) for i in indicators.values())]
     period = _period(document).label()
     rows = []
-    order = sorted(cards, key=lambda c: (ranks.get(c["unit"]["code"], 1 << 30), c["unit"]["code"]))
+    order = sorted(cards, key=lambda c: (bool(c.get("noData")), ranks.get(c["unit"]["code"], 1 << 30),
+                                         c["unit"]["code"]))
     for card in order:
         code = card["unit"]["code"]
         group_points = {g["id"]: decimal_of(g.get("points")) for g in card.get("groups", [])}
         points = {i["id"]: decimal_of(i.get("points")) for i in card.get("indicators", [])}
-        rows.append([pid, revision, period, card.get("ruleVersion", ""), ranks.get(code), code,
+        no_data = bool(card.get("noData"))
+        rows.append([pid, revision, period, card.get("ruleVersion", ""), None if no_data else ranks.get(code), code,
                      card["unit"].get("name", ""), SCOPE_LABELS.get(card.get("scope", ""), ""),
-                     decimal_of(card.get("total")), band(card),
+                     None if no_data else decimal_of(card.get("total")), band(card),
                      *(group_points.get(g) for g in groups), *(points.get(i) for i in indicators)])
     return [Table(f"Công bố {period}"[:31], columns, rows)]
 
@@ -201,19 +209,24 @@ def publication_export(document: Mapping[str, Any], payload: bytes, fmt: str,
 
 def ranking_tables(document: Mapping[str, Any], feed_label: str = "") -> list[Table]:
     """One row per ranked unit: rank, previous rank and the change (positive: moved up), unit,
-    total, band."""
+    total, band; then the units without data, unranked."""
     period = _period(document).label()
     as_of = instant(str(document.get("asOf", "")))
-    columns = [Column("Kỳ đánh giá"), Column("Kết quả"), Column("Hạng", INTEGER), Column("Hạng kỳ trước", INTEGER),
-               Column("Thay đổi hạng", INTEGER), Column("Mã đơn vị"), Column("Tên đơn vị"),
-               Column("Tổng điểm", DECIMAL2), Column("Xếp loại"), Column("Bộ tiêu chí"),
+    scope = SCOPE_LABELS.get(str(document.get("scope", "")), "")
+    rule_version = document.get("ruleVersion", "")
+    columns = [Column("Kỳ đánh giá"), Column("Kết quả"), Column("Phạm vi"), Column("Hạng", INTEGER),
+               Column("Hạng kỳ trước", INTEGER), Column("Thay đổi hạng", INTEGER), Column("Mã đơn vị"),
+               Column("Tên đơn vị"), Column("Tổng điểm", DECIMAL2), Column("Xếp loại"), Column("Bộ tiêu chí"),
                Column("Tính đến", INSTANT)]
     rows = []
     for e in document.get("entries", []):
         rank, before = e.get("rank"), e.get("previousRank")
         change = int(before) - int(rank) if rank is not None and before is not None else None
-        rows.append([period, feed_label, rank, before, change, e["unit"]["code"], e["unit"].get("name", ""),
-                     decimal_of(e.get("total")), band(e), document.get("ruleVersion", ""), as_of])
+        rows.append([period, feed_label, scope, rank, before, change, e["unit"]["code"], e["unit"].get("name", ""),
+                     decimal_of(e.get("total")), band(e), rule_version, as_of])
+    for u in document.get("unitsWithoutData", []):
+        rows.append([period, feed_label, scope, None, None, None, u.get("code", ""), u.get("name", ""), None,
+                     NO_DATA_LABEL, rule_version, as_of])
     return [Table(f"Xếp hạng {period}"[:31], columns, rows)]
 
 
@@ -263,7 +276,8 @@ def scorecard_tables(published: Mapping[str, Any]) -> list[Table]:
     summary_rows: list[list[Any]] = [[*head, _group_header(g, with_max=False), decimal_of(g.get("maxPoints")),
                                       decimal_of(g.get("points")), ""] for g in card.get("groups", [])]
     most = sum((decimal_of(g.get("maxPoints")) or Decimal(0) for g in card.get("groups", [])), Decimal(0))
-    summary_rows.append([*head, "Tổng điểm", most, decimal_of(card.get("total")), band(card)])
+    total = None if card.get("noData") else decimal_of(card.get("total"))
+    summary_rows.append([*head, "Tổng điểm", most, total, band(card)])
     summary = Table("Tổng hợp", [*head_columns, Column("Nhóm"), Column("Điểm tối đa", DECIMAL2),
                                  Column("Điểm", DECIMAL2), Column("Xếp loại")], summary_rows)
     return [indicators, summary]

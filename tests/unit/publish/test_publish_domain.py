@@ -219,22 +219,37 @@ def test_publication_csv_speaks_vietnamese_with_a_bom_and_rows_in_rank_order():
 
 def test_ranking_csv_uses_the_vietnamese_bands_and_says_the_rank_change():
     ranking = {"period": AUG_DOC, "unitKind": "UNIT_KIND_PROVINCE", "ruleVersion": "portal/2025",
-               "asOf": "2026-08-31T17:00:00Z",
+               "asOf": "2026-08-31T17:00:00Z", "scope": "SCOPE_SUBTREE",
                "entries": [{"rank": 1, "previousRank": 3, "unit": {"code": "H25", "name": "UBND tỉnh Phú Thọ"},
                             "total": {"value": "90"}, "classification": "CLASSIFICATION_EXCELLENT"},
                            {"rank": 2, "unit": {"code": "H30", "name": "UBND tỉnh Tuyên Quang"},
-                            "total": {"value": "80.2"}, "classification": "CLASSIFICATION_GOOD"}]}
+                            "total": {"value": "80.2"}, "classification": "CLASSIFICATION_GOOD"}],
+               "unitsWithoutData": [{"code": "H01", "name": "UBND thành phố Hà Nội"}]}
     out = ranking_export(ranking, "csv", label="live")
     assert out.filename == "ranking-2026-08-province-live.csv"
+    head = ["tháng 8/2026", "Tạm tính", "Đơn vị và các đơn vị trực thuộc"]
     assert _rows(out) == [
-        ["Kỳ đánh giá", "Kết quả", "Hạng", "Hạng kỳ trước", "Thay đổi hạng", "Mã đơn vị", "Tên đơn vị", "Tổng điểm",
-         "Xếp loại", "Bộ tiêu chí", "Tính đến"],
-        ["tháng 8/2026", "Tạm tính", "1", "3", "2", "H25", "UBND tỉnh Phú Thọ", "90.00", "Xuất sắc", "portal/2025",
-         "01/09/2026 00:00"],
-        ["tháng 8/2026", "Tạm tính", "2", "", "", "H30", "UBND tỉnh Tuyên Quang", "80.20", "Tốt", "portal/2025",
+        ["Kỳ đánh giá", "Kết quả", "Phạm vi", "Hạng", "Hạng kỳ trước", "Thay đổi hạng", "Mã đơn vị", "Tên đơn vị",
+         "Tổng điểm", "Xếp loại", "Bộ tiêu chí", "Tính đến"],
+        [*head, "1", "3", "2", "H25", "UBND tỉnh Phú Thọ", "90.00", "Xuất sắc", "portal/2025", "01/09/2026 00:00"],
+        [*head, "2", "", "", "H30", "UBND tỉnh Tuyên Quang", "80.20", "Tốt", "portal/2025", "01/09/2026 00:00"],
+        [*head, "", "", "", "H01", "UBND thành phố Hà Nội", "", "Chưa có dữ liệu", "portal/2025",
          "01/09/2026 00:00"],
     ]
     assert json.loads(ranking_export(ranking, "json").content) == ranking
+
+
+def test_a_unit_without_data_is_no_result_in_a_publication():
+    doc = {"publicationId": "p2", "revision": 1, "period": AUG_DOC, "scorecards": [
+        {"unit": {"code": "H01", "name": "UBND thành phố Hà Nội"}, "scope": "SCOPE_SUBTREE", "noData": True,
+         "total": {"value": "16.00"}, "classificationLabel": "Yếu"},
+        {"unit": {"code": "H25", "name": "UBND tỉnh Phú Thọ"}, "scope": "SCOPE_SUBTREE",
+         "total": {"value": "80.24"}, "classificationLabel": "Tốt"}],
+        "ranking": {"entries": [{"rank": 1, "unit": {"code": "H25"}}], "unitsWithoutData": [{"code": "H01"}]}}
+    rows = _rows(publication_export(doc, b"{}", "csv"))
+    assert [r[4:10] for r in rows[1:]] == [
+        ["1", "H25", "UBND tỉnh Phú Thọ", "Đơn vị và các đơn vị trực thuộc", "80.24", "Tốt"],
+        ["", "H01", "UBND thành phố Hà Nội", "Đơn vị và các đơn vị trực thuộc", "", "Chưa có dữ liệu"]]
 
 
 def test_scorecard_csv_has_one_row_per_indicator_with_counts_rates_and_points():
