@@ -82,6 +82,8 @@ publish_live = Table(
     Column("total_centi", BigInteger, nullable=True,
            comment="shown total in hundredths (80.24 → 8024), what ranks compare; NULL: not ranked (migration 0008)"),
     Index("ix_publish_live_period_kind", "period_key", "unit_kind", "unit_code"),
+    # a unit's rank among its peers is counted from this index alone (migration 0008)
+    Index("ix_publish_live_peers", "period_key", "unit_kind", "parent_code", "scope", "total_centi"),
     Index("ix_publish_live_period_parent", "period_key", "parent_code", "unit_code"),
 )
 
@@ -141,6 +143,7 @@ publish_official = Table(
     Column("total_centi", BigInteger, nullable=True,
            comment="shown total in hundredths (80.24 → 8024), what ranks compare; NULL: not ranked (migration 0008)"),
     Index("ix_publish_official_unit", "period_key", "unit_code"),
+    Index("ix_publish_official_peers", "publication_id", "revision", "scope", "total_centi"),
 )
 
 publish_requests = Table(
