@@ -82,7 +82,7 @@ publish_live = Table(
     Column("total_centi", BigInteger, nullable=True,
            comment="shown total in hundredths (80.24 → 8024), what ranks compare; NULL: not ranked (migration 0008)"),
     Index("ix_publish_live_period_kind", "period_key", "unit_kind", "unit_code"),
-    # a unit's rank among its peers is counted from this index alone (migration 0008)
+    # a unit's rank among its peers is counted from this index alone (migration 0010)
     Index("ix_publish_live_peers", "period_key", "unit_kind", "parent_code", "scope", "total_centi"),
     Index("ix_publish_live_period_parent", "period_key", "parent_code", "unit_code"),
 )

@@ -2,8 +2,7 @@
 
 A unit's history (GetScorecardHistory) gives its rank among its peers in each of up to 60 periods:
 with the total in a column that is one query over the peers' rows, not thousands of scorecards
-parsed; the peers are counted from an index alone (the rows hold ~10 KB of scorecard each). Existing
-rows get the total of the scorecard they hold (none for a scorecard without data: not ranked).
+parsed. Existing rows get the total of the scorecard they hold.
 
 Revision ID: 0008
 Revises: 0007
@@ -57,15 +56,7 @@ def upgrade() -> None:
             after = tuple(getattr(rows[-1], k) for k in keys)
 
 
-    op.create_index('ix_publish_live_peers', 'publish_live',
-                    ['period_key', 'unit_kind', 'parent_code', 'scope', 'total_centi'])
-    op.create_index('ix_publish_official_peers', 'publish_official',
-                    ['publication_id', 'revision', 'scope', 'total_centi'])
-
-
 def downgrade() -> None:
-    op.drop_index('ix_publish_official_peers', table_name='publish_official')
-    op.drop_index('ix_publish_live_peers', table_name='publish_live')
     for name in KEYS:
         with op.batch_alter_table(name) as batch:
             batch.drop_column('total_centi')
