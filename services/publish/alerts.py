@@ -33,6 +33,7 @@ from datetime import UTC, datetime
 
 import structlog
 from prometheus_client import Counter
+from sqlalchemy.exc import IntegrityError
 
 from services.publish import storage as S
 from services.publish import storage_alerts as A
@@ -120,6 +121,8 @@ class Alerts:
         for code, st, live in due:
             try:
                 sent += self._evaluate(code, st, live, watched[code], now, month)
+            except IntegrityError:  # another replica recorded the unit's first evaluation meanwhile
+                log.debug("alert evaluation overtaken", unit_code=code)
             except Exception as exc:  # noqa: BLE001 — one unit never stops the others; tried again next round
                 log_failure(log.bind(unit_code=code), "alert evaluation failed", exc)
         if sent:
@@ -138,10 +141,8 @@ class Alerts:
                 synced, reported = int(ind.get("numerator") or 0), int(ind.get("denominator") or 0)
         name = ((card.get("unit") or {}).get("name")) or ""
         with self.db.read() as conn:
-            if not name:
-                row = S.unit_row(conn, code)
-                name = row.name if row is not None else ""
-            lineage = [code, *_ancestors(conn, code)]
+            name = name or A.unit_name(conn, code)
+            lineage = [code, *A.ancestors(conn, code)]
             silent = []
             for source in A.sources_covering(conn, lineage):
                 last = A.last_batch_at(conn, source)
@@ -170,8 +171,8 @@ class Alerts:
                 hours_limit = rules.setting("source_silent", "hours") if rules.enabled("source_silent") else 0
                 active_us = (rules.setting("source_silent", "active_within_days") * 86_400_000_000
                              if rules.enabled("source_silent") else 0)
-                silent = tuple((s, int((now - last) // 3_600_000_000)) for s, last in sources
-                               if now - last <= active_us and hours_limit)
+                silent = tuple((s, int((now - last) // 1_000_000)) for s, last in sources
+                               if 0 < now - last <= active_us and hours_limit)
                 facts = facts_by_days[rules.working_days]
                 facts = UnitFacts(facts.unit_code, facts.unit_name, facts.period_key, facts.live_total,
                                   facts.live_band, facts.synchronised, facts.reported, facts.at_risk, silent)
@@ -206,17 +207,6 @@ class Alerts:
                                     "sequence": first, "change_seq": seq, "feed": FEED_ALERT, "state": PENDING,
                                     "attempts": 0, "next_attempt_at": now, "last_error": "", "created_at": now,
                                     "delivered_at": None}])
-
-
-def _ancestors(conn, code: str) -> list[str]:
-    parents = S.parents(conn)
-    out, seen = [], {code}
-    parent = parents.get(code, "")
-    while parent and parent not in seen:
-        out.append(parent)
-        seen.add(parent)
-        parent = parents.get(parent, "")
-    return out
 
 
 def _month_key(now_us: int) -> str:

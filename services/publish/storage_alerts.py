@@ -11,7 +11,7 @@ from sqlalchemy.engine import Connection
 from services.publish.domain.alerts import OPEN, RESOLVED, StoredAlert
 from services.publish.tables import alert_recipients, alert_state, alert_units, publish_units
 from services.shared.access import ALL_UNITS, SOURCE
-from services.shared.schema import batches, grants, principals
+from services.shared.schema import batches, grants, principals, units
 
 # --- recipients -------------------------------------------------------------------------------------
 
@@ -58,7 +58,33 @@ def top_units(conn: Connection) -> list[str]:
     return list(conn.execute(select(t.c.code).where(t.c.parent_code == "").order_by(t.c.code)).scalars())
 
 
+def unit_name(conn: Connection, unit_code: str) -> str:
+    """The unit's name from the catalogue (or as publish's scorecards named it); "" if unknown."""
+    name = conn.execute(select(units.c.name).where(units.c.code == unit_code)).scalar()
+    if name is None:
+        name = conn.execute(select(publish_units.c.name).where(publish_units.c.code == unit_code)).scalar()
+    return name or ""
+
+
+def ancestors(conn: Connection, unit_code: str) -> list[str]:
+    """The unit's ancestors in the catalogue (ingest's units, shared; else as publish's scorecards named
+    them), nearest first — a few single-row reads."""
+    out, seen, code = [], {unit_code}, unit_code
+    while True:
+        parent = conn.execute(select(units.c.parent_code).where(units.c.code == code)).scalar()
+        if parent is None:
+            parent = conn.execute(select(publish_units.c.parent_code).where(publish_units.c.code == code)).scalar()
+        if not parent or parent in seen:
+            return out
+        out.append(parent)
+        seen.add(parent)
+        code = parent
+
+
 def known_unit(conn: Connection, unit_code: str) -> bool:
+    """A unit of the catalogue (ingest's units, shared), or one publish has scorecards of."""
+    if conn.execute(select(units.c.code).where(units.c.code == unit_code)).first() is not None:
+        return True
     return conn.execute(select(publish_units.c.code).where(publish_units.c.code == unit_code)).first() is not None
 
 

@@ -183,7 +183,7 @@ class UnitFacts:
     synchronised: int | None = None  # 1.4's numerator and denominator
     reported: int | None = None
     at_risk: AtRiskFacts | None = None
-    silent_sources: tuple[tuple[str, int], ...] = ()  # (source id, whole hours silent)
+    silent_sources: tuple[tuple[str, int], ...] = ()  # (source id, seconds since its latest batch)
 
 
 @dataclass(frozen=True)
@@ -237,9 +237,9 @@ def evaluate(rules: RuleSet, facts: UnitFacts, baseline_band: str | None) -> lis
             "Phân công giải quyết các hồ sơ theo thứ tự trong danh sách dưới đây." if holds else ""))
     if rules.enabled("source_silent"):
         hours = rules.setting("source_silent", "hours")
-        silent = [(s, h) for s, h in facts.silent_sources if h > hours]
+        silent = [(s, seconds) for s, seconds in facts.silent_sources if seconds > hours * 3600]
         holds = bool(silent)
-        listed = ", ".join(f"{s} ({h} giờ)" for s, h in silent)
+        listed = ", ".join(f"{s} (hơn {seconds // 3600} giờ)" for s, seconds in silent)
         out.append(Finding(
             "source_silent", holds, f"{name}: hệ thống nguồn ngừng gửi dữ liệu" if holds else "",
             f"Không nhận được dữ liệu từ {listed}, trước đó vẫn gửi đều." if holds else "",
