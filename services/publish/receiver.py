@@ -39,6 +39,7 @@ from services.publish.domain.documents import PUBLICATION_CONTENT_TYPE, SCORECAR
 from services.publish.domain.subscriptions import MAX_DELIVERY_BYTES
 from services.publish.signing import key_id_of, public_raw_from_pem, verify
 from services.shared.config import CommonSettings
+from services.shared.display import hanoi_time, table
 from services.shared.errors import FailedPrecondition, InvalidArgument
 from services.shared.grpc_server import ServerHandle, create_server, serve
 from services.shared.logging import configure_logging, get_logger
@@ -131,6 +132,7 @@ class ReceiverStore:
             c = self.conn
             received = c.execute("SELECT subscription_id, sequence, content_type FROM received "
                                  "ORDER BY arrival").fetchall()
+            last = c.execute("SELECT MAX(received_at) FROM received").fetchone()[0]
             live = c.execute("SELECT unit_code, period, scope, version, total FROM live "
                              "ORDER BY unit_code, period, scope").fetchall()
             pubs = c.execute("SELECT publication_id, revision FROM publications ORDER BY publication_id, revision")
@@ -139,13 +141,54 @@ class ReceiverStore:
                                "ORDER BY rowid").fetchall()
         return {
             "deliveries": len(received),
+            "last_received_at": last,
             "sequences": [seq for _, seq, _ in received],
             "subscriptions": sorted({sub for sub, _, _ in received}),
+            "subscription_of": [sub for sub, _, _ in received],
             "live": [{"unit_code": u, "period": p, "scope": s, "version": v, "total": t} for u, p, s, v, t in live],
             "publications": [{"publication_id": pid, "revision": rev} for pid, rev in pubs],
             "alerts": [{"alert_id": a, "state": st, "unit_code": u, "rule": r, "period": p, "title": t}
                        for a, st, u, r, p, t in alerts],
         }
+
+
+def summary(held: Mapping[str, Any], path: str | Path) -> str:
+    """What ``report`` found, for a person: deliveries and their sequences, live scorecards, publications,
+    and the totals held for the top units of the subscription (with their subtree)."""
+    def n(x: int) -> str:
+        return f"{x:,}".replace(",", ".")
+
+    lines = [f"Cổng tham chiếu — {path}"]
+    if not held["deliveries"]:
+        lines.append("deliveries: none received yet")
+        return "\n".join(lines)
+    by_sub: dict[str, list[int]] = {}
+    for sub, seq in zip(held["subscription_of"], held["sequences"], strict=True):
+        by_sub.setdefault(sub, []).append(seq)
+    for sub, seqs in sorted(by_sub.items()):
+        low, high = min(seqs), max(seqs)
+        missing = high - low + 1 - len(set(seqs))
+        gaps = "none missing" if not missing else f"{n(missing)} missing"
+        lines.append(f"deliveries: {n(len(seqs))} from subscription {sub}, sequences {n(low)}–{n(high)} ({gaps})")
+    lines.append(f"last delivery: {hanoi_time(held['last_received_at'])}")
+    live = held["live"]
+    periods = sorted({x["period"] for x in live})
+    units = {x["unit_code"] for x in live}
+    lines.append(f"live scorecards: {n(len(live))} ({n(len(units))} units; periods {', '.join(periods) or '—'})")
+    pubs: dict[str, list[int]] = {}
+    for p in held["publications"]:
+        pubs.setdefault(p["publication_id"], []).append(p["revision"])
+    described = [f"{pid} (revision{'s' if len(revs) > 1 else ''} {', '.join(map(str, revs))})"
+                 for pid, revs in sorted(pubs.items())]
+    lines.append("official publications: " + ("; ".join(described) or "none"))
+    roots = sorted(u for u in units if "." not in u)
+    if roots:
+        totals = {(x["unit_code"], x["period"]): x["total"] for x in live if x["scope"] in ("subtree", "SCOPE_SUBTREE")}
+        lines.append("live totals of the top units with their subtree (điểm):")
+        rows = [[u, *(totals.get((u, p), "—").replace(".", ",") for p in periods)] for u in roots]
+        lines += ["  " + line for line in table(rows, ["unit", *periods]).splitlines()]
+    lines.append("(chiso-portal report --json prints everything held)")
+    return "\n".join(lines)
 
 
 def report(db_path: str | Path) -> dict:
@@ -257,14 +300,23 @@ def main(argv: list[str] | None = None) -> int:
     s.add_argument("--db", default="var/portal.db", help="SQLite file")
     s.add_argument("--publish", default="127.0.0.1:50053", help="publish's address, for GetPublicKey")
     s.add_argument("--public-key-file", help="verify with this PEM public key instead of asking publish")
-    r = sub.add_parser("report", help="print what the receiver holds, as JSON")
+    r = sub.add_parser("report", help="a summary of what the receiver holds (--json: all of it)")
     r.add_argument("--db", default="var/portal.db")
+    r.add_argument("--json", action="store_true", help="everything held, as JSON")
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv or argv[0] not in ("serve", "report", "-h", "--help"):
         argv.insert(0, "serve")
     args = parser.parse_args(argv)
     if args.command == "report":
-        print(json.dumps(report(args.db), ensure_ascii=False, indent=2))
+        if not Path(args.db).exists():
+            print(f"chiso-portal: no receiver file at {args.db}", file=sys.stderr)
+            return 2
+        held = report(args.db)
+        if args.json:
+            held.pop("subscription_of", None)
+            print(json.dumps(held, ensure_ascii=False, indent=2))
+        else:
+            print(summary(held, args.db))
         return 0
     configure_logging("portal", "INFO")
     keys = KeyRing.from_pem_file(args.public_key_file) if args.public_key_file \

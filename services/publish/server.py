@@ -283,7 +283,7 @@ def main() -> int:
         configure_logging("publish", settings.log_level)
         handle = build(settings)
     except ConfigError as exc:
-        print(f"chiso-publish: {exc}", file=sys.stderr)
+        print(f"chiso-publish: configuration error: {exc}", file=sys.stderr)
         return 2
     serve(handle, settings)
     return 0

@@ -12,6 +12,7 @@ from google.protobuf import json_format
 
 from services.publish import alerts
 from services.publish.domain.documents import FEED_OFFICIAL, CardKey, PeriodError, PeriodRef, PublicationSpec
+from services.publish.domain.exports import CSV, JSON, XLSX
 from services.publish.domain.paging import decode_cursor, encode_cursor, page_size
 from services.publish.domain.subscriptions import Subscription
 from services.publish.service import ChangeView, DeliveryView, PublicationView, Publish
@@ -22,6 +23,8 @@ from services.shared.interceptors import current_principal, remaining
 # A ListChanges page stops before this many bytes, whatever page_size asked: gRPC clients refuse
 # messages over 4 MiB unless configured otherwise, and 1,000 live scorecards can exceed that.
 PAGE_BYTES = 3 * 1024 * 1024
+
+EXPORT_FORMATS = {pb.EXPORT_FORMAT_CSV: CSV, pb.EXPORT_FORMAT_JSON: JSON, pb.EXPORT_FORMAT_XLSX: XLSX}
 
 SERVICE_NAME = pb.DESCRIPTOR.services_by_name["PublishService"].full_name
 PUBLIC_METHODS = tuple(f"/{SERVICE_NAME}/{m}" for m in (
@@ -212,18 +215,31 @@ class PublishServicer(publish_pb2_grpc.PublishServiceServicer):
         return out
 
     def ExportResults(self, request: pb.ExportResultsRequest, context) -> pb.ExportResultsResponse:
-        if request.format not in (pb.EXPORT_FORMAT_CSV, pb.EXPORT_FORMAT_JSON):
-            raise InvalidArgument.for_field("format", "CSV or JSON", reason="FORMAT_REQUIRED")
-        as_csv = request.format == pb.EXPORT_FORMAT_CSV
-        if bool(request.publication_id) == request.HasField("ranking"):
-            raise InvalidArgument("give exactly one of publication_id and ranking", reason="ONE_OF_REQUIRED",
-                                  violations=[FieldViolation("publication_id", "or ranking, not both")])
+        fmt = EXPORT_FORMATS.get(request.format)
+        if fmt is None:
+            raise InvalidArgument.for_field("format", "XLSX, CSV or JSON", reason="FORMAT_REQUIRED")
+        given = [f for f, there in (("publication_id", bool(request.publication_id)),
+                                    ("ranking", request.HasField("ranking")),
+                                    ("scorecard", request.HasField("scorecard"))) if there]
+        if len(given) != 1:
+            raise InvalidArgument("give exactly one of publication_id, ranking and scorecard",
+                                  reason="ONE_OF_REQUIRED",
+                                  violations=[FieldViolation(f, "exactly one of publication_id, ranking, scorecard")
+                                              for f in (given or ["publication_id"])])
         if request.publication_id:
-            export = self.publish.export_publication(request.publication_id, request.revision, as_csv)
-        else:
+            export = self.publish.export_publication(request.publication_id, request.revision, fmt)
+        elif request.HasField("ranking"):
             r = request.ranking
-            export = self.publish.export_ranking(period_from_proto(r.period, "ranking.period"), r.unit_kind,
-                                                 r.parent_code, r.feed, r.publication_id, as_csv)
+            period = (None if r.publication_id and not r.HasField("period")
+                      else period_from_proto(r.period, "ranking.period"))
+            export = self.publish.export_ranking(period, r.unit_kind, r.parent_code, r.feed, r.publication_id, fmt)
+        else:
+            c = request.scorecard
+            if c.revision < 0:
+                raise InvalidArgument.for_field("scorecard.revision", "must not be negative", reason="BAD_REVISION")
+            key = CardKey(_required(c.unit_code, "scorecard.unit_code"),
+                          period_from_proto(c.period, "scorecard.period"), c.scope)
+            export = self.publish.export_scorecard(key, c.feed, c.publication_id, c.revision, fmt)
         return pb.ExportResultsResponse(content=export.content, content_type=export.content_type,
                                         filename=export.filename)
 

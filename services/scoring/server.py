@@ -21,7 +21,7 @@ from services.scoring.service import Scoring
 from services.scoring.storage import Aggregates
 from services.scoring.transport import PUBLIC_METHODS, SERVICE_NAME, ScoringServicer
 from services.shared.access import Authenticator, bearer_authenticate
-from services.shared.config import CommonSettings, check_setting, load_settings
+from services.shared.config import CommonSettings, check_setting, settings_or_exit
 from services.shared.db import Database, log_failure, migrate
 from services.shared.grpc_server import ServerHandle, create_server, serve
 from services.shared.logging import configure_logging
@@ -150,7 +150,7 @@ def main(argv: list[str] | None = None) -> int:
     replay = actions.add_parser("replay", help="try items again now, whatever their backoff")
     replay.add_argument("ids", nargs="*", type=int, help="item ids (default: every item)")
     args = parser.parse_args(argv)
-    settings = load_settings(ScoringSettings, ENV_PREFIX)
+    settings = settings_or_exit(ScoringSettings, ENV_PREFIX, "chiso-scoring")
     configure_logging("scoring", settings.log_level)
     if args.command == "rebuild":
         migrate(settings.database_url)
@@ -177,6 +177,8 @@ def _set_aside_command(args, aggregates: Aggregates) -> int:
             for item in items:
                 print(json.dumps(dataclasses.asdict(item), ensure_ascii=False))
             after = items[-1].id
+        if not after:
+            print("(nothing set aside)", file=sys.stderr)  # standard output stays JSON lines, here none
         return 0
     ids = args.ids or [item.id for item in aggregates.set_aside(1_000_000)]
     result = aggregates.retry_set_aside(ids=ids)

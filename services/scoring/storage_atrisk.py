@@ -10,7 +10,8 @@ from sqlalchemy.engine import Connection
 
 from services.scoring.domain import cells as C
 from services.scoring.storage import _CHUNK, DOSSIER_COLUMNS, _chunks
-from services.shared.schema import dossiers, score_dossiers
+from services.scoring.tables import score_dossiers
+from services.shared.schema import dossiers
 
 #: The partial indexes' predicate, as a literal: a bound parameter would not let SQLite (nor a generic
 #: PostgreSQL plan) prove the query's rows are in the index.

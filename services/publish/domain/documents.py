@@ -295,8 +295,9 @@ def centi(total: str) -> int:
 
 
 def ranked_centi(card: Card) -> int | None:
-    """What a card's rank is counted from: its shown total in hundredths."""
-    return centi(card.total)
+    """What a card's rank is counted from: its shown total in hundredths; None for a scorecard with no
+    data of its period (``Scorecard.no_data``), which is not ranked."""
+    return None if card.body.get("noData") else centi(card.total)
 
 
 def total_of(total: str) -> Decimal:
