@@ -5,15 +5,15 @@ migration 0008). The rows hold ~10 KB of scorecard each and the total lies past 
 rows read every peer's scorecard (a commune's 12 months among 3,321 communes: ~0.5 s on SQLite).
 From these indexes alone it is ~1.5 ms.
 
-Revision ID: 0010
-Revises: 0009
+Revision ID: 0011
+Revises: 0010
 Create Date: 2026-12-05 17:05:00
 """
 
 from alembic import op
 
-revision = '0010'
-down_revision = '0009'
+revision = '0011'
+down_revision = '0010'
 branch_labels = None
 depends_on = None
 
