@@ -261,6 +261,10 @@ def test_a_band_about_to_be_lost_alerts_once_by_portal_and_email_then_resolves(d
                     listed = pub.ListAlerts(ppb.ListAlertsRequest(unit_code="H01"), metadata=op).alerts
                     assert len(listed) == 6  # three rules × (portal, e-mail)
                     assert {a.subscription_id for a in listed} == {"portal-ha-noi", "email"}
+                    feed = pub.ListChanges(ppb.ListChangesRequest(page_size=1000)).changes  # public: no alert
+                    assert feed and all(c.kind in (ppb.CHANGE_KIND_LIVE_SCORECARD, ppb.CHANGE_KIND_PUBLICATION)
+                                        for c in feed)
+                    assert "igate-ha-noi/r0" not in str(feed)
     out = capfd.readouterr()
     assert ADDRESS not in out.out + out.err  # addresses are masked in every log line
     assert "v***@h***.vn" in out.out + out.err
