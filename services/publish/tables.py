@@ -82,6 +82,8 @@ publish_live = Table(
     Column("total_centi", BigInteger, nullable=True,
            comment="shown total in hundredths (80.24 → 8024), what ranks compare; NULL: not ranked (migration 0008)"),
     Index("ix_publish_live_period_kind", "period_key", "unit_kind", "unit_code"),
+    # a unit's rank among its peers is counted from this index alone (migration 0011)
+    Index("ix_publish_live_peers", "period_key", "unit_kind", "parent_code", "scope", "total_centi"),
     Index("ix_publish_live_period_parent", "period_key", "parent_code", "unit_code"),
 )
 
@@ -141,6 +143,7 @@ publish_official = Table(
     Column("total_centi", BigInteger, nullable=True,
            comment="shown total in hundredths (80.24 → 8024), what ranks compare; NULL: not ranked (migration 0008)"),
     Index("ix_publish_official_unit", "period_key", "unit_code"),
+    Index("ix_publish_official_peers", "publication_id", "revision", "scope", "total_centi"),
 )
 
 publish_requests = Table(
@@ -172,7 +175,7 @@ publish_subscriptions = Table(
     Column("lease_owner", String(96), nullable=True, comment="replica delivering for this subscription"),
     Column("lease_expires_at", Micros, nullable=True),
     Column("alert_settings", Text, nullable=False, server_default="{}",
-           comment="JSON: overrides of the shipped alert rules (migration 0010)"),
+           comment="JSON: overrides of the shipped alert rules (migration 0011)"),
 )
 
 publish_deliveries = Table(
@@ -210,7 +213,7 @@ publish_set_aside = Table(
 )
 
 
-# --- early warning (migration 0010) -------------------------------------------------------------------
+# --- early warning (migration 0011) -------------------------------------------------------------------
 
 alert_recipients = Table(
     "alert_recipients",
