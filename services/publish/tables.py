@@ -175,7 +175,7 @@ publish_subscriptions = Table(
     Column("lease_owner", String(96), nullable=True, comment="replica delivering for this subscription"),
     Column("lease_expires_at", Micros, nullable=True),
     Column("alert_settings", Text, nullable=False, server_default="{}",
-           comment="JSON: overrides of the shipped alert rules (migration 0011)"),
+           comment="JSON: overrides of the shipped alert rules (migration 0010)"),
 )
 
 publish_deliveries = Table(
