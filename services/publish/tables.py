@@ -213,7 +213,7 @@ publish_set_aside = Table(
 )
 
 
-# --- early warning (migration 0011) -------------------------------------------------------------------
+# --- early warning (migration 0010) -------------------------------------------------------------------
 
 alert_recipients = Table(
     "alert_recipients",
