@@ -261,6 +261,10 @@ def test_a_band_about_to_be_lost_alerts_once_by_portal_and_email_then_resolves(d
                     listed = pub.ListAlerts(ppb.ListAlertsRequest(unit_code="H01"), metadata=op).alerts
                     assert len(listed) == 6  # three rules × (portal, e-mail)
                     assert {a.subscription_id for a in listed} == {"portal-ha-noi", "email"}
+                    feed = pub.ListChanges(ppb.ListChangesRequest(page_size=1000)).changes  # public: no alert
+                    assert feed and all(c.kind in (ppb.CHANGE_KIND_LIVE_SCORECARD, ppb.CHANGE_KIND_PUBLICATION)
+                                        for c in feed)
+                    assert "igate-ha-noi/r0" not in str(feed)
     out = capfd.readouterr()
     assert ADDRESS not in out.out + out.err  # addresses are masked in every log line
     assert "v***@h***.vn" in out.out + out.err
@@ -377,3 +381,84 @@ def _known(db, code):
 
     with db.read() as conn:
         return A.known_unit(conn, code)
+
+
+def test_kill_9_during_alert_delivery_loses_none_and_stores_none_twice(pg_url, tmp_path):
+    """Replica A (a process) raises an alert and is killed -9 while the portal is storing it; replica B
+    takes over the leases: the portal holds the alert once, and every e-mail received is the same one
+    (one Message-ID: a resend after the kill is the same message)."""
+    from services.shared.processes import spawn, wait_healthy
+
+    entered, release = threading.Event(), threading.Event()
+    calls: list[str] = []
+
+    def hold_the_alert(request):
+        if request.content_type == "application/vnd.chiso.alert+json":
+            calls.append(request.delivery_id)
+            entered.set()
+            release.wait(60)
+
+    rules = tmp_path / "rules.toml"
+    rules.write_text((__import__("pathlib").Path(__file__).parents[2] / "services/publish/alert_rules.toml")
+                     .read_text(encoding="utf-8").replace('quiet_hours = "21:00-07:00"', 'quiet_hours = ""')
+                     .replace("max_dossiers = 20", "max_dossiers = 0"), encoding="utf-8")
+    inbox, smtp_port = Inbox(), free_port()
+    now = datetime.now(UTC)
+    with ingest_server(pg_url) as (ingest, db, _), smtp_server(inbox, smtp_port):
+        tokens = setup_tokens(db)
+        seed_units(ingest, tokens)
+        # due within a working day from now, whatever today is: at risk (the backlog limit is 0 here)
+        from services.scoring.domain.workdays import add_working_days
+
+        due_day = add_working_days(now.astimezone(hanoi(2026, 1, 1).tzinfo).date(), 1)
+        due = hanoi(due_day.year, due_day.month, due_day.day, 23)
+        rec = d("k1", "H01.01", now - timedelta(hours=2), due)
+        assert ingest.SyncDossiers(ipb.SyncDossiersRequest(request_id="k", records=[rec]),
+                                   metadata=auth(tokens.ha_noi)).result.accepted_count == 1
+        with scoring_at(pg_url, [now]) as (_, scoring_target):
+            wait_scored(db)
+            port_a = free_port()
+            key = signing_key_file(tmp_path)
+            common = dict(DATABASE_URL=pg_url, METRICS_PORT=-1, SCORING_TARGET=scoring_target, SIGNING_KEY_FILE=key,
+                          AUTO_MIGRATE="false", POLL_SECONDS=0.05, DELIVERY_POLL_SECONDS=0.05,
+                          DELIVER_TIMEOUT_SECONDS=1, LEASE_SECONDS=3, BACKOFF_BASE_SECONDS=0.05,
+                          BACKOFF_MAX_SECONDS=0.4, MAX_ATTEMPTS=1000, SCORING_TOKEN=tokens.operator,
+                          SMTP_HOST="127.0.0.1", SMTP_PORT=smtp_port, ALERT_RULES_FILE=str(rules),
+                          ALERT_POLL_SECONDS=0.05)
+            env = {f"CHISO_PUBLISH_{k}": str(v) for k, v in {**common, "PORT": port_a, "REPLICA_ID": "a"}.items()}
+            replica_a = spawn("services.publish.server", env)
+            try:
+                wait_healthy(f"127.0.0.1:{port_a}", replica_a)
+                portal_db = tmp_path / "portal.db"
+                with grpc.insecure_channel(f"127.0.0.1:{port_a}") as channel, \
+                        portal_receiver(portal_db, f"127.0.0.1:{port_a}", before_store=hold_the_alert) as receiver:
+                    a = publish_pb2_grpc.PublishServiceStub(channel)
+                    op = auth(tokens.operator)
+                    sub = ppb.Subscription(subscription_id="portal-ha-noi", endpoint=receiver.address,
+                                           unit_codes=["H01"], feeds=[tpb.FEED_ALERT])
+                    a.CreateSubscription(ppb.CreateSubscriptionRequest(request_id="s", subscription=sub), metadata=op)
+                    a.AddAlertRecipient(ppb.AddAlertRecipientRequest(unit_code="H01", address=ADDRESS), metadata=op)
+                    assert entered.wait(60)  # A is delivering the alert to the portal
+                    replica_a.kill()  # SIGKILL: no lease released, no goodbye
+                    replica_a.wait(30)
+                    with publish_at(pg_url, scoring_target, [now], tmp_path, scoring_token=tokens.operator,
+                                    smtp_host="127.0.0.1", smtp_port=smtp_port, alert_rules_file=str(rules),
+                                    lease_seconds=3.0, deliver_timeout_seconds=1.0, replica_id="b") as (b, _):
+                        release.set()  # A's abandoned call now completes at the portal
+                        eventually(lambda: len(calls) >= 2 and _all_delivered(b, op, "portal-ha-noi"), timeout=60)
+                        eventually(lambda: inbox.messages and _all_delivered(b, op, "email"), timeout=60)
+                        alerts = b.ListAlerts(ppb.ListAlertsRequest(unit_code="H01"), metadata=op).alerts
+            finally:
+                if replica_a.poll() is None:
+                    replica_a.kill()
+    assert len(set(calls)) == 1  # the same delivery, sent by A and again by B
+    stored = report(portal_db)["alerts"]
+    assert [(x["state"], x["rule"]) for x in stored] == [("OPEN", "at_risk_backlog")]  # stored once
+    assert sorted((x.subscription_id, x.rule_id) for x in alerts) == [("email", "at_risk_backlog"),
+                                                                    ("portal-ha-noi", "at_risk_backlog")]
+    assert len({m["Message-ID"] for m in inbox.messages}) == 1
+
+
+def _all_delivered(pub, op, sid):
+    rows = pub.ListDeliveries(ppb.ListDeliveriesRequest(subscription_id=sid), metadata=op).deliveries
+    return bool(rows) and all(r.state == ppb.DELIVERY_STATE_DELIVERED for r in rows)
