@@ -16,6 +16,11 @@ publications, exports and the public key, over gRPC with an operator token.
     chiso-publish-admin key                                         # the public key, PEM
     chiso-publish-admin set-aside list                              # live scorecards the follower set aside
     chiso-publish-admin set-aside replay H25.01/2026-08/unit        # read again now (default: all)
+    chiso-publish-admin subscription update portal-phu-tho --endpoint … --unit H25 --feed live --feed alert \
+        --alert-setting at_risk_backlog.max_dossiers=50 --alert-setting quiet_hours=22:00-06:00
+    chiso-publish-admin recipients add H25 vanphong@phutho.gov.vn     # e-mail alerts about Phú Thọ
+    chiso-publish-admin recipients list --unit H25
+    chiso-publish-admin alerts list --unit H25 --state open
 
 Output is JSON (one object per line for lists; a list with nothing in it says so on standard
 error, its standard output stays empty), except ``publication list``, a table a person reads
@@ -54,7 +59,8 @@ from services.shared.display import (
 from services.shared.grpc_errors import details_from_rpc_error
 
 _KINDS = UNIT_KIND_NUMBERS
-_FEEDS = {"live": tpb.FEED_LIVE, "official": tpb.FEED_OFFICIAL}
+_FEEDS = {"live": tpb.FEED_LIVE, "official": tpb.FEED_OFFICIAL, "alert": tpb.FEED_ALERT}
+_ALERT_STATES = {"open": pb.ALERT_STATE_OPEN, "resolved": pb.ALERT_STATE_RESOLVED}
 _STATES = {"pending": pb.DELIVERY_STATE_PENDING, "delivered": pb.DELIVERY_STATE_DELIVERED,
            "set-aside": pb.DELIVERY_STATE_SET_ASIDE}
 _SCOPES = {"unit": tpb.SCOPE_UNIT, "subtree": tpb.SCOPE_SUBTREE}
@@ -95,7 +101,8 @@ def _subscription(args) -> pb.Subscription:
     return pb.Subscription(subscription_id=args.id, display_name=args.name or "", endpoint=args.endpoint,
                            unit_codes=args.unit or [], feeds=[_FEEDS[f] for f in args.feed or []],
                            tls=pb.TlsSettings(enabled=args.tls or bool(ca), ca_certificate=ca,
-                                              server_name=args.server_name or ""))
+                                              server_name=args.server_name or ""),
+                           alert_settings=dict(item.split("=", 1) for item in args.alert_setting or []))
 
 
 def run(args, stub: publish_pb2_grpc.PublishServiceStub, metadata) -> None:
@@ -144,6 +151,33 @@ def run(args, stub: publish_pb2_grpc.PublishServiceStub, metadata) -> None:
                     break
             if not n:
                 _none(f"no {args.state + ' ' if args.state else ''}deliveries for {args.id}")
+    elif args.command == "recipients":
+        if args.action == "add":
+            _print(stub.AddAlertRecipient(pb.AddAlertRecipientRequest(unit_code=args.unit, address=args.address),
+                                          **call).recipient)
+        elif args.action == "remove":
+            _print(stub.RemoveAlertRecipient(pb.RemoveAlertRecipientRequest(unit_code=args.unit,
+                                                                            address=args.address), **call))
+        else:
+            token = ""
+            while True:
+                r = stub.ListAlertRecipients(pb.ListAlertRecipientsRequest(unit_code=args.unit or "", page_size=1000,
+                                                                           page_token=token), **call)
+                for item in r.recipients:
+                    _print(item)
+                token = r.next_page_token
+                if not token:
+                    break
+    elif args.command == "alerts":
+        token = ""
+        while True:
+            r = stub.ListAlerts(pb.ListAlertsRequest(unit_code=args.unit or "", state=_ALERT_STATES.get(args.state, 0),
+                                                     page_size=1000, page_token=token), **call)
+            for item in r.alerts:
+                _print(item)
+            token = r.next_page_token
+            if not token:
+                break
     elif args.command == "set-aside":
         if args.action == "replay":
             r = stub.ReplaySetAsideScorecards(pb.ReplaySetAsideScorecardsRequest(keys=args.keys), **call)
@@ -252,7 +286,10 @@ def build_parser() -> argparse.ArgumentParser:
         a.add_argument("--endpoint", required=True, help="host:port of the portal's receiver")
         a.add_argument("--name", help="display name")
         a.add_argument("--unit", action="append", help="root of a unit subtree (repeat); none: every unit")
-        a.add_argument("--feed", action="append", choices=sorted(_FEEDS), help="live, official (repeat); none: both")
+        a.add_argument("--feed", action="append", choices=sorted(_FEEDS),
+                       help="live, official, alert (repeat); none: live and official")
+        a.add_argument("--alert-setting", action="append", metavar="RULE.SETTING=VALUE",
+                       help="override a shipped alert rule's setting (repeat), e.g. sync_gap.percent=5")
         a.add_argument("--tls", action="store_true", help="connect with TLS")
         a.add_argument("--ca-file", help="PEM CA bundle to trust (implies --tls)")
         a.add_argument("--server-name", help="TLS server name override")
@@ -309,6 +346,18 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--out", help="file to write (default: the suggested name)")
 
     sub.add_parser("key", help="print the public verification keys (PEM)")
+
+    r = sub.add_parser("recipients", help="e-mail addresses that receive a unit's alerts").add_subparsers(
+        dest="action", required=True)
+    for name in ("add", "remove"):
+        a = r.add_parser(name, help=f"{name} an address")
+        a.add_argument("unit", help="unit code, e.g. H25")
+        a.add_argument("address", help="e-mail address")
+    r.add_parser("list", help="list recipients").add_argument("--unit", help="only this unit")
+    a = sub.add_parser("alerts", help="early-warning alerts raised").add_subparsers(dest="action", required=True)
+    a = a.add_parser("list", help="newest first")
+    a.add_argument("--unit", help="only this unit")
+    a.add_argument("--state", choices=sorted(_ALERT_STATES))
     return parser
 
 

@@ -10,7 +10,8 @@ a SQLite file in one transaction per delivery, and only then is OK answered:
 * ``received`` — every delivery (payload, signature, key id), in arrival order;
 * ``live`` — the newest version of each live scorecard (an older version arriving late, e.g. a
   replayed delivery, is kept in ``received`` but does not replace a newer one);
-* ``publications`` — every publication revision.
+* ``publications`` — every publication revision;
+* ``alerts`` — early-warning alerts (FEED_ALERT), each raised and resolved once.
 
 Run it: ``chiso-portal serve --port 50060 --db var/portal.db --publish 127.0.0.1:50053`` (or
 ``--public-key-file key.pem``); ``chiso-portal report --db var/portal.db`` prints what it holds.
@@ -33,6 +34,7 @@ import grpc
 from chiso.portal.v1 import portal_pb2, portal_pb2_grpc
 from chiso.publish.v1 import publish_pb2, publish_pb2_grpc
 
+from services.publish.domain.alerts import ALERT_CONTENT_TYPE
 from services.publish.domain.documents import PUBLICATION_CONTENT_TYPE, SCORECARD_CONTENT_TYPE, PeriodRef
 from services.publish.domain.subscriptions import MAX_DELIVERY_BYTES
 from services.publish.signing import key_id_of, public_raw_from_pem, verify
@@ -62,6 +64,11 @@ CREATE TABLE IF NOT EXISTS live (
     unit_code TEXT NOT NULL, period TEXT NOT NULL, scope TEXT NOT NULL,
     version INTEGER NOT NULL, total TEXT NOT NULL, payload BLOB NOT NULL,
     PRIMARY KEY (unit_code, period, scope)
+);
+CREATE TABLE IF NOT EXISTS alerts (
+    alert_id TEXT NOT NULL, state TEXT NOT NULL, unit_code TEXT NOT NULL, rule TEXT NOT NULL,
+    period TEXT NOT NULL, title TEXT NOT NULL, payload BLOB NOT NULL,
+    PRIMARY KEY (alert_id, state)
 );
 CREATE TABLE IF NOT EXISTS publications (
     publication_id TEXT NOT NULL, revision INTEGER NOT NULL, payload BLOB NOT NULL, signature BLOB NOT NULL,
@@ -106,6 +113,10 @@ class ReceiverStore:
                               " UPDATE SET version = excluded.version, total = excluded.total,"
                               " payload = excluded.payload WHERE excluded.version > live.version",
                               (*key, version, sc.get("total", {}).get("value", ""), request.payload))
+                elif request.content_type == ALERT_CONTENT_TYPE:
+                    c.execute("INSERT OR IGNORE INTO alerts VALUES (?, ?, ?, ?, ?, ?, ?)",
+                              (document["alertId"], document["state"], document["unit"]["code"], document["rule"],
+                               document["period"], document["title"], request.payload))
                 else:
                     c.execute("INSERT OR IGNORE INTO publications VALUES (?, ?, ?, ?)",
                               (document["publicationId"], int(document["revision"]), request.payload,
@@ -126,6 +137,8 @@ class ReceiverStore:
                              "ORDER BY unit_code, period, scope").fetchall()
             pubs = c.execute("SELECT publication_id, revision FROM publications ORDER BY publication_id, revision")
             pubs = pubs.fetchall()
+            alerts = c.execute("SELECT alert_id, state, unit_code, rule, period, title FROM alerts "
+                               "ORDER BY rowid").fetchall()
         return {
             "deliveries": len(received),
             "last_received_at": last,
@@ -134,6 +147,8 @@ class ReceiverStore:
             "subscription_of": [sub for sub, _, _ in received],
             "live": [{"unit_code": u, "period": p, "scope": s, "version": v, "total": t} for u, p, s, v, t in live],
             "publications": [{"publication_id": pid, "revision": rev} for pid, rev in pubs],
+            "alerts": [{"alert_id": a, "state": st, "unit_code": u, "rule": r, "period": p, "title": t}
+                       for a, st, u, r, p, t in alerts],
         }
 
 
@@ -236,7 +251,7 @@ class ReceiverServicer(portal_pb2_grpc.PortalReceiverServiceServicer):
     def Deliver(self, request: portal_pb2.DeliverRequest, context) -> portal_pb2.DeliverResponse:
         if not request.delivery_id or len(request.delivery_id) > 128:
             raise InvalidArgument.for_field("delivery_id", "1–128 characters", reason="BAD_DELIVERY_ID")
-        if request.content_type not in (SCORECARD_CONTENT_TYPE, PUBLICATION_CONTENT_TYPE):
+        if request.content_type not in (SCORECARD_CONTENT_TYPE, PUBLICATION_CONTENT_TYPE, ALERT_CONTENT_TYPE):
             raise InvalidArgument.for_field("content_type", "unknown content type", reason="BAD_CONTENT_TYPE")
         key = self.keys.get(request.key_id)
         if key is None:

@@ -10,6 +10,7 @@ from chiso.publish.v1 import publish_pb2_grpc
 from chiso.types.v1 import types_pb2 as tpb
 from google.protobuf import json_format
 
+from services.publish import alerts
 from services.publish.domain.documents import FEED_OFFICIAL, CardKey, PeriodError, PeriodRef, PublicationSpec
 from services.publish.domain.exports import CSV, JSON, XLSX
 from services.publish.domain.paging import decode_cursor, encode_cursor, page_size
@@ -87,7 +88,8 @@ def change_to_proto(change: ChangeView) -> pb.Change:
 def subscription_from_proto(s: pb.Subscription) -> Subscription:
     return Subscription(subscription_id=s.subscription_id, display_name=s.display_name, endpoint=s.endpoint,
                         unit_codes=tuple(s.unit_codes), feeds=frozenset(s.feeds), tls_enabled=s.tls.enabled,
-                        tls_ca=bytes(s.tls.ca_certificate), tls_server_name=s.tls.server_name)
+                        tls_ca=bytes(s.tls.ca_certificate), tls_server_name=s.tls.server_name,
+                        alert_settings=tuple(sorted(s.alert_settings.items())))
 
 
 def subscription_to_proto(s: Subscription) -> pb.Subscription:
@@ -95,8 +97,15 @@ def subscription_to_proto(s: Subscription) -> pb.Subscription:
                           unit_codes=list(s.unit_codes), feeds=sorted(s.feeds),
                           tls=pb.TlsSettings(enabled=s.tls_enabled, ca_certificate=s.tls_ca,
                                              server_name=s.tls_server_name),
-                          pending_count=s.pending_count, set_aside_count=s.set_aside_count)
+                          pending_count=s.pending_count, set_aside_count=s.set_aside_count,
+                          alert_settings=dict(s.alert_settings))
     out.create_time.FromMicroseconds(s.create_time_us)
+    return out
+
+
+def _recipient(unit_code: str, address: str, created_at: int) -> pb.AlertRecipient:
+    out = pb.AlertRecipient(unit_code=unit_code, address=address)
+    out.create_time.FromMicroseconds(created_at)
     return out
 
 
@@ -275,6 +284,39 @@ class PublishServicer(publish_pb2_grpc.PublishServiceServicer):
         views, nxt = self.publish.list_deliveries(request.subscription_id, request.state,
                                                   page_size(request.page_size, 100, 1000), request.page_token)
         return pb.ListDeliveriesResponse(deliveries=[delivery_to_proto(d) for d in views], next_page_token=nxt)
+
+    def AddAlertRecipient(self, request: pb.AddAlertRecipientRequest, context) -> pb.AddAlertRecipientResponse:
+        operator_id()
+        unit, address, created = alerts.add_recipient(self.publish.db, request.unit_code, request.address,
+                                                      self.publish.clock())
+        return pb.AddAlertRecipientResponse(recipient=_recipient(unit, address, created))
+
+    def RemoveAlertRecipient(self, request: pb.RemoveAlertRecipientRequest,
+                             context) -> pb.RemoveAlertRecipientResponse:
+        operator_id()
+        return pb.RemoveAlertRecipientResponse(
+            removed=alerts.remove_recipient(self.publish.db, request.unit_code, request.address))
+
+    def ListAlertRecipients(self, request: pb.ListAlertRecipientsRequest, context) -> pb.ListAlertRecipientsResponse:
+        operator_id()
+        rows, nxt = alerts.list_recipients(self.publish.db, request.unit_code,
+                                           page_size(request.page_size, 100, 1000), request.page_token)
+        return pb.ListAlertRecipientsResponse(recipients=[_recipient(*r) for r in rows], next_page_token=nxt)
+
+    def ListAlerts(self, request: pb.ListAlertsRequest, context) -> pb.ListAlertsResponse:
+        operator_id()
+        state = {pb.ALERT_STATE_OPEN: "OPEN", pb.ALERT_STATE_RESOLVED: "RESOLVED"}.get(request.state, "")
+        rows, nxt = alerts.list_alerts(self.publish.db, request.unit_code, state,
+                                       page_size(request.page_size, 100, 1000), request.page_token)
+        out = pb.ListAlertsResponse(next_page_token=nxt)
+        for r in rows:
+            a = out.alerts.add(alert_id=r.alert_id, subscription_id=r.subscription_id, unit_code=r.unit_code,
+                               rule_id=r.rule_id, period_key=r.period_key, title=r.title,
+                               state=pb.ALERT_STATE_OPEN if r.state == "OPEN" else pb.ALERT_STATE_RESOLVED)
+            a.open_time.FromMicroseconds(r.opened_at)
+            if r.resolved_at:
+                a.resolve_time.FromMicroseconds(r.resolved_at)
+        return out
 
     def ReplayDeliveries(self, request: pb.ReplayDeliveriesRequest, context) -> pb.ReplayDeliveriesResponse:
         operator_id()

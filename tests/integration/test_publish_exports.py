@@ -197,3 +197,23 @@ def test_libreoffice_opens_the_exports(world, tmp_path):
     assert rows[0] == cells(mine)[0]  # the Vietnamese headers, byte-order mark dropped
     assert [r[6:10] for r in rows[1:]] == [r[6:10] for r in cells(mine)[1:]]  # names, totals as numbers, bands
     assert all(isinstance(r[8], (int, float)) for r in rows[1:])
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_the_admin_command_writes_xlsx_and_csv(world, tmp_path, capsys):
+    from services.publish import admin_cli
+
+    target = world["handle"].address
+    ranking = tmp_path / "ranking.xlsx"
+    assert admin_cli.main(["--target", target, "export", "--period", "2026-08", "--kind", "province",
+                           "--format", "xlsx", "--out", str(ranking)]) == 0
+    rows = cells(workbook(ranking.read_bytes()).active)
+    assert [(r[3], r[6], r[7]) for r in rows[1:]] == [(1, "H25", NAMES["H25"]), (2, "H01", NAMES["H01"]),
+                                                     (2, "H30", NAMES["H30"])]
+    card = tmp_path / "h30.csv"
+    assert admin_cli.main(["--target", target, "export", "--period", "2026-08", "--unit", "H30", "--scope", "subtree",
+                           "--format", "csv", "--out", str(card)]) == 0
+    line = next(r for r in csv.reader(io.StringIO(card.read_bytes().decode("utf-8-sig"))) if r[6] == "2.1")
+    assert line[:2] == ["H30", NAMES["H30"]] and line[8:14] == ["1", "2", "50.00", "100.00", "20.00", "10.00"]
+    printed = capsys.readouterr().out
+    assert XLSX_TYPE in printed and "text/csv" in printed
