@@ -680,28 +680,38 @@ class Publish:
     def ranking_compared(self, period: PeriodRef | None, unit_kind: int, parent_code: str, feed: int,
                          publication_id: str = "") -> tuple[dict, PeriodRef | None, str]:
         """``ranking`` with each entry's previous rank: (ranking document, the previous period, for
-        official rankings the publication the previous ranks come from)."""
+        official rankings the publication the previous ranks come from). A live ranking and the one
+        before are asked of scoring side by side."""
+        earlier = None
+        if feed != FEED_OFFICIAL and period is not None and unit_kind:
+            try:
+                before = period.previous()
+            except PeriodError:
+                before = None
+            if before is not None:
+                with ThreadPoolExecutor(1, thread_name_prefix="publish-previous-ranking") as pool:
+                    earlier = pool.submit(self._previous_live_ranks, before, unit_kind, parent_code)
+                    doc = self.ranking(period, unit_kind, parent_code, feed, publication_id)
+                    return with_previous_ranks(doc, earlier.result()), before, ""
         doc = self.ranking(period, unit_kind, parent_code, feed, publication_id)
         try:
             before = PeriodRef.from_json(doc["period"]).previous()
         except (PeriodError, KeyError):
             return doc, None, ""
-        previous_pid = ""
-        if feed != FEED_OFFICIAL:
-            try:
-                earlier = self.scoring.ranking(before, unit_kind, parent_code, SCOPE_SUBTREE).document
-            except (FailedPrecondition, NotFound):  # no rule version in force then; the parent did not exist
-                earlier = {}
-            ranks = {e["unit"]["code"]: int(e.get("rank", 0)) for e in earlier.get("entries", [])}
-        else:
-            kinds = {v: k for k, v in UNIT_KINDS.items()}
-            kind = kinds.get(doc.get("unitKind", ""), unit_kind)
-            with self.db.read() as conn:
-                row = S.latest_publication_for(conn, before.key, kind, doc.get("parentCode", ""))
-                totals = S.official_totals(conn, row.publication_id, row.revision) if row is not None else []
-            previous_pid = row.publication_id if row is not None else ""
-            ranks = competition_ranks(totals)
-        return with_previous_ranks(doc, ranks), before, previous_pid
+        kinds = {v: k for k, v in UNIT_KINDS.items()}
+        scopes = {"SCOPE_UNIT": SCOPE_UNIT, "SCOPE_SUBTREE": SCOPE_SUBTREE}
+        with self.db.read() as conn:
+            row = S.latest_publication_for(conn, before.key, kinds.get(doc.get("unitKind", ""), unit_kind),
+                                           doc.get("parentCode", ""), scope=scopes.get(doc.get("scope", ""), 0))
+            totals = S.official_totals(conn, row.publication_id, row.revision) if row is not None else []
+        return with_previous_ranks(doc, competition_ranks(totals)), before, row.publication_id if row else ""
+
+    def _previous_live_ranks(self, before: PeriodRef, unit_kind: int, parent_code: str) -> dict[str, int]:
+        try:
+            earlier = self.scoring.ranking(before, unit_kind, parent_code, SCOPE_SUBTREE).document
+        except (FailedPrecondition, NotFound, InvalidArgument):  # no rule version in force then, …
+            return {}
+        return {e["unit"]["code"]: int(e.get("rank", 0)) for e in earlier.get("entries", [])}
 
     def scorecard_history(self, unit_code: str, scope: int, end: PeriodRef | None, kind: int, count: int,
                           feed: int) -> tuple[dict, list[HistoryPoint]]:

@@ -286,13 +286,16 @@ def list_latest_publications(conn: Connection, period_key: str, after: tuple[int
     return list(conn.execute(stmt.order_by(p.c.publish_time.desc(), p.c.publication_id).limit(limit)))
 
 
-def latest_publication_for(conn: Connection, period_key: str, unit_kind: int, parent_code: str):
+def latest_publication_for(conn: Connection, period_key: str, unit_kind: int, parent_code: str, scope: int = 0):
+    """The latest revision of the most recently issued publication of a period, kind and parent (and
+    ``scope``, when given)."""
     latest = _latest_revisions()
     p = publish_publications
-    return conn.execute(
-        select(p).join(latest, and_(p.c.publication_id == latest.c.publication_id, p.c.revision == latest.c.rev))
-        .where(p.c.period_key == period_key, p.c.unit_kind == unit_kind, p.c.parent_code == parent_code)
-        .order_by(p.c.publish_time.desc()).limit(1)).first()
+    stmt = (select(p).join(latest, and_(p.c.publication_id == latest.c.publication_id, p.c.revision == latest.c.rev))
+            .where(p.c.period_key == period_key, p.c.unit_kind == unit_kind, p.c.parent_code == parent_code))
+    if scope:
+        stmt = stmt.where(p.c.scope == scope)
+    return conn.execute(stmt.order_by(p.c.publish_time.desc()).limit(1)).first()
 
 
 def official_rows(conn: Connection, period_key: str, unit_code: str = "", scope: int = 0, unit_kind: int = 0,
