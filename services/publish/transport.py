@@ -304,7 +304,11 @@ class PublishServicer(publish_pb2_grpc.PublishServiceServicer):
         return pb.ListAlertRecipientsResponse(recipients=[_recipient(*r) for r in rows], next_page_token=nxt)
 
     def ListAlerts(self, request: pb.ListAlertsRequest, context) -> pb.ListAlertsResponse:
-        operator_id()
+        principal = current_principal()
+        if principal is None or principal.kind != OPERATOR:  # a unit's officials and sources: their units
+            identity = principal.attributes.get("identity") if principal is not None else None
+            if not request.unit_code or not alerts.may_read(self.publish.db, identity, request.unit_code):
+                operator_id()
         state = {pb.ALERT_STATE_OPEN: "OPEN", pb.ALERT_STATE_RESOLVED: "RESOLVED"}.get(request.state, "")
         rows, nxt = alerts.list_alerts(self.publish.db, request.unit_code, state,
                                        page_size(request.page_size, 100, 1000), request.page_token)

@@ -327,7 +327,8 @@ class PublishServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def ListAlerts(self, request, context):
-        """Lists early-warning alerts raised for a unit, newest first (operator).
+        """Lists early-warning alerts raised for a unit, newest first: operators (any unit, or all), and the
+        unit's officials and source systems (a grant covering it; unit_code required).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
