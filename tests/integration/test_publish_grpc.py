@@ -94,6 +94,8 @@ def world(db_url, tmp_path):
                                             done("c1", "H30.01", 5), done("c2", "H30.01", 12)])
             eventually(lambda: on_time(pub, "H30") == (1, 2) and on_time(pub, "H25") == (2, 2)
                        and on_time(pub, "H01") == (1, 2), what="live results of August")
+            world = {"db_url": db_url, "scoring": scoring_handle}
+            eventually(lambda: caught_up(world), what="both lanes of publish's follower at scoring's feed end")
             yield {"ingest": ingest, "pub": pub, "handle": handle, "tokens": tokens, "db_url": db_url, "key": key,
                    "scoring": scoring_handle}
 
@@ -206,7 +208,6 @@ def test_a_feed_page_stops_before_the_message_limit_and_the_rest_follows(world, 
 
 def test_the_feed_survives_a_restart_of_publish(world):
     pub, handle, ingest, tokens = world["pub"], world["handle"], world["ingest"], world["tokens"]
-    eventually(lambda: caught_up(world), what="both lanes of publish's follower at scoring's feed end")
     before = all_changes(pub)
     handle.stop(0)
     push(ingest, tokens, "while-down", [done("b3", "H01.01", 4)])  # on time: H01 becomes 2 of 3
