@@ -370,7 +370,7 @@ def test_chiso_portal_follow_from_a_snapshot(sqlite_url, tmp_path):
         out = run_cli(["services.publish.receiver", "follow", "--db", str(db), "--publish", w.pub_handle.address,
                        "--from-snapshot", "--until-caught-up"])
         assert out.returncode == 0, out.stderr
-        summary = json.loads(out.stdout)
+        summary = json.loads(out.stdout.splitlines()[-1])  # after the log lines: the summary
         now, _, _ = snapshot(w.pub)
         assert summary["changes_applied"] == 0 and summary["live_scorecards"] == len(now)
         assert held(db) == state_of(now)

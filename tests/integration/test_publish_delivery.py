@@ -261,12 +261,12 @@ def test_a_tampered_payload_is_refused_and_bad_deliveries_are_set_aside_then_rep
         # a portal verifying with the wrong key refuses everything: after 3 attempts each is set aside —
         # the publication it was subscribed after (its initial state: Hà Nội is in it), then the correction
         port = free_port()
-        subscribe(pub, s.tokens, "portal-ha-noi", port, units=["H01"], feeds=[tpb.FEED_OFFICIAL])
-        assert initial(pub, s.tokens, "portal-ha-noi") == 1
         impostor = Signer.generate().public_raw
         wrong = build_receiver(tmp_path / "ha-noi.db", KeyRing({publication.key_id: impostor}), port=port)
         wrong.start()
         try:
+            subscribe(pub, s.tokens, "portal-ha-noi", port, units=["H01"], feeds=[tpb.FEED_OFFICIAL])
+            assert initial(pub, s.tokens, "portal-ha-noi") == 1
             pub.CorrectPublication(pb.CorrectPublicationRequest(
                 request_id="fix", publication_id=publication.publication_id, reason="Kiểm tra lại"),
                 metadata=auth(s.tokens.operator))
