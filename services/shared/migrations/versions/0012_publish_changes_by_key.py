@@ -4,15 +4,15 @@
 scorecard that changed after N (its stored version is newer) is answered with its latest feed entry at
 or before N: this index finds that entry without scanning the feed.
 
-Revision ID: 0008
-Revises: 0007
+Revision ID: 0012
+Revises: 0011
 Create Date: 2026-12-05 16:40:00
 """
 
 from alembic import op
 
-revision = '0008'
-down_revision = '0007'
+revision = '0012'
+down_revision = '0011'
 branch_labels = None
 depends_on = None
 
