@@ -5,16 +5,16 @@ running (and those ended within the last day), the past lane those of ended peri
 backfilling last year keeps the past lane busy while today's changes elsewhere are recorded at once.
 The past lane starts where the single follower was.
 
-Revision ID: 0012
-Revises: 0011
+Revision ID: 0013
+Revises: 0012
 Create Date: 2026-12-05 17:00:00
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0012'
-down_revision = '0011'
+revision = '0013'
+down_revision = '0012'
 branch_labels = None
 depends_on = None
 
