@@ -27,13 +27,17 @@ from chiso.publish.v1 import publish_pb2_grpc
 from prometheus_client import Counter, Gauge
 from sqlalchemy.engine import make_url
 
+from services.publish.alerts import Alerts, AlertWorker
 from services.publish.delivery import DeliverySettings, Dispatcher, SenderFactory
+from services.publish.domain.alerts import EMAIL_SUBSCRIPTION, load_rules
 from services.publish.domain.ports import ScoringPort
 from services.publish.domain.subscriptions import RetryPolicy
+from services.publish.mail_client import MailSettings, SmtpSender
 from services.publish.portal_client import GrpcPortalSender
 from services.publish.scoring_client import GrpcScoring
 from services.publish.service import Publish, now_us
 from services.publish.signing import Signer, load_key_file, load_or_create_key_file
+from services.publish.storage import LANES
 from services.publish.transport import PUBLIC_METHODS, SERVICE_NAME, PublishServicer
 from services.shared.access import Authenticator, bearer_authenticate
 from services.shared.config import CommonSettings, ConfigError, check_setting, load_settings
@@ -47,6 +51,8 @@ log = structlog.get_logger("chiso.publish")
 
 APPLIED = Counter("chiso_publish_live_changes_total", "Live scorecard versions recorded from scoring")
 SET_ASIDE_NOW = Gauge("chiso_publish_set_aside_scorecards", "Live scorecards set aside and not recovered yet")
+CAUGHT_UP = Gauge("chiso_publish_follow_caught_up_timestamp_seconds",
+                  "When the follower's live lane last found scoring's change feed read to its end (Unix time)")
 
 
 @dataclass(frozen=True)
@@ -79,8 +85,29 @@ class PublishSettings(CommonSettings):
     delivery_inflight_mb: int = field(default=16, metadata={
         "doc": "MB of payloads this replica sends at once, all subscriptions together (a larger one goes alone)"})
 
+    alerts: bool = field(default=True, metadata={
+        "doc": "evaluate early-warning alerts for subscriptions with the alert feed and units' e-mail recipients"})
+    alert_poll_seconds: float = field(default=30.0, metadata={"doc": "how often the alert worker looks for work"})
+    alert_interval_seconds: float = field(default=600.0, metadata={
+        "doc": "a watched unit is evaluated at least this often (time passing) besides when its data changes"})
+    alert_rules_file: str = field(default="", metadata={"doc": "alert rules (TOML); empty: the shipped defaults"})
+    dashboard_url: str = field(default="", metadata={
+        "doc": "base URL of the dashboard, for the unit's page linked from alerts (e.g. https://chiso.gov.vn)"})
+    scoring_token: str = field(default="", metadata={
+        "doc": "bearer token for scoring's at-risk lists (an operator's); empty: no projection-based alerts"})
+    smtp_host: str = field(default="", metadata={"doc": "SMTP server for alert e-mails; empty: no e-mail"})
+    smtp_port: int = field(default=25, metadata={"doc": "SMTP port (587 with STARTTLS, usually)"})
+    smtp_starttls: bool = field(default=False, metadata={"doc": "upgrade the SMTP connection with STARTTLS"})
+    smtp_ca_file: str = field(default="", metadata={"doc": "CA bundle (PEM) to verify the SMTP server; empty: system"})
+    smtp_username: str = field(default="", metadata={"doc": "SMTP login (empty: none)"})
+    smtp_password: str = field(default="", metadata={"doc": "SMTP password"})
+    smtp_from: str = field(default="chiso@localhost", metadata={"doc": "From address of alert e-mails"})
+
     def __post_init__(self) -> None:
         super().__post_init__()
+        check_setting(self.alert_poll_seconds > 0, "alert_poll_seconds", "must be positive")
+        check_setting(self.alert_interval_seconds >= 0, "alert_interval_seconds", "must not be negative")
+        check_setting(0 < self.smtp_port < 65536, "smtp_port", "must be a port number")
         check_setting(self.poll_seconds > 0, "poll_seconds", "must be positive")
         check_setting(1 <= self.follow_page_size <= 5000, "follow_page_size", "must be 1–5000")
         check_setting(0 <= self.follow_interval_seconds <= 60, "follow_interval_seconds", "must be 0–60")
@@ -114,15 +141,18 @@ def load_signer(settings: PublishSettings) -> Signer:
 
 
 class Follower:
-    """Applies scoring's change feed to the live results until stopped; also re-reads running
-    periods every ``refresh_seconds``. Replicas may all run one (a page is applied once: see
-    ``Publish.follow_once``)."""
+    """Applies scoring's change feed to the live results, in one lane (``S.LANES``: running or ended
+    periods, each with its own thread and cursor), until stopped. The live lane also re-reads running
+    periods every ``refresh_seconds`` and retries set-aside scorecards. Replicas may all run both (a
+    page is applied once: see ``Publish.follow_once``)."""
 
-    def __init__(self, publish: Publish, settings: PublishSettings) -> None:
+    def __init__(self, publish: Publish, settings: PublishSettings, lane: str = LANES[0]) -> None:
         self.publish = publish
         self.settings = settings
+        self.lane = lane
+        self.live = lane == LANES[0]
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="publish-follower", daemon=True)
+        self._thread = threading.Thread(target=self._run, name=f"publish-follower-{lane}", daemon=True)
 
     def start(self) -> None:
         self._thread.start()
@@ -138,25 +168,27 @@ class Follower:
         while not self._stop.is_set():
             started = time.monotonic()
             try:
-                read, recorded = self.publish.follow_once(self.settings.follow_page_size)
+                read, recorded = self.publish.follow_once(self.settings.follow_page_size, lane=self.lane)
                 if recorded:
                     APPLIED.inc(recorded)
                 behind = read >= self.settings.follow_page_size
+                if self.live and not behind:  # the live lane: how fresh live results are
+                    CAUGHT_UP.set_to_current_time()
                 # Running periods are re-read once the feed is caught up (while it is behind, the
                 # changes themselves re-read what moved).
-                if (not behind and self.settings.refresh_seconds
+                if (self.live and not behind and self.settings.refresh_seconds
                         and now_us() - refreshed > self.settings.refresh_seconds * 1e6):
                     refreshed = now_us()
                     APPLIED.inc(self.publish.refresh_live(self.publish.running_keys()))
-                if time.monotonic() - retried > 1.0:  # set-aside scorecards whose backoff has passed
+                if self.live and time.monotonic() - retried > 1.0:  # set-aside scorecards past their backoff
                     retried = time.monotonic()
                     self.publish.retry_set_aside()
                     SET_ASIDE_NOW.set(self.publish.set_aside_count())
                 failures = 0
             except Exception as exc:  # noqa: BLE001 — keep following; logged with its trace
                 failures += 1
-                log.warning("following scoring failed; retrying", error=str(exc)[:300], failures=failures,
-                            exc_info=failures == 1)
+                log.warning("following scoring failed; retrying", lane=self.lane, error=str(exc)[:300],
+                            failures=failures, exc_info=failures == 1)
                 self._stop.wait(min(30.0, self.settings.poll_seconds * 2 ** min(failures, 8)))
                 continue
             if not behind:  # changes arriving within the interval are read together
@@ -172,7 +204,8 @@ def build(settings: PublishSettings, *, db: Database | None = None, scoring: Sco
         migrate(settings.database_url)
     db = db or Database(settings.database_url)
     own_scoring = scoring is None
-    scoring = scoring or GrpcScoring(settings.scoring_target, settings.scoring_timeout_seconds)
+    scoring = scoring or GrpcScoring(settings.scoring_target, settings.scoring_timeout_seconds,
+                                     token=settings.scoring_token)
     publish = Publish(db, scoring, signer, clock=clock, retry=RetryPolicy(
         settings.max_attempts, settings.backoff_base_seconds, settings.backoff_max_seconds))
     publish.register_key()
@@ -189,12 +222,33 @@ def build(settings: PublishSettings, *, db: Database | None = None, scoring: Sco
     handle.publish = publish  # type: ignore[attr-defined]  # for tests and tools
     stops: list[Callable[[], None]] = []  # in the order they must run
     if settings.follow:
-        follower = Follower(publish, settings)
-        handle.on_start.append(follower.start)
-        stops.append(follower.stop)
+        for lane in LANES:
+            follower = Follower(publish, settings, lane)
+            handle.on_start.append(follower.start)
+            stops.append(follower.stop)
+    if settings.smtp_host:
+        ensure_email_subscription(db, settings, clock())
+    if settings.alerts:
+        rules = load_rules(settings.alert_rules_file) if settings.alert_rules_file else load_rules()
+        at_risk = getattr(scoring, "at_risk", None) or (lambda unit, days: None)
+        alerts = Alerts(db, signer, at_risk, clock=clock, defaults=rules, dashboard_url=settings.dashboard_url,
+                        interval_seconds=settings.alert_interval_seconds, on_sent=publish._notify)
+        worker = AlertWorker(alerts, settings.alert_poll_seconds)
+        handle.alerts = alerts  # type: ignore[attr-defined]  # for tests and tools
+        handle.on_start.append(worker.start)
+        stops.append(worker.stop)
     if settings.deliver:
         owner = settings.replica_id or f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
-        dispatcher = Dispatcher(db, sender_factory or GrpcPortalSender, DeliverySettings(
+        portal_senders = sender_factory or GrpcPortalSender
+        mail = MailSettings(settings.smtp_host, settings.smtp_port, settings.smtp_starttls, settings.smtp_username,
+                            settings.smtp_password, settings.smtp_from, settings.smtp_ca_file)
+
+        def senders(sub):
+            if sub.subscription_id == EMAIL_SUBSCRIPTION:
+                return SmtpSender(mail, db)
+            return portal_senders(sub)
+
+        dispatcher = Dispatcher(db, senders, DeliverySettings(
             owner=owner, lease_seconds=settings.lease_seconds, poll_seconds=settings.delivery_poll_seconds,
             deliver_timeout=settings.deliver_timeout_seconds,
             policy=RetryPolicy(settings.max_attempts, settings.backoff_base_seconds, settings.backoff_max_seconds),
@@ -209,7 +263,28 @@ def build(settings: PublishSettings, *, db: Database | None = None, scoring: Sco
         stops.append(scoring.close)  # type: ignore[union-attr]
     stops.append(db.dispose)
     handle.on_stop.extend(reversed(stops))  # on_stop runs last registered first
+    handle.watch_database(db.ping)  # readiness follows the database
     return handle
+
+
+def ensure_email_subscription(db: Database, settings: PublishSettings, now: int) -> None:
+    """The reserved subscription ``email`` (alerts to units' e-mail recipients, through the SMTP server):
+    made at start when SMTP is configured, its endpoint kept current; its alert settings are the
+    operator's (UpdateSubscription)."""
+    from services.publish import storage as S
+    from services.publish.domain.documents import FEED_ALERT
+    from services.publish.domain.subscriptions import Subscription
+
+    endpoint = f"{settings.smtp_host}:{settings.smtp_port}"
+    with db.write() as conn:
+        rows = S.subscriptions(conn, only=EMAIL_SUBSCRIPTION)
+        if not rows:
+            S.insert_subscription(conn, Subscription(EMAIL_SUBSCRIPTION, "Thư điện tử cảnh báo sớm", endpoint,
+                                                     feeds=frozenset({FEED_ALERT})), now)
+        elif rows[0].endpoint != endpoint:
+            S.update_subscription(conn, Subscription(
+                EMAIL_SUBSCRIPTION, rows[0].display_name, endpoint, rows[0].unit_codes, rows[0].feeds,
+                alert_settings=rows[0].alert_settings), now)
 
 
 def main() -> int:
@@ -218,7 +293,7 @@ def main() -> int:
         configure_logging("publish", settings.log_level)
         handle = build(settings)
     except ConfigError as exc:
-        print(f"chiso-publish: {exc}", file=sys.stderr)
+        print(f"chiso-publish: configuration error: {exc}", file=sys.stderr)
         return 2
     serve(handle, settings)
     return 0

@@ -8,7 +8,9 @@ import json
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 
 import structlog
 from chiso.scoring.v1 import scoring_pb2_grpc
@@ -19,7 +21,7 @@ from services.scoring.service import Scoring
 from services.scoring.storage import Aggregates
 from services.scoring.transport import PUBLIC_METHODS, SERVICE_NAME, ScoringServicer
 from services.shared.access import Authenticator, bearer_authenticate
-from services.shared.config import CommonSettings, check_setting, load_settings
+from services.shared.config import CommonSettings, check_setting, settings_or_exit
 from services.shared.db import Database, log_failure, migrate
 from services.shared.grpc_server import ServerHandle, create_server, serve
 from services.shared.logging import configure_logging
@@ -30,6 +32,9 @@ log = structlog.get_logger("chiso.scoring")
 NOTICES = Counter("chiso_scoring_notices_applied_total", "Change notices applied to the aggregates")
 DOSSIERS = Counter("chiso_scoring_dossiers_moved_total", "Dossiers whose contribution was re-placed")
 LAG = Gauge("chiso_scoring_notice_lag", "Change notices not applied yet (at the last poll)")
+FRESHNESS_LAG = Gauge("chiso_scoring_freshness_lag_seconds",
+                      "Age of the oldest change notice not applied yet (0 when caught up): how far scoring is "
+                      "behind what ingest acknowledged (at the last poll)")
 SET_ASIDE = Counter("chiso_scoring_set_aside_total",
                     "Items (dossiers, change notices) the consumer could not apply and set aside")
 SET_ASIDE_NOW = Gauge("chiso_scoring_set_aside_items", "Items set aside and not applied yet (at the last poll)")
@@ -96,6 +101,8 @@ class Consumer:
                     measured = time.monotonic()
                     done, head = self.aggregates.lag()
                     LAG.set(max(0, head - done))
+                    oldest = self.aggregates.oldest_pending_us()
+                    FRESHNESS_LAG.set(0 if oldest is None else max(0.0, time.time() - oldest / 1e6))
                     SET_ASIDE_NOW.set(self.aggregates.set_aside_count())
             except Exception as exc:  # noqa: BLE001 — keep consuming
                 log_failure(log, "consumer failed; retrying", exc)
@@ -105,15 +112,19 @@ class Consumer:
                 self._stop.wait(self.poll_seconds)
 
 
-def build(settings: ScoringSettings, book: RuleBook | None = None, db: Database | None = None) -> ServerHandle:
-    """Rule files are loaded and validated here: a bad file stops the service with its message."""
+def build(settings: ScoringSettings, book: RuleBook | None = None, db: Database | None = None,
+          now: Callable[[], datetime] | None = None) -> ServerHandle:
+    """Rule files are loaded and validated here: a bad file stops the service with its message.
+    ``now``: the clock (tests move it; default the real one)."""
     book = book or RuleBook.load_default()
     if settings.auto_migrate:
         migrate(settings.database_url)
     db = db or Database(settings.database_url)
+    clock = {"now": now} if now is not None else {}
     scoring = Scoring(db, book, cache_seconds=settings.catalogue_cache_seconds,
-                      retry_base_seconds=settings.retry_base_seconds, retry_max_seconds=settings.retry_max_seconds)
-    servicer = ScoringServicer(book, scoring=scoring)
+                      retry_base_seconds=settings.retry_base_seconds, retry_max_seconds=settings.retry_max_seconds,
+                      **clock)
+    servicer = ScoringServicer(book, scoring=scoring, **clock)
     handle = create_server(
         name="scoring",
         settings=settings,
@@ -130,6 +141,7 @@ def build(settings: ScoringSettings, book: RuleBook | None = None, db: Database 
         handle.on_start.append(consumer.start)
         handle.on_stop.append(consumer.stop)
     handle.on_stop.append(db.dispose)
+    handle.watch_database(db.ping)  # readiness follows the database
     return handle
 
 
@@ -144,7 +156,7 @@ def main(argv: list[str] | None = None) -> int:
     replay = actions.add_parser("replay", help="try items again now, whatever their backoff")
     replay.add_argument("ids", nargs="*", type=int, help="item ids (default: every item)")
     args = parser.parse_args(argv)
-    settings = load_settings(ScoringSettings, ENV_PREFIX)
+    settings = settings_or_exit(ScoringSettings, ENV_PREFIX, "chiso-scoring")
     configure_logging("scoring", settings.log_level)
     if args.command == "rebuild":
         migrate(settings.database_url)
@@ -171,6 +183,8 @@ def _set_aside_command(args, aggregates: Aggregates) -> int:
             for item in items:
                 print(json.dumps(dataclasses.asdict(item), ensure_ascii=False))
             after = items[-1].id
+        if not after:
+            print("(nothing set aside)", file=sys.stderr)  # standard output stays JSON lines, here none
         return 0
     ids = args.ids or [item.id for item in aggregates.set_aside(1_000_000)]
     result = aggregates.retry_set_aside(ids=ids)

@@ -45,10 +45,20 @@ class PublishServiceStub:
                 request_serializer=chiso_dot_publish_dot_v1_dot_publish__pb2.ListScorecardsRequest.SerializeToString,
                 response_deserializer=chiso_dot_publish_dot_v1_dot_publish__pb2.ListScorecardsResponse.FromString,
                 _registered_method=True)
+        self.ListLiveSnapshot = channel.unary_unary(
+                '/chiso.publish.v1.PublishService/ListLiveSnapshot',
+                request_serializer=chiso_dot_publish_dot_v1_dot_publish__pb2.ListLiveSnapshotRequest.SerializeToString,
+                response_deserializer=chiso_dot_publish_dot_v1_dot_publish__pb2.ListLiveSnapshotResponse.FromString,
+                _registered_method=True)
         self.GetRanking = channel.unary_unary(
                 '/chiso.publish.v1.PublishService/GetRanking',
                 request_serializer=chiso_dot_publish_dot_v1_dot_publish__pb2.GetRankingRequest.SerializeToString,
                 response_deserializer=chiso_dot_publish_dot_v1_dot_publish__pb2.GetRankingResponse.FromString,
+                _registered_method=True)
+        self.GetScorecardHistory = channel.unary_unary(
+                '/chiso.publish.v1.PublishService/GetScorecardHistory',
+                request_serializer=chiso_dot_publish_dot_v1_dot_publish__pb2.GetScorecardHistoryRequest.SerializeToString,
+                response_deserializer=chiso_dot_publish_dot_v1_dot_publish__pb2.GetScorecardHistoryResponse.FromString,
                 _registered_method=True)
         self.ListChanges = channel.unary_unary(
                 '/chiso.publish.v1.PublishService/ListChanges',
@@ -130,6 +140,26 @@ class PublishServiceStub:
                 request_serializer=chiso_dot_publish_dot_v1_dot_publish__pb2.ReplaySetAsideScorecardsRequest.SerializeToString,
                 response_deserializer=chiso_dot_publish_dot_v1_dot_publish__pb2.ReplaySetAsideScorecardsResponse.FromString,
                 _registered_method=True)
+        self.AddAlertRecipient = channel.unary_unary(
+                '/chiso.publish.v1.PublishService/AddAlertRecipient',
+                request_serializer=chiso_dot_publish_dot_v1_dot_publish__pb2.AddAlertRecipientRequest.SerializeToString,
+                response_deserializer=chiso_dot_publish_dot_v1_dot_publish__pb2.AddAlertRecipientResponse.FromString,
+                _registered_method=True)
+        self.RemoveAlertRecipient = channel.unary_unary(
+                '/chiso.publish.v1.PublishService/RemoveAlertRecipient',
+                request_serializer=chiso_dot_publish_dot_v1_dot_publish__pb2.RemoveAlertRecipientRequest.SerializeToString,
+                response_deserializer=chiso_dot_publish_dot_v1_dot_publish__pb2.RemoveAlertRecipientResponse.FromString,
+                _registered_method=True)
+        self.ListAlertRecipients = channel.unary_unary(
+                '/chiso.publish.v1.PublishService/ListAlertRecipients',
+                request_serializer=chiso_dot_publish_dot_v1_dot_publish__pb2.ListAlertRecipientsRequest.SerializeToString,
+                response_deserializer=chiso_dot_publish_dot_v1_dot_publish__pb2.ListAlertRecipientsResponse.FromString,
+                _registered_method=True)
+        self.ListAlerts = channel.unary_unary(
+                '/chiso.publish.v1.PublishService/ListAlerts',
+                request_serializer=chiso_dot_publish_dot_v1_dot_publish__pb2.ListAlertsRequest.SerializeToString,
+                response_deserializer=chiso_dot_publish_dot_v1_dot_publish__pb2.ListAlertsResponse.FromString,
+                _registered_method=True)
 
 
 class PublishServiceServicer:
@@ -144,14 +174,31 @@ class PublishServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def ListScorecards(self, request, context):
-        """Scorecards filtered by period, unit kind and parent, paged.
+        """Scorecards filtered by period, unit kind, parent and scope, paged.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListLiveSnapshot(self, request, context):
+        """Every live scorecard as it stood at one position of the change feed, paged, with that position:
+        a portal joins from this snapshot and then follows ListChanges/StreamChanges from
+        `consistent_cursor`, instead of replaying the feed from its beginning.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def GetRanking(self, request, context):
-        """A ranking, live or official.
+        """A ranking, live or official, each row with the unit's rank in the period before.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetScorecardHistory(self, request, context):
+        """A unit's scorecards over consecutive periods in one call (default: the last 12 months), each
+        with its rank among its peers: the trend of a unit's page.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -207,14 +254,16 @@ class PublishServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def ExportResults(self, request, context):
-        """A publication or ranking as CSV (UTF-8 with BOM) or JSON.
+        """A publication, a ranking or a scorecard as XLSX, CSV (UTF-8 with BOM) or JSON.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def CreateSubscription(self, request, context):
-        """Creates a portal subscription (operator).
+        """Creates a portal subscription (operator). The new subscription first receives the current state
+        of its subtree once — the latest version of each live scorecard of its units and the latest
+        revision of each publication that includes one of them, in feed order — then every change.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -272,6 +321,35 @@ class PublishServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def AddAlertRecipient(self, request, context):
+        """Adds an e-mail address that receives a unit's early-warning alerts (operator).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RemoveAlertRecipient(self, request, context):
+        """Removes an address from a unit's alert recipients (operator).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListAlertRecipients(self, request, context):
+        """Lists alert recipients, of one unit or of all (operator).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListAlerts(self, request, context):
+        """Lists early-warning alerts raised for a unit, newest first: operators (any unit, or all), and the
+        unit's officials and source systems (a grant covering it; unit_code required).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_PublishServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -285,10 +363,20 @@ def add_PublishServiceServicer_to_server(servicer, server):
                     request_deserializer=chiso_dot_publish_dot_v1_dot_publish__pb2.ListScorecardsRequest.FromString,
                     response_serializer=chiso_dot_publish_dot_v1_dot_publish__pb2.ListScorecardsResponse.SerializeToString,
             ),
+            'ListLiveSnapshot': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListLiveSnapshot,
+                    request_deserializer=chiso_dot_publish_dot_v1_dot_publish__pb2.ListLiveSnapshotRequest.FromString,
+                    response_serializer=chiso_dot_publish_dot_v1_dot_publish__pb2.ListLiveSnapshotResponse.SerializeToString,
+            ),
             'GetRanking': grpc.unary_unary_rpc_method_handler(
                     servicer.GetRanking,
                     request_deserializer=chiso_dot_publish_dot_v1_dot_publish__pb2.GetRankingRequest.FromString,
                     response_serializer=chiso_dot_publish_dot_v1_dot_publish__pb2.GetRankingResponse.SerializeToString,
+            ),
+            'GetScorecardHistory': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetScorecardHistory,
+                    request_deserializer=chiso_dot_publish_dot_v1_dot_publish__pb2.GetScorecardHistoryRequest.FromString,
+                    response_serializer=chiso_dot_publish_dot_v1_dot_publish__pb2.GetScorecardHistoryResponse.SerializeToString,
             ),
             'ListChanges': grpc.unary_unary_rpc_method_handler(
                     servicer.ListChanges,
@@ -370,6 +458,26 @@ def add_PublishServiceServicer_to_server(servicer, server):
                     request_deserializer=chiso_dot_publish_dot_v1_dot_publish__pb2.ReplaySetAsideScorecardsRequest.FromString,
                     response_serializer=chiso_dot_publish_dot_v1_dot_publish__pb2.ReplaySetAsideScorecardsResponse.SerializeToString,
             ),
+            'AddAlertRecipient': grpc.unary_unary_rpc_method_handler(
+                    servicer.AddAlertRecipient,
+                    request_deserializer=chiso_dot_publish_dot_v1_dot_publish__pb2.AddAlertRecipientRequest.FromString,
+                    response_serializer=chiso_dot_publish_dot_v1_dot_publish__pb2.AddAlertRecipientResponse.SerializeToString,
+            ),
+            'RemoveAlertRecipient': grpc.unary_unary_rpc_method_handler(
+                    servicer.RemoveAlertRecipient,
+                    request_deserializer=chiso_dot_publish_dot_v1_dot_publish__pb2.RemoveAlertRecipientRequest.FromString,
+                    response_serializer=chiso_dot_publish_dot_v1_dot_publish__pb2.RemoveAlertRecipientResponse.SerializeToString,
+            ),
+            'ListAlertRecipients': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListAlertRecipients,
+                    request_deserializer=chiso_dot_publish_dot_v1_dot_publish__pb2.ListAlertRecipientsRequest.FromString,
+                    response_serializer=chiso_dot_publish_dot_v1_dot_publish__pb2.ListAlertRecipientsResponse.SerializeToString,
+            ),
+            'ListAlerts': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListAlerts,
+                    request_deserializer=chiso_dot_publish_dot_v1_dot_publish__pb2.ListAlertsRequest.FromString,
+                    response_serializer=chiso_dot_publish_dot_v1_dot_publish__pb2.ListAlertsResponse.SerializeToString,
+            ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
             'chiso.publish.v1.PublishService', rpc_method_handlers)
@@ -437,6 +545,33 @@ class PublishService:
             _registered_method=True)
 
     @staticmethod
+    def ListLiveSnapshot(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chiso.publish.v1.PublishService/ListLiveSnapshot',
+            chiso_dot_publish_dot_v1_dot_publish__pb2.ListLiveSnapshotRequest.SerializeToString,
+            chiso_dot_publish_dot_v1_dot_publish__pb2.ListLiveSnapshotResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
     def GetRanking(request,
             target,
             options=(),
@@ -453,6 +588,33 @@ class PublishService:
             '/chiso.publish.v1.PublishService/GetRanking',
             chiso_dot_publish_dot_v1_dot_publish__pb2.GetRankingRequest.SerializeToString,
             chiso_dot_publish_dot_v1_dot_publish__pb2.GetRankingResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetScorecardHistory(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chiso.publish.v1.PublishService/GetScorecardHistory',
+            chiso_dot_publish_dot_v1_dot_publish__pb2.GetScorecardHistoryRequest.SerializeToString,
+            chiso_dot_publish_dot_v1_dot_publish__pb2.GetScorecardHistoryResponse.FromString,
             options,
             channel_credentials,
             insecure,
@@ -885,6 +1047,114 @@ class PublishService:
             '/chiso.publish.v1.PublishService/ReplaySetAsideScorecards',
             chiso_dot_publish_dot_v1_dot_publish__pb2.ReplaySetAsideScorecardsRequest.SerializeToString,
             chiso_dot_publish_dot_v1_dot_publish__pb2.ReplaySetAsideScorecardsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AddAlertRecipient(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chiso.publish.v1.PublishService/AddAlertRecipient',
+            chiso_dot_publish_dot_v1_dot_publish__pb2.AddAlertRecipientRequest.SerializeToString,
+            chiso_dot_publish_dot_v1_dot_publish__pb2.AddAlertRecipientResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RemoveAlertRecipient(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chiso.publish.v1.PublishService/RemoveAlertRecipient',
+            chiso_dot_publish_dot_v1_dot_publish__pb2.RemoveAlertRecipientRequest.SerializeToString,
+            chiso_dot_publish_dot_v1_dot_publish__pb2.RemoveAlertRecipientResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListAlertRecipients(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chiso.publish.v1.PublishService/ListAlertRecipients',
+            chiso_dot_publish_dot_v1_dot_publish__pb2.ListAlertRecipientsRequest.SerializeToString,
+            chiso_dot_publish_dot_v1_dot_publish__pb2.ListAlertRecipientsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListAlerts(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chiso.publish.v1.PublishService/ListAlerts',
+            chiso_dot_publish_dot_v1_dot_publish__pb2.ListAlertsRequest.SerializeToString,
+            chiso_dot_publish_dot_v1_dot_publish__pb2.ListAlertsResponse.FromString,
             options,
             channel_credentials,
             insecure,
