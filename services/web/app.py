@@ -19,7 +19,6 @@ from typing import Any
 
 import structlog
 from chiso.publish.v1 import publish_pb2 as ppb
-from chiso.scoring.v1 import scoring_pb2 as spb
 from chiso.types.v1 import types_pb2 as tpb
 from flask import Flask, Response, abort, g, make_response, redirect, render_template, request, send_file, url_for
 from prometheus_client import Counter, Histogram
@@ -32,7 +31,7 @@ from services.web.gateway import Gateway, PageError
 log = structlog.get_logger("chiso.web")
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
-TOKEN_COOKIE = "chiso_token"
+TOKEN_COOKIE = "chiso_token"  # noqa: S105 - the name of the cookie, not a secret
 MAX_TOKEN = 512
 CHART_JS = ("static/vendor/chart.umd.min.js", "node_modules/chart.js/dist/chart.umd.min.js")
 
@@ -40,7 +39,10 @@ REQUESTS = Counter("chiso_web_requests_total", "Dashboard HTTP requests", ["rout
 LATENCY = Histogram("chiso_web_request_seconds", "Dashboard HTTP request time", ["route"])
 
 CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; object-src 'none'; "
-       "base-uri 'none'; form-action 'self'; frame-ancestors {ancestors}")
+       "base-uri 'none'; form-action 'self'")
+# Pages may be framed by this site only; the widget by any portal (no frame-ancestors: "*" would still
+# refuse a page opened from a file).
+FRAME_SELF = "; frame-ancestors 'self'"
 
 
 def chart_js_path() -> Path | None:
@@ -74,8 +76,9 @@ def create_app(gateway: Gateway, *, clock: Callable[[], datetime] = lambda: date
         elapsed = time.perf_counter() - g.get("started", time.perf_counter())
         REQUESTS.labels(route, str(response.status_code)).inc()
         LATENCY.labels(route).observe(elapsed)
-        response.headers.setdefault("Content-Security-Policy",
-                                    CSP.format(ancestors="*" if g.get("embeddable") else "'self'"))
+        response.headers.setdefault("Content-Security-Policy", CSP + ("" if g.get("embeddable") else FRAME_SELF))
+        if not g.get("embeddable"):
+            response.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")
         if g.get("private"):
@@ -267,10 +270,10 @@ def create_app(gateway: Gateway, *, clock: Callable[[], datetime] = lambda: date
         code = unit_code_arg(code)
         period = period_arg()
         card = unit_card(code, period, 1).scorecard
-        choices = planner.choices(card)
-        indicator = request.args.get("chi-tieu") or (choices[0]["id"] if choices else "")
-        chosen = next((c for c in choices if c["id"] == indicator), None)
-        if choices and chosen is None:
+        options = planner.choices(card)
+        indicator = request.args.get("chi-tieu") or (options[0]["id"] if options else "")
+        chosen = next((c for c in options if c["id"] == indicator), None)
+        if options and chosen is None:
             not_found(f"Chỉ tiêu “{indicator[:20]}” không thể mô phỏng cho đơn vị này.")
         answer = None
         if chosen is not None:
@@ -281,7 +284,7 @@ def create_app(gateway: Gateway, *, clock: Callable[[], datetime] = lambda: date
                 not_found("Số lượng thêm phải là số nguyên.")
             extra = max(0, min(extra, chosen["room"]))
             answer = planner.answer(gateway, card, period, chosen, extra)
-        return render_template("plan.html", card=card, choices=choices, chosen=chosen, answer=answer,
+        return render_template("plan.html", card=card, options=options, chosen=chosen, answer=answer,
                                **common(period, 1))
 
     # ------------------------------------------------------------------ officials

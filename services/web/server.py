@@ -24,6 +24,7 @@ from services.web.app import create_app
 from services.web.gateway import Gateway
 
 ENV_PREFIX = "CHISO_WEB_"
+HTTP_HEALTH_PATH = "/healthz"  # what probes ask (200 while the process serves)
 log = structlog.get_logger("chiso.web")
 
 

@@ -179,10 +179,12 @@ def indicator_rows(card: tpb.Scorecard) -> list[dict[str, Any]]:
                                                            else "0 điểm theo quy định"))
         notes += [FLAG_NOTES[f] for f in ind.flags if f in FLAG_NOTES]
         scored = ind.status == tpb.INDICATOR_STATUS_SCORED
+        analysis = ind.status == tpb.INDICATOR_STATUS_ANALYSIS_ONLY
         lost = (Decimal(ind.max_points.value or "0") - Decimal(ind.points.value or "0")) if scored else Decimal(0)
         rows.append({
             "id": ind.id, "group": ind.group_id, "name": ind.name,
-            "numerator": fmt.count(ind.numerator), "denominator": fmt.count(ind.denominator),
+            "numerator": fmt.count(ind.numerator) if not analysis else fmt.DASH,
+            "denominator": fmt.count(ind.denominator) if not analysis else fmt.DASH,
             "numerator_value": ind.numerator, "denominator_value": ind.denominator,
             "rate": fmt.percent(ind.rate.value) if ind.rate.value else fmt.DASH,
             "threshold": fmt.percent(ind.threshold.value) if ind.threshold.value else fmt.DASH,
