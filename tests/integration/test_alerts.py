@@ -369,6 +369,14 @@ def test_recipients_are_managed_by_operators(db_url, tmp_path):
             assert [r.address for r in rest.recipients] == [ADDRESS]
             assert pub.RemoveAlertRecipient(ppb.RemoveAlertRecipientRequest(unit_code="H01", address=ADDRESS),
                                             metadata=op).removed
+            # a unit's alerts: for its own officials and sources (a grant covering it), and operators
+            assert not pub.ListAlerts(ppb.ListAlertsRequest(unit_code="H01.01"), metadata=auth(tokens.ha_noi)).alerts
+            for request, token in ((ppb.ListAlertsRequest(unit_code="H01"), tokens.phu_tho),
+                                   (ppb.ListAlertsRequest(), tokens.ha_noi)):
+                with pytest.raises(grpc.RpcError) as err:
+                    pub.ListAlerts(request, metadata=auth(token))
+                assert err.value.code() == grpc.StatusCode.PERMISSION_DENIED
+            assert not pub.ListAlerts(ppb.ListAlertsRequest(), metadata=op).alerts
             with pytest.raises(grpc.RpcError) as err:  # alert settings are checked against the rules
                 pub.CreateSubscription(ppb.CreateSubscriptionRequest(request_id="x", subscription=ppb.Subscription(
                     subscription_id="p-x", endpoint="127.0.0.1:9", feeds=[tpb.FEED_ALERT],
