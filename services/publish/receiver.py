@@ -51,7 +51,7 @@ from services.publish.domain.documents import PUBLICATION_CONTENT_TYPE, SCORECAR
 from services.publish.domain.subscriptions import MAX_DELIVERY_BYTES
 from services.publish.signing import key_id_of, public_raw_from_pem, verify
 from services.shared.config import CommonSettings
-from services.shared.display import hanoi_time, table
+from services.shared.display import end_quietly_on_closed_pipe, hanoi_time, table
 from services.shared.errors import FailedPrecondition, InvalidArgument
 from services.shared.grpc_server import ServerHandle, create_server, serve
 from services.shared.logging import configure_logging, get_logger
@@ -461,6 +461,7 @@ def main(argv: list[str] | None = None) -> int:
         argv.insert(0, "serve")
     args = parser.parse_args(argv)
     if args.command == "report":
+        end_quietly_on_closed_pipe()
         if not Path(args.db).exists():
             print(f"chiso-portal: no receiver file at {args.db}", file=sys.stderr)
             return 2
