@@ -50,6 +50,8 @@ log = structlog.get_logger("chiso.publish")
 
 APPLIED = Counter("chiso_publish_live_changes_total", "Live scorecard versions recorded from scoring")
 SET_ASIDE_NOW = Gauge("chiso_publish_set_aside_scorecards", "Live scorecards set aside and not recovered yet")
+CAUGHT_UP = Gauge("chiso_publish_follow_caught_up_timestamp_seconds",
+                  "When the follower last found scoring's change feed read to its end (Unix time)")
 
 
 @dataclass(frozen=True)
@@ -166,6 +168,8 @@ class Follower:
                 if recorded:
                     APPLIED.inc(recorded)
                 behind = read >= self.settings.follow_page_size
+                if not behind:
+                    CAUGHT_UP.set_to_current_time()
                 # Running periods are re-read once the feed is caught up (while it is behind, the
                 # changes themselves re-read what moved).
                 if (not behind and self.settings.refresh_seconds
@@ -254,6 +258,7 @@ def build(settings: PublishSettings, *, db: Database | None = None, scoring: Sco
         stops.append(scoring.close)  # type: ignore[union-attr]
     stops.append(db.dispose)
     handle.on_stop.extend(reversed(stops))  # on_stop runs last registered first
+    handle.watch_database(db.ping)  # readiness follows the database
     return handle
 
 

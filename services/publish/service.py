@@ -21,8 +21,13 @@ Decided where the spec is silent:
   their scorecards as of the period's end under the rule version asked (or in force), and their
   ranking. A correction re-reads the same units and rule version as they are now and becomes the
   next revision, with its reason; earlier revisions stay as they were.
-* GetScorecard/ListScorecards default to the unit alone; official reads without a publication id
-  use the most recently issued revision covering the unit and period.
+* GetScorecard defaults to the unit alone; ListScorecards and ListLiveSnapshot list both scopes
+  unless one is asked for (a province has only its subtree scorecard: a unit-alone default would
+  leave it out). Official reads without a publication id use the most recently issued revision
+  covering the unit and period.
+* A portal joins from ListLiveSnapshot: every live scorecard as it stood at one committed feed
+  number N (the feed's own history gives the version at N of a scorecard changed since), paged with
+  N pinned in the token, then the feed after N.
 """
 
 from __future__ import annotations
@@ -92,6 +97,7 @@ from services.shared.errors import (
 log = structlog.get_logger("chiso.publish")
 
 MAX_REQUEST_ID = 128
+MAX_SNAPSHOT_ROOTS = 200
 MAX_TITLE = 500
 MAX_REASON = 2000
 
@@ -626,18 +632,19 @@ class Publish:
                                  rfc3339(row.publish_time))
 
     def list_scorecards(self, period: PeriodRef, unit_kind: int, parent_code: str, feed: int, size: int,
-                        token: str) -> tuple[list[dict], str, int]:
-        fp = fingerprint("scorecards", period.key, unit_kind, parent_code, feed)
+                        token: str, scope: int = 0) -> tuple[list[dict], str, int]:
+        """Scope 0: both scopes (live), or whichever each publication froze (official)."""
+        fp = fingerprint("scorecards", period.key, unit_kind, parent_code, feed, *([scope] if scope else []))
         after = decode_token(token, fp)
         with self.db.read() as conn:
             if feed != FEED_OFFICIAL:
                 rows, total = S.live_rows(conn, period.key, unit_kind, parent_code,
-                                          tuple(after) if after else None, size + 1)
+                                          tuple(after) if after else None, size + 1, scope)
                 docs = [live_document(json.loads(r.scorecard), r.version, r.updated_at) for r in rows]
                 more = len(rows) > size
                 nxt = encode_token([rows[size - 1].unit_code, rows[size - 1].scope], fp) if more else ""
                 return docs[:size], nxt, total
-            rows = S.official_rows(conn, period.key, unit_kind=unit_kind, parent_code=parent_code)
+            rows = S.official_rows(conn, period.key, scope=scope, unit_kind=unit_kind, parent_code=parent_code)
         newest: dict[tuple[str, int], Any] = {}
         for r in rows:  # newest publication first: keep the first seen per unit and scope
             newest.setdefault((r.unit_code, r.scope), r)
@@ -677,6 +684,56 @@ class Publish:
             raise NotFound("no official ranking matches", reason="PUBLICATION_NOT_FOUND")
         return json.loads(row.payload)["ranking"]
 
+    def live_snapshot(self, period: PeriodRef | None, roots: Sequence[str], scope: int, size: int, token: str,
+                      max_bytes: int = 3 * 1024 * 1024) -> tuple[list[dict], str, int]:
+        """One page of the live results as they stood at one feed position: (PublishedScorecard
+        documents, next page token, that position). The first page takes the feed's last committed
+        number N; its token pins N for every later page. A live scorecard recorded after N is given as
+        its latest feed entry at or before N, or left out if it had none (the feed after N brings it),
+        so the snapshot plus the feed after N is the whole feed replayed. A page stops early once its
+        scorecards pass ``max_bytes`` of JSON (the protobuf answer is smaller)."""
+        if len(roots) > MAX_SNAPSHOT_ROOTS:
+            raise InvalidArgument.for_field("unit_codes", f"at most {MAX_SNAPSHOT_ROOTS}", reason="TOO_MANY_UNITS")
+        for i, code in enumerate(roots):
+            if not code or len(code) > 64:
+                raise InvalidArgument.for_field(f"unit_codes[{i}]", "a unit code of 1–64 characters",
+                                                reason="BAD_UNIT_CODE")
+        roots = sorted(set(roots))
+        fp = fingerprint("live-snapshot", period.key if period else "", roots, scope)
+        position = decode_token(token, fp)
+        with self.db.read() as conn:  # one snapshot of the database (REPEATABLE READ on PostgreSQL)
+            if position is None:
+                at, after = S.last_seq(conn), None
+            else:
+                at, after = int(position[0]), tuple(position[1:])
+            codes = S.subtree_codes(conn, roots) if roots else None
+            docs: list[dict] = []
+            used, more = 0, True
+            while more and len(docs) < size and used < max_bytes:
+                want = size - len(docs)
+                rows = S.live_in_key_order(conn, period_key=period.key if period else "", scope=scope, codes=codes,
+                                           after=after, limit=want + 1)
+                more = len(rows) > want
+                rows = rows[:want]
+                older = S.live_payloads_at(conn, [(r.unit_code, r.period_key, r.scope) for r in rows
+                                                  if r.version > at], at)
+                for i, r in enumerate(rows):
+                    after = (r.unit_code, r.period_key, r.scope)
+                    if r.version <= at:
+                        docs.append(live_document(json.loads(r.scorecard), r.version, r.updated_at))
+                        used += len(r.scorecard)
+                    elif after in older:
+                        docs.append(json.loads(older[after]))
+                        used += len(older[after])
+                    if used >= max_bytes:
+                        more = more or i < len(rows) - 1
+                        break
+        return docs, encode_token([at, *after], fp) if more and after else "", at
+
+    def feed_end(self) -> int:
+        """Number of the last committed change of the feed (0 when empty)."""
+        with self.db.read() as conn:
+            return S.last_seq(conn)
     def ranking_compared(self, period: PeriodRef | None, unit_kind: int, parent_code: str, feed: int,
                          publication_id: str = "") -> tuple[dict, PeriodRef | None, str]:
         """``ranking`` with each entry's previous rank: (ranking document, the previous period, for
@@ -781,6 +838,7 @@ class Publish:
         _check_request_id(request_id)
         sub = check_subscription(sub)
         sha = _sha("CreateSubscription", sub)
+        initial = 0
         try:
             with self.db.write() as conn:
                 done = self._replayed(conn, principal_id, request_id, "CreateSubscription", sha)
@@ -789,16 +847,42 @@ class Publish:
                         raise AlreadyExists(f"subscription {sub.subscription_id} exists",
                                             reason="SUBSCRIPTION_EXISTS",
                                             metadata={"subscription_id": sub.subscription_id})
+                    # no feed entry is recorded meanwhile: the current state enqueued here and the
+                    # changes enqueued after this commit meet exactly, none missed and none twice
+                    S.lock_state(conn, S.CHANGES)
                     S.insert_subscription(conn, sub, self.clock())
+                    initial = self._enqueue_initial_state(conn, sub, self.clock())
                     if request_id:
                         S.record_request(conn, principal_id, request_id, "CreateSubscription", sha,
                                          f"subscriptions/{sub.subscription_id}", self.clock())
         except IntegrityError:
             raise AlreadyExists(f"subscription {sub.subscription_id} exists", reason="SUBSCRIPTION_EXISTS",
                                 metadata={"subscription_id": sub.subscription_id}) from None
-        log.info("subscription created", subscription=sub.subscription_id, endpoint=sub.endpoint)
+        log.info("subscription created", subscription=sub.subscription_id, endpoint=sub.endpoint,
+                 initial_deliveries=initial)
         self._notify()
         return self.get_subscription(sub.subscription_id)
+
+    def _enqueue_initial_state(self, conn, sub: Subscription, now: int) -> int:
+        """Outbox rows giving a new subscription the current state of its units: the latest feed
+        entry of each live scorecard in its subtrees and of each publication's latest revision that
+        includes one of them (as it would have been sent them), in feed order."""
+        codes = S.subtree_codes(conn, sub.unit_codes) if sub.unit_codes else None
+        items: list[tuple[int, int]] = []
+        if FEED_LIVE in sub.feeds:
+            rows = S.live_in_key_order(conn, codes=codes, columns=[S.publish_live.c.version])
+            items += [(r.version, FEED_LIVE) for r in rows]
+        if FEED_OFFICIAL in sub.feeds:
+            items += [(seq, FEED_OFFICIAL) for seq, _ in S.latest_publication_changes(conn, codes)]
+        if not items:
+            return 0
+        items.sort()
+        first = S.reserve_sequences(conn, sub.subscription_id, len(items))
+        S.insert_deliveries(conn, [
+            {"delivery_id": uuid.uuid4().hex, "subscription_id": sub.subscription_id, "sequence": first + n,
+             "change_seq": seq, "feed": feed, "state": PENDING, "attempts": 0, "next_attempt_at": now,
+             "last_error": "", "created_at": now, "delivered_at": None} for n, (seq, feed) in enumerate(items)])
+        return len(items)
 
     def update_subscription(self, sub: Subscription) -> Subscription:
         sub = check_subscription(sub)

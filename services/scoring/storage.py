@@ -533,6 +533,16 @@ class Aggregates:
             ).all()
         return [tuple(r) for r in rows]
 
+    def oldest_pending_us(self) -> int | None:
+        """When the oldest change notice not applied yet was written (UTC µs); ``None`` when caught up.
+        Scoring is at most ``now - this`` behind ingest: the freshness of everything it serves."""
+        with self.db.read() as conn:
+            applied = conn.execute(
+                select(score_progress.c.last_notice_id).where(score_progress.c.name == CONSUMER)
+            ).scalar() or 0
+            return conn.execute(select(change_notices.c.created_at).where(change_notices.c.id > applied)
+                                .order_by(change_notices.c.id).limit(1)).scalar()
+
     def lag(self) -> tuple[int, int]:
         """(applied notice id, newest notice id)."""
         with self.db.read() as conn:
