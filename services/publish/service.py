@@ -40,7 +40,7 @@ import uuid
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from random import random as random_fraction
 from typing import Any
 
@@ -102,6 +102,8 @@ MAX_TITLE = 500
 MAX_REASON = 2000
 
 
+#: the live lane also records scorecards of periods ended this long ago (see ``Publish.follow_once``)
+LIVE_LANE_GRACE = timedelta(days=1)
 CARDS_PER_TRANSACTION = 500  # live scorecards read from scoring and recorded at a time (memory)
 
 SET_ASIDE = Counter("chiso_publish_set_aside_total",
@@ -205,8 +207,16 @@ class Publish:
 
     # ------------------------------------------------------------------ following scoring
 
-    def follow_once(self, page_size: int = 500, max_pages: int = 500) -> tuple[int, int]:
-        """Apply one page of scoring's change feed: (scoring changes read, feed entries recorded).
+    def follow_once(self, page_size: int = 500, max_pages: int = 500, lane: str | None = None) -> tuple[int, int]:
+        """Apply one page of scoring's change feed in one lane — or in both, one after the other,
+        when ``lane`` is None: (scoring changes read, feed entries recorded).
+
+        Two lanes follow the same feed, each with its own cursor (``S.LANES``), so that no event in
+        one kind of period delays the other: the live lane (``S.SCORING``) records the scorecards of
+        periods still running — and of those ended within the last day, so that a scorecard whose
+        period ends while the lanes read it is recorded by one lane or the other —, the past lane
+        (``S.SCORING_PAST``) those of ended periods. A province backfilling last year keeps the past
+        lane busy while today's changes anywhere are recorded at once.
 
         No single scorecard can stop the follower: a part that fails for a reason other than scoring
         or the database being unavailable is read again in halves down to the scorecards that fail on
@@ -214,8 +224,11 @@ class Publish:
         backoff) while every other one is recorded and the cursor moves on. A period no rule version
         is in force for (scoring's NO_RULE_VERSION) has no live scorecard: its keys are dropped,
         counted in ``chiso_publish_live_skipped_total``."""
+        if lane is None:  # both lanes read the same changes: counted once
+            totals = [self.follow_once(page_size, max_pages, each) for each in S.LANES]
+            return max(t[0] for t in totals), sum(t[1] for t in totals)
         with self.db.read() as conn:
-            _, cursor = S.read_state(conn, S.SCORING)
+            _, cursor = S.read_state(conn, lane)
         # Read ahead while the feed is behind: a unit changed by many batches is re-read once for
         # all of them (up to ``max_pages`` pages of the feed, while under 10 × ``page_size`` distinct
         # keys — each change names about three: the unit, its subtree, its ancestors' subtrees; the
@@ -234,8 +247,11 @@ class Publish:
         if next_cursor == cursor:
             return 0, 0
         today = _datetime(self.clock())
+        live = lane == S.SCORING
+        recent = today - LIVE_LANE_GRACE
         keys = list(dict.fromkeys(CardKey(k.unit_code, p, k.scope)
-                                  for k in changed for p in k.period.containing_periods(today)))
+                                  for k in changed for p in k.period.containing_periods(today)
+                                  if (p.end > recent if live else p.end <= today)))
         # At most CARDS_PER_TRANSACTION scorecards in one transaction, and two parts in memory: while
         # one part is recorded, scoring computes the next (a whole country's round is scoring's
         # work and publish's side by side, not one after the other). The cursor moves after the last
@@ -251,17 +267,17 @@ class Publish:
                     fetched = coming.result()
                     coming = prefetch.submit(self._fetch, parts[number]) if number < len(parts) else None
                     try:
-                        recorded += self._apply_keys(part, cursor, failures, fetched)
+                        recorded += self._apply_keys(part, cursor, failures, fetched, lane)
                     except _Overtaken:
                         if coming is not None:
                             coming.cancel()
                         raise
             with self.db.write() as conn:
-                _, current = S.lock_state(conn, S.SCORING)
+                _, current = S.lock_state(conn, lane)
                 if current != cursor:
                     raise _Overtaken
                 self._settle(conn, keys, failures)
-                S.write_state(conn, S.SCORING, self.clock(), text_value=next_cursor)
+                S.write_state(conn, lane, self.clock(), text_value=next_cursor)
         except _Overtaken:  # another replica applied these changes meanwhile
             return read, recorded
         return read, recorded
@@ -331,11 +347,11 @@ class Publish:
             return exc
 
     def _apply_keys(self, keys: Sequence[CardKey], cursor: str | None, failures: dict,
-                    fetched: list[Card] | BaseException | None = None) -> int:
+                    fetched: list[Card] | BaseException | None = None, lane: str = S.SCORING) -> int:
         """Record the scorecards of ``keys`` (``fetched`` from scoring, or read here); returns how many
         were recorded. A failure that is not scoring or the database being unavailable is narrowed
         down by halves to the keys that fail alone, which go into ``failures``. ``cursor``: the
-        scoring cursor this round started from (another replica moving it ends the round)."""
+        scoring cursor this round of ``lane`` started from (another replica moving it ends the round)."""
         if not keys:
             return 0
         try:
@@ -345,7 +361,7 @@ class Publish:
                 raise fetched
             sums = _content_sums(fetched)  # outside the write transaction: other writers wait less
             with self.db.write() as conn:
-                _, current = S.lock_state(conn, S.SCORING)
+                _, current = S.lock_state(conn, lane)
                 if cursor is not None and current != cursor:
                     raise _Overtaken
                 done = self._record_live(conn, fetched, sums)
@@ -364,13 +380,13 @@ class Publish:
             if len(rest) < len(keys):
                 SKIPPED.inc(len(keys) - len(rest))
                 log.info("no rule version in force: no live scorecard", period=period, keys=len(keys) - len(rest))
-                return self._apply_keys(rest, cursor, failures)
+                return self._apply_keys(rest, cursor, failures, lane=lane)
         if len(keys) == 1:
             failures[keys[0]] = error
             return 0
         middle = len(keys) // 2
-        return (self._apply_keys(keys[:middle], cursor, failures)
-                + self._apply_keys(keys[middle:], cursor, failures))
+        return (self._apply_keys(keys[:middle], cursor, failures, lane=lane)
+                + self._apply_keys(keys[middle:], cursor, failures, lane=lane))
 
     def _settle(self, conn, tried: Sequence[CardKey], failures: Mapping[CardKey, BaseException], *,
                 new_only: bool = True) -> None:

@@ -28,6 +28,10 @@ from services.publish.tables import (
 )
 
 CHANGES, SCORING = "changes", "scoring"
+#: the past lane's cursor in scoring's change feed (``SCORING`` is the live lane's)
+SCORING_PAST = "scoring_past"
+#: the follower lanes: the state row holding each one's cursor
+LANES = (SCORING, SCORING_PAST)
 KIND_LIVE, KIND_PUBLICATION = 1, 2  # chiso.publish.v1.ChangeKind
 KIND_ALERT = 3  # an early-warning alert: an outbox entry only, never in the public feed
 
@@ -52,6 +56,12 @@ def read_state(conn: Connection, name: str) -> tuple[int, str]:
     row = conn.execute(select(publish_state.c.int_value, publish_state.c.text_value)
                        .where(publish_state.c.name == name)).one()
     return row.int_value, row.text_value
+
+
+def lane_cursors(conn: Connection) -> list[str]:
+    """Where each follower lane is in scoring's change feed (publish has caught up when no change
+    follows any of them)."""
+    return [read_state(conn, lane)[1] for lane in LANES]
 
 
 def lock_state(conn: Connection, name: str) -> tuple[int, str]:

@@ -30,6 +30,7 @@ from chiso.scoring.v1 import scoring_pb2 as spb
 from chiso.scoring.v1 import scoring_pb2_grpc
 from chiso.types.v1 import types_pb2 as tpb
 
+from services.publish import storage as publish_storage
 from services.publish.receiver import KeyRing, build_receiver, report
 from services.publish.signing import Signer
 from services.shared.db import Database
@@ -85,11 +86,11 @@ class Stack:
         """Scoring applied every notice and publish followed every scoring change."""
         wait_scored(self.db)
         with self.db.read() as conn:
-            cursor = conn.exec_driver_sql("SELECT text_value FROM publish_state WHERE name = 'scoring'").scalar()
+            cursors = publish_storage.lane_cursors(conn)
         with grpc.insecure_channel(self.scoring.address) as channel:
-            r = scoring_pb2_grpc.ScoringServiceStub(channel).ListScorecardChanges(
-                spb.ListScorecardChangesRequest(after_cursor=cursor))
-        return not r.changes
+            stub = scoring_pb2_grpc.ScoringServiceStub(channel)
+            return not any(stub.ListScorecardChanges(spb.ListScorecardChangesRequest(after_cursor=cursor)).changes
+                           for cursor in cursors)
 
 
 @contextmanager
