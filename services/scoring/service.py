@@ -393,16 +393,17 @@ class Scoring:
 
     def _read_cells_one_by_one(self, conn, all_units, w, roots_of, out, amb_unit, amb_proc, partitions) -> None:
         mid, live = w.mid, w.live
+        keys = len(C.DEADLINE_KEYS)
         for row in S.unit_cells(conn, all_units, w.m1, w.last):
-            unit, rm, em, sm, dm766, dmp = row[:6]
-            r = C.resolve(w, rm, em, sm, dm766, dmp)
+            unit, rm, em, sm = row[:4]
+            r = C.resolve(w, rm, em, sm, *row[4:4 + keys])
             if not r.included:
                 continue
             if r.ambiguous:
-                amb_unit.add(tuple(row[:6]))
+                amb_unit.add(tuple(row[:4 + keys]))
                 partitions.add((unit, rm))
                 continue
-            counts = dict(zip(C.UNIT_COUNTERS, row[6:], strict=True))
+            counts = dict(zip(C.UNIT_COUNTERS, row[4 + keys:], strict=True))
             part = C.unit_cell_sums(r, counts)
             for root in roots_of[unit]:
                 C.add_into(out[root].sums, part)
@@ -439,6 +440,7 @@ class Scoring:
         for d in out.values():
             d.durations = defaultdict(lambda: [0, 0, defaultdict(int)])  # 2.2: count, seconds, days histogram
         statutory = {code: info.statutory_days for code, (_, info) in procs.items()}
+        keys = len(C.DEADLINE_KEYS)
         amb_unit: set[tuple] = set()
         amb_proc: set[tuple] = set()
         partitions: set[tuple[str, int]] = set()
@@ -449,9 +451,10 @@ class Scoring:
                 self._read_cells_one_by_one(conn, all_units, w, roots_of, out, amb_unit, amb_proc, partitions)
             else:
                 for row in S.grouped_unit_cells(conn, all_units, w):
-                    unit, fin, l766, lp, started = row[:5]
-                    r = C.Resolved(True, False, bool(fin), bool(l766), bool(lp), bool(started))
-                    counts = dict(zip(C.UNIT_COUNTERS, (int(v) for v in row[5:]), strict=True))
+                    unit, fin, started = row[:3]
+                    late = tuple(bool(v) for v in row[3:3 + keys])
+                    r = C.Resolved(True, False, bool(fin), late, bool(started))
+                    counts = dict(zip(C.UNIT_COUNTERS, (int(v) for v in row[3 + keys:]), strict=True))
                     part = C.unit_cell_sums(r, counts)
                     for root in roots_of[unit]:
                         C.add_into(out[root].sums, part)
@@ -480,7 +483,7 @@ class Scoring:
                 for d_row in S.partition_rows(conn, partitions, open_only=open_only, due_from=due_from, due_to=due_to):
                     stat = statutory.get(d_row.procedure_code, 0)
                     c = C.contribution(d_row, stat)
-                    key_u = (c.unit_code, c.rm, c.em, c.sm, c.dm766, c.dmp)
+                    key_u = (c.unit_code, c.rm, c.em, c.sm, *(c[p.slot] for p in C.POLICIES))
                     key_p = (c.unit_code, c.procedure_code, c.rm, c.em)
                     if key_u in amb_unit:
                         part = C.row_contribution(d_row, stat, w)
@@ -655,7 +658,7 @@ def explain(
             reason="UNKNOWN_INDICATOR",
             metadata={"indicator_id": indicator[:16]},
         ) from None
-    portal = table.id != "766/2022"
+    portal = table.policy is not None and table.policy.statutory_limit
     now = scoring.now()
     moment = evaluation_moment(period, as_of or now)
     w = _window(period, moment, now)
@@ -707,12 +710,7 @@ def explain(
                 reason = "not_offered_online"
             elif indicator == "3.2" and o.online_service and not s.get("online"):
                 reason = "no_online_dossier"
-            elif (
-                indicator in ("3.4", "6.2")
-                and o.has_fee
-                and not s.get("fee_paid")
-                and (indicator == "3.4" or s.get("fee_data"))
-            ):
+            elif indicator in ("3.4", "6.2") and o.has_fee and not s.get("fee_paid" if indicator == "3.4" else "paid"):
                 reason = "no_online_payment"
             elif indicator == "3.5" and o.has_fee and not o.payment_integrated:
                 reason = "payment_not_integrated"
@@ -734,9 +732,9 @@ def explain(
         sync = defaultdict(int)
         with scoring.db.read() as conn:
             for row in S.unit_cells(conn, members, w.m1, w.last):
-                r = C.resolve(w, *row[1:6])
+                r = C.resolve(w, *row[1:4 + len(C.DEADLINE_KEYS)])
                 if r.included:
-                    sync[row[0]] += row[6]
+                    sync[row[0]] += row[4 + len(C.DEADLINE_KEYS)]
         for unit in sorted(members):
             if unit not in reported:
                 items.append(Item("unit", unit, unit, "no_reported_total", 0, {"synchronised": str(sync[unit])}))
@@ -761,16 +759,23 @@ def explain(
 
 
 def _explain_publications(table: RuleTable, d: ScopeData, w: C.Window, indicator: str) -> list[Item]:
-    from services.scoring.domain.measures import PART_NAMES, UNIT_KIND_NAMES, _before, _param
+    from services.scoring.domain.measures import (
+        _DECISION_TIMING,
+        _LISTING_PARTS,
+        _LISTING_TIMING,
+        PART_NAMES,
+        UNIT_KIND_NAMES,
+        _before,
+    )
     from services.scoring.domain.timing import decision_on_time, listing_on_time
     from services.scoring.domain.workdays import add_working_days
 
     kind = UNIT_KIND_NAMES.get(d.unit_kind)
     first = date(w.m1 // 100, w.m1 % 100, 1)
     out = []
-    lead = _param(table, "1.1", "lead_working_days", kind, 5)
-    allowance = _param(table, "1.2", "listing_working_days", kind, 5)
-    required = _param(table, "1.3", "required_parts", None, tuple(PART_NAMES))
+    lead = table.parameter_for(_DECISION_TIMING, "lead_working_days", kind, 5)
+    allowance = table.parameter_for(_LISTING_TIMING, "listing_working_days", kind, 5)
+    required = table.parameter_for(_LISTING_PARTS, "required_parts", None, tuple(PART_NAMES))
     for p in sorted(d.publications, key=lambda p: (p.unit_code, p.procedure_code, p.decision_number)):
         key = f"{p.procedure_code}/{p.decision_number}"
         in_window = first <= p.decision_date and _before(p.decision_date, w)
@@ -822,8 +827,8 @@ def _explain_publications(table: RuleTable, d: ScopeData, w: C.Window, indicator
 
 
 def _explain_petitions(table: RuleTable, d: ScopeData, w: C.Window, indicator: str, portal: bool) -> list[Item]:
-    from services.scoring.domain.measures import _dt
-    from services.scoring.domain.timing import PetitionLimits, classify_petition
+    from services.scoring.domain.measures import _dt, petition_limits
+    from services.scoring.domain.timing import classify_petition
 
     out = []
     start = C.month_start_us(w.m1)
@@ -853,7 +858,7 @@ def _explain_petitions(table: RuleTable, d: ScopeData, w: C.Window, indicator: s
             elif indicator == "5.3" and received_in and p.rating and p.rating != 1:
                 out.append(Item("petition", key, p.unit_code, "not_satisfied", 0, {"rating": str(p.rating)}))
             continue
-        limits = PetitionLimits.from_parameters(table.indicator("5.2").parameters)
+        limits = petition_limits(table)
         outcome = classify_petition(
             C.from_us(p.received_at),
             C.from_us(w.e_us),

@@ -15,8 +15,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from services.scoring.domain.cells import Window, from_us, month_of, month_start_us
-from services.scoring.domain.rules import RuleTable
+from services.scoring.domain.cells import DUE_TIME, STATUTORY_LIMIT, Policy, Window, from_us, month_of, month_start_us
+from services.scoring.domain.rules import RuleTable, RuleTableError
 from services.scoring.domain.timing import (
     PetitionLimits,
     classify_petition,
@@ -65,16 +65,38 @@ class ScopeData:
 
 
 def measure_values(table: RuleTable, data: ScopeData, w: Window) -> dict[str, int]:
-    """Every measure ``table`` names, for the scope and window (absent measures mean "no data")."""
+    """Every measure ``table`` names, for the scope and window (absent measures mean "no data").
+    Only the families of measures the table names are counted."""
     names = table.measures()
+    families = {MEASURES[name].family for name in names if name in MEASURES}
     values: dict[str, int] = {}
-    values.update(_dossier_measures(data))
-    values.update(_offer_measures(data))
-    values.update(_publication_measures(table, data, w))
-    values.update(_petition_measures(table, data, w))
+    if "dossiers" in families:
+        values.update(_dossier_measures(data))
+    if "policy" in families and table.policy is not None:
+        values.update(_policy_measures(data, table.policy))
+    if "offers" in families:
+        values.update(_offer_measures(data))
+    if "publications" in families:
+        values.update(_publication_measures(table, data, w))
+    if "petitions" in families:
+        values.update(_petition_measures(table, data, w))
     if data.reported is not None:
         values["dossiers_reported"] = data.reported
     return {name: value for name, value in values.items() if name in names}
+
+
+def _policy_measures(data: ScopeData, policy: Policy) -> dict[str, int]:
+    """The dossier measures whose lateness is the version's policy's (each named for its policy)."""
+    g = data.sums.get
+    n, fin = g("n", 0), g("fin", 0)
+    late_fin, late_unf, dpl = g(policy.late_fin, 0), g(policy.late_unf, 0), g(policy.dpl, 0)
+    if policy is DUE_TIME:
+        return {"dossiers_on_time": n - late_fin - late_unf, "dossiers_dissatisfied_petitioned_or_late": dpl}
+    return {
+        "dossiers_finished_on_time_portal": fin - late_fin,
+        "dossiers_unfinished_within_due_portal": (n - fin) - late_unf,
+        "dossiers_late_petitioned_or_disliked_portal": dpl,
+    }
 
 
 def _dossier_measures(data: ScopeData) -> dict[str, int]:
@@ -85,9 +107,6 @@ def _dossier_measures(data: ScopeData) -> dict[str, int]:
     return {
         "dossiers_synchronised": n,
         "dossiers_received": n,
-        "dossiers_on_time": n - g("late766", 0),
-        "dossiers_finished_on_time_portal": fin - g("late_p_fin", 0),
-        "dossiers_unfinished_within_due_portal": (n - fin) - g("late_p_unf", 0),
         "fee_dossiers_paid_online": g("fee_paid", 0),
         "fee_dossiers": g("fee", 0),
         "dossiers_finished_with_e_result": g("eres_fin", 0),
@@ -97,8 +116,6 @@ def _dossier_measures(data: ScopeData) -> dict[str, int]:
         "dossiers_digitised_linked_to_data_store": g("linked_dig", 0),
         "dossiers_using_data_store": g("store", 0),
         "dossiers_using_population_or_eid_data": g("pop_eid", 0),
-        "dossiers_dissatisfied_petitioned_or_late": g("dpl766", 0),
-        "dossiers_late_petitioned_or_disliked_portal": g("dpl_p", 0),
         "dossiers_paid_online_started": g("st_paid_gw", 0),
         "fee_dossiers_nonzero": g("st_fee", 0),
     }
@@ -136,6 +153,7 @@ def _offer_measures(data: ScopeData) -> dict[str, int]:
             out["fee_procedures_integrated"] += o.payment_integrated
             out["fee_procedures_with_online_payment"] += s.get("fee_paid", 0) > 0
             out["fee_procedures_with_fee_dossiers"] += s.get("fee_data", 0) > 0
+            out["fee_procedures_with_successful_online_payment"] += s.get("paid", 0) > 0
         if o.population_data_eligible:
             out["procedures_eligible_population_data"] += 1
             if o.population_data_connected:
@@ -172,7 +190,8 @@ _OFFER_MEASURES = (
     "procedures_online", "procedures_performed", "online_services_with_online_dossiers", "online_services",
     "dossiers_received_online", "dossiers_received_online_procedures", "dossiers_received_online_counted",
     "fee_procedures_with_online_payment", "fee_procedures", "fee_procedures_in_database", "fee_procedures_integrated",
-    "fee_procedures_with_fee_dossiers", "units_issued_e_certified_copy", "units_required_to_certify_copies",
+    "fee_procedures_with_fee_dossiers", "fee_procedures_with_successful_online_payment",
+    "units_issued_e_certified_copy", "units_required_to_certify_copies",
     "communes_offering_e_certified_copy", "communes_managed", "procedures_connected_population_data",
     "procedures_eligible_population_data", "dossiers_using_population_data", "dossiers_of_connected_procedures",
     "dossiers_synchronised_with_result_file", "dossiers_of_result_document_procedures",
@@ -191,8 +210,8 @@ def _publication_measures(table: RuleTable, data: ScopeData, w: Window) -> dict[
     pubs = [p for p in data.publications if p.unit_code in data.units]
     in_window = [p for p in pubs if first_day <= p.decision_date and _before(p.decision_date, w)]
     out: dict[str, int] = {}
-    lead = _param(table, "1.1", "lead_working_days", kind, 5)
-    allowance = _param(table, "1.2", "listing_working_days", kind, 5)
+    lead = table.parameter_for(_DECISION_TIMING, "lead_working_days", kind, 5)
+    allowance = table.parameter_for(_LISTING_TIMING, "listing_working_days", kind, 5)
 
     def on_time(p: PublicationInfo) -> bool:
         # Chosen: a decision whose legal text has no effective date cannot be judged late.
@@ -238,7 +257,7 @@ def _publication_measures(table: RuleTable, data: ScopeData, w: Window) -> dict[
             latest[key].decision_number,
         ):
             latest[key] = p
-    required = _param(table, "1.3", "required_parts", None, tuple(PART_NAMES))
+    required = table.parameter_for(_LISTING_PARTS, "required_parts", None, tuple(PART_NAMES))
     mask = sum(1 << PART_NAMES[name] for name in required)
     complete = sum(1 for p in latest.values() if p.parts & mask == mask)
     out["listings"] = len(latest)
@@ -255,13 +274,6 @@ def _before(day: date, w: Window) -> bool:
 
 def _month_first_day(month: int) -> date:
     return date(month // 100, month % 100, 1)
-
-
-def _param(table: RuleTable, indicator_id: str, name: str, kind: str | None, default):
-    try:
-        return table.indicator(indicator_id).parameter(name, kind)
-    except KeyError:
-        return default
 
 
 # --- group V: petitions -----------------------------------------------------------------------------
@@ -287,10 +299,9 @@ def _petition_measures(table: RuleTable, data: ScopeData, w: Window) -> dict[str
             out["petitions_due"] += 1
             if p.resolved_at is not None and p.resolved_at <= p.due_at:
                 out["petitions_resolved_on_time"] += 1
-    try:
-        limits = PetitionLimits.from_parameters(table.indicator("5.2").parameters)
-    except Exception:  # noqa: BLE001 — 766/2022 has no stage limits
-        return out
+    if not set(_PETITION_STAGES) & set(table.measures()):
+        return out  # the stage measures are not named (766/2022)
+    limits = petition_limits(table)
     handled_on_time = in_process_ok = population = disliked = 0
     late_codes: set[tuple[str, str]] = set()
     for p in rows:
@@ -343,3 +354,99 @@ def petition_categories(data: ScopeData, w: Window) -> dict[int, int]:
 
 def _dt(us: int | None) -> datetime | None:
     return None if us is None else from_us(us)
+
+
+# --- the code behind every measure a rule file may name ---------------------------------------------
+
+
+@dataclass(frozen=True)
+class MeasureCode:
+    """What counts a measure: its family (the function above that counts it), the lateness policy it
+    needs (None: any), and the rule parameters its code reads (name → whether it has a default)."""
+
+    family: str
+    policy: str | None = None
+    parameters: Mapping[str, bool] = field(default_factory=dict)
+
+
+_DECISION_TIMING = ("decisions_on_time", "procedures_published_on_time")
+_LISTING_TIMING = ("procedures_listed_on_time", "procedures_listed_or_due_on_time", "procedures_listed_or_listing_due")
+_LISTING_PARTS = ("listings_all_parts", "listings_seven_parts")
+_PETITION_STAGES = ("petitions_handled_on_time", "petitions_in_process_within_limit",
+                    "petitions_handled_or_in_process", "petitions_disliked_late_or_repeated")
+_STAGE_LIMITS = dict.fromkeys(("refusal_working_days", "first_supplement_working_days",
+                               "ready_for_publication_working_days", "publication_working_days"), False)
+
+
+def _codes() -> dict[str, MeasureCode]:
+    out: dict[str, MeasureCode] = {}
+    for name in ("dossiers_synchronised", "dossiers_received", "fee_dossiers_paid_online", "fee_dossiers",
+                 "dossiers_finished_with_e_result", "dossiers_finished", "dossiers_digitised",
+                 "dossiers_reusing_digitised_data", "dossiers_digitised_linked_to_data_store",
+                 "dossiers_using_data_store", "dossiers_using_population_or_eid_data", "dossiers_paid_online_started",
+                 "fee_dossiers_nonzero"):
+        out[name] = MeasureCode("dossiers")
+    for name in ("dossiers_on_time", "dossiers_dissatisfied_petitioned_or_late"):
+        out[name] = MeasureCode("policy", DUE_TIME.id)
+    for name in ("dossiers_finished_on_time_portal", "dossiers_unfinished_within_due_portal",
+                 "dossiers_late_petitioned_or_disliked_portal"):
+        out[name] = MeasureCode("policy", STATUTORY_LIMIT.id)
+    for name in _OFFER_MEASURES:
+        out[name] = MeasureCode("offers")
+    for name in ("decisions_due", "procedures_decided", "procedures_published", "listings"):
+        out[name] = MeasureCode("publications")
+    for name in _DECISION_TIMING:
+        out[name] = MeasureCode("publications", parameters={"lead_working_days": True})
+    for name in _LISTING_TIMING:
+        out[name] = MeasureCode("publications", parameters={"listing_working_days": True})
+    for name in _LISTING_PARTS:
+        out[name] = MeasureCode("publications", parameters={"required_parts": True})
+    for name in ("petitions_due", "petitions_resolved_on_time", "petitions_rated", "petitions_rated_satisfied",
+                 "petitions_first_received"):
+        out[name] = MeasureCode("petitions")
+    for name in _PETITION_STAGES:
+        out[name] = MeasureCode("petitions", parameters=_STAGE_LIMITS)
+    out["dossiers_reported"] = MeasureCode("reported")
+    return out
+
+
+#: every measure name a rule file may use, with the code that counts it
+MEASURES: Mapping[str, MeasureCode] = _codes()
+_NONE = MeasureCode("none")
+
+
+def petition_limits(table: RuleTable) -> PetitionLimits:
+    """5.2's stage limits, as set on the indicator that names the stage measures."""
+    return PetitionLimits(*(table.parameter_for(_PETITION_STAGES, name, None, None) for name in _STAGE_LIMITS))
+
+
+def check_rule_table(table: RuleTable) -> None:
+    """Refuse a rule table whose measures have no code behind them, need a lateness policy the table
+    does not name, or need a parameter it does not set; or which sets a parameter no code of the
+    indicator reads. One line, naming the file, the indicator and the problem (RuleTableError)."""
+    policy = table.policy.id if table.policy else None
+    for indicator in table.indicators:
+        where = f"{table.path or table.id}: indicator {indicator.id}"
+        names = indicator.measures()
+        read: dict[str, bool] = {}
+        for name in names:
+            code = MEASURES.get(name)
+            if code is None:
+                raise RuleTableError(f"{where}: measure {name!r} has no code behind it: nothing would count it "
+                                     "(add its code to services/scoring/domain/measures.py, or use a measure "
+                                     "that exists)")
+            if code.policy is not None and code.policy != policy:
+                named = f"names policy {policy!r}" if policy else "names no policy"
+                raise RuleTableError(f"{where}: measure {name!r} judges lateness under policy {code.policy!r}, "
+                                     f"but the file {named} (set policy = \"{code.policy}\" at the top)")
+            read.update(code.parameters)
+        for parameter in indicator.parameters:
+            if parameter not in read:
+                raise RuleTableError(f"{where}: parameter {parameter!r} is read by none of its measures "
+                                     f"({', '.join(names) or 'none'})")
+        for parameter, has_default in read.items():
+            # read from whichever indicator names a measure that reads it (5.3 reads 5.2's limits)
+            needing = [n for n in table.measures() if parameter in MEASURES.get(n, _NONE).parameters]
+            if not has_default and table.parameter_for(needing, parameter, None, None) is None:
+                raise RuleTableError(f"{where}: its measures need the parameter {parameter!r}, set on no "
+                                     f"indicator that names {', '.join(needing)}")
