@@ -323,15 +323,32 @@ def test_explain_lists_the_late_dossiers_paged(world):
     assert len(second.items) == 1 and not second.next_page_token
     items = {i.record_key.split("/")[1]: i for i in [*first.items, *second.items]}
     assert set(items) == {"d2", "d3", "d4", "d9"}
-    assert items["d2"].reason == "ended_late"
+    assert items["d2"].reason_code == "ended_late"
     assert items["d2"].late_seconds == 4 * 86400  # ended 12 Aug 08:00, due 8 Aug 08:00
-    assert items["d4"].reason == "overdue_unfinished"
+    # working days after Saturday 8 August up to Wednesday 12: Monday 10, 11, 12
+    assert items["d2"].reason == "Quá hạn 3 ngày làm việc (hạn 08/08/2026, kết thúc 12/08/2026)"
+    assert items["d4"].reason_code == "overdue_unfinished"
     assert items["d4"].late_seconds == (6 * 24 + 16) * 3600  # due 25 Aug 08:00; judged 1 Sep 00:00
-    assert items["d3"].reason == "multiple_supplements" and items["d9"].reason == "unlawful_pause"
+    assert items["d3"].reason_code == "multiple_supplements" and items["d9"].reason_code == "unlawful_pause"
+    assert items["d3"].reason == "Yêu cầu bổ sung 2 lần" and items["d9"].reason == "Tạm dừng không đúng quy định"
+    # 2.1 scored 20 × 5/9: 80/9 points lost, shared by the 4 late dossiers (20/9 each)
+    assert F(int(first.points_lost_exact.numerator), int(first.points_lost_exact.denominator)) == F(80, 9)
+    assert first.points_lost.value == "8.89" and first.headline == "4 bản ghi làm mất 8,89 điểm"
+    assert {(i.points.value, i.points_exact.numerator, i.points_exact.denominator) for i in items.values()} == {
+        ("2.22", "20", "9")}
     offered = scoring.ExplainIndicator(
         pb.ExplainIndicatorRequest(unit_code="H25", period=AUG, rule_version="766/2022", indicator_id="3.1"),
         metadata=phu_tho)
-    assert [(i.unit_code, i.record_key, i.reason) for i in offered.items] == [("H25.01", P2, "not_offered_online")]
+    assert [(i.unit_code, i.record_key, i.reason_code, i.reason) for i in offered.items] == [
+        ("H25.01", P2, "not_offered_online", "TTHC chưa cung cấp dịch vụ công trực tuyến")]
+    # 3.1: 2 × (2/3)/0.8 = 5/3; the one procedure not offered online cost all 1/3 of a point
+    assert (offered.points_lost.value, offered.items[0].points.value) == ("0.33", "0.33")
+    # 3.3 at 60% against a 50% threshold has full points: nothing cost it anything (d6, d7 are not online)
+    full = scoring.ExplainIndicator(
+        pb.ExplainIndicatorRequest(unit_code="H25", period=AUG, rule_version="766/2022", indicator_id="3.3"),
+        metadata=phu_tho)
+    assert (list(full.items), full.total_size, full.points_lost.value) == ([], 0, "0.00")
+    assert full.headline == "Đạt điểm tối đa 6,00: không bản ghi nào làm mất điểm"
     with pytest.raises(grpc.RpcError) as err:
         request.page_token = "bm9wZToy"  # noqa: S105 — a forged page token
         scoring.ExplainIndicator(request, metadata=phu_tho)
@@ -526,7 +543,8 @@ def test_chiso_score_cli_as_an_official_uses_it(sqlite_url, capsys, monkeypatch)
             monkeypatch.setenv("CHISO_TOKEN", access.issue_token(conn, "ptho-officials").token)
         assert main([*target, "explain", "H25", "2026-08", "2.1"]) == 0
         out = capsys.readouterr().out
-        assert "4 records cost 2.1 points" in out and "6.7 days late" in out  # d4: 6 d 16 h
+        assert "2.1 (766/2022): 4 bản ghi làm mất 8,89 điểm" in out
+        assert "2,22  Quá hạn 3 ngày làm việc (hạn 08/08/2026, kết thúc 12/08/2026) [ended_late]" in out
         assert main([*target, "ranking", "department", "2026-08", "--parent", "H25"]) == 0
         out = capsys.readouterr().out
         assert "H25.01" in out and "H25.02" in out
@@ -605,7 +623,7 @@ def test_units_created_after_the_catalogue_was_cached_are_scored(db_url):
         late = scoring.ExplainIndicator(pb.ExplainIndicatorRequest(unit_code="H04", period=AUG,
                                                                    rule_version="766/2022", indicator_id="2.1"),
                                         metadata=auth(tokens.national))
-        assert [(i.unit_code, i.record_key.split("/")[1], i.reason) for i in late.items] == [
+        assert [(i.unit_code, i.record_key.split("/")[1], i.reason_code) for i in late.items] == [
             ("H04.X1", "new-3", "ended_late")]  # due 9 Aug, ended 20 Aug
         with pytest.raises(grpc.RpcError) as err:
             card(scoring, "H99")
@@ -683,7 +701,7 @@ def test_supplement_requests_without_their_time_explain_as_they_score(world):
     explained = scoring.ExplainIndicator(
         pb.ExplainIndicatorRequest(unit_code="H01.01", period=AUG, rule_version="766/2022", indicator_id="2.1",
                                    scope=tpb.SCOPE_UNIT), metadata=auth(tokens.ha_noi))
-    assert [(i.record_key, i.reason) for i in explained.items] == [("igate-ha-noi/two-requests",
+    assert [(i.record_key, i.reason_code) for i in explained.items] == [("igate-ha-noi/two-requests",
                                                                    "multiple_supplements")]
     waiting = d("waiting-one", "H01.01", P1, hanoi(2026, 8, 10, 8), supplement_count=1)
     waiting.processing_state = ipb.PROCESSING_STATE_WAITING_SUPPLEMENT
