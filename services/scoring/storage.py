@@ -20,6 +20,7 @@ import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from operator import itemgetter
 from random import random as random_fraction
 
 import structlog
@@ -110,12 +111,8 @@ class Delta:
         return bool(self.unit or self.proc or self.dur)
 
 
-def _unit_key(c: C.Contribution) -> tuple:
-    """A contribution's unit-cell key: unit, months and a deadline key per policy."""
-    return (c.unit_code, c.rm, c.em, c.sm, *(c[slot] for slot in _KEY_SLOTS))
-
-
-_KEY_SLOTS = tuple(p.slot for p in C.POLICIES)
+#: a contribution's unit-cell key: unit, months and a deadline key per policy
+_unit_key = itemgetter(*(C.Contribution._fields.index(name) for name in _UNIT_KEY))
 
 
 def _bump(into: dict[tuple, list[int]], key: tuple, values: list[int], sign: int) -> None:

@@ -78,7 +78,7 @@ def _tables(keys: tuple[tuple[str, str], ...], late: tuple[str, ...], paid: bool
         sa.PrimaryKeyConstraint('code', 'source_id', name=op.f('pk_score_dossiers')),
         comment='what each dossier currently contributes to the cells (so an update can be taken back out)',
     )
-    for name, _ in keys:
+    for name, _ in reversed(keys):  # as 0009 made them (the planner breaks a cost tie by creation order)
         op.create_index(f'ix_score_dossiers_open_{name}', 'score_dossiers', ['unit_code', name],
                         sqlite_where=_OPEN, postgresql_where=_OPEN)
 
