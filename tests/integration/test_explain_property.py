@@ -108,8 +108,8 @@ def stores(draw):
     petitions = []
     for i in range(draw(st.integers(0, 4))):
         received = START + draw(st.integers(0, SPAN - HOUR))
-        after = lambda: (received + draw(st.integers(1, 30 * 24)) * HOUR) if draw(st.booleans()) else None  # noqa: E731
-        resolved, refused, published = after(), after(), after()
+        resolved, refused, published = (received + draw(st.integers(1, 30 * 24)) * HOUR if draw(st.booleans())
+                                         else None for _ in range(3))
         cap = START + SPAN - 1
         petitions.append(R.PetitionRecord(
             f"K{i}", draw(st.sampled_from(UNIT_CODES)), 1, received, received + 10 * 24 * HOUR,

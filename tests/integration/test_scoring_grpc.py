@@ -708,3 +708,29 @@ def test_supplement_requests_without_their_time_explain_as_they_score(world):
     result = ingest.SyncDossiers(ipb.SyncDossiersRequest(request_id="waiting-one", records=[waiting]),
                                  metadata=auth(tokens.ha_noi)).result
     assert [(e.field, e.reason) for e in result.errors] == [("last_supplement_time", "REQUIRED")]
+
+
+def test_portal_6_2_counts_every_fee_bearing_procedure_and_any_successful_payment(world):
+    """PORTAL_RULES.md 6.2, corrected 2026-12-05: Y = fee-bearing procedures with at least one successful
+    online payment in the period / fee-bearing procedures in the procedure database (6.1's denominator);
+    a payment counts whether or not the dossier carried fee data. Before: Y's denominator was the
+    procedures that had fee dossiers and a payment needed a fee — here 0/0, not applicable."""
+    ingest, scoring, db, tokens = world
+    t = NOW - timedelta(minutes=20)
+    offers = [ipb.UnitProcedureRecord(unit_code="H01.01", procedure_code=p, online_level=ipb.ONLINE_LEVEL_FULL,
+                                      has_fee=True, active=True, source_time=ts(t)) for p in (P1, P2)]
+    push(ingest, "SyncUnitProcedures", offers, tokens.ha_noi, "fee-offers")
+    # paid online through the national platform, but sent without a fee amount (no fee data)
+    paid = d("paid-no-fee", "H01.01", P1, hanoi(2026, 8, 10, 8), end=hanoi(2026, 8, 11, 8), online=True,
+             paid_online=True, payment_channel=ipb.PAYMENT_CHANNEL_NATIONAL_PLATFORM)
+    push(ingest, "SyncDossiers", [paid], tokens.ha_noi, "paid-no-fee")
+    wait_scored(db)
+    got = indicators(card(scoring, "H01.01", scope=tpb.SCOPE_UNIT, version="portal/2025"))
+    assert (got["6.1"].numerator, got["6.1"].denominator) == (0, 2)  # no dossier with fee data
+    assert (got["6.2"].numerator, got["6.2"].denominator) == (1, 2)  # P1 paid; of P1, P2
+    assert exact(got["6.2"]) == pts(2, 1, 2, F(4, 5)) == F(5, 4)  # 2 × (1/2)/0.8
+    explained = scoring.ExplainIndicator(
+        pb.ExplainIndicatorRequest(unit_code="H01.01", period=AUG, rule_version="portal/2025", indicator_id="6.2",
+                                   scope=tpb.SCOPE_UNIT), metadata=auth(tokens.ha_noi))
+    assert [(i.record_key, i.reason_code, i.points.value) for i in explained.items] == [
+        (P2, "no_online_payment", "0.75")]

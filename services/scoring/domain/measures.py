@@ -589,7 +589,8 @@ def _late(row, records: RecordData, w: Window, policy: Policy) -> Cost | None:
     outcome = classify_dossier(
         received_at=from_us(row.received_at), due_at=_dt(row.due_at), finished_at=_dt(row.end_at),
         supplement_count=row.supplement_count, last_supplement_at=_dt(row.last_supplement_at),
-        waiting_supplement=row.processing_state == PROCESSING_WAITING_SUPPLEMENT,
+        # as the cells do: waiting counts only with a request counted (a stored row ingest refuses now)
+        waiting_supplement=row.processing_state == PROCESSING_WAITING_SUPPLEMENT and row.supplement_count > 0,
         unlawful_pause=bool(row.flags & DossierFlag.UNLAWFUL_PAUSE), as_of=from_us(w.e_us),
         statutory_days=(stat or None) if policy.statutory_limit and row.due_at is None else None,
         applicant_supplement_seconds=row.applicant_supplement_seconds)
@@ -671,28 +672,22 @@ def _result_document(data: ScopeData, offers, row) -> bool:
     return (row.unit_code, row.procedure_code) in offers and p is not None and p.issues_result_document
 
 
-def _not_counted_online(table: RuleTable, data: ScopeData, records: RecordData, w: Window) -> list[Cost]:
-    offers = _active_offers(data)
-    out = []
-    for row in records.rows:
-        bits = _bits(row, records)
-        if not bits & BIT["online"]:
-            out.append(_dossier(row, "not_submitted_online", "Hồ sơ không nộp trực tuyến"))
-        elif _result_document(data, offers, row) and not bits & BIT["online_eres"]:
-            out.append(_dossier(row, "no_electronic_result", "Hồ sơ nộp trực tuyến nhưng chưa có kết quả điện tử"))
-    return out
+def _without_or_without_result(counter: str, with_result: str, code: str, reason: str, reason_no_result: str):
+    """portal 3.3 / 4.2: dossiers without ``counter``, or — of a procedure that requires a result
+    document — with it but without an electronic result (``with_result``)."""
 
+    def shortfall(table: RuleTable, data: ScopeData, records: RecordData, w: Window) -> list[Cost]:
+        offers = _active_offers(data)
+        out = []
+        for row in records.rows:
+            bits = _bits(row, records)
+            if not bits & BIT[counter]:
+                out.append(_dossier(row, code, reason))
+            elif _result_document(data, offers, row) and not bits & BIT[with_result]:
+                out.append(_dossier(row, "no_electronic_result", reason_no_result))
+        return out
 
-def _not_digitised_with_result(table: RuleTable, data: ScopeData, records: RecordData, w: Window) -> list[Cost]:
-    offers = _active_offers(data)
-    out = []
-    for row in records.rows:
-        bits = _bits(row, records)
-        if not bits & BIT["digitised"]:
-            out.append(_dossier(row, "not_digitised", "Hồ sơ chưa được số hóa"))
-        elif _result_document(data, offers, row) and not bits & BIT["dig_eres"]:
-            out.append(_dossier(row, "no_electronic_result", "Hồ sơ số hóa nhưng chưa có kết quả điện tử"))
-    return out
+    return shortfall
 
 
 def _without_result_file(table: RuleTable, data: ScopeData, records: RecordData, w: Window) -> list[Cost]:
@@ -979,8 +974,12 @@ _SHORTFALLS = {
     "dossiers_using_population_or_eid_data": _dossiers_without("pop_eid", "population_data_not_used",
                                                                "Hồ sơ không sử dụng dữ liệu dân cư"),
     "dossiers_received_online": _offline_of_online_procedures,
-    "dossiers_received_online_counted": _not_counted_online,
-    "dossiers_digitised_with_required_e_result": _not_digitised_with_result,
+    "dossiers_received_online_counted": _without_or_without_result(
+        "online", "online_eres", "not_submitted_online", "Hồ sơ không nộp trực tuyến",
+        "Hồ sơ nộp trực tuyến nhưng chưa có kết quả điện tử"),
+    "dossiers_digitised_with_required_e_result": _without_or_without_result(
+        "digitised", "dig_eres", "not_digitised", "Hồ sơ chưa được số hóa",
+        "Hồ sơ số hóa nhưng chưa có kết quả điện tử"),
     "dossiers_synchronised_with_result_file": _without_result_file,
     "dossiers_using_population_data": _without_population_data,
     "procedures_online": _offers_without(lambda o, p, b: not o.online, "not_offered_online",
