@@ -66,7 +66,7 @@ from services.publish.domain.documents import (
     ranked_centi,
     rfc3339,
 )
-from services.publish.domain.exports import Export, publication_export, ranking_export
+from services.publish.domain.exports import Export, publication_export, ranking_export, scorecard_export
 from services.publish.domain.history import HistoryPoint, competition_ranks, history_range, with_previous_ranks
 from services.publish.domain.paging import decode_token, encode_token, fingerprint
 from services.publish.domain.ports import ScoringPort
@@ -78,6 +78,7 @@ from services.publish.domain.subscriptions import (
     check_subscription,
 )
 from services.publish.signing import ALGORITHM, Signer, public_pem
+from services.publish.spreadsheet import workbook_bytes
 from services.shared.db import DATABASE_UNAVAILABLE, Database
 from services.shared.errors import (
     AlreadyExists,
@@ -705,8 +706,7 @@ class Publish:
     def scorecard_history(self, unit_code: str, scope: int, end: PeriodRef | None, kind: int, count: int,
                           feed: int) -> tuple[dict, list[HistoryPoint]]:
         """A unit's scorecards over consecutive periods with its rank in each: (UnitRef document,
-        points oldest first). Scope 0 means the unit alone for live results, and whichever scope a
-        publication froze for official ones (as ``scorecard``)."""
+        points oldest first). Scope 0 means the unit alone, live and official alike."""
         periods = history_range(end, kind, count, _datetime(self.clock()))
         keys = [p.key for p in periods]
         with self.db.read() as conn:
@@ -720,10 +720,9 @@ class Publish:
                     r.rank, r.ranked_count if r.rank is not None else 0)
                     for r in S.live_history(conn, unit_code, keys, scope or SCOPE_UNIT)}
             else:
-                found = {}
-                # newest publication first; of one publication time, the subtree's scorecard first
-                rows = sorted(S.official_history(conn, unit_code, keys, scope),
-                              key=lambda r: (-r.publish_time, r.scope != SCOPE_SUBTREE))
+                found = {}  # of each period, the scorecard of the newest publication
+                rows = sorted(S.official_history(conn, unit_code, keys, scope or SCOPE_UNIT),
+                              key=lambda r: -r.publish_time)
                 for r in rows:
                     if r.period_key not in found:
                         found[r.period_key] = HistoryPoint(
@@ -753,14 +752,18 @@ class Publish:
         with self.changed:
             self.changed.wait(timeout)
 
-    def export_publication(self, publication_id: str, revision: int, as_csv: bool) -> Export:
+    def export_publication(self, publication_id: str, revision: int, fmt: str) -> Export:
+        """``fmt``: "csv", "xlsx" or "json" (the signed payload)."""
         view = self.get_publication(publication_id, revision)
-        return publication_export(view.document, view.payload, as_csv)
+        return publication_export(view.document, view.payload, fmt, workbook_bytes)
 
-    def export_ranking(self, period: PeriodRef, unit_kind: int, parent_code: str, feed: int, publication_id: str,
-                       as_csv: bool) -> Export:
+    def export_ranking(self, period: PeriodRef | None, unit_kind: int, parent_code: str, feed: int,
+                       publication_id: str, fmt: str) -> Export:
         doc, _, _ = self.ranking_compared(period, unit_kind, parent_code, feed, publication_id)
-        return ranking_export(doc, as_csv, "official" if feed == FEED_OFFICIAL else "live")
+        return ranking_export(doc, fmt, "official" if feed == FEED_OFFICIAL else "live", workbook_bytes)
+
+    def export_scorecard(self, key: CardKey, feed: int, publication_id: str, revision: int, fmt: str) -> Export:
+        return scorecard_export(self.scorecard(key, feed, publication_id, revision), fmt, workbook_bytes)
 
     # ------------------------------------------------------------------ subscriptions
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, and_, case, delete, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from services.publish.domain.documents import FEED_LIVE, FEED_OFFICIAL, Card, CardKey
+from services.publish.domain.documents import FEED_ALERT, FEED_LIVE, FEED_OFFICIAL, Card, CardKey
 from services.publish.domain.subscriptions import PENDING, SET_ASIDE, Outgoing, Subscription
 from services.publish.tables import (
     publish_changes,
@@ -28,6 +28,7 @@ from services.publish.tables import (
 
 CHANGES, SCORING = "changes", "scoring"
 KIND_LIVE, KIND_PUBLICATION = 1, 2  # chiso.publish.v1.ChangeKind
+KIND_ALERT = 3  # an early-warning alert: an outbox entry only, never in the public feed
 
 
 def _insert(conn: Connection, table):
@@ -224,7 +225,10 @@ def insert_changes(conn: Connection, rows: Sequence[dict]) -> None:
 
 
 def changes_after(conn: Connection, seq: int, limit: int) -> list:
-    return list(conn.execute(select(publish_changes).where(publish_changes.c.seq > seq)
+    """The public change feed after ``seq``: live scorecards and publications — never alerts (they name
+    dossiers and go only to the subscriptions they were raised for)."""
+    return list(conn.execute(select(publish_changes).where(publish_changes.c.seq > seq,
+                                                           publish_changes.c.kind != KIND_ALERT)
                              .order_by(publish_changes.c.seq).limit(limit)))
 
 
@@ -235,7 +239,8 @@ def last_seq(conn: Connection) -> int:
 def change_row(kind: int, seq: int, *, payload: bytes, signature: bytes, key_id: str, content_type: str,
                now: int, unit_code: str = "", period_key: str = "", scope: int = 0, publication_id: str = "",
                revision: int = 0) -> dict:
-    return {"seq": seq, "kind": kind, "feed": FEED_LIVE if kind == KIND_LIVE else FEED_OFFICIAL,
+    feed = {KIND_LIVE: FEED_LIVE, KIND_ALERT: FEED_ALERT}.get(kind, FEED_OFFICIAL)
+    return {"seq": seq, "kind": kind, "feed": feed,
             "unit_code": unit_code, "period_key": period_key, "scope": scope, "publication_id": publication_id,
             "revision": revision, "content_type": content_type, "payload": payload, "signature": signature,
             "key_id": key_id, "created_at": now}
@@ -334,14 +339,15 @@ def _feeds_bits(feeds: Iterable[int]) -> int:
 def subscription_values(sub: Subscription) -> dict:
     return {"display_name": sub.display_name, "endpoint": sub.endpoint,
             "unit_codes": json.dumps(list(sub.unit_codes), ensure_ascii=False), "feeds": _feeds_bits(sub.feeds),
-            "tls_enabled": sub.tls_enabled, "tls_ca": sub.tls_ca, "tls_server_name": sub.tls_server_name}
+            "tls_enabled": sub.tls_enabled, "tls_ca": sub.tls_ca, "tls_server_name": sub.tls_server_name,
+            "alert_settings": json.dumps(dict(sub.alert_settings), ensure_ascii=False, sort_keys=True)}
 
 
 def to_subscription(row, pending: int = 0, set_aside: int = 0) -> Subscription:
-    feeds = frozenset(f for f in (FEED_LIVE, FEED_OFFICIAL) if row.feeds & (1 << (f - 1)))
+    feeds = frozenset(f for f in (FEED_LIVE, FEED_OFFICIAL, FEED_ALERT) if row.feeds & (1 << (f - 1)))
     return Subscription(row.subscription_id, row.display_name, row.endpoint, tuple(json.loads(row.unit_codes)),
                         feeds, bool(row.tls_enabled), bytes(row.tls_ca), row.tls_server_name, row.created_at,
-                        pending, set_aside)
+                        pending, set_aside, tuple(sorted(json.loads(row.alert_settings or "{}").items())))
 
 
 def insert_subscription(conn: Connection, sub: Subscription, now: int) -> None:

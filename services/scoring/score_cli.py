@@ -26,9 +26,16 @@ from chiso.scoring.v1 import scoring_pb2_grpc
 from chiso.types.v1 import types_pb2 as tpb
 
 from services.scoring.whatif_cli import parse_period, render
+from services.shared.channels import retrying_channel
+from services.shared.display import UNIT_KINDS, period_label, shorten
+from services.shared.display import unit_kind as _unit_kind
 
-KINDS = {"ministry": 1, "ministerial_agency": 2, "social_security": 3, "province": 4, "department": 5,
-         "commune": 6, "district": 7, "other": 8}
+
+def unit_kind(text: str) -> int:
+    try:
+        return _unit_kind(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 LABELS = {tpb.CLASSIFICATION_EXCELLENT: "Xuất sắc", tpb.CLASSIFICATION_GOOD: "Tốt", tpb.CLASSIFICATION_FAIR: "Khá",
@@ -36,11 +43,12 @@ LABELS = {tpb.CLASSIFICATION_EXCELLENT: "Xuất sắc", tpb.CLASSIFICATION_GOOD:
 
 
 def render_ranking(r: tpb.Ranking, top: int) -> str:
-    lines = [f"Xếp hạng ({r.rule_version}), kỳ {r.period.year}" + (f"-{r.period.number:02d}" if r.period.number
-                                                                       else "")]
+    lines = [f"Xếp hạng ({r.rule_version}), {period_label(r.period.kind, r.period.year, r.period.number)}"]
     for e in list(r.entries)[:top]:
         label = LABELS.get(e.classification, "")
-        lines.append(f"{e.rank:>4}  {e.unit.code:<10} {e.unit.name[:48]:<48} {e.total.value:>6}  {label}")
+        lines.append(f"{e.rank:>4}  {e.unit.code:<10} {shorten(e.unit.name, 48):<48} {e.total.value:>6}  {label}")
+    if not r.entries:
+        lines.append("      (no units of this kind have a score for this period)")
     if len(r.entries) > top:
         lines.append(f"      … {len(r.entries) - top} more")
     return "\n".join(lines)
@@ -86,7 +94,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     s.add_argument("period", type=parse_period)
     s.add_argument("--alone", action="store_true", help="the unit without its subtree")
     r = sub.add_parser("ranking")
-    r.add_argument("kind", choices=sorted(KINDS))
+    r.add_argument("kind", type=unit_kind, metavar="kind", help=", ".join(UNIT_KINDS.values()))
     r.add_argument("period", type=parse_period)
     r.add_argument("--parent", default="")
     r.add_argument("--top", type=int, default=34)
@@ -105,7 +113,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = p.parse_args(argv)
     token = os.environ.get("CHISO_TOKEN", "")
     metadata = (("authorization", f"Bearer {token}"),) if token else ()
-    with grpc.insecure_channel(args.target) as channel:
+    with retrying_channel(args.target) as channel:
         stub = scoring_pb2_grpc.ScoringServiceStub(channel)
         try:
             if args.command == "scorecard":
@@ -115,7 +123,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 print(f"{card.unit.name} ({card.unit.code})" + (" — tạm tính" if card.provisional else ""))
                 print(render(card))
             elif args.command == "ranking":
-                ranking = stub.GetRanking(pb.GetRankingRequest(period=args.period, unit_kind=KINDS[args.kind],
+                ranking = stub.GetRanking(pb.GetRankingRequest(period=args.period, unit_kind=args.kind,
                                                                parent_code=args.parent,
                                                                rule_version=args.rule_version), timeout=60).ranking
                 print(render_ranking(ranking, args.top))

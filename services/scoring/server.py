@@ -184,6 +184,8 @@ def _set_aside_command(args, aggregates: Aggregates) -> int:
             for item in items:
                 print(json.dumps(dataclasses.asdict(item), ensure_ascii=False))
             after = items[-1].id
+        if not after:
+            print("(nothing set aside)", file=sys.stderr)  # standard output stays JSON lines, here none
         return 0
     ids = args.ids or [item.id for item in aggregates.set_aside(1_000_000)]
     result = aggregates.retry_set_aside(ids=ids)

@@ -251,6 +251,8 @@ batches = Table(
     Column("response", LargeBinary, nullable=False, comment="the outcome as first answered (JSON, UTF-8)"),
     UniqueConstraint("source_id", "idempotency_key"),
     Index("ix_batches_source_request", "source_id", "request_id"),
+    # a source's latest batch, for early warning's "source silent" rule (migration 0010)
+    Index("ix_batches_source_committed", "source_id", "committed_at"),
 )
 
 change_notices = Table(

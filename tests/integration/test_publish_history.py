@@ -225,8 +225,11 @@ def test_rankings_carry_the_previous_periods_rank_live_and_official(world):
     assert not any(e.HasField("previous_rank") for e in aug_pub.ranking.entries)
 
     # official history: ranks as the publications froze them
+    alone = pub.GetScorecardHistory(pb.GetScorecardHistoryRequest(unit_code="H30", end_period=AUG, period_count=3,
+                                                                  feed=tpb.FEED_OFFICIAL))
+    assert not any(p.HasField("scorecard") for p in alone.points)  # the unit alone by default: not published
     got = pub.GetScorecardHistory(pb.GetScorecardHistoryRequest(unit_code="H30", end_period=AUG, period_count=3,
-                                                                feed=tpb.FEED_OFFICIAL))
+                                                                scope=SUBTREE, feed=tpb.FEED_OFFICIAL))
     assert [(p.HasField("scorecard"), p.rank, p.ranked_count) for p in got.points] == [
         (False, 0, 0), (True, 3, 3), (True, 2, 3)]
     assert [(p.scorecard.publication_id, p.scorecard.feed, p.scorecard.scorecard.scope) for p in got.points[1:]] == [

@@ -34,14 +34,14 @@ UNIT_KINDS = {
     8: "UNIT_KIND_OTHER",
 }  # fmt: skip
 SCOPES = {1: "SCOPE_UNIT", 2: "SCOPE_SUBTREE"}
-FEEDS = {1: "FEED_LIVE", 2: "FEED_OFFICIAL"}
+FEEDS = {1: "FEED_LIVE", 2: "FEED_OFFICIAL", 3: "FEED_ALERT"}
 CLASSIFICATIONS = {
     1: "CLASSIFICATION_EXCELLENT", 2: "CLASSIFICATION_GOOD", 3: "CLASSIFICATION_FAIR",
     4: "CLASSIFICATION_AVERAGE", 5: "CLASSIFICATION_WEAK",
 }  # fmt: skip
 MONTH, QUARTER, YEAR, YTD = 1, 2, 3, 4
 SCOPE_UNIT, SCOPE_SUBTREE = 1, 2
-FEED_LIVE, FEED_OFFICIAL = 1, 2
+FEED_LIVE, FEED_OFFICIAL, FEED_ALERT = 1, 2, 3
 
 SCORECARD_CONTENT_TYPE = "application/vnd.chiso.scorecard+json"
 PUBLICATION_CONTENT_TYPE = "application/vnd.chiso.publication+json"
@@ -295,8 +295,9 @@ def centi(total: str) -> int:
 
 
 def ranked_centi(card: Card) -> int | None:
-    """What a card's rank is counted from: its shown total in hundredths."""
-    return centi(card.total)
+    """What a card's rank is counted from: its shown total in hundredths; None for a scorecard with no
+    data of its period (``Scorecard.no_data``), which is not ranked."""
+    return None if card.body.get("noData") else centi(card.total)
 
 
 def total_of(total: str) -> Decimal:

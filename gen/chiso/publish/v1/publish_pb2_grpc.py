@@ -135,6 +135,26 @@ class PublishServiceStub:
                 request_serializer=chiso_dot_publish_dot_v1_dot_publish__pb2.ReplaySetAsideScorecardsRequest.SerializeToString,
                 response_deserializer=chiso_dot_publish_dot_v1_dot_publish__pb2.ReplaySetAsideScorecardsResponse.FromString,
                 _registered_method=True)
+        self.AddAlertRecipient = channel.unary_unary(
+                '/chiso.publish.v1.PublishService/AddAlertRecipient',
+                request_serializer=chiso_dot_publish_dot_v1_dot_publish__pb2.AddAlertRecipientRequest.SerializeToString,
+                response_deserializer=chiso_dot_publish_dot_v1_dot_publish__pb2.AddAlertRecipientResponse.FromString,
+                _registered_method=True)
+        self.RemoveAlertRecipient = channel.unary_unary(
+                '/chiso.publish.v1.PublishService/RemoveAlertRecipient',
+                request_serializer=chiso_dot_publish_dot_v1_dot_publish__pb2.RemoveAlertRecipientRequest.SerializeToString,
+                response_deserializer=chiso_dot_publish_dot_v1_dot_publish__pb2.RemoveAlertRecipientResponse.FromString,
+                _registered_method=True)
+        self.ListAlertRecipients = channel.unary_unary(
+                '/chiso.publish.v1.PublishService/ListAlertRecipients',
+                request_serializer=chiso_dot_publish_dot_v1_dot_publish__pb2.ListAlertRecipientsRequest.SerializeToString,
+                response_deserializer=chiso_dot_publish_dot_v1_dot_publish__pb2.ListAlertRecipientsResponse.FromString,
+                _registered_method=True)
+        self.ListAlerts = channel.unary_unary(
+                '/chiso.publish.v1.PublishService/ListAlerts',
+                request_serializer=chiso_dot_publish_dot_v1_dot_publish__pb2.ListAlertsRequest.SerializeToString,
+                response_deserializer=chiso_dot_publish_dot_v1_dot_publish__pb2.ListAlertsResponse.FromString,
+                _registered_method=True)
 
 
 class PublishServiceServicer:
@@ -285,6 +305,34 @@ class PublishServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def AddAlertRecipient(self, request, context):
+        """Adds an e-mail address that receives a unit's early-warning alerts (operator).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RemoveAlertRecipient(self, request, context):
+        """Removes an address from a unit's alert recipients (operator).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListAlertRecipients(self, request, context):
+        """Lists alert recipients, of one unit or of all (operator).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListAlerts(self, request, context):
+        """Lists early-warning alerts raised for a unit, newest first (operator).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_PublishServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -387,6 +435,26 @@ def add_PublishServiceServicer_to_server(servicer, server):
                     servicer.ReplaySetAsideScorecards,
                     request_deserializer=chiso_dot_publish_dot_v1_dot_publish__pb2.ReplaySetAsideScorecardsRequest.FromString,
                     response_serializer=chiso_dot_publish_dot_v1_dot_publish__pb2.ReplaySetAsideScorecardsResponse.SerializeToString,
+            ),
+            'AddAlertRecipient': grpc.unary_unary_rpc_method_handler(
+                    servicer.AddAlertRecipient,
+                    request_deserializer=chiso_dot_publish_dot_v1_dot_publish__pb2.AddAlertRecipientRequest.FromString,
+                    response_serializer=chiso_dot_publish_dot_v1_dot_publish__pb2.AddAlertRecipientResponse.SerializeToString,
+            ),
+            'RemoveAlertRecipient': grpc.unary_unary_rpc_method_handler(
+                    servicer.RemoveAlertRecipient,
+                    request_deserializer=chiso_dot_publish_dot_v1_dot_publish__pb2.RemoveAlertRecipientRequest.FromString,
+                    response_serializer=chiso_dot_publish_dot_v1_dot_publish__pb2.RemoveAlertRecipientResponse.SerializeToString,
+            ),
+            'ListAlertRecipients': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListAlertRecipients,
+                    request_deserializer=chiso_dot_publish_dot_v1_dot_publish__pb2.ListAlertRecipientsRequest.FromString,
+                    response_serializer=chiso_dot_publish_dot_v1_dot_publish__pb2.ListAlertRecipientsResponse.SerializeToString,
+            ),
+            'ListAlerts': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListAlerts,
+                    request_deserializer=chiso_dot_publish_dot_v1_dot_publish__pb2.ListAlertsRequest.FromString,
+                    response_serializer=chiso_dot_publish_dot_v1_dot_publish__pb2.ListAlertsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -930,6 +998,114 @@ class PublishService:
             '/chiso.publish.v1.PublishService/ReplaySetAsideScorecards',
             chiso_dot_publish_dot_v1_dot_publish__pb2.ReplaySetAsideScorecardsRequest.SerializeToString,
             chiso_dot_publish_dot_v1_dot_publish__pb2.ReplaySetAsideScorecardsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AddAlertRecipient(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chiso.publish.v1.PublishService/AddAlertRecipient',
+            chiso_dot_publish_dot_v1_dot_publish__pb2.AddAlertRecipientRequest.SerializeToString,
+            chiso_dot_publish_dot_v1_dot_publish__pb2.AddAlertRecipientResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RemoveAlertRecipient(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chiso.publish.v1.PublishService/RemoveAlertRecipient',
+            chiso_dot_publish_dot_v1_dot_publish__pb2.RemoveAlertRecipientRequest.SerializeToString,
+            chiso_dot_publish_dot_v1_dot_publish__pb2.RemoveAlertRecipientResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListAlertRecipients(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chiso.publish.v1.PublishService/ListAlertRecipients',
+            chiso_dot_publish_dot_v1_dot_publish__pb2.ListAlertRecipientsRequest.SerializeToString,
+            chiso_dot_publish_dot_v1_dot_publish__pb2.ListAlertRecipientsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListAlerts(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chiso.publish.v1.PublishService/ListAlerts',
+            chiso_dot_publish_dot_v1_dot_publish__pb2.ListAlertsRequest.SerializeToString,
+            chiso_dot_publish_dot_v1_dot_publish__pb2.ListAlertsResponse.FromString,
             options,
             channel_credentials,
             insecure,

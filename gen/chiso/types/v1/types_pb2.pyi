@@ -59,6 +59,7 @@ class Feed(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     FEED_UNSPECIFIED: _ClassVar[Feed]
     FEED_LIVE: _ClassVar[Feed]
     FEED_OFFICIAL: _ClassVar[Feed]
+    FEED_ALERT: _ClassVar[Feed]
 UNIT_KIND_UNSPECIFIED: UnitKind
 UNIT_KIND_MINISTRY: UnitKind
 UNIT_KIND_MINISTERIAL_AGENCY: UnitKind
@@ -90,6 +91,7 @@ INDICATOR_STATUS_UNSCORED: IndicatorStatus
 FEED_UNSPECIFIED: Feed
 FEED_LIVE: Feed
 FEED_OFFICIAL: Feed
+FEED_ALERT: Feed
 
 class UnitRef(_message.Message):
     __slots__ = ("code", "name", "kind", "parent_code")

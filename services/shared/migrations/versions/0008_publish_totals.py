@@ -25,8 +25,11 @@ KEYS = {'publish_live': ('unit_code', 'period_key', 'scope'),
         'publish_official': ('publication_id', 'revision', 'unit_code', 'scope')}
 
 
-def _centi(scorecard: bytes) -> int:
-    total = json.loads(bytes(scorecard)).get('total', {}).get('value') or '0'
+def _centi(scorecard: bytes) -> int | None:
+    card = json.loads(bytes(scorecard))
+    if card.get('noData'):
+        return None  # no record of its period: not ranked
+    total = card.get('total', {}).get('value') or '0'
     return int(Decimal(total).scaleb(2).to_integral_value())
 
 
