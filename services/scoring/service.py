@@ -593,6 +593,13 @@ def explain(
             reason="UNKNOWN_INDICATOR",
             metadata={"indicator_id": indicator[:16]},
         ) from None
+    card, d, records, w = explanation_data(scoring, unit_code, period, scope, as_of, table, hierarchy, procs)
+    return M.explain(table, card.indicator(indicator), d, records, w)
+
+
+def explanation_data(scoring: Scoring, unit_code: str, period: Period, scope: str, as_of: datetime | None,
+                     table: RuleTable, hierarchy: Hierarchy, procs: dict):
+    """What explaining any indicator of one scorecard reads: (scorecard, scope data, records, window)."""
     now = scoring.now()
     moment = evaluation_moment(period, as_of or now)
     w = _window(period, moment, now)
@@ -604,4 +611,4 @@ def explain(
     with scoring.db.read() as conn:
         rows = [row for row in S.dossier_rows_of(conn, members, w.m2) if C.row_in_window(row, w)]
         reported = S.reported_of(conn, members, w.m1, w.last)
-    return M.explain(table, card.indicator(indicator), d, M.RecordData(rows, statutory, reported), w)
+    return card, d, M.RecordData(rows, statutory, reported), w
