@@ -27,7 +27,7 @@ from chiso.types.v1 import types_pb2 as tpb
 
 from services.scoring.whatif_cli import parse_period, render
 from services.shared.channels import retrying_channel
-from services.shared.display import UNIT_KINDS, period_label, shorten
+from services.shared.display import UNIT_KINDS, end_quietly_on_closed_pipe, period_label, shorten
 from services.shared.display import unit_kind as _unit_kind
 
 
@@ -111,6 +111,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     a.add_argument("--alone", action="store_true", help="the unit without its subtree")
     a.add_argument("--limit", type=int, default=20)
     args = p.parse_args(argv)
+    end_quietly_on_closed_pipe()
     token = os.environ.get("CHISO_TOKEN", "")
     metadata = (("authorization", f"Bearer {token}"),) if token else ()
     with retrying_channel(args.target) as channel:

@@ -14,16 +14,16 @@ places every stored dossier again by itself. On a large store run ``chiso-scorin
 upgrading instead (OPERATIONS.md): it does the same in one pass and moves the cursor to the newest
 notice. The change feed is kept (its ids keep increasing).
 
-Revision ID: 0012
-Revises: 0011
+Revision ID: 0014
+Revises: 0013
 Create Date: 2026-12-05 17:40:00
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0012'
-down_revision = '0011'
+revision = '0014'
+down_revision = '0013'
 branch_labels = None
 depends_on = None
 
