@@ -56,8 +56,10 @@ def push(stub, method: str, request_type, records, token: str, batch: int = 1000
 
 
 def subscribe(publish: str, ops_token: str, portal: str) -> None:
-    """Phú Thọ's portal (the reference receiver) subscribes to its province, live and official."""
+    """Phú Thọ's portal (the reference receiver) subscribes to its province: live and official results,
+    and early-warning alerts."""
     from chiso.publish.v1 import publish_pb2, publish_pb2_grpc
+    from chiso.types.v1 import types_pb2 as tpb
 
     with grpc.insecure_channel(publish) as ch:
         publish_pb2_grpc.PublishServiceStub(ch).CreateSubscription(
@@ -65,7 +67,8 @@ def subscribe(publish: str, ops_token: str, portal: str) -> None:
                 request_id="demo-portal-phu-tho",
                 subscription=publish_pb2.Subscription(subscription_id="portal-phu-tho",
                                                       display_name="Cổng thông tin tỉnh Phú Thọ",
-                                                      endpoint=portal, unit_codes=["H25"])),
+                                                      endpoint=portal, unit_codes=["H25"],
+                                                      feeds=[tpb.FEED_LIVE, tpb.FEED_OFFICIAL, tpb.FEED_ALERT])),
             metadata=(("authorization", f"Bearer {ops_token}"),), timeout=30)
 
 
@@ -249,7 +252,8 @@ def main(argv=None) -> int:
            "CHISO_PUBLISH_DASHBOARD_URL": dashboard,
            "CHISO_WEB_PORT": str(web_port), "CHISO_WEB_METRICS_PORT": str(web_metrics_port),
            "CHISO_WEB_PUBLISH_TARGET": f"127.0.0.1:{publish_port}",
-           "CHISO_WEB_SCORING_TARGET": f"127.0.0.1:{scoring_port}"}
+           "CHISO_WEB_SCORING_TARGET": f"127.0.0.1:{scoring_port}",
+           "CHISO_PUBLISH_SCORING_TOKEN": ops_token}  # early warning reads the at-risk lists
     procs: dict[str, subprocess.Popen] = {}
     logs = {}
     interrupts = Interrupts(procs)
@@ -328,7 +332,7 @@ chiso demo is running on the embedded database ({var / 'chiso.db'})
               through the gRPC API (dossiers in {elapsed:.1f}s, {n / max(elapsed, 1e-9):,.0f}/s)
   publish     {publish}   (live + official results, change feed, pushes to portals)
               metrics http://127.0.0.1:{publish_metrics_port}/metrics
-  portal      {portal}   reference receiver of Phú Thọ's portal (subscribed to H25, live + official);
+  portal      {portal}   reference receiver of Phú Thọ's portal (subscribed to H25: live, official, alerts);
               it holds {held} verified deliveries so far ({var / 'portal.db'}){none_held}
   dashboard   {dashboard}/   public results in Vietnamese: rankings, each unit's page, the planner,
               Phú Thọ's embeddable card {dashboard}/nhung/H25, one-page PDF reports; officials sign in
@@ -345,6 +349,8 @@ Try:
   CHISO_TOKEN=$(cat {official_file}) .venv/bin/chiso-score --target {scoring} explain H25 \
       {spec.year}-{spec.month:02d} 2.1
   .venv/bin/chiso-score --target {scoring} ranking commune {spec.year}-{spec.month:02d} --parent H25
+  CHISO_TOKEN=$(cat {official_file}) .venv/bin/chiso-score --target {scoring} at-risk H25 --days 2
+  CHISO_TOKEN=$(cat {ops_file}) .venv/bin/chiso-publish-admin --target {publish} alerts list --unit H25
   CHISO_TOKEN=$(cat {ops_file}) .venv/bin/chiso-publish-admin --target {publish} publication create \\
       --period {previous.year}-{previous.month:02d} --kind province --title "Thử nghiệm"
   .venv/bin/chiso-portal report --db {var / 'portal.db'}

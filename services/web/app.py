@@ -353,6 +353,30 @@ def create_app(gateway: Gateway, *, clock: Callable[[], datetime] = lambda: date
         return render_template("records.html", card=card, row=row, items=items, total=reply.total_size,
                                next_token=reply.next_page_token, **common(period, 1))
 
+    @app.get("/don-vi/<code>/sap-qua-han")
+    def at_risk(code: str) -> Any:
+        """For the unit's officials: its dossiers about to be late (2 working days), what each would cost
+        the running month, the projection and the unit's open alerts."""
+        code = unit_code_arg(code)
+        g.private = True
+        credential = token()
+        if not credential:
+            return redirect(url_for("sign_in_form", next=request.full_path.rstrip("?")), 303)
+        reply = gateway.at_risk(credential, code, page_token=request.args.get("trang", "")[:512], page_size=50)
+        alerts = gateway.open_alerts(credential, code)
+        period = PeriodRef(reply.period.kind, reply.period.year, reply.period.number)
+        return render_template("at_risk.html", code=code, **views.at_risk_view(reply, alerts),
+                               next_token=reply.next_page_token, **common(period, 1))
+
+    @app.get("/theo-doi")
+    def watch_list() -> str:
+        """Public: the provinces (or ministries) whose running month would drop a band if every dossier
+        about to be late turned late — counts only."""
+        kind = {"bo": tpb.UNIT_KIND_MINISTRY}.get(request.args.get("loai", ""), tpb.UNIT_KIND_PROVINCE)
+        reply = gateway.projections(kind)
+        period = PeriodRef(reply.period.kind, reply.period.year, reply.period.number)
+        return render_template("watch.html", rows=views.watch_rows(reply), kind=kind, **common(period, 1))
+
     # ------------------------------------------------------------------ embeddable widget
 
     @app.get("/nhung/<code>")

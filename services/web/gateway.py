@@ -172,6 +172,24 @@ class Gateway:
     def whatif(self, request: spb.WhatIfRequest) -> tpb.Scorecard:
         return self._call(self.scoring.WhatIf, request, "kết quả mô phỏng").scorecard
 
+    def at_risk(self, token: str, unit_code: str, page_token: str = "", page_size: int = 50,
+                working_days: int = 0) -> spb.ListAtRiskDossiersResponse:
+        """The unit's (with its subtree) dossiers about to be late and the running month's projection."""
+        return self._call(self.scoring.ListAtRiskDossiers, spb.ListAtRiskDossiersRequest(
+            unit_code=unit_code, scope=tpb.SCOPE_SUBTREE, working_days=working_days, page_size=page_size,
+            page_token=page_token), "hồ sơ sắp quá hạn", metadata=(("authorization", f"Bearer {token}"),))
+
+    def open_alerts(self, token: str, unit_code: str) -> list[ppb.Alert]:
+        """The unit's open early-warning alerts (its officials' token)."""
+        return list(self._call(self.publish.ListAlerts, ppb.ListAlertsRequest(
+            unit_code=unit_code, state=ppb.ALERT_STATE_OPEN, page_size=100), "cảnh báo",
+            metadata=(("authorization", f"Bearer {token}"),)).alerts)
+
+    def projections(self, unit_kind: int, only_dropping: bool = True) -> spb.ListProjectionsResponse:
+        """The watch list: units of a kind with their projection (counts, public)."""
+        return self._call(self.scoring.ListProjections, spb.ListProjectionsRequest(
+            unit_kind=unit_kind, only_dropping=only_dropping, page_size=500), "danh sách theo dõi")
+
     def explain(self, token: str, unit_code: str, period: tpb.Period, indicator_id: str, rule_version: str,
                 page_token: str = "", page_size: int = 50,
                 scope: int = tpb.SCOPE_SUBTREE) -> spb.ExplainIndicatorResponse:

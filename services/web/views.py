@@ -289,3 +289,39 @@ def publication_view(pub: ppb.Publication, verified: bool) -> dict[str, Any]:
     return {"id": pub.publication_id, "revision": pub.revision, "title": pub.title,
             "time": fmt.moment(when), "rule_version": pub.rule_version, "reason": pub.reason,
             "key_id": pub.key_id, "verified": verified}
+
+
+# --- early warning ------------------------------------------------------------------------------------
+
+BAND_WORDS = {1: "Xuất sắc", 2: "Tốt", 3: "Khá", 4: "Trung bình", 5: "Yếu"}
+
+
+def projection_view(p) -> dict:
+    return {"none_total": fmt.number(fmt.decimal(p.total_if_none_late.value)),
+            "none_band": BAND_WORDS.get(p.band_if_none_late, ""),
+            "all_total": fmt.number(fmt.decimal(p.total_if_all_late.value)),
+            "all_band": BAND_WORDS.get(p.band_if_all_late, ""),
+            "drops": p.band_if_all_late != p.band_if_none_late, "keep": p.band_to_keep_label,
+            "finish_first": p.finish_first_count,
+            "first_total": fmt.number(fmt.decimal(p.total_if_finish_first.value))}
+
+
+def at_risk_view(reply, alerts) -> dict:
+    """A unit's at-risk list for its officials (dossier codes: never on a public page)."""
+    dossiers = [{"key": d.record_key, "unit": d.unit_code, "procedure": d.procedure_name or d.procedure_code,
+                 "due": fmt.moment(fmt.from_timestamp(d.due_time.seconds, d.due_time.nanos)),
+                 "left": d.working_days_left, "points": fmt.number(fmt.decimal(d.points_at_stake.value)),
+                 "first": d.finish_first} for d in reply.dossiers]
+    totals = [{"key": t.key, "count": fmt.count(t.dossiers), "points": fmt.number(fmt.decimal(t.points_at_stake.value))}
+              for t in reply.unit_totals]
+    return {"dossiers": dossiers, "total": reply.total_size, "unit_totals": totals,
+            "projection": projection_view(reply.projection), "working_days": reply.working_days,
+            "horizon": fmt.day(fmt.from_timestamp(reply.horizon_end.seconds)),
+            "alerts": [{"title": a.title, "rule": a.rule_id,
+                        "since": fmt.moment(fmt.from_timestamp(a.open_time.seconds, a.open_time.nanos))}
+                       for a in alerts]}
+
+
+def watch_rows(reply) -> list[dict]:
+    return [{"code": u.unit.code, "name": u.unit.name, "count": fmt.count(u.at_risk_count),
+             **projection_view(u.projection)} for u in reply.projections]

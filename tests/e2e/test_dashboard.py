@@ -339,6 +339,34 @@ def test_officials_see_the_records_behind_a_score_and_the_public_sees_counts_onl
     p.errors.clear()
 
 
+def test_officials_see_what_is_about_to_be_late_and_the_public_the_watch_list(env, stubs, page):
+    _, scoring = stubs
+    official = (("authorization", f"Bearer {env.official_token}"),)
+    want = scoring.ListAtRiskDossiers(spb.ListAtRiskDossiersRequest(unit_code="H25", page_size=50),
+                                      metadata=official, timeout=60)
+    p = page(1280)
+    pg = p.open(f"{env.web}/don-vi/H25/sap-qua-han")
+    assert "/dang-nhap" in pg.url  # records: a sign-in first
+    pg.fill("#token", env.official_token)
+    with pg.expect_navigation():
+        pg.click("form.signin button[type=submit]")
+    assert "/sap-qua-han" in pg.url
+    assert int(pg.get_by_test_id("at-risk-count").inner_text().replace(".", "")) == want.total_size
+    assert pg.get_by_test_id("total-none-late").inner_text() == want.projection.total_if_none_late.value.replace(
+        ".", ",")
+    codes = pg.eval_on_selector_all("table.at-risk-table tbody th code", "cs => cs.map(c => c.innerText)")
+    assert codes == [d.record_key for d in want.dossiers]
+    assert pg.get_by_test_id("open-alerts").count() == 1
+    p.shot("at-risk-H25-1280")
+    # the public watch list: counts only, the same projections scoring gives
+    watch = scoring.ListProjections(spb.ListProjectionsRequest(unit_kind=tpb.UNIT_KIND_PROVINCE, only_dropping=True),
+                                    timeout=60)
+    pg = p.open(f"{env.web}/theo-doi")
+    assert [r["code"] for r in rows(pg, "table.watch-table tbody tr[data-code]")] == [
+        u.unit.code for u in watch.projections]
+    assert not any(d.record_key in pg.content() for d in want.dossiers)
+
+
 def test_unknown_units_and_periods_give_a_vietnamese_404(env, page):
     p = page(1280)
     for path in ("/don-vi/H99", "/?period=2026-13", "/?period=abc", "/don-vi/H25?period=2099-01",

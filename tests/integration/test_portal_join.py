@@ -34,6 +34,7 @@ from chiso.scoring.v1 import scoring_pb2 as spb
 from chiso.scoring.v1 import scoring_pb2_grpc
 from chiso.types.v1 import types_pb2 as tpb
 
+from services.publish import storage as publish_storage
 from services.publish.domain.documents import PeriodRef
 from services.publish.receiver import END, SNAPSHOT, START, Follower, KeyRing, ReceiverStore, fetch_from_publish
 from services.shared.grpc_errors import details_from_rpc_error
@@ -88,14 +89,14 @@ class World:
 
     def settle(self):
         """Until scoring applied every notice and publish followed every scoring change."""
-        def caught_up():
+        def caught_up():  # both lanes of publish's follower (running and past periods)
             wait_scored(self.db)
             with self.db.read() as conn:
-                cursor = conn.exec_driver_sql("SELECT text_value FROM publish_state WHERE name = 'scoring'").scalar()
+                cursors = publish_storage.lane_cursors(conn)
             with grpc.insecure_channel(self.scoring.address) as channel:
-                r = scoring_pb2_grpc.ScoringServiceStub(channel).ListScorecardChanges(
-                    spb.ListScorecardChangesRequest(after_cursor=cursor))
-            return not r.changes
+                stub = scoring_pb2_grpc.ScoringServiceStub(channel)
+                return not any(stub.ListScorecardChanges(spb.ListScorecardChangesRequest(after_cursor=c)).changes
+                               for c in cursors)
         eventually(caught_up, what="publish caught up with scoring")
 
 
