@@ -341,8 +341,9 @@ class ScoringServicer(scoring_pb2_grpc.ScoringServiceServicer):
         after = 0
         if request.after_cursor:
             try:
-                after = int(request.after_cursor)
-                if after < 0:
+                text = request.after_cursor
+                after = int(text)
+                if after >= 2**63 or not (text.isascii() and text.isdigit()):  # a BIGINT, digits only
                     raise ValueError
             except ValueError:
                 raise InvalidArgument("after_cursor is not a cursor this service gave", reason="BAD_CURSOR",
@@ -385,10 +386,10 @@ def _decode_token(token: str, fingerprint: str) -> int:
         return 0
     try:
         got, offset = base64.urlsafe_b64decode(token.encode()).decode().split(":")
-        if got != fingerprint or int(offset) < 0:
+        if got != fingerprint or not (offset.isascii() and offset.isdigit()) or int(offset) >= 2**63:
             raise ValueError
         return int(offset)
-    except ValueError:
+    except (ValueError, UnicodeDecodeError):
         raise InvalidArgument("page_token does not belong to this request", reason="BAD_PAGE_TOKEN",
                               violations=[FieldViolation("page_token", "not from this request")]) from None
 
