@@ -219,7 +219,9 @@ class ScoringServicer(scoring_pb2_grpc.ScoringServiceServicer):
         period = period_from_proto(request.period)
         card = self._svc().scorecard(request.unit_code, period, _scope(request.scope), self._as_of(request),
                                      self._version(request.rule_version))
-        return pb.GetScorecardResponse(scorecard=unit_scorecard_to_proto(card, self.now()))
+        out = unit_scorecard_to_proto(card, self.now())
+        _echo_as_of(request, out)
+        return pb.GetScorecardResponse(scorecard=out)
 
     def BatchGetScorecards(self, request: pb.BatchGetScorecardsRequest, context) -> pb.BatchGetScorecardsResponse:
         if len(request.keys) > MAX_BATCH_KEYS:
@@ -230,11 +232,15 @@ class ScoringServicer(scoring_pb2_grpc.ScoringServiceServicer):
             if not key.unit_code:
                 raise InvalidArgument("unit_code is required", reason="UNIT_REQUIRED",
                                       violations=[FieldViolation(f"keys[{i}].unit_code", "required")])
-            keys.append((key.unit_code, period_from_proto(key.period, f"keys[{i}].period"), _scope(key.scope)))
+            keys.append((key.unit_code, period_from_proto(key.period, f"keys[{i}].period"),
+                         _scope(key.scope, f"keys[{i}].scope")))
         version = self._version(request.rule_version)
         cards = self._svc().batch(keys, self._as_of(request), version)
         now = self.now()
-        return pb.BatchGetScorecardsResponse(scorecards=[unit_scorecard_to_proto(card, now) for card in cards])
+        out = pb.BatchGetScorecardsResponse(scorecards=[unit_scorecard_to_proto(card, now) for card in cards])
+        for sc in out.scorecards:
+            _echo_as_of(request, sc)
+        return out
 
     def GetRanking(self, request: pb.GetRankingRequest, context) -> pb.GetRankingResponse:
         if request.unit_kind == tpb.UNIT_KIND_UNSPECIFIED:
@@ -244,8 +250,11 @@ class ScoringServicer(scoring_pb2_grpc.ScoringServiceServicer):
         result = self._svc().ranking(period, request.unit_kind, request.parent_code, _scope(request.scope),
                                      self._as_of(request), self._version(request.rule_version))
         ranking = tpb.Ranking(period=period_to_proto(period), unit_kind=request.unit_kind,
-                              parent_code=request.parent_code, rule_version=result.version)
+                              parent_code=request.parent_code, rule_version=result.version,
+                              scope=_SCOPE_TO_PROTO[result.scope],
+                              units_without_data=[unit_ref(card.unit) for card in result.without_data])
         ranking.as_of.FromDatetime(result.as_of)
+        _echo_as_of(request, ranking)
         for position, card in result.entries:
             sc = card.scorecard
             ranking.entries.add(rank=position, unit=unit_ref(card.unit), total=decimal(sc.total, 2),
@@ -261,6 +270,7 @@ class ScoringServicer(scoring_pb2_grpc.ScoringServiceServicer):
             raise InvalidArgument("page_size must not be negative", reason="BAD_PAGE_SIZE",
                                   violations=[FieldViolation("page_size", "negative")])
         period = period_from_proto(request.period)
+        self._svc().require_started(period, self._as_of(request))
         principal = current_principal()
         identity = principal.attributes.get("identity") if principal is not None else None
         if not self._svc().may_read_records(identity, request.unit_code, period):
@@ -311,8 +321,20 @@ MAX_BATCH_KEYS = 1000
 _SCOPE_TO_PROTO = {SELF: tpb.SCOPE_UNIT, SUBTREE: tpb.SCOPE_SUBTREE}
 
 
-def _scope(value: int) -> str:
-    return SELF if value == tpb.SCOPE_UNIT else SUBTREE
+def _scope(value: int, field: str = "scope") -> str:
+    """The one default of the contract (``chiso.types.v1.Scope``): unset means the unit alone."""
+    if value in (tpb.SCOPE_UNSPECIFIED, tpb.SCOPE_UNIT):
+        return SELF
+    if value == tpb.SCOPE_SUBTREE:
+        return SUBTREE
+    raise InvalidArgument(f"unknown scope {value}", reason="BAD_SCOPE",
+                          violations=[FieldViolation(field, "SCOPE_UNIT or SCOPE_SUBTREE")])
+
+
+def _echo_as_of(request, out) -> None:
+    """Beside the moment used (``as_of``, capped to the period's end), the one asked for when it differs."""
+    if request.HasField("as_of") and request.as_of != out.as_of:
+        out.requested_as_of.CopyFrom(request.as_of)
 
 
 def _fingerprint(request: pb.ExplainIndicatorRequest) -> str:
@@ -350,6 +372,7 @@ def unit_scorecard_to_proto(card, compute_time: datetime) -> tpb.Scorecard:
     out.unit.CopyFrom(unit_ref(card.unit))
     out.scope = _SCOPE_TO_PROTO[card.scope]
     out.provisional = card.provisional
+    out.no_data = card.no_data
     for stat in card.processing_times:
         out.processing_times.add(procedure_code=stat.procedure_code, procedure_name=stat.procedure_name,
                                  dossiers=stat.dossiers, mean_days=decimal(stat.mean_days, 2),

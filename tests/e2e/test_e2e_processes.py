@@ -708,7 +708,8 @@ def test_pushed_batches_become_the_expected_scorecards(db_url, tmp_path):
                                     metadata=auth(tokens.phu_tho), timeout=30)
             assert r.result.accepted_count == 200
         september = tpb.Period(kind=tpb.PERIOD_KIND_MONTH, year=2026, number=9)
-        request = spb.GetScorecardRequest(unit_code="H25", period=september, rule_version="766/2022")
+        request = spb.GetScorecardRequest(unit_code="H25", period=september, rule_version="766/2022",
+                                          scope=tpb.SCOPE_SUBTREE)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             card = scoring.GetScorecard(request, timeout=30).scorecard
@@ -730,7 +731,8 @@ def test_pushed_batches_become_the_expected_scorecards(db_url, tmp_path):
 
         # publish's national pull and the portal show the same scorecard (the rule version in force,
         # portal/2025 for 2026) once they have caught up
-        card = scoring.GetScorecard(spb.GetScorecardRequest(unit_code="H25", period=september), timeout=30).scorecard
+        card = scoring.GetScorecard(spb.GetScorecardRequest(unit_code="H25", period=september,
+                                                            scope=tpb.SCOPE_SUBTREE), timeout=30).scorecard
         assert card.rule_version == "portal/2025"
         def live_from_publish():
             return publish.GetScorecard(ppb.GetScorecardRequest(

@@ -301,19 +301,21 @@ def test_ranking_with_shared_ranks(world):
     for r, _, t in entries:
         first = next(j for j, e in enumerate(entries) if e[2] == t)
         assert r == first + 1, entries
-    provinces = scoring.GetRanking(pb.GetRankingRequest(period=AUG, unit_kind=tpb.UNIT_KIND_PROVINCE)).ranking
-    # No rule version named: portal/2025 is in force for 2026. Hà Nội has no August data: 5.2 and
-    # 5.3 score full without petitions (12) and 4.4 is full everywhere (2).
-    assert provinces.rule_version == "portal/2025"
-    assert [(e.rank, e.unit.code) for e in provinces.entries] == [(1, "H25"), (2, "H01")]
-    assert provinces.entries[1].total.value == "14.00"
+    provinces = scoring.GetRanking(pb.GetRankingRequest(period=AUG, unit_kind=tpb.UNIT_KIND_PROVINCE,
+                                                        scope=tpb.SCOPE_SUBTREE)).ranking
+    # No rule version named: portal/2025 is in force for 2026. Hà Nội has no August data: it used to
+    # be ranked 2nd at 14.00 (5.2 and 5.3 full without petitions, 4.4 full everywhere) — points that
+    # come from no record. Now it is listed apart, unranked (issue 16 item 4).
+    assert provinces.rule_version == "portal/2025" and provinces.scope == tpb.SCOPE_SUBTREE
+    assert [(e.rank, e.unit.code) for e in provinces.entries] == [(1, "H25")]
+    assert [u.code for u in provinces.units_without_data] == ["H01"]
 
 
 def test_explain_lists_the_late_dossiers_paged(world):
     _, scoring, _, tokens = world
     phu_tho = auth(tokens.phu_tho)  # the records are Phú Thọ's: its own source may read them
     request = pb.ExplainIndicatorRequest(
-        unit_code="H25", period=AUG, rule_version="766/2022", indicator_id="2.1", page_size=3
+        unit_code="H25", period=AUG, rule_version="766/2022", indicator_id="2.1", page_size=3, scope=tpb.SCOPE_SUBTREE
     )
     first = scoring.ExplainIndicator(request, metadata=phu_tho)
     assert first.total_size == 4 and len(first.items) == 3 and first.next_page_token
@@ -328,7 +330,8 @@ def test_explain_lists_the_late_dossiers_paged(world):
     assert items["d4"].late_seconds == (6 * 24 + 16) * 3600  # due 25 Aug 08:00; judged 1 Sep 00:00
     assert items["d3"].reason == "multiple_supplements" and items["d9"].reason == "unlawful_pause"
     offered = scoring.ExplainIndicator(
-        pb.ExplainIndicatorRequest(unit_code="H25", period=AUG, rule_version="766/2022", indicator_id="3.1"),
+        pb.ExplainIndicatorRequest(unit_code="H25", period=AUG, rule_version="766/2022", indicator_id="3.1",
+                                   scope=tpb.SCOPE_SUBTREE),
         metadata=phu_tho)
     assert [(i.unit_code, i.record_key, i.reason) for i in offered.items] == [("H25.01", P2, "not_offered_online")]
     with pytest.raises(grpc.RpcError) as err:
@@ -514,16 +517,22 @@ def test_chiso_score_cli_as_an_official_uses_it(sqlite_url, capsys, monkeypatch)
         load_august(ingest, tokens)
         wait_scored(db)
         target = ["--target", handle.address, "--rule-version", "766/2022"]
-        assert main([*target, "scorecard", "H25", "2026-08"]) == 0
+        assert main([*target, "scorecard", "H25", "2026-08", "--subtree"]) == 0
         out = capsys.readouterr().out
-        assert "UBND tỉnh Phú Thọ (H25)" in out and "Tổng điểm: 58.71 — Trung bình" in out
-        assert main([*target, "explain", "H25", "2026-08", "2.1"]) == 2  # records need a credential
+        assert "UBND tỉnh Phú Thọ (H25) cùng các đơn vị cấp dưới" in out and "Tổng điểm: 58.71 — Trung bình" in out
+        assert main([*target, "scorecard", "H25", "2026-08"]) == 0  # the unit alone: no record of its own
+        out = capsys.readouterr().out
+        assert "UBND tỉnh Phú Thọ (H25)\n" in out and "Tổng điểm: Chưa có dữ liệu" in out
+        assert main([*target, "ranking", "province", "2026-08", "--subtree"]) == 0
+        out = capsys.readouterr().out
+        assert "   1  H25 " in out and "Chưa có dữ liệu (1, không xếp hạng):\n   –  H01 " in out
+        assert main([*target, "explain", "H25", "2026-08", "2.1", "--subtree"]) == 2  # records need a credential
         assert "UNAUTHENTICATED" in capsys.readouterr().err
         with db.write() as conn:
             access.ensure_principal(conn, "ptho-officials", access.OFFICIAL, "Văn phòng UBND tỉnh Phú Thọ")
             access.set_grants(conn, "ptho-officials", ["H25"])
             monkeypatch.setenv("CHISO_TOKEN", access.issue_token(conn, "ptho-officials").token)
-        assert main([*target, "explain", "H25", "2026-08", "2.1"]) == 0
+        assert main([*target, "explain", "H25", "2026-08", "2.1", "--subtree"]) == 0
         out = capsys.readouterr().out
         assert "4 records cost 2.1 points" in out and "6.7 days late" in out  # d4: 6 d 16 h
         assert main([*target, "ranking", "department", "2026-08", "--parent", "H25"]) == 0
@@ -589,7 +598,8 @@ def test_units_created_after_the_catalogue_was_cached_are_scored(db_url):
                                    unit_record("H03.X1", "UBND xã Bát Xát", 6, "H03")], tokens.national, "newer")
         ranking = scoring.GetRanking(pb.GetRankingRequest(period=AUG, unit_kind=tpb.UNIT_KIND_COMMUNE,
                                                           parent_code="H03", rule_version="766/2022")).ranking
-        assert [e.unit.code for e in ranking.entries] == ["H03.X1"]  # ranked in the catalogue holding H03
+        # in the catalogue holding H03; without any record it is listed apart, unranked
+        assert [u.code for u in ranking.units_without_data] == ["H03.X1"] and not ranking.entries
         push(ingest, "SyncUnits", [unit_record("H02.X3", "UBND xã Yên Hoa", 6, "H02")], tokens.national, "newest")
         batch = scoring.BatchGetScorecards(pb.BatchGetScorecardsRequest(keys=[
             pb.ScorecardKey(unit_code=u, period=AUG, scope=s) for u in ("H02.X3", "H02")
@@ -602,7 +612,8 @@ def test_units_created_after_the_catalogue_was_cached_are_scored(db_url):
              tokens.national, "last-dossiers")
         wait_scored(db)
         late = scoring.ExplainIndicator(pb.ExplainIndicatorRequest(unit_code="H04", period=AUG,
-                                                                   rule_version="766/2022", indicator_id="2.1"),
+                                                                   rule_version="766/2022", indicator_id="2.1",
+                                                                   scope=tpb.SCOPE_SUBTREE),
                                         metadata=auth(tokens.national))
         assert [(i.unit_code, i.record_key.split("/")[1], i.reason) for i in late.items] == [
             ("H04.X1", "new-3", "ended_late")]  # due 9 Aug, ended 20 Aug
@@ -628,7 +639,8 @@ def test_a_catalogue_reload_that_fails_is_tried_again(db_url, monkeypatch):
         svc = Scoring(db, RuleBook.load_default(), now=lambda: NOW, cache_seconds=0)
 
         def provinces():
-            return [card.unit.code for _, card in svc.ranking(Period.month(2026, 8), 4, version="766/2022").entries]
+            ranking = svc.ranking(Period.month(2026, 8), 4, version="766/2022")
+            return sorted([card.unit.code for _, card in ranking.entries] + [c.unit.code for c in ranking.without_data])
 
         assert provinces() == ["H01", "H25"]
         push(ingest, "SyncUnits", [unit_record("H02", "UBND tỉnh Tuyên Quang", 4)], tokens.national, "new")
@@ -659,7 +671,7 @@ def test_a_catalogue_update_older_than_the_newest_row_is_seen(db_url):
 
         def communes_of(province):
             ranking = svc.ranking(Period.month(2026, 8), tpb.UNIT_KIND_COMMUNE, province, version="766/2022")
-            return [card.unit.code for _, card in ranking.entries]
+            return [card.unit.code for _, card in ranking.entries] + [c.unit.code for c in ranking.without_data]
 
         push(ingest, "SyncUnits", [unit_record("H01", "UBND Thành phố Hà Nội", 4, t=NOW - timedelta(minutes=5))],
              tokens.national, "renamed")  # the newest source time in the table

@@ -1,6 +1,10 @@
 """Exports of publications and rankings: CSV (UTF-8 with a byte-order mark, so spreadsheet programs
 show Vietnamese correctly; RFC 4180 line ends) and JSON (a publication's signed payload as is, or a
-ranking's canonical JSON)."""
+ranking's canonical JSON).
+
+A unit without any record of the period (its scorecard's ``noData``) is no result: in CSV it comes
+after the ranked units, without rank, total or band, its ``no_data`` column ``true`` and its band
+column "Chưa có dữ liệu"."""
 
 from __future__ import annotations
 
@@ -16,6 +20,7 @@ from services.publish.domain.documents import UNIT_KINDS, PeriodRef, canonical_j
 CSV_TYPE = "text/csv; charset=utf-8"
 JSON_TYPE = "application/json"
 BOM = "\ufeff"
+NO_DATA_LABEL = "Chưa có dữ liệu"
 
 
 @dataclass(frozen=True)
@@ -58,16 +63,18 @@ def publication_export(document: Mapping[str, Any], payload: bytes, as_csv: bool
             if ind["id"] not in indicator_ids:
                 indicator_ids.append(ind["id"])
     header = ["publication_id", "revision", "period", "rule_version", "rank", "unit_code", "unit_name", "scope",
-              "total", "classification", *(f"points_{i}" for i in indicator_ids)]
+              "total", "classification", "no_data", *(f"points_{i}" for i in indicator_ids)]
     rows: list[list[Any]] = [header]
     period = _period_key(document)
     order = sorted(cards, key=lambda c: (ranks.get(c["unit"]["code"], 1 << 30), c["unit"]["code"]))
     for card in order:
         points = {ind["id"]: _value(ind.get("points")) for ind in card.get("indicators", [])}
         code = card["unit"]["code"]
+        no_data = bool(card.get("noData"))
         rows.append([pid, revision, period, card.get("ruleVersion", ""), ranks.get(code, ""), code,
                      card["unit"].get("name", ""), card.get("scope", "").removeprefix("SCOPE_").lower(),
-                     _value(card.get("total")), card.get("classificationLabel", ""),
+                     "" if no_data else _value(card.get("total")),
+                     NO_DATA_LABEL if no_data else card.get("classificationLabel", ""), _flag(no_data),
                      *(points.get(i, "") for i in indicator_ids)])
     return Export(_csv(rows), CSV_TYPE, f"{name}.csv")
 
@@ -84,10 +91,17 @@ def ranking_export(document: Mapping[str, Any], as_csv: bool, label: str = "") -
     name = "-".join(_slug(p) for p in parts if p)
     if not as_csv:
         return Export(canonical_json(dict(document)), JSON_TYPE, f"{name}.json")
-    rows: list[list[Any]] = [["period", "rule_version", "as_of", "rank", "unit_code", "unit_name", "total",
-                              "classification"]]
+    rows: list[list[Any]] = [["period", "rule_version", "as_of", "scope", "rank", "unit_code", "unit_name", "total",
+                              "classification", "no_data"]]
+    head = [_period_key(document), document.get("ruleVersion", ""), document.get("asOf", ""),
+            str(document.get("scope", "")).removeprefix("SCOPE_").lower()]
     for e in document.get("entries", []):
-        rows.append([_period_key(document), document.get("ruleVersion", ""), document.get("asOf", ""),
-                     e.get("rank", ""), e["unit"]["code"], e["unit"].get("name", ""), _value(e.get("total")),
-                     str(e.get("classification", "")).removeprefix("CLASSIFICATION_").lower()])
+        rows.append([*head, e.get("rank", ""), e["unit"]["code"], e["unit"].get("name", ""), _value(e.get("total")),
+                     str(e.get("classification", "")).removeprefix("CLASSIFICATION_").lower(), _flag(False)])
+    for u in document.get("unitsWithoutData", []):
+        rows.append([*head, "", u["code"], u.get("name", ""), "", NO_DATA_LABEL, _flag(True)])
     return Export(_csv(rows), CSV_TYPE, f"{name}.csv")
+
+
+def _flag(value: bool) -> str:
+    return "true" if value else "false"

@@ -184,11 +184,15 @@ def test_publication_csv_has_a_bom_and_rows_in_rank_order():
             {"unit": {"code": "H01", "name": "UBND thành phố Hà Nội"}, "scope": "SCOPE_SUBTREE",
              "ruleVersion": "766/2022", "total": {"value": "60.00"}, "classificationLabel": "Trung bình",
              "indicators": [{"id": "2.1", "points": {"value": "10.00"}}]},
+            {"unit": {"code": "H04", "name": "UBND tỉnh Cao Bằng"}, "scope": "SCOPE_SUBTREE", "noData": True,
+             "ruleVersion": "766/2022", "total": {"value": "16.00"}, "classificationLabel": "Yếu",
+             "indicators": [{"id": "2.1", "points": {"value": "0.00"}}]},
             {"unit": {"code": "H25", "name": "UBND tỉnh Phú Thọ"}, "scope": "SCOPE_SUBTREE",
              "ruleVersion": "766/2022", "total": {"value": "90.00"}, "classificationLabel": "Xuất sắc",
              "indicators": [{"id": "2.1", "points": {"value": "20.00"}}]},
         ],
-        "ranking": {"entries": [{"rank": 1, "unit": {"code": "H25"}}, {"rank": 2, "unit": {"code": "H01"}}]},
+        "ranking": {"entries": [{"rank": 1, "unit": {"code": "H25"}}, {"rank": 2, "unit": {"code": "H01"}}],
+                    "unitsWithoutData": [{"code": "H04", "name": "UBND tỉnh Cao Bằng"}]},
     }
     export = publication_export(doc, b"{}", as_csv=True)
     assert export.filename == "p1-r1.csv" and export.content_type == "text/csv; charset=utf-8"
@@ -196,19 +200,28 @@ def test_publication_csv_has_a_bom_and_rows_in_rank_order():
     rows = list(csv.reader(io.StringIO(export.content.decode("utf-8-sig"))))
     assert rows == [
         ["publication_id", "revision", "period", "rule_version", "rank", "unit_code", "unit_name", "scope", "total",
-         "classification", "points_2.1"],
-        ["p1", "1", "2026-08", "766/2022", "1", "H25", "UBND tỉnh Phú Thọ", "subtree", "90.00", "Xuất sắc", "20.00"],
+         "classification", "no_data", "points_2.1"],
+        ["p1", "1", "2026-08", "766/2022", "1", "H25", "UBND tỉnh Phú Thọ", "subtree", "90.00", "Xuất sắc", "false",
+         "20.00"],
         ["p1", "1", "2026-08", "766/2022", "2", "H01", "UBND thành phố Hà Nội", "subtree", "60.00", "Trung bình",
-         "10.00"],
+         "false", "10.00"],
+        # no record of the period: after the ranked units, no rank, no total, marked
+        ["p1", "1", "2026-08", "766/2022", "", "H04", "UBND tỉnh Cao Bằng", "subtree", "", "Chưa có dữ liệu", "true",
+         "0.00"],
     ]
-    assert export.content.count(b"\r\n") == 3
+    assert export.content.count(b"\r\n") == 4
     assert publication_export(doc, b'{"signed":1}', as_csv=False).content == b'{"signed":1}'
     ranking = {"period": {"kind": "PERIOD_KIND_MONTH", "year": 2026, "number": 8}, "unitKind": "UNIT_KIND_PROVINCE",
+               "scope": "SCOPE_SUBTREE",
                "entries": [{"rank": 1, "unit": {"code": "H25", "name": "Phú Thọ"}, "total": {"value": "90.00"},
-                            "classification": "CLASSIFICATION_EXCELLENT"}]}
+                            "classification": "CLASSIFICATION_EXCELLENT"}],
+               "unitsWithoutData": [{"code": "H04", "name": "Cao Bằng"}]}
     out = ranking_export(ranking, as_csv=True, label="live")
     assert out.filename == "ranking-2026-08-province-live.csv"
-    assert out.content.decode("utf-8-sig").splitlines()[1] == "2026-08,,,1,H25,Phú Thọ,90.00,excellent"
+    assert out.content.decode("utf-8-sig").splitlines()[1:] == [
+        "2026-08,,,subtree,1,H25,Phú Thọ,90.00,excellent,false",
+        "2026-08,,,subtree,,H04,Cao Bằng,,Chưa có dữ liệu,true",
+    ]
 
 
 def test_page_tokens_and_cursors_are_opaque_and_checked():
