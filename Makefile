@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 PROTO_FILES := $(shell find protos/chiso -name '*.proto' | sort)
 
-.PHONY: setup run test test-fast proto proto-check lint bench faults clean
+.PHONY: setup test-tools run test test-fast proto proto-check lint bench faults clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -33,7 +33,14 @@ lint: setup  ## buf lint (STANDARD) on the contracts, ruff on the code.
 run: setup  ## Start the suite on the embedded database with demo data.
 	$(BIN)/python -m services.demo
 
-test: setup  ## Run every test (PostgreSQL tests are mandatory when CI=true).
+# Debian packages the tests drive, installed only when their program is missing (apt-get as root).
+# Without them their tests skip, except under CI=true where they fail.
+test-tools:  ## Install what the tests drive beyond Python and npm, if missing: LibreOffice Calc (headless).
+	@command -v soffice >/dev/null || { export DEBIAN_FRONTEND=noninteractive; apt-get update -qq && \
+	  apt-get install -y -qq --no-install-recommends libreoffice-calc-nogui >/dev/null; } || \
+	  echo "make: could not install libreoffice-calc-nogui; the LibreOffice export tests skip (fail under CI=true)"
+
+test: setup test-tools  ## Run every test (PostgreSQL tests are mandatory when CI=true).
 	$(BIN)/python -m pytest -q
 
 bench: setup  ## Measure SPEC §8 figures and write BENCHMARKS.md.

@@ -78,6 +78,7 @@ from services.publish import tables as ptables
 from services.publish.domain.documents import CardKey, PeriodRef
 from services.publish.scoring_client import GrpcScoring
 from services.publish.signing import Signer, verify
+from services.scoring import tables as scoring_tables
 from services.scoring.storage import Aggregates
 from services.shared import access, schema
 from services.shared.db import Database
@@ -94,7 +95,7 @@ BATCH = 200
 CALL_TIMEOUT = 10.0
 RETRYABLE = {grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED}
 CLIENT_OPTIONS = [("grpc.initial_reconnect_backoff_ms", 200), ("grpc.max_reconnect_backoff_ms", 1000)]
-SCORE_TABLES = (schema.score_cells, schema.score_proc_cells, schema.score_durations, schema.score_dossiers)
+SCORE_TABLES = scoring_tables.AGGREGATES
 
 KILLS = ("ingest", "scoring", "publish", "portal")
 FAULT_KINDS = (*(f"kill -9 {k}" for k in KILLS), "kill -9 all three services", "portal outage", "database restart")

@@ -3,7 +3,7 @@
 Starts each service as its own process (as in production), loads a demo month (the running one, and
 a smaller ended one before it, which can be published officially) through the public gRPC API with a
 demo source token, prints endpoints and ready-to-run commands (the CLIs, and calls through gRPC
-reflection with chiso-grpc), then waits. The services run in sessions of their own, so a terminal's
+reflection with buf curl), then waits. The services run in sessions of their own, so a terminal's
 Ctrl-C reaches only this process, which stops each with one SIGTERM (they drain their calls) and says
 how each ended; Ctrl-C again stops them without draining. ``--once`` loads and stops.
 """
@@ -317,17 +317,23 @@ Try:
   CHISO_TOKEN=$(cat {ops_file}) .venv/bin/chiso-publish-admin --target {publish} publication create \\
       --period {previous.year}-{previous.month:02d} --kind province --scope subtree --title "Thử nghiệm"
   .venv/bin/chiso-portal report --db {var / 'portal.db'}
-  CHISO_TOKEN=$(cat {token_file}) .venv/bin/chiso-push --kind dossiers my-dossiers.jsonl --target {address}
   .venv/bin/chiso-whatif --target {scoring} --rule-version 766/2022 2.1=700/1000 5.4=850/1000 3.3=40/100
   .venv/bin/chiso-admin --database-url {db_url} token list
 
-Any service, through its gRPC reflection alone (no generated code: chiso-grpc list / describe / call):
-  .venv/bin/chiso-grpc --target {publish} list chiso.publish.v1.PublishService
-  .venv/bin/chiso-grpc --target {publish} call chiso.publish.v1.PublishService/GetRanking \\
-      '{{"period": {{"kind": "PERIOD_KIND_MONTH", "year": {spec.year}, "number": {spec.month}}}, \
-"unitKind": "UNIT_KIND_PROVINCE"}}'
-  .venv/bin/chiso-grpc --target {publish} call chiso.publish.v1.PublishService/ListSubscriptions \\
-      -H "authorization=Bearer $(cat {ops_file})"
+Integrators: the sample files of docs/examples/, judged by ingest with nothing stored (--dry-run), and a
+source of your own on this database:
+  CHISO_TOKEN=$(cat {token_file}) .venv/bin/chiso-push --kind units docs/examples/units.jsonl --target {address} \\
+      --dry-run
+  .venv/bin/chiso-admin --database-url {db_url} source add igate-phu-tho --grant H25
+
+Any service with standard gRPC tools, through server reflection (buf is in node_modules/.bin; plain-text
+gRPC needs --protocol grpc --http2-prior-knowledge; grpcurl: -plaintext, see the README):
+  node_modules/.bin/buf curl --protocol grpc --http2-prior-knowledge --list-methods http://{publish}
+  node_modules/.bin/buf curl --protocol grpc --http2-prior-knowledge \\
+      -d '{{"period": {{"kind": "PERIOD_KIND_MONTH", "year": {spec.year}, "number": {spec.month}}}, \
+"unitKind": "UNIT_KIND_PROVINCE"}}' http://{publish}/chiso.publish.v1.PublishService/GetRanking
+  node_modules/.bin/buf curl --protocol grpc --http2-prior-knowledge -H "authorization: Bearer $(cat {ops_file})" \\
+      http://{publish}/chiso.publish.v1.PublishService/ListSubscriptions
 """, flush=True)
         if args.once:
             status = 0

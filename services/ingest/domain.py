@@ -31,14 +31,26 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import lru_cache
 from typing import NamedTuple
-from zoneinfo import ZoneInfo
 
 from services.shared.grants import ALL_UNITS, CANONICAL_CODE_RE, PROCEDURE_CATALOGUE
-
-HANOI = ZoneInfo("Asia/Ho_Chi_Minh")
-MICROS = 1_000_000
-HOUR_US = 3600 * MICROS
-DAY_US = 24 * HOUR_US
+from services.shared.records import (
+    DAY_US,
+    HANOI,
+    HOUR_US,
+    OPEN_MONTH,
+    DossierRecord,
+    PetitionRecord,
+    ProcedureRecord,
+    PublicationRecord,
+    ReportedTotalRecord,
+    UnitKind,
+    UnitProcedureRecord,
+    UnitRecord,
+    month_of,
+    month_of_date,
+    walk_up,
+)
+from services.shared.records import US as MICROS
 
 # --- the valid ranges of instants and dates (documented in ingest.proto and README) -------------
 #: Clock skew tolerated by default for instants that cannot lie in the future (source_time,
@@ -58,7 +70,6 @@ EARLIEST_DECISION_DATE = date(2000, 1, 1)
 DATE_HORIZON = timedelta(days=3653)
 #: Reported totals: from this month up to the current month.
 EARLIEST_MONTH = 200001
-OPEN_MONTH = 999912
 
 
 class RecordKind(enum.IntEnum):
@@ -79,25 +90,6 @@ class Outcome(enum.IntEnum):
     INVALID = 3
     PERMISSION_DENIED = 4
     ABORTED = 5
-
-
-class DossierFlag(enum.IntFlag):
-    """The yes/no facts of a dossier, stored together in ``dossiers.flags``."""
-
-    UNLAWFUL_PAUSE = 1 << 0
-    FEE_ALL_ZERO = 1 << 1
-    PAID_ONLINE = 1 << 2
-    ELECTRONIC_RESULT = 1 << 3
-    SYNCED_WITH_RESULT_FILE = 1 << 4
-    DIGITISED = 1 << 5
-    REUSED_DIGITISED_DATA = 1 << 6
-    LINKED_TO_DATA_STORE = 1 << 7
-    COMPONENT_FROM_DATA_STORE = 1 << 8
-    RESULT_TO_DATA_STORE = 1 << 9
-    USED_POPULATION_DATA = 1 << 10
-    VERIFIED_EID = 1 << 11
-    CERTIFIED_COPY_ISSUED = 1 << 12
-    PETITIONED = 1 << 13
 
 
 # Valid enum values (the contracts' enums, zero = unspecified).
@@ -129,101 +121,14 @@ _CONTROL_RE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 # --------------------------------------------------------------------------- records
 
 
-class UnitIn(NamedTuple):
-    code: str
-    name: str
-    kind: int
-    parent_code: str | None
-    valid_from: date | None
-    valid_to: date | None
-    merged_into_code: str | None
-    merged_on: date | None
-    source_time: int
-
-
-class ProcedureIn(NamedTuple):
-    code: str
-    name: str
-    field: str
-    unit_code: str
-    issues_result_document: bool
-    statutory_days: int
-    applicants_are_individuals: bool
-    source_time: int
-
-
-class UnitProcedureIn(NamedTuple):
-    unit_code: str
-    procedure_code: str
-    online_level: int
-    online_service_status: int
-    has_fee: bool
-    payment_integrated: bool
-    population_data_eligible: bool
-    population_data_connected: bool
-    certified_copy: bool
-    active: bool
-    source_time: int
-
-
-class PublicationIn(NamedTuple):
-    unit_code: str
-    procedure_code: str
-    decision_number: str
-    decision_date: date | None
-    legal_effective_date: date | None
-    listed_at: int | None
-    parts: int
-    source_time: int
-
-
-class DossierIn(NamedTuple):
-    code: str
-    unit_code: str
-    procedure_code: str
-    channel: int
-    received_at: int | None
-    due_at: int | None
-    started_at: int | None
-    end_at: int | None
-    end_state: int
-    processing_state: int
-    supplement_count: int
-    last_supplement_at: int | None
-    applicant_supplement_seconds: int
-    fee_amount: int
-    payment_channel: int
-    rating: int
-    flags: int
-    source_time: int | None
-
-
-class PetitionIn(NamedTuple):
-    code: str
-    unit_code: str
-    category: int
-    received_at: int | None
-    due_at: int | None
-    resolved_at: int | None
-    refused_at: int | None
-    first_supplement_at: int | None
-    ready_for_publication_at: int | None
-    published_at: int | None
-    last_transfer_at: int | None
-    transfer_count: int
-    likes: int
-    dislikes: int
-    repeat_complaint: bool
-    rating: int
-    source_time: int | None
-
-
-class ReportedTotalIn(NamedTuple):
-    unit_code: str
-    year: int
-    month: int
-    dossiers_received: int
-    source_time: int | None
+# The records as sent and stored: the one contract of services.shared.records, under ingest's names.
+UnitIn = UnitRecord
+ProcedureIn = ProcedureRecord
+UnitProcedureIn = UnitProcedureRecord
+PublicationIn = PublicationRecord
+DossierIn = DossierRecord
+PetitionIn = PetitionRecord
+ReportedTotalIn = ReportedTotalRecord
 
 
 # --------------------------------------------------------------------------- violations
@@ -433,6 +338,7 @@ def dossier_is_clean(r: DossierIn, now_us: int, skew_us: int = DEFAULT_SKEW_US) 
         and 0 <= r.supplement_count <= 1000
         and (r.last_supplement_at is None or rec <= r.last_supplement_at <= hi)
         and (r.processing_state != 2 or r.supplement_count >= 1)
+        and (r.processing_state != 2 or r.supplement_count != 1 or r.last_supplement_at is not None)
         and 0 <= r.applicant_supplement_seconds <= 10 * 365 * 86400
         and 0 <= r.fee_amount <= MAX_MONEY
         and r.payment_channel in PAYMENT_CHANNELS
@@ -469,6 +375,10 @@ def check_dossier_in_detail(r: DossierIn, c: Checker) -> None:
     c.not_before("last_supplement_time", r.last_supplement_at, "received_time", r.received_at)
     if r.processing_state == 2 and r.supplement_count < 1:
         c.add("supplement_count", "INCONSISTENT", "waiting for a supplement but no supplement request")
+    if r.processing_state == 2 and r.supplement_count == 1 and r.last_supplement_at is None:
+        # judged at the time of its one request (2.1): the only case the count needs the time
+        c.add("last_supplement_time", "REQUIRED",
+              "last_supplement_time is required while waiting on the one supplement request")
     c.count("applicant_supplement_seconds", r.applicant_supplement_seconds, 10 * 365 * 86400)
     c.count("fee_amount", r.fee_amount, MAX_MONEY)
     c.enum("payment_channel", r.payment_channel, PAYMENT_CHANNELS)
@@ -538,19 +448,6 @@ def _nfc_publication(r: PublicationIn) -> PublicationIn:
 # --------------------------------------------------------------------------- months
 
 
-@lru_cache(maxsize=1 << 16)
-def _month_of_hour(hour: int) -> int:
-    local = datetime.fromtimestamp(hour * 3600, tz=HANOI)
-    return local.year * 100 + local.month
-
-
-def month_of(us: int) -> int:
-    """``yyyymm`` of an instant in Asia/Ho_Chi_Minh (whole-hour offset, so cached per UTC hour)."""
-    return _month_of_hour(us // HOUR_US)
-
-
-def month_of_date(d: date) -> int:
-    return d.year * 100 + d.month
 
 
 # --------------------------------------------------------------------------- kinds
@@ -598,19 +495,6 @@ def normalise(spec: KindSpec, records: Sequence[tuple | None]) -> list[tuple | N
 # --------------------------------------------------------------------------- grants
 
 
-class UnitKind(enum.IntEnum):
-    """Values of chiso.types.v1.UnitKind."""
-
-    MINISTRY = 1
-    MINISTERIAL_AGENCY = 2
-    SOCIAL_SECURITY = 3
-    PROVINCE = 4
-    DEPARTMENT = 5
-    COMMUNE = 6
-    DISTRICT = 7
-    OTHER = 8
-
-
 _K = UnitKind
 #: Where a unit of each kind may sit: the kinds of its parent (None: at the top, without a parent).
 #: Ministries, ministerial agencies, Vietnam Social Security and provinces are at the top;
@@ -654,18 +538,9 @@ class Directory:
     def ancestors(self, code: str) -> frozenset[str]:
         """The unit and every unit above it (cycles in bad data are cut)."""
         cached = self._ancestors.get(code)
-        if cached is not None:
-            return cached
-        chain: list[str] = []
-        seen: set[str] = set()
-        cur: str | None = code
-        while cur is not None and cur not in seen:
-            seen.add(cur)
-            chain.append(cur)
-            cur = self.parents.get(cur)
-        result = frozenset(chain)
-        self._ancestors[code] = result
-        return result
+        if cached is None:
+            cached = self._ancestors[code] = frozenset(walk_up(code, self.parents.get))
+        return cached
 
 
 def in_grant(directory: Directory, unit_code: str, grant_roots: frozenset[str]) -> bool:
@@ -750,13 +625,11 @@ class _UnitView:
 
     def chain(self, code: str) -> list[str]:
         """The unit and every unit above it (cycles cut)."""
-        out: list[str] = []
-        cur: str | None = code
-        while cur is not None and cur not in out:
-            out.append(cur)
-            r = self.batch.get(cur)
-            cur = (r.parent_code or None) if r is not None else self.directory.parents.get(cur)
-        return out
+        def parent_of(unit: str) -> str | None:
+            r = self.batch.get(unit)
+            return r.parent_code if r is not None else self.directory.parents.get(unit)
+
+        return walk_up(code, parent_of)
 
     def covered(self, grant: Grant, code: str) -> bool:
         return grant.every_unit or not grant.roots.isdisjoint(self.chain(code))

@@ -14,7 +14,7 @@ from chiso.ingest.v1 import ingest_pb2_grpc
 from services.ingest.service import Ingest, IngestLimits
 from services.ingest.transport import SERVICE_NAME, IngestServicer
 from services.shared.access import Authenticator, Identity, bearer_authenticate
-from services.shared.config import CommonSettings, check_setting, load_settings
+from services.shared.config import CommonSettings, check_setting, settings_or_exit
 from services.shared.db import Database, migrate
 from services.shared.errors import Unauthenticated
 from services.shared.grpc_server import ServerHandle, create_server, serve
@@ -68,7 +68,7 @@ def build(settings: IngestSettings, db: Database | None = None) -> ServerHandle:
 
 
 def main() -> int:
-    settings = load_settings(IngestSettings, ENV_PREFIX)
+    settings = settings_or_exit(IngestSettings, ENV_PREFIX, "chiso-ingest")
     configure_logging("ingest", settings.log_level)
     serve(build(settings), settings)
     return 0

@@ -156,12 +156,19 @@ class Ingest:
         records: Sequence[tuple],
         request_hash: str,
         decode_errors: dict[int, RecordVerdict] | None = None,
+        *,
+        validate_only: bool = False,
     ) -> BatchOutcome:
         """Validate, deduplicate and store one batch; return the outcome of every record.
 
         ``decode_errors`` carries records the transport could not even read (by index).
+        ``validate_only`` (AIP-163): judge the batch as a real call would, against what is stored
+        now, and answer (or refuse an atomic batch) the same way, but store nothing, not even in
+        the ledger: the request id stays free and the answer has no batch id or commit time.
         """
         self._check_request(identity, request_id, len(records))
+        if validate_only:
+            return self._validate(identity, kind, request_id, atomic, records, decode_errors)
         batch_log = log.bind(source=identity.id, request_id_client=request_id, kind=kind.name.lower())
         with self.db.read() as conn:
             found = storage.find_batch(conn, identity.id, request_id)
@@ -190,10 +197,13 @@ class Ingest:
                 stored = storage.stored_versions(conn, kind, identity.id, valid_keys)
                 plan = plan_batch(spec, records, verdicts, {k: s.source_time for k, s in stored.items()})
                 written = [r for _, r in plan.to_write]
+                # A catalogue record that says what is stored (a re-sync) is written — its source time
+                # moves on — but notifies nobody: scoring and publish have nothing to redo.
+                changed = storage.changed_records(conn, kind, identity.id, written)
                 storage.write_records(conn, kind, identity.id, batch_id, written)
                 # Scoring revisits the months each record counts in now and those it counted in before.
-                months = affected_months(spec, written)
-                before = (stored.get(spec.key(r)) for r in written)
+                months = affected_months(spec, changed)
+                before = (stored.get(spec.key(r)) for r in changed)
                 months.update(s.months for s in before if s is not None and s.months is not None)
                 committed = now_us()
                 storage.write_notices(conn, kind, batch_id, months, committed)
@@ -216,6 +226,25 @@ class Ingest:
             stale=outcome.stale,
             rejected=outcome.rejected,
         )
+        return outcome
+
+    def _validate(self, identity: Identity, kind: RecordKind, request_id: str, atomic: bool,
+                  records: Sequence[tuple], decode_errors: dict[int, RecordVerdict] | None) -> BatchOutcome:
+        """The answer ``sync`` would give, from one read transaction; nothing written."""
+        spec = SPECS[kind]
+        records = normalise(spec, records)
+        verdicts = self._judge(spec, records, identity, now_us())
+        for i, v in (decode_errors or {}).items():
+            verdicts[i] = v
+        if atomic and any(v is not None for v in verdicts):
+            self._raise_refused(self._refused("", request_id, kind, verdicts))
+        with self.db.read() as conn:
+            valid_keys = [spec.key(r) for r, v in zip(records, verdicts, strict=True) if v is None]
+            stored = storage.stored_versions(conn, kind, identity.id, valid_keys)
+        plan = plan_batch(spec, records, verdicts, {k: s.source_time for k, s in stored.items()})
+        outcome = self._outcome("", request_id, kind, plan.verdicts, None)
+        log.info("batch validated", source=identity.id, request_id_client=request_id, kind=kind.name.lower(),
+                 records=len(records), accepted=outcome.accepted, stale=outcome.stale, rejected=outcome.rejected)
         return outcome
 
     def get_batch(self, identity: Identity, *, batch_id: str = "", request_id: str = "") -> BatchOutcome:
@@ -325,16 +354,17 @@ class Ingest:
         bad = [e for e in outcome.errors if e.status in (Outcome.INVALID, Outcome.PERMISSION_DENIED)]
         violations = [FieldViolation(f"records[{e.index}].{e.field}" if e.field else f"records[{e.index}]",
                                      f"{e.reason}: {e.message}") for e in bad]
+        batch = {"batch_id": outcome.batch_id} if outcome.batch_id else {}  # none for validate_only
         if all(e.status is Outcome.PERMISSION_DENIED for e in bad):
             raise PermissionDenied(
                 f"atomic batch refused: {len(bad)} record(s) outside this source's grant",
                 reason="OUT_OF_GRANT",
-                metadata={"batch_id": outcome.batch_id, "first_index": str(bad[0].index)},
+                metadata={**batch, "first_index": str(bad[0].index)},
             )
         raise InvalidArgument(
             f"atomic batch refused: {len(bad)} invalid record(s); nothing was stored",
             reason="INVALID_RECORDS",
-            metadata={"batch_id": outcome.batch_id, "invalid_records": str(len(bad))},
+            metadata={**batch, "invalid_records": str(len(bad))},
             violations=violations,
         )
 

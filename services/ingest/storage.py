@@ -13,16 +13,21 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, Table, insert, select, tuple_
 
-from services.ingest.domain import (
-    DossierIn,
-    PetitionIn,
-    PublicationIn,
-    RecordKind,
+from services.ingest.domain import RecordKind
+from services.shared.records import (
+    OPEN_MONTH,
+    DossierRecord,
+    PetitionRecord,
+    ProcedureRecord,
+    PublicationRecord,
+    ReportedTotalRecord,
+    UnitProcedureRecord,
+    UnitRecord,
     month_of,
     month_of_date,
+    row_builder,
 )
 from services.shared.schema import (
-    OPEN_MONTH,
     batches,
     change_notices,
     dossiers,
@@ -35,6 +40,7 @@ from services.shared.schema import (
 )
 
 _KEY_CHUNK = 500
+_BOOKKEEPING = frozenset({"source_time", "source_id", "batch_id"})
 
 
 @dataclass(frozen=True)
@@ -49,6 +55,13 @@ class TableMap:
     to_row: Callable[[tuple, str, str], tuple]  # (record, source_id, batch_id) -> row
     #: columns of a stored row that say which (unit, month range) it counted in before an update
     notice_columns: tuple[str, ...] = ()
+    #: catalogue kinds: a record that says what the stored one says (a re-sync) notifies nobody
+    quiet_when_unchanged: bool = False
+
+    @property
+    def content_columns(self) -> tuple[str, ...]:
+        """What a record says: every column but when, by whom and in which batch it was sent."""
+        return tuple(c for c in self.columns if c not in _BOOKKEEPING)
 
     def on_conflict(self) -> str:
         """The clause that makes an insert an upsert where only a newer source time wins."""
@@ -66,72 +79,43 @@ class TableMap:
         return f"INSERT INTO {self.table.name} ({', '.join(self.columns)}) VALUES ({values}) {self.on_conflict()}"
 
 
-def _dossier_row(r: DossierIn, source_id: str, batch_id: str) -> tuple:
-    return (
-        source_id,
-        r.code,
-        r.unit_code,
-        r.procedure_code,
-        r.channel,
-        r.received_at,
-        month_of(r.received_at),
-        r.due_at,
-        r.started_at,
-        r.end_at,
-        month_of(r.end_at) if r.end_at is not None else None,
-        r.end_state,
-        r.processing_state,
-        r.supplement_count,
-        r.last_supplement_at,
-        r.applicant_supplement_seconds,
-        r.fee_amount,
-        r.payment_channel,
-        r.rating,
-        r.flags,
-        r.source_time,
-        batch_id,
-    )
-
-
-def _petition_row(r: PetitionIn, source_id: str, batch_id: str) -> tuple:
-    return (source_id, *r[:4], month_of(r.received_at), *r[4:], batch_id)
-
-
-def _publication_row(r: PublicationIn, source_id: str, batch_id: str) -> tuple:
-    return (*r[:7], month_of_date(r.decision_date), r.source_time, source_id, batch_id)
-
-
-def _plain_row(r: tuple, source_id: str, batch_id: str) -> tuple:
-    return (*r, source_id, batch_id)
-
-
 def _cols(table: Table, *, skip: Iterable[str] = ()) -> tuple[str, ...]:
     skipped = set(skip)
     return tuple(c.name for c in table.columns if c.name not in skipped)
 
 
+def _end_month(r: DossierRecord) -> int | None:
+    return month_of(r.end_at) if r.end_at is not None else None
+
+
+def _received_month(r: DossierRecord | PetitionRecord) -> int:
+    return month_of(r.received_at)
+
+
+def _table_map(record: type, table: Table, key: tuple[str, ...], keyed_by_source: bool,
+               derived: dict | None = None, notice_columns: tuple[str, ...] = (), quiet: bool = False) -> TableMap:
+    """Rows by column name: the record's fields, the source system and batch, and ``derived``."""
+    columns = _cols(table)
+    return TableMap(table, key, keyed_by_source, columns,
+                    row_builder(record, columns, ("source_id", "batch_id"), derived), notice_columns,
+                    quiet_when_unchanged=quiet)
+
+
 TABLES: dict[RecordKind, TableMap] = {
-    RecordKind.UNIT: TableMap(units, ("code",), False, _cols(units), _plain_row),
-    RecordKind.PROCEDURE: TableMap(procedures, ("code",), False, _cols(procedures), _plain_row),
-    RecordKind.UNIT_PROCEDURE: TableMap(
-        unit_procedures, ("unit_code", "procedure_code"), False, _cols(unit_procedures), _plain_row
-    ),
-    RecordKind.PUBLICATION: TableMap(
-        publications,
-        ("unit_code", "procedure_code", "decision_number"),
-        False,
-        _cols(publications),
-        _publication_row,
-    ),
-    RecordKind.DOSSIER: TableMap(
-        dossiers, ("code",), True, _cols(dossiers), _dossier_row, ("unit_code", "received_month", "end_month")
-    ),
-    RecordKind.PETITION: TableMap(
-        petitions, ("code",), True, _cols(petitions), _petition_row, ("unit_code", "received_month")
-    ),
-    RecordKind.REPORTED_TOTAL: TableMap(
-        reported_totals, ("unit_code", "year", "month"), False, _cols(reported_totals), _plain_row
-    ),
+    RecordKind.UNIT: _table_map(UnitRecord, units, ("code",), False, quiet=True),
+    RecordKind.PROCEDURE: _table_map(ProcedureRecord, procedures, ("code",), False, quiet=True),
+    RecordKind.UNIT_PROCEDURE: _table_map(UnitProcedureRecord, unit_procedures,
+                                          ("unit_code", "procedure_code"), False, quiet=True),
+    RecordKind.PUBLICATION: _table_map(
+        PublicationRecord, publications, ("unit_code", "procedure_code", "decision_number"), False,
+        {"decision_month": lambda r: month_of_date(r.decision_date)}, quiet=True),
+    RecordKind.DOSSIER: _table_map(
+        DossierRecord, dossiers, ("code",), True, {"received_month": _received_month, "end_month": _end_month},
+        ("unit_code", "received_month", "end_month")),
+    RecordKind.PETITION: _table_map(PetitionRecord, petitions, ("code",), True, {"received_month": _received_month},
+                                    ("unit_code", "received_month")),
+    RecordKind.REPORTED_TOTAL: _table_map(ReportedTotalRecord, reported_totals,
+                                          ("unit_code", "year", "month"), False),
 }
 
 
@@ -184,6 +168,31 @@ def _select_single_key(conn: Connection, tm: TableMap, source_id: str, values: l
         sql = f"SELECT {cols} FROM {tm.table.name} WHERE {by_source.format(m='?')}{key} IN ({marks})"
         params = ((source_id, *values) if tm.keyed_by_source else tuple(values))
     return conn.exec_driver_sql(sql, params).all()
+
+
+def changed_records(conn: Connection, kind: RecordKind, source_id: str, records: Sequence[tuple]) -> list[tuple]:
+    """The records that say something the stored version does not (or are new). For catalogue kinds
+    only — a nightly re-sync of ~3,400 units, their procedures and offers then costs scoring and
+    publish nothing; other kinds are returned as they are. One query per 500 keys."""
+    tm = TABLES[kind]
+    if not tm.quiet_when_unchanged or not records:
+        return list(records)
+    t = tm.table
+    content = tm.content_columns
+    rows = [dict(zip(tm.columns, tm.to_row(r, source_id, ""), strict=True)) for r in records]
+    keys = [tuple(row[c] for c in tm.key_columns) for row in rows]
+    key_cols = [t.c[c] for c in tm.key_columns]
+    stored: dict[tuple, tuple] = {}
+    unique = list(dict.fromkeys(keys))
+    for start in range(0, len(unique), _KEY_CHUNK):
+        chunk = unique[start : start + _KEY_CHUNK]
+        where = key_cols[0].in_([k[0] for k in chunk]) if len(key_cols) == 1 else tuple_(*key_cols).in_(chunk)
+        for found in conn.execute(select(*(t.c[c] for c in content)).where(where)).mappings():
+            stored[tuple(found[c] for c in tm.key_columns)] = tuple(found[c] for c in content)
+    return [
+        r for r, row, key in zip(records, rows, keys, strict=True)
+        if stored.get(key) != tuple(row[c] for c in content)
+    ]
 
 
 def write_records(

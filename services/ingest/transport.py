@@ -11,7 +11,6 @@ from chiso.ingest.v1 import ingest_pb2_grpc
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from services.ingest.domain import (
-    DossierFlag,
     DossierIn,
     Outcome,
     PetitionIn,
@@ -27,6 +26,7 @@ from services.ingest.domain import (
 from services.ingest.service import BatchOutcome, Ingest
 from services.shared.access import Identity
 from services.shared.errors import ChisoError, InvalidArgument
+from services.shared.records import DossierFlag
 
 SERVICE_NAME = pb.DESCRIPTOR.services_by_name["IngestService"].full_name
 
@@ -270,7 +270,8 @@ class IngestServicer(ingest_pb2_grpc.IngestServiceServicer):
     def _sync(self, kind: RecordKind, request):
         records, errors = decode(kind, request.records)
         outcome = self.ingest.sync(
-            self.identify(), kind, request.request_id, request.atomic, records, request_hash(request), errors
+            self.identify(), kind, request.request_id, request.atomic, records, request_hash(request), errors,
+            validate_only=request.validate_only,
         )
         return batch_result(outcome)
 
@@ -314,7 +315,8 @@ class IngestServicer(ingest_pb2_grpc.IngestServiceServicer):
             records, errors = decode(kind, records_msg)
             try:
                 outcome = self.ingest.sync(
-                    identity, kind, message.request_id, message.atomic, records, request_hash(message), errors
+                    identity, kind, message.request_id, message.atomic, records, request_hash(message), errors,
+                    validate_only=message.validate_only,
                 )
             except ChisoError as exc:
                 exc.metadata = {**(exc.metadata or {}), "message_index": str(n), "committed_batches": str(n)}

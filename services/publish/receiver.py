@@ -10,7 +10,8 @@ a SQLite file in one transaction per delivery, and only then is OK answered:
 * ``received`` — every delivery (payload, signature, key id), in arrival order;
 * ``live`` — the newest version of each live scorecard (an older version arriving late, e.g. a
   replayed delivery, is kept in ``received`` but does not replace a newer one);
-* ``publications`` — every publication revision.
+* ``publications`` — every publication revision;
+* ``alerts`` — early-warning alerts (FEED_ALERT), each raised and resolved once.
 
 Run it: ``chiso-portal serve --port 50060 --db var/portal.db --publish 127.0.0.1:50053`` (or
 ``--public-key-file key.pem``); ``chiso-portal report --db var/portal.db`` prints what it holds.
@@ -33,10 +34,12 @@ import grpc
 from chiso.portal.v1 import portal_pb2, portal_pb2_grpc
 from chiso.publish.v1 import publish_pb2, publish_pb2_grpc
 
+from services.publish.domain.alerts import ALERT_CONTENT_TYPE
 from services.publish.domain.documents import PUBLICATION_CONTENT_TYPE, SCORECARD_CONTENT_TYPE, PeriodRef
 from services.publish.domain.subscriptions import MAX_DELIVERY_BYTES
 from services.publish.signing import key_id_of, public_raw_from_pem, verify
 from services.shared.config import CommonSettings
+from services.shared.display import hanoi_time, table
 from services.shared.errors import FailedPrecondition, InvalidArgument
 from services.shared.grpc_server import ServerHandle, create_server, serve
 from services.shared.logging import configure_logging, get_logger
@@ -61,6 +64,11 @@ CREATE TABLE IF NOT EXISTS live (
     unit_code TEXT NOT NULL, period TEXT NOT NULL, scope TEXT NOT NULL,
     version INTEGER NOT NULL, total TEXT NOT NULL, payload BLOB NOT NULL,
     PRIMARY KEY (unit_code, period, scope)
+);
+CREATE TABLE IF NOT EXISTS alerts (
+    alert_id TEXT NOT NULL, state TEXT NOT NULL, unit_code TEXT NOT NULL, rule TEXT NOT NULL,
+    period TEXT NOT NULL, title TEXT NOT NULL, payload BLOB NOT NULL,
+    PRIMARY KEY (alert_id, state)
 );
 CREATE TABLE IF NOT EXISTS publications (
     publication_id TEXT NOT NULL, revision INTEGER NOT NULL, payload BLOB NOT NULL, signature BLOB NOT NULL,
@@ -105,6 +113,10 @@ class ReceiverStore:
                               " UPDATE SET version = excluded.version, total = excluded.total,"
                               " payload = excluded.payload WHERE excluded.version > live.version",
                               (*key, version, sc.get("total", {}).get("value", ""), request.payload))
+                elif request.content_type == ALERT_CONTENT_TYPE:
+                    c.execute("INSERT OR IGNORE INTO alerts VALUES (?, ?, ?, ?, ?, ?, ?)",
+                              (document["alertId"], document["state"], document["unit"]["code"], document["rule"],
+                               document["period"], document["title"], request.payload))
                 else:
                     c.execute("INSERT OR IGNORE INTO publications VALUES (?, ?, ?, ?)",
                               (document["publicationId"], int(document["revision"]), request.payload,
@@ -120,17 +132,63 @@ class ReceiverStore:
             c = self.conn
             received = c.execute("SELECT subscription_id, sequence, content_type FROM received "
                                  "ORDER BY arrival").fetchall()
+            last = c.execute("SELECT MAX(received_at) FROM received").fetchone()[0]
             live = c.execute("SELECT unit_code, period, scope, version, total FROM live "
                              "ORDER BY unit_code, period, scope").fetchall()
             pubs = c.execute("SELECT publication_id, revision FROM publications ORDER BY publication_id, revision")
             pubs = pubs.fetchall()
+            alerts = c.execute("SELECT alert_id, state, unit_code, rule, period, title FROM alerts "
+                               "ORDER BY rowid").fetchall()
         return {
             "deliveries": len(received),
+            "last_received_at": last,
             "sequences": [seq for _, seq, _ in received],
             "subscriptions": sorted({sub for sub, _, _ in received}),
+            "subscription_of": [sub for sub, _, _ in received],
             "live": [{"unit_code": u, "period": p, "scope": s, "version": v, "total": t} for u, p, s, v, t in live],
             "publications": [{"publication_id": pid, "revision": rev} for pid, rev in pubs],
+            "alerts": [{"alert_id": a, "state": st, "unit_code": u, "rule": r, "period": p, "title": t}
+                       for a, st, u, r, p, t in alerts],
         }
+
+
+def summary(held: Mapping[str, Any], path: str | Path) -> str:
+    """What ``report`` found, for a person: deliveries and their sequences, live scorecards, publications,
+    and the totals held for the top units of the subscription (with their subtree)."""
+    def n(x: int) -> str:
+        return f"{x:,}".replace(",", ".")
+
+    lines = [f"Cổng tham chiếu — {path}"]
+    if not held["deliveries"]:
+        lines.append("deliveries: none received yet")
+        return "\n".join(lines)
+    by_sub: dict[str, list[int]] = {}
+    for sub, seq in zip(held["subscription_of"], held["sequences"], strict=True):
+        by_sub.setdefault(sub, []).append(seq)
+    for sub, seqs in sorted(by_sub.items()):
+        low, high = min(seqs), max(seqs)
+        missing = high - low + 1 - len(set(seqs))
+        gaps = "none missing" if not missing else f"{n(missing)} missing"
+        lines.append(f"deliveries: {n(len(seqs))} from subscription {sub}, sequences {n(low)}–{n(high)} ({gaps})")
+    lines.append(f"last delivery: {hanoi_time(held['last_received_at'])}")
+    live = held["live"]
+    periods = sorted({x["period"] for x in live})
+    units = {x["unit_code"] for x in live}
+    lines.append(f"live scorecards: {n(len(live))} ({n(len(units))} units; periods {', '.join(periods) or '—'})")
+    pubs: dict[str, list[int]] = {}
+    for p in held["publications"]:
+        pubs.setdefault(p["publication_id"], []).append(p["revision"])
+    described = [f"{pid} (revision{'s' if len(revs) > 1 else ''} {', '.join(map(str, revs))})"
+                 for pid, revs in sorted(pubs.items())]
+    lines.append("official publications: " + ("; ".join(described) or "none"))
+    roots = sorted(u for u in units if "." not in u)
+    if roots:
+        totals = {(x["unit_code"], x["period"]): x["total"] for x in live if x["scope"] in ("subtree", "SCOPE_SUBTREE")}
+        lines.append("live totals of the top units with their subtree (điểm):")
+        rows = [[u, *(totals.get((u, p), "—").replace(".", ",") for p in periods)] for u in roots]
+        lines += ["  " + line for line in table(rows, ["unit", *periods]).splitlines()]
+    lines.append("(chiso-portal report --json prints everything held)")
+    return "\n".join(lines)
 
 
 def report(db_path: str | Path) -> dict:
@@ -193,7 +251,7 @@ class ReceiverServicer(portal_pb2_grpc.PortalReceiverServiceServicer):
     def Deliver(self, request: portal_pb2.DeliverRequest, context) -> portal_pb2.DeliverResponse:
         if not request.delivery_id or len(request.delivery_id) > 128:
             raise InvalidArgument.for_field("delivery_id", "1–128 characters", reason="BAD_DELIVERY_ID")
-        if request.content_type not in (SCORECARD_CONTENT_TYPE, PUBLICATION_CONTENT_TYPE):
+        if request.content_type not in (SCORECARD_CONTENT_TYPE, PUBLICATION_CONTENT_TYPE, ALERT_CONTENT_TYPE):
             raise InvalidArgument.for_field("content_type", "unknown content type", reason="BAD_CONTENT_TYPE")
         key = self.keys.get(request.key_id)
         if key is None:
@@ -242,14 +300,23 @@ def main(argv: list[str] | None = None) -> int:
     s.add_argument("--db", default="var/portal.db", help="SQLite file")
     s.add_argument("--publish", default="127.0.0.1:50053", help="publish's address, for GetPublicKey")
     s.add_argument("--public-key-file", help="verify with this PEM public key instead of asking publish")
-    r = sub.add_parser("report", help="print what the receiver holds, as JSON")
+    r = sub.add_parser("report", help="a summary of what the receiver holds (--json: all of it)")
     r.add_argument("--db", default="var/portal.db")
+    r.add_argument("--json", action="store_true", help="everything held, as JSON")
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv or argv[0] not in ("serve", "report", "-h", "--help"):
         argv.insert(0, "serve")
     args = parser.parse_args(argv)
     if args.command == "report":
-        print(json.dumps(report(args.db), ensure_ascii=False, indent=2))
+        if not Path(args.db).exists():
+            print(f"chiso-portal: no receiver file at {args.db}", file=sys.stderr)
+            return 2
+        held = report(args.db)
+        if args.json:
+            held.pop("subscription_of", None)
+            print(json.dumps(held, ensure_ascii=False, indent=2))
+        else:
+            print(summary(held, args.db))
         return 0
     configure_logging("portal", "INFO")
     keys = KeyRing.from_pem_file(args.public_key_file) if args.public_key_file \

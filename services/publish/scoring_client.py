@@ -4,12 +4,14 @@ values (a scorecard becomes a ``Card`` whose body is its protobuf JSON mapping).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import UTC
 
 import grpc
 from chiso.scoring.v1 import scoring_pb2 as pb
 from chiso.scoring.v1 import scoring_pb2_grpc
 from chiso.types.v1 import types_pb2 as tpb
 
+from services.publish.domain.alerts import AtRiskFacts, RiskyDossier
 from services.publish.domain.documents import Card, CardKey, PeriodRef
 from services.publish.domain.ports import ChangesPage, RankingView
 from services.shared.errors import (
@@ -74,11 +76,36 @@ def _mapped(exc: grpc.RpcError, what: str) -> ChisoError:
 
 
 class GrpcScoring:
-    def __init__(self, target: str, timeout: float = 60.0, channel: grpc.Channel | None = None) -> None:
+    def __init__(self, target: str, timeout: float = 60.0, channel: grpc.Channel | None = None,
+                 token: str = "") -> None:
+        """``token``: a bearer token for the record-level reads (early warning's at-risk lists): an
+        operator's, or an official's covering the watched units."""
         self.channel = channel or grpc.insecure_channel(
             target, options=[("grpc.max_receive_message_length", 256 * 1024 * 1024)])
         self.stub = scoring_pb2_grpc.ScoringServiceStub(self.channel)
         self.timeout = timeout
+        self._records = (("authorization", f"Bearer {token}"),) if token else None
+
+    def at_risk(self, unit_code: str, working_days: int, first: int = 20) -> AtRiskFacts | None:
+        """The unit's (with its subtree) at-risk list and projection for the running month, the first
+        ``first`` dossiers in the order to act on; None without a token to ask with."""
+        if self._records is None:
+            return None
+        request = pb.ListAtRiskDossiersRequest(unit_code=unit_code, scope=tpb.SCOPE_SUBTREE,
+                                               working_days=working_days, page_size=first)
+        try:
+            r = self.stub.ListAtRiskDossiers(request, timeout=self.timeout, metadata=self._records)
+        except grpc.RpcError as exc:
+            raise _mapped(exc, "list the dossiers at risk") from None
+        p = r.projection
+        band = lambda value: tpb.Classification.Name(value).removeprefix("CLASSIFICATION_")  # noqa: E731
+        return AtRiskFacts(
+            count=r.total_size, total_if_none_late=p.total_if_none_late.value, band_if_none_late=band(
+                p.band_if_none_late), total_if_all_late=p.total_if_all_late.value,
+            band_if_all_late=band(p.band_if_all_late), finish_first=p.finish_first_count,
+            dossiers=tuple(RiskyDossier(d.record_key, d.unit_code, d.procedure_code, d.procedure_name,
+                                        d.due_time.ToDatetime(tzinfo=UTC), d.working_days_left,
+                                        d.points_at_stake.value, d.finish_first) for d in r.dossiers))
 
     def close(self) -> None:
         self.channel.close()

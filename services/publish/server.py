@@ -27,9 +27,12 @@ from chiso.publish.v1 import publish_pb2_grpc
 from prometheus_client import Counter, Gauge
 from sqlalchemy.engine import make_url
 
+from services.publish.alerts import Alerts, AlertWorker
 from services.publish.delivery import DeliverySettings, Dispatcher, SenderFactory
+from services.publish.domain.alerts import EMAIL_SUBSCRIPTION, load_rules
 from services.publish.domain.ports import ScoringPort
 from services.publish.domain.subscriptions import RetryPolicy
+from services.publish.mail_client import MailSettings, SmtpSender
 from services.publish.portal_client import GrpcPortalSender
 from services.publish.scoring_client import GrpcScoring
 from services.publish.service import Publish, now_us
@@ -79,8 +82,29 @@ class PublishSettings(CommonSettings):
     delivery_inflight_mb: int = field(default=16, metadata={
         "doc": "MB of payloads this replica sends at once, all subscriptions together (a larger one goes alone)"})
 
+    alerts: bool = field(default=True, metadata={
+        "doc": "evaluate early-warning alerts for subscriptions with the alert feed and units' e-mail recipients"})
+    alert_poll_seconds: float = field(default=30.0, metadata={"doc": "how often the alert worker looks for work"})
+    alert_interval_seconds: float = field(default=600.0, metadata={
+        "doc": "a watched unit is evaluated at least this often (time passing) besides when its data changes"})
+    alert_rules_file: str = field(default="", metadata={"doc": "alert rules (TOML); empty: the shipped defaults"})
+    dashboard_url: str = field(default="", metadata={
+        "doc": "base URL of the dashboard, for the unit's page linked from alerts (e.g. https://chiso.gov.vn)"})
+    scoring_token: str = field(default="", metadata={
+        "doc": "bearer token for scoring's at-risk lists (an operator's); empty: no projection-based alerts"})
+    smtp_host: str = field(default="", metadata={"doc": "SMTP server for alert e-mails; empty: no e-mail"})
+    smtp_port: int = field(default=25, metadata={"doc": "SMTP port (587 with STARTTLS, usually)"})
+    smtp_starttls: bool = field(default=False, metadata={"doc": "upgrade the SMTP connection with STARTTLS"})
+    smtp_ca_file: str = field(default="", metadata={"doc": "CA bundle (PEM) to verify the SMTP server; empty: system"})
+    smtp_username: str = field(default="", metadata={"doc": "SMTP login (empty: none)"})
+    smtp_password: str = field(default="", metadata={"doc": "SMTP password"})
+    smtp_from: str = field(default="chiso@localhost", metadata={"doc": "From address of alert e-mails"})
+
     def __post_init__(self) -> None:
         super().__post_init__()
+        check_setting(self.alert_poll_seconds > 0, "alert_poll_seconds", "must be positive")
+        check_setting(self.alert_interval_seconds >= 0, "alert_interval_seconds", "must not be negative")
+        check_setting(0 < self.smtp_port < 65536, "smtp_port", "must be a port number")
         check_setting(self.poll_seconds > 0, "poll_seconds", "must be positive")
         check_setting(1 <= self.follow_page_size <= 5000, "follow_page_size", "must be 1–5000")
         check_setting(0 <= self.follow_interval_seconds <= 60, "follow_interval_seconds", "must be 0–60")
@@ -172,7 +196,8 @@ def build(settings: PublishSettings, *, db: Database | None = None, scoring: Sco
         migrate(settings.database_url)
     db = db or Database(settings.database_url)
     own_scoring = scoring is None
-    scoring = scoring or GrpcScoring(settings.scoring_target, settings.scoring_timeout_seconds)
+    scoring = scoring or GrpcScoring(settings.scoring_target, settings.scoring_timeout_seconds,
+                                     token=settings.scoring_token)
     publish = Publish(db, scoring, signer, clock=clock, retry=RetryPolicy(
         settings.max_attempts, settings.backoff_base_seconds, settings.backoff_max_seconds))
     publish.register_key()
@@ -192,9 +217,29 @@ def build(settings: PublishSettings, *, db: Database | None = None, scoring: Sco
         follower = Follower(publish, settings)
         handle.on_start.append(follower.start)
         stops.append(follower.stop)
+    if settings.smtp_host:
+        ensure_email_subscription(db, settings, clock())
+    if settings.alerts:
+        rules = load_rules(settings.alert_rules_file) if settings.alert_rules_file else load_rules()
+        at_risk = getattr(scoring, "at_risk", None) or (lambda unit, days: None)
+        alerts = Alerts(db, signer, at_risk, clock=clock, defaults=rules, dashboard_url=settings.dashboard_url,
+                        interval_seconds=settings.alert_interval_seconds, on_sent=publish._notify)
+        worker = AlertWorker(alerts, settings.alert_poll_seconds)
+        handle.alerts = alerts  # type: ignore[attr-defined]  # for tests and tools
+        handle.on_start.append(worker.start)
+        stops.append(worker.stop)
     if settings.deliver:
         owner = settings.replica_id or f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
-        dispatcher = Dispatcher(db, sender_factory or GrpcPortalSender, DeliverySettings(
+        portal_senders = sender_factory or GrpcPortalSender
+        mail = MailSettings(settings.smtp_host, settings.smtp_port, settings.smtp_starttls, settings.smtp_username,
+                            settings.smtp_password, settings.smtp_from, settings.smtp_ca_file)
+
+        def senders(sub):
+            if sub.subscription_id == EMAIL_SUBSCRIPTION:
+                return SmtpSender(mail, db)
+            return portal_senders(sub)
+
+        dispatcher = Dispatcher(db, senders, DeliverySettings(
             owner=owner, lease_seconds=settings.lease_seconds, poll_seconds=settings.delivery_poll_seconds,
             deliver_timeout=settings.deliver_timeout_seconds,
             policy=RetryPolicy(settings.max_attempts, settings.backoff_base_seconds, settings.backoff_max_seconds),
@@ -212,13 +257,33 @@ def build(settings: PublishSettings, *, db: Database | None = None, scoring: Sco
     return handle
 
 
+def ensure_email_subscription(db: Database, settings: PublishSettings, now: int) -> None:
+    """The reserved subscription ``email`` (alerts to units' e-mail recipients, through the SMTP server):
+    made at start when SMTP is configured, its endpoint kept current; its alert settings are the
+    operator's (UpdateSubscription)."""
+    from services.publish import storage as S
+    from services.publish.domain.documents import FEED_ALERT
+    from services.publish.domain.subscriptions import Subscription
+
+    endpoint = f"{settings.smtp_host}:{settings.smtp_port}"
+    with db.write() as conn:
+        rows = S.subscriptions(conn, only=EMAIL_SUBSCRIPTION)
+        if not rows:
+            S.insert_subscription(conn, Subscription(EMAIL_SUBSCRIPTION, "Thư điện tử cảnh báo sớm", endpoint,
+                                                     feeds=frozenset({FEED_ALERT})), now)
+        elif rows[0].endpoint != endpoint:
+            S.update_subscription(conn, Subscription(
+                EMAIL_SUBSCRIPTION, rows[0].display_name, endpoint, rows[0].unit_codes, rows[0].feeds,
+                alert_settings=rows[0].alert_settings), now)
+
+
 def main() -> int:
     try:
         settings = load_settings(PublishSettings, ENV_PREFIX)
         configure_logging("publish", settings.log_level)
         handle = build(settings)
     except ConfigError as exc:
-        print(f"chiso-publish: {exc}", file=sys.stderr)
+        print(f"chiso-publish: configuration error: {exc}", file=sys.stderr)
         return 2
     serve(handle, settings)
     return 0

@@ -56,8 +56,10 @@ from services.publish.domain.documents import (
     SCOPE_SUBTREE,
     SCOPE_UNIT,
     SCORECARD_CONTENT_TYPE,
+    UNIT_KINDS,
     Card,
     CardKey,
+    PeriodError,
     PeriodRef,
     PublicationSpec,
     canonical_json,
@@ -66,9 +68,11 @@ from services.publish.domain.documents import (
     new_publication_id,
     official_document,
     publication_document,
+    ranked_centi,
     rfc3339,
 )
-from services.publish.domain.exports import Export, publication_export, ranking_export
+from services.publish.domain.exports import Export, publication_export, ranking_export, scorecard_export
+from services.publish.domain.history import HistoryPoint, competition_ranks, history_range, with_previous_ranks
 from services.publish.domain.paging import decode_token, encode_token, fingerprint
 from services.publish.domain.ports import ScoringPort
 from services.publish.domain.subscriptions import (
@@ -79,6 +83,7 @@ from services.publish.domain.subscriptions import (
     check_subscription,
 )
 from services.publish.signing import ALGORITHM, Signer, public_pem
+from services.publish.spreadsheet import workbook_bytes
 from services.shared.db import DATABASE_UNAVAILABLE, Database
 from services.shared.errors import (
     AlreadyExists,
@@ -421,7 +426,7 @@ class Publish:
             live.append({"unit_code": card.unit_code, "period_key": card.period.key, "scope": card.scope,
                          "unit_kind": card.unit_kind, "parent_code": card.parent_code, "version": seq,
                          "content_sha256": sums[card.key], "scorecard": card.body_json(),
-                         "updated_at": now, "computed_at": card.computed_at()})
+                         "updated_at": now, "computed_at": card.computed_at(), "total_centi": ranked_centi(card)})
             feed.append(S.change_row(S.KIND_LIVE, seq, payload=payload, signature=signature,
                                      key_id=self.signer.key_id, content_type=SCORECARD_CONTENT_TYPE, now=now,
                                      unit_code=card.unit_code, period_key=card.period.key, scope=card.scope))
@@ -567,7 +572,7 @@ class Publish:
             "key_id": self.signer.key_id,
         }, [{"publication_id": publication_id, "revision": revision, "unit_code": c.unit_code, "scope": c.scope,
              "period_key": spec.period.key, "unit_kind": c.unit_kind, "parent_code": c.parent_code,
-             "scorecard": c.body_json()} for c in cards])
+             "scorecard": c.body_json(), "total_centi": ranked_centi(c)} for c in cards])
         S.insert_changes(conn, [S.change_row(S.KIND_PUBLICATION, seq, payload=payload, signature=signature,
                                              key_id=self.signer.key_id, content_type=PUBLICATION_CONTENT_TYPE,
                                              now=now, period_key=spec.period.key, publication_id=publication_id,
@@ -667,10 +672,14 @@ class Publish:
                 for r in page]
         return docs, nxt, len(ordered)
 
-    def ranking(self, period: PeriodRef, unit_kind: int, parent_code: str, feed: int,
+    def ranking(self, period: PeriodRef | None, unit_kind: int, parent_code: str, feed: int,
                 publication_id: str = "") -> dict:
-        """Ranking document: live from scoring (units ranked with their subtrees), or official."""
-        self._require_started(period)
+        """Ranking document: live from scoring (units ranked with their subtrees), or official. The
+        period may be None only with a publication id."""
+        if period is None and not (feed == FEED_OFFICIAL and publication_id):
+            raise InvalidArgument.for_field("period", "period kind is required", reason="BAD_PERIOD")
+        if period is not None:
+            self._require_started(period)
         if feed != FEED_OFFICIAL:
             if publication_id:
                 raise InvalidArgument.for_field("publication_id", "only for the official feed",
@@ -696,6 +705,63 @@ class Publish:
                 f"period {period.key} has not started (it starts on {period.start.strftime('%d/%m/%Y')})",
                 reason="PERIOD_NOT_STARTED", violations=[FieldViolation("period", "has not started")],
                 metadata={"period": period.key})
+    def ranking_compared(self, period: PeriodRef | None, unit_kind: int, parent_code: str, feed: int,
+                         publication_id: str = "") -> tuple[dict, PeriodRef | None, str]:
+        """``ranking`` with each entry's previous rank: (ranking document, the previous period, for
+        official rankings the publication the previous ranks come from)."""
+        doc = self.ranking(period, unit_kind, parent_code, feed, publication_id)
+        try:
+            before = PeriodRef.from_json(doc["period"]).previous()
+        except (PeriodError, KeyError):
+            return doc, None, ""
+        previous_pid = ""
+        if feed != FEED_OFFICIAL:
+            try:
+                earlier = self.scoring.ranking(before, unit_kind, parent_code, SCOPE_SUBTREE).document
+            except (FailedPrecondition, NotFound):  # no rule version in force then; the parent did not exist
+                earlier = {}
+            ranks = {e["unit"]["code"]: int(e.get("rank", 0)) for e in earlier.get("entries", [])}
+        else:
+            kinds = {v: k for k, v in UNIT_KINDS.items()}
+            kind = kinds.get(doc.get("unitKind", ""), unit_kind)
+            with self.db.read() as conn:
+                row = S.latest_publication_for(conn, before.key, kind, doc.get("parentCode", ""))
+                totals = S.official_totals(conn, row.publication_id, row.revision) if row is not None else []
+            previous_pid = row.publication_id if row is not None else ""
+            ranks = competition_ranks(totals)
+        return with_previous_ranks(doc, ranks), before, previous_pid
+
+    def scorecard_history(self, unit_code: str, scope: int, end: PeriodRef | None, kind: int, count: int,
+                          feed: int) -> tuple[dict, list[HistoryPoint]]:
+        """A unit's scorecards over consecutive periods with its rank in each: (UnitRef document,
+        points oldest first). Scope 0 means the unit alone, live and official alike."""
+        periods = history_range(end, kind, count, _datetime(self.clock()))
+        keys = [p.key for p in periods]
+        with self.db.read() as conn:
+            unit = S.unit_row(conn, unit_code)
+            if unit is None:
+                raise NotFound(f"no unit {unit_code!r} has results", reason="UNIT_NOT_FOUND",
+                               metadata={"unit_code": unit_code[:64]})
+            if feed != FEED_OFFICIAL:
+                found = {r.period_key: HistoryPoint(
+                    PeriodRef.from_key(r.period_key), live_document(json.loads(r.scorecard), r.version, r.updated_at),
+                    r.rank, r.ranked_count if r.rank is not None else 0)
+                    for r in S.live_history(conn, unit_code, keys, scope or SCOPE_UNIT)}
+            else:
+                found = {}  # of each period, the scorecard of the newest publication
+                rows = sorted(S.official_history(conn, unit_code, keys, scope or SCOPE_UNIT),
+                              key=lambda r: -r.publish_time)
+                for r in rows:
+                    if r.period_key not in found:
+                        found[r.period_key] = HistoryPoint(
+                            PeriodRef.from_key(r.period_key),
+                            official_document(json.loads(r.scorecard), r.publication_id, r.revision,
+                                              rfc3339(r.publish_time)),
+                            r.rank, r.ranked_count if r.rank is not None else 0)
+        ref: dict[str, Any] = {"code": unit.code, "name": unit.name, "kind": UNIT_KINDS.get(unit.kind, unit.kind)}
+        if unit.parent_code:
+            ref["parentCode"] = unit.parent_code
+        return ref, [found.get(p.key) or HistoryPoint(p, None, None, 0) for p in periods]
 
     def changes(self, after_seq: int, limit: int) -> list[ChangeView]:
         with self.db.read() as conn:
@@ -714,14 +780,18 @@ class Publish:
         with self.changed:
             self.changed.wait(timeout)
 
-    def export_publication(self, publication_id: str, revision: int, as_csv: bool) -> Export:
+    def export_publication(self, publication_id: str, revision: int, fmt: str) -> Export:
+        """``fmt``: "csv", "xlsx" or "json" (the signed payload)."""
         view = self.get_publication(publication_id, revision)
-        return publication_export(view.document, view.payload, as_csv)
+        return publication_export(view.document, view.payload, fmt, workbook_bytes)
 
-    def export_ranking(self, period: PeriodRef, unit_kind: int, parent_code: str, feed: int, publication_id: str,
-                       as_csv: bool) -> Export:
-        doc = self.ranking(period, unit_kind, parent_code, feed, publication_id)
-        return ranking_export(doc, as_csv, "official" if feed == FEED_OFFICIAL else "live")
+    def export_ranking(self, period: PeriodRef | None, unit_kind: int, parent_code: str, feed: int,
+                       publication_id: str, fmt: str) -> Export:
+        doc, _, _ = self.ranking_compared(period, unit_kind, parent_code, feed, publication_id)
+        return ranking_export(doc, fmt, "official" if feed == FEED_OFFICIAL else "live", workbook_bytes)
+
+    def export_scorecard(self, key: CardKey, feed: int, publication_id: str, revision: int, fmt: str) -> Export:
+        return scorecard_export(self.scorecard(key, feed, publication_id, revision), fmt, workbook_bytes)
 
     # ------------------------------------------------------------------ subscriptions
 

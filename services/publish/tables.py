@@ -5,7 +5,8 @@
   (scoring's change-feed cursor publish has applied up to).
 * ``publish_units`` — units as the scorecards named them (code, name, kind, parent): the hierarchy
   publish matches subscriptions and filters lists with.
-* ``publish_live`` — the latest live scorecard per (unit, period, scope) and its version.
+* ``publish_live`` — the latest live scorecard per (unit, period, scope) and its version, with its
+  shown total in hundredths (ranks of a unit's history are counted in SQL from it).
 * ``publish_changes`` — the change feed: one row per live scorecard version or publication
   revision, with the signed payload delivered to portals.
 * ``publish_publications`` / ``publish_official`` — signed revisions and the scorecards each froze.
@@ -78,7 +79,11 @@ publish_live = Table(
     Column("updated_at", Micros, nullable=False),
     Column("computed_at", Micros, nullable=False, server_default="0",
            comment="scoring's compute time of this content, µs since the epoch"),
+    Column("total_centi", BigInteger, nullable=True,
+           comment="shown total in hundredths (80.24 → 8024), what ranks compare; NULL: not ranked (migration 0008)"),
     Index("ix_publish_live_period_kind", "period_key", "unit_kind", "unit_code"),
+    # a unit's rank among its peers is counted from this index alone (migration 0011)
+    Index("ix_publish_live_peers", "period_key", "unit_kind", "parent_code", "scope", "total_centi"),
     Index("ix_publish_live_period_parent", "period_key", "parent_code", "unit_code"),
 )
 
@@ -135,7 +140,10 @@ publish_official = Table(
     Column("unit_kind", SmallInteger, nullable=False),
     Column("parent_code", String(64), nullable=False),
     Column("scorecard", LargeBinary, nullable=False, comment="canonical JSON, as in the payload"),
+    Column("total_centi", BigInteger, nullable=True,
+           comment="shown total in hundredths (80.24 → 8024), what ranks compare; NULL: not ranked (migration 0008)"),
     Index("ix_publish_official_unit", "period_key", "unit_code"),
+    Index("ix_publish_official_peers", "publication_id", "revision", "scope", "total_centi"),
 )
 
 publish_requests = Table(
@@ -166,6 +174,8 @@ publish_subscriptions = Table(
     Column("last_sequence", BigInteger, nullable=False, comment="sequence of the latest delivery"),
     Column("lease_owner", String(96), nullable=True, comment="replica delivering for this subscription"),
     Column("lease_expires_at", Micros, nullable=True),
+    Column("alert_settings", Text, nullable=False, server_default="{}",
+           comment="JSON: overrides of the shipped alert rules (migration 0010)"),
 )
 
 publish_deliveries = Table(
@@ -200,4 +210,45 @@ publish_set_aside = Table(
     Column("next_attempt_at", Micros, nullable=False),
     Index("ix_publish_set_aside_due", "next_attempt_at"),
     comment="live scorecards the follower could not read or record; retried with backoff (migration 0007)",
+)
+
+
+# --- early warning (migration 0010) -------------------------------------------------------------------
+
+alert_recipients = Table(
+    "alert_recipients",
+    metadata,
+    Column("unit_code", String(64), nullable=False),
+    Column("address", String(254), nullable=False),
+    PrimaryKeyConstraint("unit_code", "address"),
+    Column("created_at", Micros, nullable=False),
+    comment="e-mail addresses that receive a unit's alerts (the reserved 'email' subscription)",
+)
+
+alert_units = Table(
+    "alert_units",
+    metadata,
+    Column("unit_code", String(64), primary_key=True),
+    Column("period_key", String(16), nullable=False, comment="the running month last evaluated"),
+    Column("baseline_band", String(16), nullable=False, comment="band at the month's first evaluation ('' none)"),
+    Column("live_version", BigInteger, nullable=False, comment="publish_live.version evaluated (data changes)"),
+    Column("evaluated_at", Micros, nullable=False, comment="also the compare-and-set of replicas"),
+    comment="when each watched unit's alert rules were last evaluated",
+)
+
+alert_state = Table(
+    "alert_state",
+    metadata,
+    Column("subscription_id", String(64), nullable=False),
+    Column("unit_code", String(64), nullable=False),
+    Column("rule_id", String(32), nullable=False),
+    Column("period_key", String(16), nullable=False),
+    PrimaryKeyConstraint("subscription_id", "unit_code", "rule_id", "period_key"),
+    Column("alert_id", String(40), nullable=False),
+    Column("state", String(16), nullable=False, comment="OPEN or RESOLVED"),
+    Column("title", Text, nullable=False),
+    Column("opened_at", Micros, nullable=False),
+    Column("resolved_at", Micros, nullable=True),
+    Index("ix_alert_state_unit_opened", "unit_code", "opened_at"),
+    comment="one alert per subscription, unit, rule and period: raised once, resolved once",
 )

@@ -10,7 +10,9 @@ from chiso.publish.v1 import publish_pb2_grpc
 from chiso.types.v1 import types_pb2 as tpb
 from google.protobuf import json_format
 
+from services.publish import alerts
 from services.publish.domain.documents import FEED_OFFICIAL, CardKey, PeriodError, PeriodRef, PublicationSpec
+from services.publish.domain.exports import CSV, JSON, XLSX
 from services.publish.domain.paging import decode_cursor, encode_cursor, page_size
 from services.publish.domain.subscriptions import Subscription
 from services.publish.service import ChangeView, DeliveryView, PublicationView, Publish
@@ -22,10 +24,12 @@ from services.shared.interceptors import current_principal, remaining
 # messages over 4 MiB unless configured otherwise, and 1,000 live scorecards can exceed that.
 PAGE_BYTES = 3 * 1024 * 1024
 
+EXPORT_FORMATS = {pb.EXPORT_FORMAT_CSV: CSV, pb.EXPORT_FORMAT_JSON: JSON, pb.EXPORT_FORMAT_XLSX: XLSX}
+
 SERVICE_NAME = pb.DESCRIPTOR.services_by_name["PublishService"].full_name
 PUBLIC_METHODS = tuple(f"/{SERVICE_NAME}/{m}" for m in (
-    "GetScorecard", "ListScorecards", "GetRanking", "ListChanges", "StreamChanges", "GetPublication",
-    "ListPublications", "GetPublicKey", "ExportResults"))
+    "GetScorecard", "ListScorecards", "GetRanking", "GetScorecardHistory", "ListChanges", "StreamChanges",
+    "GetPublication", "ListPublications", "GetPublicKey", "ExportResults"))
 
 
 def operator_id() -> str:
@@ -45,6 +49,10 @@ def period_from_proto(p: tpb.Period, field: str = "period") -> PeriodRef:
     except PeriodError as exc:
         raise InvalidArgument(f"{field}: {exc}", reason="BAD_PERIOD", violations=[FieldViolation(field, str(exc))]) \
             from None
+
+
+def period_to_proto(p: PeriodRef) -> tpb.Period:
+    return tpb.Period(kind=p.kind, year=p.year, number=p.number)
 
 
 def _required(value: str, field: str) -> str:
@@ -80,7 +88,8 @@ def change_to_proto(change: ChangeView) -> pb.Change:
 def subscription_from_proto(s: pb.Subscription) -> Subscription:
     return Subscription(subscription_id=s.subscription_id, display_name=s.display_name, endpoint=s.endpoint,
                         unit_codes=tuple(s.unit_codes), feeds=frozenset(s.feeds), tls_enabled=s.tls.enabled,
-                        tls_ca=bytes(s.tls.ca_certificate), tls_server_name=s.tls.server_name)
+                        tls_ca=bytes(s.tls.ca_certificate), tls_server_name=s.tls.server_name,
+                        alert_settings=tuple(sorted(s.alert_settings.items())))
 
 
 def subscription_to_proto(s: Subscription) -> pb.Subscription:
@@ -88,8 +97,15 @@ def subscription_to_proto(s: Subscription) -> pb.Subscription:
                           unit_codes=list(s.unit_codes), feeds=sorted(s.feeds),
                           tls=pb.TlsSettings(enabled=s.tls_enabled, ca_certificate=s.tls_ca,
                                              server_name=s.tls_server_name),
-                          pending_count=s.pending_count, set_aside_count=s.set_aside_count)
+                          pending_count=s.pending_count, set_aside_count=s.set_aside_count,
+                          alert_settings=dict(s.alert_settings))
     out.create_time.FromMicroseconds(s.create_time_us)
+    return out
+
+
+def _recipient(unit_code: str, address: str, created_at: int) -> pb.AlertRecipient:
+    out = pb.AlertRecipient(unit_code=unit_code, address=address)
+    out.create_time.FromMicroseconds(created_at)
     return out
 
 
@@ -128,10 +144,31 @@ class PublishServicer(publish_pb2_grpc.PublishServiceServicer):
                                          next_page_token=nxt, total_size=total)
 
     def GetRanking(self, request: pb.GetRankingRequest, context) -> pb.GetRankingResponse:
-        doc = self.publish.ranking(period_from_proto(request.period), request.unit_kind, request.parent_code,
-                                   request.feed, request.publication_id)
+        # a publication id names its period: the period may be left out then
+        period = (None if request.publication_id and not request.HasField("period")
+                  else period_from_proto(request.period))
+        doc, before, previous_pid = self.publish.ranking_compared(
+            period, request.unit_kind, request.parent_code, request.feed, request.publication_id)
         feed = tpb.FEED_OFFICIAL if request.feed == FEED_OFFICIAL else tpb.FEED_LIVE
-        return pb.GetRankingResponse(ranking=_parse(doc, tpb.Ranking()), feed=feed)
+        out = pb.GetRankingResponse(ranking=_parse(doc, tpb.Ranking()), feed=feed,
+                                    previous_publication_id=previous_pid)
+        if before is not None:
+            out.previous_period.CopyFrom(period_to_proto(before))
+        return out
+
+    def GetScorecardHistory(self, request: pb.GetScorecardHistoryRequest,
+                            context) -> pb.GetScorecardHistoryResponse:
+        end = period_from_proto(request.end_period, "end_period") if request.HasField("end_period") else None
+        unit, points = self.publish.scorecard_history(_required(request.unit_code, "unit_code"), request.scope,
+                                                      end, request.period_kind, request.period_count, request.feed)
+        out = pb.GetScorecardHistoryResponse(unit=_parse(unit, tpb.UnitRef()))
+        for p in points:
+            point = out.points.add(period=period_to_proto(p.period), ranked_count=p.ranked_count)
+            if p.document is not None:
+                _parse(dict(p.document), point.scorecard)
+            if p.rank is not None:
+                point.rank = p.rank
+        return out
 
     def ListChanges(self, request: pb.ListChangesRequest, context) -> pb.ListChangesResponse:
         after = decode_cursor(request.cursor)
@@ -178,18 +215,31 @@ class PublishServicer(publish_pb2_grpc.PublishServiceServicer):
         return out
 
     def ExportResults(self, request: pb.ExportResultsRequest, context) -> pb.ExportResultsResponse:
-        if request.format not in (pb.EXPORT_FORMAT_CSV, pb.EXPORT_FORMAT_JSON):
-            raise InvalidArgument.for_field("format", "CSV or JSON", reason="FORMAT_REQUIRED")
-        as_csv = request.format == pb.EXPORT_FORMAT_CSV
-        if bool(request.publication_id) == request.HasField("ranking"):
-            raise InvalidArgument("give exactly one of publication_id and ranking", reason="ONE_OF_REQUIRED",
-                                  violations=[FieldViolation("publication_id", "or ranking, not both")])
+        fmt = EXPORT_FORMATS.get(request.format)
+        if fmt is None:
+            raise InvalidArgument.for_field("format", "XLSX, CSV or JSON", reason="FORMAT_REQUIRED")
+        given = [f for f, there in (("publication_id", bool(request.publication_id)),
+                                    ("ranking", request.HasField("ranking")),
+                                    ("scorecard", request.HasField("scorecard"))) if there]
+        if len(given) != 1:
+            raise InvalidArgument("give exactly one of publication_id, ranking and scorecard",
+                                  reason="ONE_OF_REQUIRED",
+                                  violations=[FieldViolation(f, "exactly one of publication_id, ranking, scorecard")
+                                              for f in (given or ["publication_id"])])
         if request.publication_id:
-            export = self.publish.export_publication(request.publication_id, request.revision, as_csv)
-        else:
+            export = self.publish.export_publication(request.publication_id, request.revision, fmt)
+        elif request.HasField("ranking"):
             r = request.ranking
-            export = self.publish.export_ranking(period_from_proto(r.period, "ranking.period"), r.unit_kind,
-                                                 r.parent_code, r.feed, r.publication_id, as_csv)
+            period = (None if r.publication_id and not r.HasField("period")
+                      else period_from_proto(r.period, "ranking.period"))
+            export = self.publish.export_ranking(period, r.unit_kind, r.parent_code, r.feed, r.publication_id, fmt)
+        else:
+            c = request.scorecard
+            if c.revision < 0:
+                raise InvalidArgument.for_field("scorecard.revision", "must not be negative", reason="BAD_REVISION")
+            key = CardKey(_required(c.unit_code, "scorecard.unit_code"),
+                          period_from_proto(c.period, "scorecard.period"), c.scope)
+            export = self.publish.export_scorecard(key, c.feed, c.publication_id, c.revision, fmt)
         return pb.ExportResultsResponse(content=export.content, content_type=export.content_type,
                                         filename=export.filename)
 
@@ -238,6 +288,39 @@ class PublishServicer(publish_pb2_grpc.PublishServiceServicer):
         views, nxt = self.publish.list_deliveries(request.subscription_id, request.state,
                                                   page_size(request.page_size, 100, 1000), request.page_token)
         return pb.ListDeliveriesResponse(deliveries=[delivery_to_proto(d) for d in views], next_page_token=nxt)
+
+    def AddAlertRecipient(self, request: pb.AddAlertRecipientRequest, context) -> pb.AddAlertRecipientResponse:
+        operator_id()
+        unit, address, created = alerts.add_recipient(self.publish.db, request.unit_code, request.address,
+                                                      self.publish.clock())
+        return pb.AddAlertRecipientResponse(recipient=_recipient(unit, address, created))
+
+    def RemoveAlertRecipient(self, request: pb.RemoveAlertRecipientRequest,
+                             context) -> pb.RemoveAlertRecipientResponse:
+        operator_id()
+        return pb.RemoveAlertRecipientResponse(
+            removed=alerts.remove_recipient(self.publish.db, request.unit_code, request.address))
+
+    def ListAlertRecipients(self, request: pb.ListAlertRecipientsRequest, context) -> pb.ListAlertRecipientsResponse:
+        operator_id()
+        rows, nxt = alerts.list_recipients(self.publish.db, request.unit_code,
+                                           page_size(request.page_size, 100, 1000), request.page_token)
+        return pb.ListAlertRecipientsResponse(recipients=[_recipient(*r) for r in rows], next_page_token=nxt)
+
+    def ListAlerts(self, request: pb.ListAlertsRequest, context) -> pb.ListAlertsResponse:
+        operator_id()
+        state = {pb.ALERT_STATE_OPEN: "OPEN", pb.ALERT_STATE_RESOLVED: "RESOLVED"}.get(request.state, "")
+        rows, nxt = alerts.list_alerts(self.publish.db, request.unit_code, state,
+                                       page_size(request.page_size, 100, 1000), request.page_token)
+        out = pb.ListAlertsResponse(next_page_token=nxt)
+        for r in rows:
+            a = out.alerts.add(alert_id=r.alert_id, subscription_id=r.subscription_id, unit_code=r.unit_code,
+                               rule_id=r.rule_id, period_key=r.period_key, title=r.title,
+                               state=pb.ALERT_STATE_OPEN if r.state == "OPEN" else pb.ALERT_STATE_RESOLVED)
+            a.open_time.FromMicroseconds(r.opened_at)
+            if r.resolved_at:
+                a.resolve_time.FromMicroseconds(r.resolved_at)
+        return out
 
     def ReplayDeliveries(self, request: pb.ReplayDeliveriesRequest, context) -> pb.ReplayDeliveriesResponse:
         operator_id()

@@ -8,7 +8,9 @@ import json
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 
 import structlog
 from chiso.scoring.v1 import scoring_pb2_grpc
@@ -19,7 +21,7 @@ from services.scoring.service import Scoring
 from services.scoring.storage import Aggregates
 from services.scoring.transport import PUBLIC_METHODS, SERVICE_NAME, ScoringServicer
 from services.shared.access import Authenticator, bearer_authenticate
-from services.shared.config import CommonSettings, check_setting, load_settings
+from services.shared.config import CommonSettings, check_setting, settings_or_exit
 from services.shared.db import Database, log_failure, migrate
 from services.shared.grpc_server import ServerHandle, create_server, serve
 from services.shared.logging import configure_logging
@@ -105,15 +107,19 @@ class Consumer:
                 self._stop.wait(self.poll_seconds)
 
 
-def build(settings: ScoringSettings, book: RuleBook | None = None, db: Database | None = None) -> ServerHandle:
-    """Rule files are loaded and validated here: a bad file stops the service with its message."""
+def build(settings: ScoringSettings, book: RuleBook | None = None, db: Database | None = None,
+          now: Callable[[], datetime] | None = None) -> ServerHandle:
+    """Rule files are loaded and validated here: a bad file stops the service with its message.
+    ``now``: the clock (tests move it; default the real one)."""
     book = book or RuleBook.load_default()
     if settings.auto_migrate:
         migrate(settings.database_url)
     db = db or Database(settings.database_url)
+    clock = {"now": now} if now is not None else {}
     scoring = Scoring(db, book, cache_seconds=settings.catalogue_cache_seconds,
-                      retry_base_seconds=settings.retry_base_seconds, retry_max_seconds=settings.retry_max_seconds)
-    servicer = ScoringServicer(book, scoring=scoring)
+                      retry_base_seconds=settings.retry_base_seconds, retry_max_seconds=settings.retry_max_seconds,
+                      **clock)
+    servicer = ScoringServicer(book, scoring=scoring, **clock)
     handle = create_server(
         name="scoring",
         settings=settings,
@@ -144,7 +150,7 @@ def main(argv: list[str] | None = None) -> int:
     replay = actions.add_parser("replay", help="try items again now, whatever their backoff")
     replay.add_argument("ids", nargs="*", type=int, help="item ids (default: every item)")
     args = parser.parse_args(argv)
-    settings = load_settings(ScoringSettings, ENV_PREFIX)
+    settings = settings_or_exit(ScoringSettings, ENV_PREFIX, "chiso-scoring")
     configure_logging("scoring", settings.log_level)
     if args.command == "rebuild":
         migrate(settings.database_url)
@@ -171,6 +177,8 @@ def _set_aside_command(args, aggregates: Aggregates) -> int:
             for item in items:
                 print(json.dumps(dataclasses.asdict(item), ensure_ascii=False))
             after = items[-1].id
+        if not after:
+            print("(nothing set aside)", file=sys.stderr)  # standard output stays JSON lines, here none
         return 0
     ids = args.ids or [item.id for item in aggregates.set_aside(1_000_000)]
     result = aggregates.retry_set_aside(ids=ids)

@@ -44,6 +44,7 @@ from services.scoring.domain.rules import RuleBook, RuleTable, UnknownRuleVersio
 from services.shared.access import Identity, covers
 from services.shared.db import Database
 from services.shared.errors import FailedPrecondition, FieldViolation, InvalidArgument, NotFound
+from services.shared.records import walk_up
 
 SELF, SUBTREE = "unit", "subtree"
 
@@ -135,16 +136,14 @@ class Hierarchy:
         return u.valid_to is None or u.valid_to >= first
 
     def ancestors(self, code: str, day: date) -> list[str]:
-        out, seen = [], set()
-        u = self.units.get(code)
-        while u is not None:
-            parent = self.parent_on(u, day)
-            if not parent or parent in seen:
-                break
-            seen.add(parent)
-            out.append(parent)
-            u = self.units.get(parent)
-        return out
+        """The units above ``code`` on ``day``, nearest first (mergers included, cycles cut)."""
+        units = self.units
+
+        def parent_of(unit: str) -> str | None:
+            u = units.get(unit)
+            return self.parent_on(u, day) if u is not None else None
+
+        return walk_up(code, parent_of)[1:]
 
 
 class Scoring:
@@ -632,7 +631,7 @@ def _explain_dossier(
             supplement_count=row.supplement_count,
             last_supplement_at=C.from_us(row.last_supplement_at) if row.last_supplement_at is not None else None,
             waiting_supplement=row.processing_state == C.WAITING_SUPPLEMENT,
-            unlawful_pause=bool(row.flags & C.UNLAWFUL_PAUSE),
+            unlawful_pause=bool(row.flags & C.F.UNLAWFUL_PAUSE),
             as_of=C.from_us(w.e_us),
             statutory_days=(stat or None) if portal and row.due_at is None else None,
             applicant_supplement_seconds=row.applicant_supplement_seconds,
@@ -640,7 +639,7 @@ def _explain_dossier(
         if not outcome.on_time:
             return str(outcome.reason), int(outcome.lateness.total_seconds())
         if indicator == "5.4" and b & C.BIT["dp"]:
-            return ("petitioned" if row.flags & C.PETITIONED else "rated_dissatisfied"), 0
+            return ("petitioned" if row.flags & C.F.PETITIONED else "rated_dissatisfied"), 0
         return None
     online_offer = bool(offer and offer.online)
     checks = {

@@ -20,7 +20,6 @@ import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import date
 from random import random as random_fraction
 
 import structlog
@@ -44,21 +43,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
 
 from services.scoring.domain import cells as C
-from services.scoring.domain.measures import (
-    Offer,
-    PetitionRow,
-    ProcedureInfo,
-    PublicationInfo,
-)
-from services.shared.backoff import full_jitter
-from services.shared.db import DATABASE_UNAVAILABLE, Database
-from services.shared.schema import (
-    change_notices,
-    dossiers,
-    petitions,
-    procedures,
-    publications,
-    reported_totals,
+from services.scoring.tables import (
     score_cells,
     score_changes,
     score_dossiers,
@@ -66,6 +51,23 @@ from services.shared.schema import (
     score_proc_cells,
     score_progress,
     score_set_aside,
+)
+from services.shared.backoff import full_jitter
+from services.shared.db import DATABASE_UNAVAILABLE, Database
+from services.shared.records import (
+    ProcedureRecord,
+    PublicationRecord,
+    StoredPetition,
+    UnitProcedureRecord,
+    UnitRecord,
+)
+from services.shared.schema import (
+    change_notices,
+    dossiers,
+    petitions,
+    procedures,
+    publications,
+    reported_totals,
     unit_procedures,
     units,
 )
@@ -77,7 +79,7 @@ DOSSIER, PETITION, PROCEDURE = 5, 6, 2
 CATALOGUE_FROM = 0  # month_from of catalogue notices (units, procedures, offers)
 _CHUNK = 500
 
-DOSSIER_COLUMNS = [dossiers.c[name] for name in C.DossierRow._fields]
+DOSSIER_COLUMNS = [dossiers.c[name] for name in C.DossierRow._fields]  # by name
 _UNIT_KEY = ("unit_code", "rm", "em", "sm", "dm766", "dmp")
 _PROC_KEY = ("unit_code", "procedure_code", "rm", "em")
 _DUR_KEY = ("unit_code", "procedure_code", "em", "days")
@@ -761,16 +763,7 @@ def _changed_months(notices: Sequence, moved: Iterable[tuple], first_month: int,
 # --- reads for scorecards -------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class UnitInfo:
-    code: str
-    name: str
-    kind: int
-    parent_code: str | None
-    valid_from: date | None
-    valid_to: date | None
-    merged_into_code: str | None
-    merged_on: date | None
+UnitInfo = UnitRecord  # a unit as stored (services.shared.records)
 
 
 def _fingerprint(conn: Connection, table: Table) -> tuple:
@@ -795,21 +788,22 @@ def offers_fingerprint(conn: Connection) -> tuple:
     return _fingerprint(conn, unit_procedures)
 
 
-def load_units(conn: Connection) -> dict[str, UnitInfo]:
-    cols = [units.c[n] for n in UnitInfo.__dataclass_fields__]
-    return {r[0]: UnitInfo(*r) for r in conn.execute(select(*cols))}
+def _columns(table: Table, record: type) -> list:
+    """The columns of ``table`` a record type's fields are stored in, by name."""
+    return [table.c[name] for name in record._fields]
 
 
-def load_procedures(conn: Connection) -> dict[str, tuple[str, ProcedureInfo]]:
-    stmt = select(
-        procedures.c.code,
-        procedures.c.name,
-        procedures.c.issues_result_document,
-        procedures.c.statutory_days,
-        procedures.c.applicants_are_individuals,
-    )
-    return {r[0]: (r[1], ProcedureInfo(r[0], bool(r[2]), C.clamp_statutory_days(r[3]), bool(r[4])))
-            for r in conn.execute(stmt)}
+def load_units(conn: Connection) -> dict[str, UnitRecord]:
+    return {r[0]: UnitRecord(*r) for r in conn.execute(select(*_columns(units, UnitRecord)))}
+
+
+def load_procedures(conn: Connection) -> dict[str, tuple[str, ProcedureRecord]]:
+    """code → (name, the procedure with its statutory limit read into scoring's range)."""
+    out = {}
+    for r in conn.execute(select(*_columns(procedures, ProcedureRecord))):
+        p = ProcedureRecord(*r)
+        out[p.code] = (p.name, p._replace(statutory_days=C.clamp_statutory_days(p.statutory_days)))
+    return out
 
 
 def _chunks(items: Sequence[str], size: int = _CHUNK) -> Iterator[Sequence[str]]:
@@ -901,38 +895,24 @@ def partition_rows(
                 yield C.DossierRow(*row[:-1])
 
 
-def offers_of(conn: Connection, unit_codes: Sequence[str]) -> list[Offer]:
-    t = unit_procedures
-    names = [f for f in Offer.__dataclass_fields__]
-    out = []
-    for chunk in _chunks(unit_codes):
-        for r in conn.execute(select(*(t.c[n] for n in names)).where(t.c.unit_code.in_(chunk))):
-            out.append(Offer(*(bool(v) if isinstance(v, bool) else v for v in r)))
-    return out
+def all_offers(conn: Connection) -> list[UnitProcedureRecord]:
+    return [UnitProcedureRecord(*r) for r in conn.execute(select(*_columns(unit_procedures, UnitProcedureRecord)))]
 
 
-def all_offers(conn: Connection) -> list[Offer]:
-    t = unit_procedures
-    names = list(Offer.__dataclass_fields__)
-    return [Offer(*r) for r in conn.execute(select(*(t.c[n] for n in names)))]
-
-
-def publications_of(conn: Connection, unit_codes: Sequence[str]) -> list[PublicationInfo]:
+def publications_of(conn: Connection, unit_codes: Sequence[str]) -> list[PublicationRecord]:
     t = publications
-    names = [f for f in PublicationInfo.__dataclass_fields__]
+    cols = _columns(t, PublicationRecord)
     out = []
     for chunk in _chunks(unit_codes):
-        out.extend(
-            PublicationInfo(*r) for r in conn.execute(select(*(t.c[n] for n in names)).where(t.c.unit_code.in_(chunk)))
-        )
+        out.extend(PublicationRecord(*r) for r in conn.execute(select(*cols).where(t.c.unit_code.in_(chunk))))
     return out
 
 
-def petitions_of(conn: Connection, unit_codes: Sequence[str], m1: int, m2: int, start_us: int) -> list[PetitionRow]:
+def petitions_of(conn: Connection, unit_codes: Sequence[str], m1: int, m2: int, start_us: int) -> list[StoredPetition]:
     """Petitions that can count in a window starting at ``start_us``: received in it, due or ended
     in it, or still open."""
     t = petitions
-    names = [f for f in PetitionRow.__dataclass_fields__]
+    cols = _columns(t, StoredPetition)
     relevant = (
         (t.c.received_month >= m1)
         | (t.c.due_at >= start_us)
@@ -942,8 +922,8 @@ def petitions_of(conn: Connection, unit_codes: Sequence[str], m1: int, m2: int, 
     )
     out = []
     for chunk in _chunks(unit_codes):
-        stmt = select(*(t.c[n] for n in names)).where(t.c.unit_code.in_(chunk), t.c.received_month <= m2, relevant)
-        out.extend(PetitionRow(*r) for r in conn.execute(stmt))
+        stmt = select(*cols).where(t.c.unit_code.in_(chunk), t.c.received_month <= m2, relevant)
+        out.extend(StoredPetition(*r) for r in conn.execute(stmt))
     return out
 
 

@@ -15,8 +15,10 @@ from fractions import Fraction
 from chiso.scoring.v1 import scoring_pb2 as pb
 from chiso.scoring.v1 import scoring_pb2_grpc
 from chiso.types.v1 import types_pb2 as tpb
+from google.protobuf.timestamp_pb2 import Timestamp
 from google.type import date_pb2, decimal_pb2
 
+from services.scoring.atrisk import AtRiskReport, at_risk
 from services.scoring.domain.engine import Counts, Scorecard, ScoringInputError, Status, score
 from services.scoring.domain.periods import HANOI, Period, PeriodError, PeriodKind
 from services.scoring.domain.rules import RuleBook, RuleTable, UnknownRuleVersion
@@ -26,10 +28,11 @@ from services.shared.interceptors import current_principal
 
 SERVICE_NAME = pb.DESCRIPTOR.services_by_name["ScoringService"].full_name
 #: Open to any caller: they answer counts, never a record (publish, what-if planners, self-assessment).
-#: ExplainIndicator lists records — dossier and petition codes, ratings — and needs a credential that
-#: covers the unit (OPERATIONS.md, "Who may read and write what").
+#: ExplainIndicator and ListAtRiskDossiers list records — dossier and petition codes, ratings — and need a
+#: credential that covers the unit (OPERATIONS.md, "Who may read and write what").
+RECORD_METHODS = ("ExplainIndicator", "ListAtRiskDossiers")
 PUBLIC_METHODS = tuple(f"/{SERVICE_NAME}/{m.name}" for m in pb.DESCRIPTOR.services_by_name["ScoringService"].methods
-                       if m.name != "ExplainIndicator")
+                       if m.name not in RECORD_METHODS)
 
 _KINDS = {
     tpb.PERIOD_KIND_MONTH: PeriodKind.MONTH,
@@ -271,13 +274,7 @@ class ScoringServicer(scoring_pb2_grpc.ScoringServiceServicer):
                                   violations=[FieldViolation("page_size", "negative")])
         period = period_from_proto(request.period)
         self._svc().require_started(period, self._as_of(request))
-        principal = current_principal()
-        identity = principal.attributes.get("identity") if principal is not None else None
-        if not self._svc().may_read_records(identity, request.unit_code, period):
-            raise PermissionDenied(
-                f"the records of {request.unit_code[:64]} are for its own source systems, its officials and "
-                "operators; its counts are in its scorecard", reason="UNIT_NOT_GRANTED",
-                metadata={"unit_code": request.unit_code[:64]})
+        self._check_record_reader(request.unit_code, period)
         size = min(request.page_size or 100, 1000)
         fingerprint = _fingerprint(request)
         offset = _decode_token(request.page_token, fingerprint)
@@ -290,6 +287,34 @@ class ScoringServicer(scoring_pb2_grpc.ScoringServiceServicer):
                                       reason=i.reason, late_seconds=i.late_seconds, attributes=dict(i.attributes))
                    for i in page],
             next_page_token=nxt, total_size=len(items))
+
+    def _check_record_reader(self, unit_code: str, period: Period) -> None:
+        """Records (dossier and petition codes, ratings) are for the unit's source systems, its officials
+        and operators: PERMISSION_DENIED (UNIT_NOT_GRANTED) for anyone else."""
+        principal = current_principal()
+        identity = principal.attributes.get("identity") if principal is not None else None
+        if not self._svc().may_read_records(identity, unit_code, period):
+            raise PermissionDenied(
+                f"the records of {unit_code[:64]} are for its own source systems, its officials and "
+                "operators; its counts are in its scorecard", reason="UNIT_NOT_GRANTED",
+                metadata={"unit_code": unit_code[:64]})
+
+    def ListAtRiskDossiers(self, request: pb.ListAtRiskDossiersRequest, context) -> pb.ListAtRiskDossiersResponse:
+        if not request.unit_code:
+            raise InvalidArgument("unit_code is required", reason="UNIT_REQUIRED",
+                                  violations=[FieldViolation("unit_code", "required")])
+        if request.page_size < 0:
+            raise InvalidArgument("page_size must not be negative", reason="BAD_PAGE_SIZE",
+                                  violations=[FieldViolation("page_size", "negative")])
+        period = period_from_proto(request.period) if request.HasField("period") else None
+        now = self._svc().now()
+        self._check_record_reader(request.unit_code, period or Period.month(now.year, now.month))
+        size = min(request.page_size or 100, 1000)
+        fingerprint = _fingerprint(request)
+        offset = _decode_token(request.page_token, fingerprint)
+        report = at_risk(self._svc(), request.unit_code, _scope(request.scope), request.working_days, period,
+                         self._version(request.rule_version))
+        return at_risk_to_proto(report, offset, size, fingerprint)
 
     def ListScorecardChanges(self, request: pb.ListScorecardChangesRequest, context):
         if request.page_size < 0:
@@ -337,8 +362,8 @@ def _echo_as_of(request, out) -> None:
         out.requested_as_of.CopyFrom(request.as_of)
 
 
-def _fingerprint(request: pb.ExplainIndicatorRequest) -> str:
-    copy = pb.ExplainIndicatorRequest()
+def _fingerprint(request) -> str:
+    copy = type(request)()
     copy.CopyFrom(request)
     copy.page_token = ""
     copy.page_size = 0
@@ -383,3 +408,40 @@ def unit_scorecard_to_proto(card, compute_time: datetime) -> tpb.Scorecard:
 
 
 _CATEGORIES = {0: "UNSPECIFIED", 1: "RULES", 2: "STAFF", 3: "OTHER"}
+
+
+def _timestamp(moment: datetime) -> Timestamp:
+    out = Timestamp()
+    out.FromDatetime(moment)
+    return out
+
+
+def at_risk_to_proto(report: AtRiskReport, offset: int, size: int, fingerprint: str) -> pb.ListAtRiskDossiersResponse:
+    a = report.assessment
+    p = a.projection
+    keep = p.none_late.classification
+    out = pb.ListAtRiskDossiersResponse(
+        total_size=len(a.dossiers), period=period_to_proto(report.period), rule_version=report.rule_version,
+        as_of=_timestamp(report.as_of), horizon_end=_timestamp(report.horizon_end),
+        working_days=a.horizon.working_days,
+        next_page_token=_encode_token(offset + size, fingerprint) if offset + size < len(a.dossiers) else "",
+        projection=pb.Projection(
+            total_if_none_late=decimal(p.none_late.total, 2),
+            band_if_none_late=_BANDS.get(keep.code, 0),
+            total_if_all_late=decimal(p.all_late.total, 2),
+            band_if_all_late=_BANDS.get(p.all_late.classification.code, 0),
+            band_to_keep=_BANDS.get(keep.code, 0), band_to_keep_label=keep.label,
+            finish_first_count=p.finish_first,
+            total_if_finish_first=decimal(p.if_finish_first.total, 2)))
+    for x in a.dossiers[offset:offset + size]:
+        c = x.candidate
+        out.dossiers.add(record_key=c.record_key, unit_code=c.unit_code, procedure_code=c.procedure_code,
+                         procedure_name=report.procedure_names.get(c.procedure_code, ""),
+                         due_time=_timestamp(c.deadline), working_days_left=x.working_days_left,
+                         points_at_stake=decimal(x.cost, 2), points_at_stake_exact=ratio(x.cost),
+                         finish_first=x.finish_first)
+    for g in a.by_unit:
+        out.unit_totals.add(key=g.key, dossiers=g.dossiers, points_at_stake=decimal(g.cost, 2))
+    for g in a.by_procedure:
+        out.procedure_totals.add(key=g.key, dossiers=g.dossiers, points_at_stake=decimal(g.cost, 2))
+    return out

@@ -21,6 +21,9 @@ from chiso.scoring.v1 import scoring_pb2 as pb
 from chiso.scoring.v1 import scoring_pb2_grpc
 from chiso.types.v1 import types_pb2 as tpb
 
+from services.shared.channels import retrying_channel
+from services.shared.display import period_label, shorten
+
 _PERIOD = [
     (re.compile(r"(\d{4})-(\d{2})"), tpb.PERIOD_KIND_MONTH),
     (re.compile(r"(\d{4})-Q([1-4])"), tpb.PERIOD_KIND_QUARTER),
@@ -50,15 +53,14 @@ def parse_count(text: str) -> pb.IndicatorCounts:
 
 
 def render(card: tpb.Scorecard) -> str:
-    lines = [f"Phiên bản {card.rule_version}, kỳ {card.period.year}"
-             + (f"-{card.period.number:02d}" if card.period.number else "")]
+    lines = [f"Phiên bản {card.rule_version}, {period_label(card.period.kind, card.period.year, card.period.number)}"]
     for g in card.groups:
-        lines.append(f"{g.id:>3}  {g.name:<45} {g.points.value:>6} / {g.max_points.value}")
+        lines.append(f"{g.id:>3}  {shorten(g.name, 45):<45} {g.points.value:>6} / {g.max_points.value}")
         for i in card.indicators:
             if i.group_id != g.id:
                 continue
             note = _STATUS.get(i.status, f"{i.numerator}/{i.denominator}")
-            lines.append(f"     {i.id:<4} {i.name[:60]:<60} {i.points.value:>6}  ({note})")
+            lines.append(f"     {i.id:<4} {shorten(i.name, 60):<60} {i.points.value:>6}  ({note})")
     if card.no_data:
         # no record of the period counts: the points above come from the catalogue and no-data rules
         lines.append(f"Tổng điểm: {NO_DATA} (không có hồ sơ, phản ánh, công bố hay báo cáo nào của kỳ; "
@@ -78,7 +80,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     request = pb.WhatIfRequest(rule_version=args.rule_version, counts=args.counts)
     if args.period is not None:
         request.period.CopyFrom(args.period)
-    with grpc.insecure_channel(args.target) as channel:
+    with retrying_channel(args.target) as channel:
         try:
             card = scoring_pb2_grpc.ScoringServiceStub(channel).WhatIf(request, timeout=30).scorecard
         except grpc.RpcError as err:

@@ -14,7 +14,7 @@ Examples::
     chiso-admin operator add vpcp-ops --name "Cục Kiểm soát TTHC"
     chiso-admin token rotate 3f9a1c2b4d5e
     chiso-admin token revoke 3f9a1c2b4d5e
-    chiso-admin token list
+    chiso-admin token list                 # a table; --json for JSON lines
     chiso-admin grant set igate-phu-tho H25
     chiso-admin grant set csdl-tthc --catalogue
 
@@ -32,8 +32,12 @@ import os
 import sys
 from collections.abc import Sequence
 
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
+
 from services.shared import access
 from services.shared.db import Database, default_sqlite_url, migrate
+from services.shared.display import hanoi_time, iso_time, shorten, table
 from services.shared.errors import ChisoError, FailedPrecondition
 from services.shared.grants import PROCEDURE_CATALOGUE
 
@@ -99,8 +103,18 @@ def cmd_token_revoke(args) -> None:
 def cmd_token_list(args) -> None:
     with _db(args).read() as conn:
         rows = access.list_tokens(conn)
-    for r in rows:
-        print(json.dumps(r, ensure_ascii=False))
+    if args.json:
+        for r in rows:
+            print(json.dumps({**r, "created_at": iso_time(r["created_at"]), "revoked_at": iso_time(r["revoked_at"])},
+                             ensure_ascii=False))
+        if not rows:
+            print("(no tokens)", file=sys.stderr)
+        return
+    print(table([[r["token_id"], r["principal_id"], r["kind"], shorten(r["display_name"] or "", 40),
+                  ", ".join(r["grants"]) or "—", hanoi_time(r["created_at"]),
+                  f"thu hồi {hanoi_time(r['revoked_at'])}" if r["revoked_at"] else "còn hiệu lực"] for r in rows],
+                ["token id", "principal", "kind", "name", "grants", "created", "state"],
+                empty="no tokens: chiso-admin source|official|operator add … issues the first"))
 
 
 def _grant_entries(units: Sequence[str] | None, catalogue: bool) -> list[str]:
@@ -164,7 +178,9 @@ def build_parser() -> argparse.ArgumentParser:
     t = tok.add_parser("revoke", help="revoke a token")
     t.add_argument("token_id")
     t.set_defaults(func=cmd_token_revoke)
-    tok.add_parser("list", help="list tokens (ids only, never secrets)").set_defaults(func=cmd_token_list)
+    t = tok.add_parser("list", help="list tokens (ids only, never secrets), times in Hanoi time")
+    t.add_argument("--json", action="store_true", help="JSON lines (times ISO 8601, +07:00) instead of a table")
+    t.set_defaults(func=cmd_token_list)
 
     gr = sub.add_parser("grant", help="unit grants of a source or an official").add_subparsers(
         dest="action", required=True)
@@ -184,7 +200,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ChisoError as exc:
         print(f"chiso-admin: {exc}", file=sys.stderr)
         return 2
+    except DBAPIError as exc:  # unreachable, or no chiso schema: one line, no traceback (and no password)
+        first = str(exc.orig or exc).strip().splitlines()[0][:200]
+        hint = " (run chiso-admin migrate)" if "no such table" in first or "does not exist" in first else ""
+        print(f"chiso-admin: database {_where(args.database_url)}: {first}{hint}", file=sys.stderr)
+        return 2
     return 0
+
+
+def _where(url: str) -> str:
+    """The database URL without its password."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # noqa: BLE001 — a URL SQLAlchemy cannot read: say nothing of it
+        return "(the configured one)"
 
 
 if __name__ == "__main__":

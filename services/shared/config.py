@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import sys
 import types
 import typing
 from collections.abc import Mapping
@@ -25,6 +26,7 @@ from typing import Any, NamedTuple, TypeVar
 
 __all__ = [
     "CommonSettings", "ConfigError", "SettingDoc", "check_setting", "describe_settings", "load_settings",
+    "settings_or_exit",
 ]
 
 S = TypeVar("S")
@@ -183,6 +185,17 @@ def load_settings(cls: type[S], prefix: str, environ: Mapping[str, str] | None =
     except _FieldError as exc:
         var = source.get(exc.field_name, f"{prefix}{exc.field_name.upper()}")
         raise ConfigError(f"{var}: {exc.problem}") from None
+
+
+def settings_or_exit(cls: type[S], prefix: str, prog: str) -> S:
+    """``load_settings`` for a program's ``main``: a bad setting ends the program with one line on
+    standard error naming the variable (``chiso-ingest: configuration error: CHISO_INGEST_PORT:
+    expected an integer (got 'abc')``) and exit status 2, not a traceback."""
+    try:
+        return load_settings(cls, prefix)
+    except ConfigError as exc:
+        print(f"{prog}: configuration error: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
 
 
 def describe_settings(cls: type, prefix: str) -> list[SettingDoc]:

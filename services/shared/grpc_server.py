@@ -20,19 +20,20 @@ from typing import Any
 
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
-from grpc_reflection.v1alpha import reflection
 from prometheus_client import start_http_server
 
 from services.shared.config import CommonSettings
 from services.shared.interceptors import (
     AuthInterceptor,
     ErrorMappingInterceptor,
+    MalformedRequestInterceptor,
     MetricsInterceptor,
     Principal,
     RequestContextInterceptor,
     remaining,
 )
 from services.shared.logging import get_logger
+from services.shared.reflection import enable_reflection
 
 __all__ = ["ServerHandle", "ServiceSpec", "create_server", "remaining", "serve"]
 
@@ -145,15 +146,17 @@ def create_server(
 ) -> ServerHandle:
     """Build (not start) a server for ``services``.
 
-    Interceptors, outermost first: request context, metrics, error mapping, authentication (when
+    Interceptors, outermost first: request context, metrics, error mapping, malformed requests
+    (bytes that are not the request message: INVALID_ARGUMENT), authentication (when
     ``authenticate`` is given; ``public_methods`` skip it — see ``AuthInterceptor``), then
-    ``interceptors``. Health (per service name and ``""``) and reflection are added. Raises
+    ``interceptors``. Health (per service name and ``""``) and reflection (v1 and v1alpha) are added. Raises
     ``OSError`` when the address cannot be bound.
     """
     chain: list[grpc.ServerInterceptor] = [
         RequestContextInterceptor(),
         MetricsInterceptor(name),
         ErrorMappingInterceptor(),
+        MalformedRequestInterceptor(),
     ]
     if authenticate is not None:
         chain.append(AuthInterceptor(authenticate, public_methods))
@@ -177,7 +180,7 @@ def create_server(
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     for service in ("", *names):
         health_servicer.set(service, health_pb2.HealthCheckResponse.NOT_SERVING)
-    reflection.enable_server_reflection([*names, HEALTH_SERVICE, reflection.SERVICE_NAME], server)
+    enable_reflection([*names, HEALTH_SERVICE], server)  # v1 and v1alpha
 
     address = _host_port(settings.host, settings.port)
     try:

@@ -7,7 +7,8 @@ manager spans the whole iteration, so errors raised mid-stream are mapped, timed
 other. A status set with ``context.abort`` (or ``set_code``) is read back with ``context.code()``.
 
 Order in the server, outermost first (see ``grpc_server.create_server``):
-request context → metrics → error mapping → authentication → service-specific interceptors.
+request context → metrics → error mapping → malformed requests → authentication → stream limits →
+service-specific interceptors.
 Error mapping sits outside authentication so that credential errors (and bugs in an authenticator)
 get the same statuses as any handler error.
 
@@ -33,7 +34,7 @@ import structlog
 from prometheus_client import Counter, Gauge, Histogram
 
 from services.shared.db import DATABASE_UNAVAILABLE, unavailable_cause
-from services.shared.errors import ChisoError, Unauthenticated, Unavailable
+from services.shared.errors import ChisoError, InvalidArgument, Unauthenticated, Unavailable
 from services.shared.grpc_errors import internal_status, to_status
 from services.shared.logging import get_logger
 
@@ -41,6 +42,7 @@ __all__ = [
     "AuthInterceptor",
     "BehaviourInterceptor",
     "ErrorMappingInterceptor",
+    "MalformedRequestInterceptor",
     "MetricsInterceptor",
     "Principal",
     "RequestContextInterceptor",
@@ -123,6 +125,35 @@ def _is_abort(exc: BaseException, context: grpc.ServicerContext) -> bool:
     return type(exc) is Exception and not exc.args and isinstance(context.code(), grpc.StatusCode)
 
 
+def rebuild_handler(
+    handler: grpc.RpcMethodHandler,
+    wrap: Callable[[Behaviour, bool], Behaviour],
+    request_deserializer: Callable[[bytes], Any] | None = None,
+) -> grpc.RpcMethodHandler:
+    """``handler`` with its behaviour replaced by ``wrap(behaviour, response_streaming)`` (and its
+    request deserializer by ``request_deserializer`` when given). A thread pool the behaviour was
+    given (``experimental_thread_pool``, see ``StreamLimitInterceptor``) stays with the new one."""
+    kw = {
+        "request_deserializer": request_deserializer or handler.request_deserializer,
+        "response_serializer": handler.response_serializer,
+    }
+    for attr, factory, streaming in (
+        ("unary_unary", grpc.unary_unary_rpc_method_handler, False),
+        ("stream_unary", grpc.stream_unary_rpc_method_handler, False),
+        ("unary_stream", grpc.unary_stream_rpc_method_handler, True),
+        ("stream_stream", grpc.stream_stream_rpc_method_handler, True),
+    ):
+        behaviour = getattr(handler, attr)
+        if behaviour is None:
+            continue
+        new = wrap(behaviour, streaming)
+        pool = getattr(behaviour, "experimental_thread_pool", None)
+        if pool is not None:
+            new.experimental_thread_pool = pool  # type: ignore[attr-defined]
+        return factory(new, **kw)
+    raise ValueError("a method handler without a behaviour")
+
+
 class BehaviourInterceptor(grpc.ServerInterceptor):
     """Base class: subclasses implement ``around(method, context)``, a context manager entered
     (on the worker thread) around each call of each handler kind."""
@@ -139,17 +170,10 @@ class BehaviourInterceptor(grpc.ServerInterceptor):
         if handler is None:  # unknown method: gRPC answers UNIMPLEMENTED
             return None
         method: str = handler_call_details.method  # type: ignore[attr-defined]
-        kw = {
-            "request_deserializer": handler.request_deserializer,
-            "response_serializer": handler.response_serializer,
-        }
-        if handler.unary_unary:
-            return grpc.unary_unary_rpc_method_handler(self._unary(method, handler.unary_unary), **kw)
-        if handler.stream_unary:
-            return grpc.stream_unary_rpc_method_handler(self._unary(method, handler.stream_unary), **kw)
-        if handler.unary_stream:
-            return grpc.unary_stream_rpc_method_handler(self._streaming(method, handler.unary_stream), **kw)
-        return grpc.stream_stream_rpc_method_handler(self._streaming(method, handler.stream_stream), **kw)
+        return rebuild_handler(
+            handler,
+            lambda behaviour, streaming: (self._streaming if streaming else self._unary)(method, behaviour),
+        )
 
     def _unary(self, method: str, behaviour: Behaviour) -> Behaviour:
         def run(request: Any, context: grpc.ServicerContext) -> Any:
@@ -266,6 +290,82 @@ class ErrorMappingInterceptor(BehaviourInterceptor):
             error_id = uuid.uuid4().hex[:16]
             log.error("unexpected error", error_id=error_id, exc_info=exc)
             context.abort_with_status(internal_status(error_id))
+
+
+class _Unparsable:
+    """What the tolerant deserializer hands on for bytes that are not the request message."""
+
+    __slots__ = ("error_type",)
+
+    def __init__(self, error_type: str) -> None:
+        self.error_type = error_type
+
+
+def _message_name(deserializer: Callable[[bytes], Any]) -> str:
+    owner = getattr(deserializer, "__self__", None)  # ``SomeRequest.FromString``
+    descriptor = getattr(owner, "DESCRIPTOR", None)
+    return getattr(descriptor, "full_name", "") or "the request message"
+
+
+def _malformed(name: str, error_type: str, index: int | None = None) -> InvalidArgument:
+    where = "the request" if index is None else f"stream message {index}"
+    metadata = {"message_type": name, "error_type": error_type}
+    if index is not None:
+        metadata["message_index"] = str(index)
+    return InvalidArgument(f"{where} is not a valid {name} (protobuf binary encoding)",
+                           reason="MALFORMED_REQUEST", metadata=metadata)
+
+
+def _checked_stream(requests: Iterator[Any], name: str) -> Iterator[Any]:
+    for index, request in enumerate(requests):
+        if isinstance(request, _Unparsable):
+            raise _malformed(name, request.error_type, index)
+        yield request
+
+
+class MalformedRequestInterceptor(grpc.ServerInterceptor):
+    """Bytes that do not parse as the method's request message are the caller's error: INVALID_ARGUMENT
+    (reason ``MALFORMED_REQUEST``, the message type in ErrorInfo), logged like any refusal — not
+    gRPC's own INTERNAL "Exception deserializing request!" with a traceback per call.
+
+    gRPC deserializes before the behaviour runs (for request streams: as the handler reads), and a
+    deserializer that raises makes gRPC abort by itself. So the deserializer is wrapped to hand on a
+    marker instead, and the behaviour (or the request stream) refuses the marker. Sits inside error
+    mapping, so the refusal gets its status details."""
+
+    def intercept_service(
+        self,
+        continuation: Callable[[grpc.HandlerCallDetails], grpc.RpcMethodHandler | None],
+        handler_call_details: grpc.HandlerCallDetails,
+    ) -> grpc.RpcMethodHandler | None:
+        handler = continuation(handler_call_details)
+        if handler is None or handler.request_deserializer is None:
+            return handler
+        parse = handler.request_deserializer
+        name = _message_name(parse)
+
+        def tolerant(data: bytes) -> Any:
+            try:
+                return parse(data)
+            except Exception as exc:  # noqa: BLE001 - any failure to parse is the caller's bytes
+                return _Unparsable(type(exc).__name__)
+
+        if handler.request_streaming:
+            def wrap(behaviour: Behaviour, _streaming: bool) -> Behaviour:
+                def run(requests: Iterator[Any], context: grpc.ServicerContext) -> Any:
+                    return behaviour(_checked_stream(requests, name), context)
+
+                return run
+        else:
+            def wrap(behaviour: Behaviour, _streaming: bool) -> Behaviour:
+                def run(request: Any, context: grpc.ServicerContext) -> Any:
+                    if isinstance(request, _Unparsable):
+                        raise _malformed(name, request.error_type)
+                    return behaviour(request, context)
+
+                return run
+
+        return rebuild_handler(handler, wrap, tolerant)
 
 
 class AuthInterceptor(BehaviourInterceptor):

@@ -5,12 +5,13 @@ One database holds everything; each table has one owning service that writes it:
 * access (``principals``, ``tokens``, ``grants``) — managed by ``chiso-admin``; read by every service.
 * ingest: the source records (``units`` … ``reported_totals``), the batch ledger ``batches`` and the
   outbox ``change_notices`` that scoring consumes.
-* scoring and publish add their own tables in their own migrations.
+* scoring and publish declare their own tables beside their code (``services/<service>/tables.py``,
+  on this module's ``metadata``); :func:`load_service_tables` finds them for Alembic and tests.
 
 Conventions: instants are stored as integer microseconds since the Unix epoch (UTC), which is exact,
 zone-free and cheap to compare; the domain turns them into zone-aware datetimes. Calendar months of
 Asia/Ho_Chi_Minh are stored as ``yyyymm`` integers for grouping. Dates are ISO ``DATE``. The many
-yes/no facts of a dossier live in one ``flags`` integer (see ``services.ingest.domain.DossierFlag``).
+yes/no facts of a dossier live in one ``flags`` integer (see ``services.shared.records.DossierFlag``).
 Schema changes go through Alembic migrations in ``services/shared/migrations``.
 """
 
@@ -171,7 +172,7 @@ dossiers = Table(
     Column("fee_amount", BigInteger, nullable=False),
     Column("payment_channel", SmallInteger, nullable=False),
     Column("rating", SmallInteger, nullable=False),
-    Column("flags", Integer, nullable=False, comment="services.ingest.domain.DossierFlag bits"),
+    Column("flags", Integer, nullable=False, comment="services.shared.records.DossierFlag bits"),
     Column("source_time", Micros, nullable=False),
     Column("batch_id", String(32), nullable=False),
     # One secondary index only: every index roughly halves the bulk-upsert rate on SQLite
@@ -250,6 +251,8 @@ batches = Table(
     Column("response", LargeBinary, nullable=False, comment="the outcome as first answered (JSON, UTF-8)"),
     UniqueConstraint("source_id", "idempotency_key"),
     Index("ix_batches_source_request", "source_id", "request_id"),
+    # a source's latest batch, for early warning's "source silent" rule (migration 0010)
+    Index("ix_batches_source_committed", "source_id", "committed_at"),
 )
 
 change_notices = Table(
@@ -267,110 +270,15 @@ change_notices = Table(
 OPEN_MONTH = 999912
 
 
-# --- scoring (migration 0002): aggregates kept current from ingest's change notices -------------
-# See services/scoring/domain/cells.py for what a cell is. Counter columns are whole numbers.
+def load_service_tables() -> MetaData:
+    """``metadata`` with every service's own tables on it: each ``services/<service>/tables.py`` is
+    found and imported (no import from here up into a named service)."""
+    import importlib
+    import pkgutil
 
-_UNIT_COUNTERS = (
-    "n", "online", "digitised", "reused", "linked_dig", "store", "pop_eid", "fee", "fee_paid", "paid_gw",
-    "certified", "eres", "dp", "late766", "late_p", "dpl766", "dpl_p",
-)  # fmt: skip  (= services.scoring.domain.cells.UNIT_COUNTERS; a test holds them equal)
-_PROC_COUNTERS = (
-    "n", "online", "online_eres", "digitised", "dig_eres", "synced_file", "pop", "pop_eid", "fee_data", "fee_paid",
-)  # fmt: skip  (= services.scoring.domain.cells.PROC_COUNTERS)
+    import services
 
-score_cells = Table(
-    "score_cells",
-    metadata,
-    Column("unit_code", String(64), nullable=False),
-    Column("rm", Integer, nullable=False, comment="received month yyyymm"),
-    Column("em", Integer, nullable=False, comment="end month yyyymm; 999912 = unfinished"),
-    Column("sm", Integer, nullable=False, comment="processing-start month"),
-    Column(
-        "dm766",
-        Integer,
-        nullable=False,
-        comment="deadline key (766/2022): yyyymmdd unfinished, yyyymm00 finished; 0 always late, 99999999 never",
-    ),
-    Column("dmp", Integer, nullable=False, comment="the same under portal/2025"),
-    PrimaryKeyConstraint("unit_code", "rm", "em", "sm", "dm766", "dmp"),
-    *(Column(name, BigInteger, nullable=False) for name in _UNIT_COUNTERS),
-)
-
-score_proc_cells = Table(
-    "score_proc_cells",
-    metadata,
-    Column("unit_code", String(64), nullable=False),
-    Column("procedure_code", String(32), nullable=False),
-    Column("rm", Integer, nullable=False),
-    Column("em", Integer, nullable=False),
-    PrimaryKeyConstraint("unit_code", "rm", "em", "procedure_code"),
-    *(Column(name, BigInteger, nullable=False) for name in _PROC_COUNTERS),
-)
-
-score_durations = Table(
-    "score_durations",
-    metadata,
-    Column("unit_code", String(64), nullable=False),
-    Column("procedure_code", String(32), nullable=False),
-    Column("em", Integer, nullable=False, comment="end month"),
-    Column("days", Integer, nullable=False, comment="whole calendar days from receipt to end"),
-    PrimaryKeyConstraint("unit_code", "em", "procedure_code", "days"),
-    Column("count", BigInteger, nullable=False),
-    Column("seconds", BigInteger, nullable=False, comment="sum of exact durations, for the mean"),
-)
-
-score_dossiers = Table(
-    "score_dossiers",
-    metadata,
-    Column("code", String(64), nullable=False),
-    Column("source_id", String(64), nullable=False),
-    PrimaryKeyConstraint("code", "source_id"),
-    Column("unit_code", String(64), nullable=False),
-    Column("procedure_code", String(32), nullable=False),
-    Column("rm", Integer, nullable=False),
-    Column("em", Integer, nullable=False),
-    Column("sm", Integer, nullable=False),
-    Column("dm766", Integer, nullable=False),
-    Column("dmp", Integer, nullable=False),
-    Column("bits", BigInteger, nullable=False, comment="services.scoring.domain.cells.COUNTERS bits"),
-    Column("days", Integer, nullable=False),
-    Column("seconds", BigInteger, nullable=False),
-    comment="what each dossier currently contributes to the cells (so an update can be taken back out)",
-)
-
-score_progress = Table(
-    "score_progress",
-    metadata,
-    Column("name", String(32), primary_key=True, comment="consumer name"),
-    Column("last_notice_id", BigInteger, nullable=False, comment="change_notices.id applied up to"),
-    Column("updated_at", Micros, nullable=False),
-)
-
-score_changes = Table(
-    "score_changes",
-    metadata,
-    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
-    Column("unit_code", String(64), nullable=False),
-    Column("month", Integer, nullable=False, comment="yyyymm whose scorecards (and periods containing it) changed"),
-    Column("created_at", Micros, nullable=False),
-    comment="scoring's change feed (ListScorecardChanges); written in the consumer's transaction",
-)
-
-# --- scoring (migration 0007): what the consumer could not apply --------------------------------------
-
-score_set_aside = Table(
-    "score_set_aside",
-    metadata,
-    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
-    Column("item_kind", String(16), nullable=False,
-           comment="'dossier' (one stored dossier) or 'notice' (a change notice)"),
-    Column("item_key", Text, nullable=False, comment="dossier: [source_id, code] as JSON; notice: its id"),
-    Column("unit_code", Text, nullable=False),
-    Column("error", Text, nullable=False, comment="the last failure, at most 1,000 characters"),
-    Column("attempts", Integer, nullable=False),
-    Column("first_failed_at", Micros, nullable=False),
-    Column("last_failed_at", Micros, nullable=False),
-    Column("next_attempt_at", Micros, nullable=False),
-    UniqueConstraint("item_kind", "item_key"),
-    comment="items scoring's consumer set aside and retries with backoff (chiso-scoring set-aside)",
-)
+    for module in pkgutil.iter_modules(services.__path__):
+        if module.ispkg and importlib.util.find_spec(f"services.{module.name}.tables") is not None:
+            importlib.import_module(f"services.{module.name}.tables")
+    return metadata

@@ -126,6 +126,30 @@ def check_stopped_cleanly(demo: Demo, var: Path) -> None:
         assert any(e.get("event") == "stopped" for e in events), (name, events[-3:])
 
 
+def readme_block(heading: str) -> str:
+    """The first ```sh block of the README after ``heading``."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8").split(heading, 1)[1]
+    return text.split("```sh\n", 1)[1].split("```", 1)[0]
+
+
+def check_readme_integrator_commands(var: Path, out: str) -> None:
+    """The README's integrator walk-through, verbatim but for where this demo runs (its directory and
+    ingest's port): a source of one's own on make run's database, the sample files judged and pushed."""
+    ingest = re.search(r"ingest      (127\.0\.0\.1:\d+)", out)[1]
+    block = readme_block("### Trying it on `make run`")
+    assert "var/demo/" in block and "127.0.0.1:50051" in block, block
+    script = block.replace("var/demo/", f"{var}/").replace("127.0.0.1:50051", ingest)
+    done = subprocess.run(["bash", "-ec", script], cwd=ROOT, capture_output=True, text=True, encoding="utf-8",
+                          timeout=300, check=False)
+    assert done.returncode == 0, (script, done.stdout, done.stderr[-3000:])
+    assert "Traceback" not in done.stderr, done.stderr
+    pushed = re.findall(r"^accepted: (\d+),", done.stdout, re.MULTILINE)
+    expected = [str(sum(1 for line in (ROOT / "docs" / "examples" / f"{kind}.jsonl").open(encoding="utf-8")))
+                for kind in ("units", "procedures", "unit-procedures", "publications", "dossiers", "petitions",
+                             "reported-totals")]
+    assert pushed == expected, done.stdout  # every sample file stored, every line accepted
+
+
 @pytest.mark.timeout(900)
 def test_demo_says_where_to_look_then_ctrl_c_stops_it_cleanly_and_it_runs_again(tmp_path):
     var = tmp_path / "demo"
@@ -134,8 +158,8 @@ def test_demo_says_where_to_look_then_ctrl_c_stops_it_cleanly_and_it_runs_again(
         out = demo.wait_for("Press Ctrl-C to stop.", timeout=400)
         (year, month), top = check_where_to_look(out, var)
 
-        # the reflection-based commands it prints work, as printed (with the ports it chose)
-        commands = printed_commands(out, ".venv/bin/chiso-grpc")
+        # the buf curl commands it prints work, as printed (with the ports it chose), through reflection
+        commands = printed_commands(out, "node_modules/.bin/buf curl")
         assert len(commands) == 3, out
         results = []
         for command in commands:
@@ -153,6 +177,16 @@ def test_demo_says_where_to_look_then_ctrl_c_stops_it_cleanly_and_it_runs_again(
         subscriptions = json.loads(results[2])["subscriptions"]  # an operator's call, with its token
         assert [(s["subscriptionId"], s["displayName"]) for s in subscriptions] == [
             ("portal-phu-tho", "Cổng thông tin tỉnh Phú Thọ")]
+        # the integrators' commands: a dry run of the sample units (nothing stored), a source of one's own
+        (dry,) = [c for c in printed_commands(out, "CHISO_TOKEN=") if "chiso-push" in c]
+        done = subprocess.run(["bash", "-c", dry], cwd=ROOT, capture_output=True, text=True, encoding="utf-8",
+                              timeout=120, check=False)
+        assert done.returncode == 0 and "would be accepted: 2," in done.stdout, (dry, done)
+        (add,) = [c for c in printed_commands(out, ".venv/bin/chiso-admin") if "source add" in c]
+        done = subprocess.run(["bash", "-c", add], cwd=ROOT, capture_output=True, text=True, encoding="utf-8",
+                              timeout=120, check=False)
+        assert done.returncode == 0 and done.stdout.startswith("chiso_"), (add, done)
+        check_readme_integrator_commands(var, out)
         # the records behind Phú Thọ's 2.1, with the token of its officials the demo printed
         (explain,) = [c for c in printed_commands(out, "CHISO_TOKEN=") if "chiso-score" in c]
         done = subprocess.run(["bash", "-c", explain], cwd=ROOT, capture_output=True, text=True, encoding="utf-8",

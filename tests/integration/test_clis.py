@@ -31,7 +31,7 @@ def test_admin_issue_rotate_revoke(tmp_path):
     out = run([*admin, "source", "add", "igate-phu-tho", "--name", "iGate Phú Thọ", "--grant", "H25"])
     token = out.stdout.strip()
     assert token.startswith("chiso_") and token not in out.stderr
-    listed = [json.loads(x) for x in run([*admin, "token", "list"]).stdout.splitlines()]
+    listed = [json.loads(x) for x in run([*admin, "token", "list", "--json"]).stdout.splitlines()]
     assert [(t["principal_id"], t["display_name"], t["grants"], t["revoked_at"]) for t in listed] == [
         ("igate-phu-tho", "iGate Phú Thọ", ["H25"], None)]
     assert token.split("_", 2)[2] not in json.dumps(listed)
@@ -58,7 +58,7 @@ def test_admin_officials_read_only_bound_to_a_subtree(tmp_path):
     assert missing.returncode == 2 and "--grant" in missing.stderr  # an official reads some units, never none
     token = run([*admin, "official", "add", "ptho-vpubnd", "--name", "Văn phòng UBND tỉnh Phú Thọ",
                  "--grant", "H25"]).stdout.strip()
-    listed = [json.loads(x) for x in run([*admin, "token", "list"]).stdout.splitlines()]
+    listed = [json.loads(x) for x in run([*admin, "token", "list", "--json"]).stdout.splitlines()]
     assert [(t["principal_id"], t["kind"], t["grants"]) for t in listed] == [("ptho-vpubnd", "official", ["H25"])]
     out = run([*admin, "grant", "set", "ptho-vpubnd", "H25", "H01"])
     assert "may now read the records of: H25, H01" in out.stderr
@@ -113,11 +113,11 @@ def test_admin_grants_catalogue_and_canonical_unit_codes(tmp_path):
     admin = ["services.shared.admin_cli", "--database-url", url]
     run([*admin, "source", "add", "csdl-tthc", "--name", "CSDL quốc gia về TTHC", "--catalogue"])
     run([*admin, "grant", "set", "csdl-tthc", "H25", "--catalogue"])
-    listed = [json.loads(x) for x in run([*admin, "token", "list"]).stdout.splitlines()]
+    listed = [json.loads(x) for x in run([*admin, "token", "list", "--json"]).stdout.splitlines()]
     assert [t["grants"] for t in listed] == [["@catalogue", "H25"]]
     bad = run([*admin, "grant", "set", "csdl-tthc", "h25"], check=False)
     assert bad.returncode == 2 and "upper case: 'H25'" in bad.stderr
     bad = run([*admin, "source", "add", "x", "--grant", "H25; DROP"], check=False)
     assert bad.returncode == 2 and "not a unit code" in bad.stderr
-    listed = [json.loads(x) for x in run([*admin, "token", "list"]).stdout.splitlines()]
+    listed = [json.loads(x) for x in run([*admin, "token", "list", "--json"]).stdout.splitlines()]
     assert [t["grants"] for t in listed] == [["@catalogue", "H25"]]  # nothing changed

@@ -16,6 +16,7 @@ import grpc
 import pytest
 from chiso.ingest.v1 import ingest_pb2 as pb
 
+from services.scoring import tables as scoring_tables
 from services.scoring.storage import Aggregates
 from services.shared import schema
 from services.shared.grpc_errors import details_from_rpc_error
@@ -79,4 +80,5 @@ def test_services_ride_out_a_database_restart(pg_url):
 
 def _tables(db):
     with db.read() as conn:
-        return {t.name: conn.execute(t.select()).all() for t in (schema.score_cells, schema.score_dossiers)}
+        tables = (scoring_tables.score_cells, scoring_tables.score_dossiers)
+        return {t.name: conn.execute(t.select()).all() for t in tables}

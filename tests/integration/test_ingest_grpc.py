@@ -19,6 +19,7 @@ from tests.helpers import (
     dossier_record,
     hanoi,
     ingest_server,
+    procedure_record,
     seed_units,
     setup_tokens,
     ts,
@@ -405,3 +406,71 @@ def test_every_other_record_kind_round_trips(env):
         assert conn.execute(select(petitions.c.likes, petitions.c.received_month, petitions.c.source_id)).one() == (
             3, 202608, "igate-phu-tho")
         assert conn.execute(select(reported_totals.c.dossiers_received)).scalar() == 1520
+
+
+def test_catalogue_resync_that_changes_nothing_notifies_nobody(env):
+    """A nightly re-sync of the catalogue (same content, newer source time) is stored — the source
+    time moves on — but writes no change notice, so scoring and publish redo nothing; a record that
+    does change (a renamed unit, a procedure's statutory days, an offer going online) still does."""
+    from google.type import date_pb2
+
+    stub, db, tokens = env
+    md = auth(tokens.national)
+    later = SOURCE_TIME + timedelta(minutes=1)
+    offer = pb.UnitProcedureRecord(unit_code="H25.01", procedure_code="1.004227", online_level=pb.ONLINE_LEVEL_FULL,
+                                   has_fee=True, source_time=ts(SOURCE_TIME))
+    pub = pb.PublicationRecord(unit_code="H25", procedure_code="1.004227", decision_number="12/QĐ-UBND",
+                               decision_date=date_pb2.Date(year=2026, month=7, day=20), source_time=ts(SOURCE_TIME),
+                               parts=[pb.PROCEDURE_PART_NAME])
+    assert stub.SyncUnitProcedures(pb.SyncUnitProceduresRequest(request_id="o1", records=[offer]),
+                                   metadata=md).result.accepted_count == 1
+    assert stub.SyncPublications(pb.SyncPublicationsRequest(request_id="p1", records=[pub]),
+                                 metadata=md).result.accepted_count == 1
+
+    def notices_of(result):
+        with db.read() as conn:
+            return sorted(conn.execute(select(change_notices.c.unit_code).where(
+                change_notices.c.batch_id == result.batch_id)).scalars())
+
+    def again(record, **changes):
+        out = type(record)()
+        out.CopyFrom(record)
+        out.source_time.CopyFrom(ts(later))
+        for name, value in changes.items():
+            if hasattr(value, "CopyFrom"):
+                getattr(out, name).CopyFrom(value)
+            else:
+                setattr(out, name, value)
+        return out
+
+    same = [
+        stub.SyncUnits(pb.SyncUnitsRequest(request_id="u2", records=[
+            unit_record("H25", "UBND tỉnh Phú Thọ", 4, t=later),
+            unit_record("H25.01", "Sở Tư pháp tỉnh Phú Thọ", 5, "H25", t=later)]), metadata=md).result,
+        stub.SyncProcedures(pb.SyncProceduresRequest(request_id="c2", records=[
+            procedure_record("1.004227", "Đăng ký khai sinh", "H25", t=later, statutory_days=5)]), metadata=md).result,
+        stub.SyncUnitProcedures(pb.SyncUnitProceduresRequest(request_id="o2", records=[again(offer)]),
+                                metadata=md).result,
+        stub.SyncPublications(pb.SyncPublicationsRequest(request_id="p2", records=[again(pub)]), metadata=md).result,
+    ]
+    assert [r.accepted_count for r in same] == [2, 1, 1, 1]
+    assert [notices_of(r) for r in same] == [[], [], [], []]
+    with db.read() as conn:  # stored: a newer version of the same record is not STALE-blocked by the old time
+        assert conn.execute(select(units.c.source_time).where(units.c.code == "H25")).scalar() > 0
+    repeat = stub.SyncUnits(pb.SyncUnitsRequest(request_id="u3", records=[
+        unit_record("H25", "UBND tỉnh Phú Thọ", 4, t=later)]), metadata=md).result
+    assert list(repeat.statuses) == [pb.RECORD_STATUS_STALE]  # the re-sync's time was kept
+
+    t2 = later + timedelta(minutes=1)
+    changed = [
+        stub.SyncUnits(pb.SyncUnitsRequest(request_id="u4", records=[
+            unit_record("H25", "UBND tỉnh Phú Thọ", 4, t=t2),  # unchanged beside a changed one
+            unit_record("H25.01", "Sở Tư pháp Phú Thọ", 5, "H25", t=t2)]), metadata=md).result,
+        stub.SyncProcedures(pb.SyncProceduresRequest(request_id="c4", records=[
+            procedure_record("1.004227", "Đăng ký khai sinh", "H25", t=t2, statutory_days=3)]), metadata=md).result,
+        stub.SyncUnitProcedures(pb.SyncUnitProceduresRequest(request_id="o4", records=[
+            again(offer, source_time=ts(t2), online_level=pb.ONLINE_LEVEL_PARTIAL)]), metadata=md).result,
+        stub.SyncPublications(pb.SyncPublicationsRequest(request_id="p4", records=[
+            again(pub, source_time=ts(t2), listed_time=ts(hanoi(2026, 7, 24, 9)))]), metadata=md).result,
+    ]
+    assert [notices_of(r) for r in changed] == [["H25.01"], ["H25"], ["H25.01"], ["H25"]]

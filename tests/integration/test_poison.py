@@ -32,8 +32,9 @@ from prometheus_client import REGISTRY
 from sqlalchemy import insert
 
 from services.scoring.domain import cells as C
+from services.scoring.tables import score_changes
 from services.shared.grpc_errors import details_from_rpc_error
-from services.shared.schema import change_notices, dossiers, publications, score_changes, units
+from services.shared.schema import change_notices, dossiers, publications, units
 from tests.helpers import (
     NOW,
     SOURCE_TIME,

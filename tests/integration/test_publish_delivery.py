@@ -320,8 +320,9 @@ def test_operators_cli_and_the_portal_report(sqlite_url, tmp_path):
         assert key.returncode == 0 and "BEGIN PUBLIC KEY" in key.stdout
         (pem_key,) = pub.GetPublicKey(pb.GetPublicKeyRequest()).keys
         assert pem_key.pem in key.stdout
-        empty = run_cli(["services.publish.receiver", "report", "--db", str(tmp_path / "portal.db")], {})
-        assert json.loads(empty.stdout)["deliveries"] == 0
+        none = run_cli(["services.publish.receiver", "report", "--db", str(tmp_path / "portal.db")], {})
+        assert none.returncode == 2 and "no receiver file" in none.stderr  # and none made by asking
+        assert not (tmp_path / "portal.db").exists()
 
 
 def test_a_replica_killed_mid_delivery_is_taken_over_when_its_lease_expires(pg_url, tmp_path):

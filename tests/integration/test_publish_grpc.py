@@ -295,14 +295,16 @@ def test_an_official_publication_is_signed_frozen_and_corrected(world):
                                                        format=pb.EXPORT_FORMAT_CSV))
     assert as_csv.filename == f"{first.publication_id}-r2.csv" and as_csv.content.startswith(b"\xef\xbb\xbf")
     lines = as_csv.content.decode("utf-8-sig").splitlines()
-    assert lines[0].startswith("publication_id,revision,period,rule_version,rank,unit_code,unit_name,scope,total,")
+    assert lines[0].startswith("Mã công bố,Lần ban hành,Kỳ đánh giá,Bộ tiêu chí,Hạng,Mã đơn vị,Tên đơn vị,Phạm vi,"
+                               "Tổng điểm,Xếp loại,")
     assert [line.split(",")[4:8] for line in lines[1:]] == [
-        ["1", "H25", "UBND tỉnh Phú Thọ", "subtree"], ["2", "H30", "UBND tỉnh Tuyên Quang", "subtree"],
-        ["3", "H01", "UBND thành phố Hà Nội", "subtree"]]
+        ["1", "H25", "UBND tỉnh Phú Thọ", "Đơn vị và các đơn vị trực thuộc"],
+        ["2", "H30", "UBND tỉnh Tuyên Quang", "Đơn vị và các đơn vị trực thuộc"],
+        ["3", "H01", "UBND thành phố Hà Nội", "Đơn vị và các đơn vị trực thuộc"]]
     ranking_csv = pub.ExportResults(pb.ExportResultsRequest(
         ranking=pb.GetRankingRequest(period=AUG, unit_kind=tpb.UNIT_KIND_PROVINCE), format=pb.EXPORT_FORMAT_CSV))
-    assert [line.split(",")[3:6] for line in ranking_csv.content.decode("utf-8-sig").splitlines()[1:]] == [
-        ["subtree", "1", "H25"], ["subtree", "2", "H30"], ["subtree", "3", "H01"]]
+    assert [line.split(",")[3:7:3] for line in ranking_csv.content.decode("utf-8-sig").splitlines()[1:]] == [
+        ["1", "H25"], ["2", "H30"], ["3", "H01"]]
 
 
 def test_lists_filter_and_page_and_bad_requests_get_clear_statuses(world):

@@ -15,6 +15,7 @@ from datetime import timedelta
 from chiso.ingest.v1 import ingest_pb2 as pb
 from sqlalchemy import func, select
 
+from services.scoring import tables as scoring_tables
 from services.scoring.storage import Aggregates
 from services.shared import schema
 from services.shared.db import Database
@@ -37,7 +38,7 @@ def _start_scoring(db_url: str) -> subprocess.Popen:
 def _snapshot(db: Database) -> dict:
     out = {}
     with db.read() as conn:
-        for table in (schema.score_cells, schema.score_proc_cells, schema.score_durations, schema.score_dossiers):
+        for table in scoring_tables.AGGREGATES:
             out[table.name] = sorted(tuple(r) for r in conn.execute(table.select()))
     return out
 

@@ -30,8 +30,9 @@ from chiso.scoring.v1 import scoring_pb2 as pb
 from chiso.types.v1 import types_pb2 as tpb
 from google.type import date_pb2
 
+from services.scoring import tables as scoring_tables
 from services.scoring.storage import Aggregates
-from services.shared import access, schema
+from services.shared import access
 from services.shared.grpc_errors import details_from_rpc_error
 from tests.helpers import (
     NOW,
@@ -382,7 +383,7 @@ def test_change_feed_names_the_unit_and_its_ancestors(world):
 def snapshot(db):
     out = {}
     with db.read() as conn:
-        for table in (schema.score_cells, schema.score_proc_cells, schema.score_durations, schema.score_dossiers):
+        for table in scoring_tables.AGGREGATES:
             out[table.name] = sorted(tuple(r) for r in conn.execute(table.select()))
     return out
 
@@ -407,7 +408,7 @@ def test_updates_out_of_order_and_repeated_then_rebuild_agrees(world):
     assert (indicators(card(scoring, "H25.02", scope=tpb.SCOPE_UNIT))["2.1"].denominator) == 3
     # the same notices applied again change nothing
     with db.write() as conn:
-        conn.execute(schema.score_progress.update().values(last_notice_id=0))
+        conn.execute(scoring_tables.score_progress.update().values(last_notice_id=0))
     Aggregates(db).catch_up()
     assert snapshot(db) == incremental
     Aggregates(db).rebuild()
@@ -679,3 +680,25 @@ def test_a_catalogue_update_older_than_the_newest_row_is_seen(db_url):
         moved = unit_record("H25.X1", "UBND phường Việt Trì", 6, "H01", t=NOW - timedelta(minutes=30))
         push(ingest, "SyncUnits", [moved], tokens.national, "moved")  # newer than its row, older than H01's
         assert communes_of("H01") == ["H25.X1"] and communes_of("H25") == []
+
+
+def test_supplement_requests_without_their_time_explain_as_they_score(world):
+    """Issue 16: ingest accepted supplement_count 2 without last_supplement_time; GetScorecard scored it
+    late and ExplainIndicator answered INTERNAL. More than one request makes a dossier late whatever
+    the time; only a dossier waiting on its one request needs the time, and ingest asks for it."""
+    ingest, scoring, db, tokens = world
+    two = d("two-requests", "H01.01", P1, hanoi(2026, 8, 10, 8), end=hanoi(2026, 8, 12, 8), supplement_count=2)
+    push(ingest, "SyncDossiers", [two], tokens.ha_noi, "two-requests")
+    wait_scored(db)
+    got = indicators(card(scoring, "H01.01", scope=tpb.SCOPE_UNIT))["2.1"]
+    assert (got.numerator, got.denominator) == (0, 1)
+    explained = scoring.ExplainIndicator(
+        pb.ExplainIndicatorRequest(unit_code="H01.01", period=AUG, rule_version="766/2022", indicator_id="2.1",
+                                   scope=tpb.SCOPE_UNIT), metadata=auth(tokens.ha_noi))
+    assert [(i.record_key, i.reason) for i in explained.items] == [("igate-ha-noi/two-requests",
+                                                                   "multiple_supplements")]
+    waiting = d("waiting-one", "H01.01", P1, hanoi(2026, 8, 10, 8), supplement_count=1)
+    waiting.processing_state = ipb.PROCESSING_STATE_WAITING_SUPPLEMENT
+    result = ingest.SyncDossiers(ipb.SyncDossiersRequest(request_id="waiting-one", records=[waiting]),
+                                 metadata=auth(tokens.ha_noi)).result
+    assert [(e.field, e.reason) for e in result.errors] == [("last_supplement_time", "REQUIRED")]

@@ -16,11 +16,11 @@ from chiso.ingest.v1 import ingest_pb2 as ipb
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from services.scoring import tables as scoring_tables
 from services.scoring.domain.periods import Period
 from services.scoring.domain.rules import RuleBook
 from services.scoring.service import SUBTREE, Scoring
 from services.scoring.storage import Aggregates
-from services.shared import schema
 from tests.helpers import NOW, auth, dossier_record, hanoi, ingest_server, seed_units, setup_tokens, ts
 
 UNITS = ["H25.01", "H25.02", "H25.X1"]
@@ -87,7 +87,7 @@ MOMENTS = [
 def snapshot(db):
     out = {}
     with db.read() as conn:
-        for table in (schema.score_cells, schema.score_proc_cells, schema.score_durations, schema.score_dossiers):
+        for table in scoring_tables.AGGREGATES:
             out[table.name] = sorted(tuple(r) for r in conn.execute(table.select()))
     return out
 
@@ -117,10 +117,11 @@ def test_incremental_equals_rebuild_for_random_histories(db_url):
                     agg.apply_pending(limit=arg)
                 else:  # a redelivery: step the cursor back and apply again
                     with db.write() as conn:
-                        last = conn.execute(schema.score_progress.select()).first()
+                        last = conn.execute(scoring_tables.score_progress.select()).first()
                         if last is not None:
                             conn.execute(
-                                schema.score_progress.update().values(last_notice_id=max(0, last.last_notice_id - arg))
+                                scoring_tables.score_progress.update()
+                                .values(last_notice_id=max(0, last.last_notice_id - arg))
                             )
                     agg.apply_pending(limit=arg + 1)
             agg.catch_up()

@@ -34,14 +34,14 @@ UNIT_KINDS = {
     8: "UNIT_KIND_OTHER",
 }  # fmt: skip
 SCOPES = {1: "SCOPE_UNIT", 2: "SCOPE_SUBTREE"}
-FEEDS = {1: "FEED_LIVE", 2: "FEED_OFFICIAL"}
+FEEDS = {1: "FEED_LIVE", 2: "FEED_OFFICIAL", 3: "FEED_ALERT"}
 CLASSIFICATIONS = {
     1: "CLASSIFICATION_EXCELLENT", 2: "CLASSIFICATION_GOOD", 3: "CLASSIFICATION_FAIR",
     4: "CLASSIFICATION_AVERAGE", 5: "CLASSIFICATION_WEAK",
 }  # fmt: skip
 MONTH, QUARTER, YEAR, YTD = 1, 2, 3, 4
 SCOPE_UNIT, SCOPE_SUBTREE = 1, 2
-FEED_LIVE, FEED_OFFICIAL = 1, 2
+FEED_LIVE, FEED_OFFICIAL, FEED_ALERT = 1, 2, 3
 
 SCORECARD_CONTENT_TYPE = "application/vnd.chiso.scorecard+json"
 PUBLICATION_CONTENT_TYPE = "application/vnd.chiso.publication+json"
@@ -155,6 +155,47 @@ class PeriodRef:
         year, month = (self.year + 1, 1) if last == 12 else (self.year, last + 1)
         return datetime(year, month, 1, tzinfo=HANOI)
 
+    def previous(self) -> PeriodRef:
+        """The period before, of the same kind: the month, quarter or year before; for a year-to-date,
+        the year before's year-to-date. PeriodError before 1900.
+
+        >>> [PeriodRef(MONTH, 2026, 1).previous().key, PeriodRef(QUARTER, 2026, 1).previous().key]
+        ['2025-12', '2025-Q4']
+        >>> [PeriodRef(YEAR, 2026).previous().key, PeriodRef(YTD, 2026).previous().key]
+        ['2025', '2025-YTD']
+        """
+        if self.kind == MONTH:
+            return PeriodRef(MONTH, self.year - (self.number == 1), 12 if self.number == 1 else self.number - 1)
+        if self.kind == QUARTER:
+            return PeriodRef(QUARTER, self.year - (self.number == 1), 4 if self.number == 1 else self.number - 1)
+        return PeriodRef(self.kind, self.year - 1)
+
+    def ending_range(self, count: int) -> list[PeriodRef]:
+        """``count`` consecutive periods of this kind ending with this one, oldest first (fewer when
+        they would start before 1900).
+
+        >>> [p.key for p in PeriodRef(MONTH, 2026, 2).ending_range(3)]
+        ['2025-12', '2026-01', '2026-02']
+        """
+        out = [self]
+        while len(out) < count:
+            try:
+                out.append(out[-1].previous())
+            except PeriodError:
+                break
+        return out[::-1]
+
+    @classmethod
+    def running(cls, kind: int, moment: datetime) -> PeriodRef:
+        """The period of ``kind`` that holds ``moment`` (Asia/Ho_Chi_Minh).
+
+        >>> PeriodRef.running(QUARTER, datetime(2026, 9, 30, 17, 0, tzinfo=UTC)).key  # 1 Oct 00:00 in Hanoi
+        '2026-Q4'
+        """
+        local = moment.astimezone(HANOI)
+        number = {MONTH: local.month, QUARTER: (local.month + 2) // 3}.get(kind, 0)
+        return cls(kind, local.year, number)
+
     def containing_periods(self, today: datetime) -> list[PeriodRef]:
         """For a month: the month, its quarter, its year, and the year-to-date while the year runs —
         the live scorecards a change to the month can move."""
@@ -247,6 +288,21 @@ class Card:
         return _object({"feed": _member("feed", FEEDS[FEED_LIVE]), "scorecard": b'"scorecard":' + card,
                         "version": _member("version", str(version)),
                         "updateTime": _member("updateTime", rfc3339(update_time_us))})
+
+
+def centi(total: str) -> int:
+    """A shown total ("80.24") in hundredths (8024): what rankings compare, as a sortable integer.
+
+    >>> [centi("80.24"), centi("71"), centi("100.00"), centi("")]
+    [8024, 7100, 10000, 0]
+    """
+    return int(total_of(total).scaleb(2).to_integral_value())
+
+
+def ranked_centi(card: Card) -> int | None:
+    """What a card's rank is counted from: its shown total in hundredths; None for a scorecard with no
+    data of its period (``Scorecard.no_data``), which is not ranked."""
+    return None if card.body.get("noData") else centi(card.total)
 
 
 def total_of(total: str) -> Decimal:

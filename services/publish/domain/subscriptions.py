@@ -3,7 +3,8 @@
 Decided where the spec is silent:
 
 * A subscription with no unit codes wants every unit; with unit codes, every unit in those subtrees
-  (the unit itself or one of its ancestors is a root). No feeds named means both feeds.
+  (the unit itself or one of its ancestors is a root). No feeds named means both feeds (live and
+  official); early-warning alerts (FEED_ALERT) only go to a subscription that names that feed.
 * A live scorecard goes to a subscription when its unit is in one of the subtrees. A publication
   goes whole (its signature covers all of it) when any unit it includes is in one of the subtrees.
 * A new subscription receives what changes from its creation on; it does not get a backlog.
@@ -22,6 +23,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
+from services.publish.domain.alerts import AlertSettingsError, load_rules, with_overrides
 from services.publish.domain.documents import FEED_LIVE, FEED_OFFICIAL, FEEDS
 from services.shared.backoff import full_jitter
 from services.shared.errors import FieldViolation, InvalidArgument
@@ -48,6 +50,8 @@ class Subscription:
     create_time_us: int = 0
     pending_count: int = 0
     set_aside_count: int = 0
+    #: overrides of the shipped alert rules ("<rule>.<setting>", value), sorted (domain.alerts)
+    alert_settings: tuple[tuple[str, str], ...] = ()
 
     def wants(self, feed: int, units: Iterable[str], ancestors: Callable[[str], Iterable[str]]) -> bool:
         """Whether an item of ``feed`` about ``units`` is for this subscription."""
@@ -82,13 +86,21 @@ def check_subscription(sub: Subscription, prefix: str = "subscription") -> Subsc
         bad.append(FieldViolation(f"{prefix}.tls.ca_certificate", f"at most {MAX_CA_BYTES} bytes"))
     if len(sub.tls_server_name) > 253:
         bad.append(FieldViolation(f"{prefix}.tls.server_name", "at most 253 characters"))
+    if len(sub.alert_settings) > 50:
+        bad.append(FieldViolation(f"{prefix}.alert_settings", "at most 50 settings"))
+    else:
+        try:
+            with_overrides(load_rules(), dict(sub.alert_settings))
+        except AlertSettingsError as exc:
+            bad.append(FieldViolation(f"{prefix}.alert_settings[{exc.field[:64]}]", exc.message))
     if bad:
         raise InvalidArgument(f"bad subscription: {bad[0].field}: {bad[0].description}", reason="BAD_SUBSCRIPTION",
                               violations=bad)
     feeds = frozenset(sub.feeds) or frozenset({FEED_LIVE, FEED_OFFICIAL})
     codes = tuple(dict.fromkeys(sub.unit_codes))
     return Subscription(sub.subscription_id, sub.display_name, sub.endpoint, codes, feeds, sub.tls_enabled,
-                        sub.tls_ca, sub.tls_server_name, sub.create_time_us, sub.pending_count, sub.set_aside_count)
+                        sub.tls_ca, sub.tls_server_name, sub.create_time_us, sub.pending_count, sub.set_aside_count,
+                        tuple(sorted(sub.alert_settings)))
 
 
 def ancestors_from(parents: Mapping[str, str]) -> Callable[[str], list[str]]:

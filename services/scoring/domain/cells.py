@@ -27,35 +27,33 @@ from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import NamedTuple
 
-from services.scoring.domain.periods import HANOI
 from services.scoring.domain.workdays import add_working_days
+from services.shared.records import (
+    CHANNEL_ONLINE,
+    DAY_US,
+    HANOI,
+    HOUR_US,
+    MAX_MONTH,
+    MAX_US,
+    MIN_MONTH,
+    MIN_US,
+    PAYMENT_GATEWAYS,
+    RATING_DISSATISFIED,
+    US,
+    StoredDossier,
+    clamp_us,
+    month_of,
+)
+from services.shared.records import OPEN_MONTH as OPEN  # end month of an unfinished dossier
+from services.shared.records import PROCESSING_WAITING_SUPPLEMENT as WAITING_SUPPLEMENT
+from services.shared.records import DossierFlag as F
 
-OPEN = 999912  # end month of an unfinished dossier (as in ingest's change notices)
 # Deadline keys (dm766, dmp) are Hanoi days ``yyyymmdd`` for unfinished dossiers and ``yyyymm00``
 # (the month only) for finished ones, which only a past moment inside their deadline month re-judges.
 ALWAYS = 0  # deadline key: late whenever judged unfinished
 NEVER = 99999999  # deadline key: never late while unfinished
 
-# ingest's DossierFlag bits (services.ingest.domain.DossierFlag; the storage contract)
-UNLAWFUL_PAUSE = 1 << 0
-FEE_ALL_ZERO = 1 << 1
-PAID_ONLINE = 1 << 2
-ELECTRONIC_RESULT = 1 << 3
-SYNCED_WITH_RESULT_FILE = 1 << 4
-DIGITISED = 1 << 5
-REUSED_DIGITISED_DATA = 1 << 6
-LINKED_TO_DATA_STORE = 1 << 7
-COMPONENT_FROM_DATA_STORE = 1 << 8
-RESULT_TO_DATA_STORE = 1 << 9
-USED_POPULATION_DATA = 1 << 10
-VERIFIED_EID = 1 << 11
-CERTIFIED_COPY_ISSUED = 1 << 12
-PETITIONED = 1 << 13
-
-CHANNEL_ONLINE = 1
-WAITING_SUPPLEMENT = 2
-RATING_SATISFIED = 1
-RATING_DISSATISFIED = 3
+_UNLAWFUL_PAUSE = int(F.UNLAWFUL_PAUSE)
 
 #: Counters of a dossier that do not depend on the evaluation moment, in bit order.
 COUNTERS: tuple[str, ...] = (
@@ -93,31 +91,8 @@ UNIT_COUNTERS: tuple[str, ...] = (
     "certified", "eres", "dp", "late766", "late_p", "dpl766", "dpl_p",
 )  # fmt: skip
 
-US = 1_000_000
-HOUR_US = 3600 * US
-DAY_US = 24 * HOUR_US
-
-
-class DossierRow(NamedTuple):
-    """The stored fields of a dossier that scoring reads (``dossiers`` table)."""
-
-    source_id: str
-    code: str
-    unit_code: str
-    procedure_code: str
-    channel: int
-    received_at: int
-    due_at: int | None
-    started_at: int | None
-    end_at: int | None
-    processing_state: int
-    supplement_count: int
-    last_supplement_at: int | None
-    applicant_supplement_seconds: int
-    fee_amount: int
-    payment_channel: int
-    rating: int
-    flags: int
+#: a stored dossier, as scoring reads it (services.shared.records)
+DossierRow = StoredDossier
 
 
 class Contribution(NamedTuple):
@@ -138,36 +113,6 @@ class Contribution(NamedTuple):
 
 
 # --- months and deadlines -----------------------------------------------------------------------
-
-
-# Scoring evaluates instants between MIN_US and MAX_US: from 1 January 1900 to 1 January 9999 (00:00
-# at UTC+7) — the years a period can have (periods.MIN_YEAR–MAX_YEAR) and the end of the last one. A stored
-# instant outside them (a record that got through ingest, or stored before ingest checked its ranges)
-# is read as the nearest bound: received in the year 1 counts as received before every period, due in
-# 9999 is never late in any period. No period's result changes, and nothing overflows the calendar.
-MIN_US = int(datetime(1899, 12, 31, 17, tzinfo=UTC).timestamp()) * US
-MAX_US = int(datetime(9998, 12, 31, 17, tzinfo=UTC).timestamp()) * US
-
-
-def clamp_us(us: int) -> int:
-    """``us`` moved into [MIN_US, MAX_US] (see above)."""
-    return MIN_US if us < MIN_US else MAX_US if us > MAX_US else us
-
-
-@lru_cache(maxsize=1 << 16)
-def _month_of_hour(hour: int) -> int:
-    local = datetime.fromtimestamp(hour * 3600, UTC).astimezone(HANOI)
-    return local.year * 100 + local.month
-
-
-def month_of(us: int) -> int:
-    """``yyyymm`` of an instant in Asia/Ho_Chi_Minh (whole-hour offset, so cached per UTC hour);
-    instants outside scoring's range count as its bounds (190001, 999901)."""
-    return _month_of_hour(clamp_us(us) // HOUR_US)
-
-
-MIN_MONTH = 190001
-MAX_MONTH = 999901
 
 
 def clamp_month(month: int) -> int:
@@ -252,7 +197,7 @@ def contribution(d: DossierRow, statutory_days: int) -> Contribution:
     rm = month_of(d.received_at)
     em = month_of(d.end_at) if finished else OPEN
     sm = month_of(d.started_at) if d.started_at is not None else rm
-    always_late = d.supplement_count > 1 or bool(flags & UNLAWFUL_PAUSE)
+    always_late = d.supplement_count > 1 or bool(flags & _UNLAWFUL_PAUSE)
 
     # 766/2022: the due time, or none (then on time).
     due = d.due_at
@@ -263,7 +208,8 @@ def contribution(d: DossierRow, statutory_days: int) -> Contribution:
     else:
         deadline_p = due
 
-    waiting_one = d.processing_state == WAITING_SUPPLEMENT and d.supplement_count == 1 and not finished
+    waiting_one = (d.processing_state == WAITING_SUPPLEMENT and d.supplement_count == 1 and not finished
+                   and d.last_supplement_at is not None)  # without the time: judged as any unfinished one
     if always_late:
         dm766 = dmp = ALWAYS
     elif waiting_one:
@@ -275,7 +221,7 @@ def contribution(d: DossierRow, statutory_days: int) -> Contribution:
         dm766 = _deadline_key(due, finished)
         dmp = _deadline_key(deadline_p, finished)
 
-    gateway = d.payment_channel in (1, 2)
+    gateway = d.payment_channel in PAYMENT_GATEWAYS
     bits = _flag_bits(flags, d.channel == CHANNEL_ONLINE, d.fee_amount > 0, gateway, d.rating == RATING_DISSATISFIED)
     dp = bool(bits & _DP)
     days, seconds = -1, 0
@@ -321,34 +267,34 @@ def _clamped(d: DossierRow) -> DossierRow:
 def _flag_bits(flags: int, online: bool, fee: bool, gateway: bool, dissatisfied: bool) -> int:
     """The counters a dossier's yes/no facts set (a few thousand combinations, so cached)."""
     bits = BIT["n"]
-    eres = flags & ELECTRONIC_RESULT
-    paid = fee and flags & PAID_ONLINE
+    eres = flags & F.ELECTRONIC_RESULT
+    paid = fee and flags & F.PAID_ONLINE
     if online:
         bits |= BIT["online"] | (BIT["online_eres"] if eres else 0)
-    if flags & DIGITISED:
+    if flags & F.DIGITISED:
         bits |= BIT["digitised"] | (BIT["dig_eres"] if eres else 0)
-        bits |= BIT["linked_dig"] if flags & LINKED_TO_DATA_STORE else 0
-    if flags & REUSED_DIGITISED_DATA:
+        bits |= BIT["linked_dig"] if flags & F.LINKED_TO_DATA_STORE else 0
+    if flags & F.REUSED_DIGITISED_DATA:
         bits |= BIT["reused"]
-    if flags & (COMPONENT_FROM_DATA_STORE | RESULT_TO_DATA_STORE):
+    if flags & (F.COMPONENT_FROM_DATA_STORE | F.RESULT_TO_DATA_STORE):
         bits |= BIT["store"]
-    if flags & USED_POPULATION_DATA:
+    if flags & F.USED_POPULATION_DATA:
         bits |= BIT["pop"]
-    if flags & (USED_POPULATION_DATA | VERIFIED_EID | COMPONENT_FROM_DATA_STORE):
+    if flags & (F.USED_POPULATION_DATA | F.VERIFIED_EID | F.COMPONENT_FROM_DATA_STORE):
         bits |= BIT["pop_eid"]
     if fee:
         bits |= BIT["fee"]
-    if fee or flags & FEE_ALL_ZERO:
+    if fee or flags & F.FEE_ALL_ZERO:
         bits |= BIT["fee_data"]
     if paid:
         bits |= BIT["fee_paid"] | (BIT["paid_gw"] if gateway else 0)
-    if flags & CERTIFIED_COPY_ISSUED:
+    if flags & F.CERTIFIED_COPY_ISSUED:
         bits |= BIT["certified"]
     if eres:
         bits |= BIT["eres"]
-    if flags & SYNCED_WITH_RESULT_FILE:
+    if flags & F.SYNCED_WITH_RESULT_FILE:
         bits |= BIT["synced_file"]
-    if dissatisfied or flags & PETITIONED:
+    if dissatisfied or flags & F.PETITIONED:
         bits |= BIT["dp"]
     return bits
 

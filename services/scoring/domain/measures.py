@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from services.scoring.domain.cells import Window, from_us, month_of, month_start_us
-from services.scoring.domain.periods import HANOI
 from services.scoring.domain.rules import RuleTable
 from services.scoring.domain.timing import (
     PetitionLimits,
@@ -25,82 +24,27 @@ from services.scoring.domain.timing import (
     listing_on_time,
 )
 from services.scoring.domain.workdays import add_working_days
+from services.shared.records import (
+    HANOI,
+    UNIT_KIND_NAMES,
+    ProcedureRecord,
+    PublicationRecord,
+    StoredPetition,
+    UnitKind,
+    UnitProcedureRecord,
+)
 
-UNIT_KIND_NAMES = {
-    1: "ministry", 2: "ministerial_agency", 3: "social_security", 4: "province",
-    5: "department", 6: "commune", 7: "district", 8: "other",
-}  # fmt: skip
-COMMUNE = 6
+COMMUNE = UnitKind.COMMUNE
 PART_NAMES = {
     "name": 1, "steps": 2, "method": 3, "dossier_components": 4, "time_limit": 5, "applicants": 6,
     "agency": 7, "result": 8, "fees": 9, "conditions": 10, "legal_basis": 11,
 }  # fmt: skip
-ONLINE_PARTIAL, ONLINE_FULL = 2, 3
-SERVICE_SUSPENDED = 2
 
-
-@dataclass(frozen=True)
-class Offer:
-    """A procedure as one unit performs it (``unit_procedures``)."""
-
-    unit_code: str
-    procedure_code: str
-    online_level: int
-    online_service_status: int
-    has_fee: bool
-    payment_integrated: bool
-    population_data_eligible: bool
-    population_data_connected: bool
-    certified_copy: bool
-    active: bool
-
-    @property
-    def online(self) -> bool:
-        return self.online_level in (ONLINE_PARTIAL, ONLINE_FULL)
-
-    @property
-    def online_service(self) -> bool:
-        """An online service the unit offers (partial or full, not suspended)."""
-        return self.online and self.online_service_status != SERVICE_SUSPENDED
-
-
-@dataclass(frozen=True)
-class ProcedureInfo:
-    code: str
-    issues_result_document: bool
-    statutory_days: int
-    applicants_are_individuals: bool
-
-
-@dataclass(frozen=True)
-class PublicationInfo:
-    unit_code: str
-    procedure_code: str
-    decision_number: str
-    decision_date: date
-    legal_effective_date: date | None
-    listed_at: int | None  # UTC microseconds
-    parts: int
-
-
-@dataclass(frozen=True)
-class PetitionRow:
-    source_id: str
-    code: str
-    unit_code: str
-    category: int
-    received_at: int
-    due_at: int | None
-    resolved_at: int | None
-    refused_at: int | None
-    first_supplement_at: int | None
-    ready_for_publication_at: int | None
-    published_at: int | None
-    last_transfer_at: int | None
-    likes: int
-    dislikes: int
-    repeat_complaint: bool
-    rating: int
+# The stored records scoring reads (services.shared.records), under the names this module uses.
+Offer = UnitProcedureRecord  # a procedure as one unit performs it (``unit_procedures``)
+ProcedureInfo = ProcedureRecord
+PublicationInfo = PublicationRecord
+PetitionRow = StoredPetition
 
 
 @dataclass

@@ -16,9 +16,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
 from fractions import Fraction
-from zoneinfo import ZoneInfo
 
-HANOI = ZoneInfo("Asia/Ho_Chi_Minh")
+from services.shared.records import HANOI
 
 MIN_YEAR = 1900
 MAX_YEAR = 9998

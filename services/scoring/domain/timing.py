@@ -5,7 +5,8 @@ Dossiers (indicator 2.1, SPEC §4.3 and PORTAL_RULES 2.1), judged as of an evalu
 - more than one supplement request: late;
 - paused unlawfully: late;
 - finished (at or before ``as_of``): late if it ended after its due time;
-- waiting on its single supplement request: judged at the time of that request;
+- waiting on its single supplement request: judged at the time of that request (a record stored
+  without that time — ingest refuses such records now — is judged as any unfinished dossier);
 - otherwise unfinished: late once its due time has passed at ``as_of`` (a due time equal to
   ``as_of`` has not passed yet);
 - no due time: on time — unless ``statutory_days`` is given (portal/2025), then on time if the
@@ -103,8 +104,6 @@ def classify_dossier(
         raise TimingError(f"statutory_days must not be negative, got {statutory_days}")
     if finished_at is not None and finished_at < received_at:
         raise TimingError(f"finished_at {finished_at.isoformat()} is before received_at {received_at.isoformat()}")
-    if supplement_count and last_supplement_at is None:
-        raise TimingError("a dossier with supplement requests needs last_supplement_at")
 
     finished = finished_at is not None and finished_at <= as_of
     ended = finished
@@ -112,7 +111,7 @@ def classify_dossier(
         end = finished_at
     elif waiting_supplement and supplement_count == 0:
         raise TimingError("waiting_supplement is set but no supplement request was counted")
-    elif waiting_supplement and supplement_count == 1:
+    elif waiting_supplement and supplement_count == 1 and last_supplement_at is not None:
         end, ended = last_supplement_at, True
     else:
         end = as_of

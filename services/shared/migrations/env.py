@@ -4,11 +4,10 @@ or on ``sqlalchemy.url`` when run from the alembic command line."""
 from alembic import context
 from sqlalchemy import create_engine
 
-import services.publish.tables  # noqa: F401 — publish's tables live on the shared metadata too
-from services.shared.schema import metadata
+from services.shared.schema import load_service_tables
 
 config = context.config
-target_metadata = metadata
+target_metadata = load_service_tables()  # shared tables and every service's services/<name>/tables.py
 
 
 def run() -> None:

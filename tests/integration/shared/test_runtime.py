@@ -235,7 +235,17 @@ def test_reflection_lists_the_services(server):
     responses = stub.ServerReflectionInfo(iter([reflection_pb2.ServerReflectionRequest(list_services="")]),
                                           timeout=5)
     names = {s.name for r in responses for s in r.list_services_response.service}
-    assert names == {SERVICE, "grpc.health.v1.Health", "grpc.reflection.v1alpha.ServerReflection"}
+    assert names == {SERVICE, "grpc.health.v1.Health", "grpc.reflection.v1alpha.ServerReflection",
+                     "grpc.reflection.v1.ServerReflection"}
+    # v1 answers on its own route too (the same messages under grpc.reflection.v1), and describes itself
+    v1 = channel.stream_stream("/grpc.reflection.v1.ServerReflection/ServerReflectionInfo",
+                               request_serializer=reflection_pb2.ServerReflectionRequest.SerializeToString,
+                               response_deserializer=reflection_pb2.ServerReflectionResponse.FromString)
+    (listed,) = list(v1(iter([reflection_pb2.ServerReflectionRequest(list_services="")]), timeout=5))
+    assert {s.name for s in listed.list_services_response.service} == names
+    (found,) = list(v1(iter([reflection_pb2.ServerReflectionRequest(
+        file_containing_symbol="grpc.reflection.v1.ServerReflection")]), timeout=5))
+    assert found.WhichOneof("message_response") == "file_descriptor_response"
 
 
 # ----------------------------------------------------------------------------- request ids and logs

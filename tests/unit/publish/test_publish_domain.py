@@ -7,10 +7,12 @@ import ast
 import csv
 import hashlib
 import io
+import json
 import os
 import stat
 import sys
 from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -18,7 +20,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from services.publish.domain import documents as D
-from services.publish.domain.exports import publication_export, ranking_export
+from services.publish.domain.exports import publication_export, ranking_export, scorecard_export, scorecard_tables
 from services.publish.domain.paging import decode_cursor, decode_token, encode_cursor, encode_token
 from services.publish.domain.subscriptions import RetryPolicy, Subscription, ancestors_from, check_subscription
 from services.publish.signing import Signer, key_id_of, load_or_create_key_file, public_raw_from_pem, verify
@@ -177,51 +179,108 @@ def test_full_jitter_backoff_is_bounded_by_the_doubling_ceiling():
     assert not policy.exhausted(4) and policy.exhausted(5)
 
 
-def test_publication_csv_has_a_bom_and_rows_in_rank_order():
+AUG_DOC = {"kind": "PERIOD_KIND_MONTH", "year": 2026, "number": 8}
+GROUPS = [{"id": "1", "name": "Công khai, minh bạch", "maxPoints": {"value": "18"}},
+          {"id": "2", "name": "Tiến độ, kết quả giải quyết", "maxPoints": {"value": "20"}}]
+
+
+def _rows(export):
+    return list(csv.reader(io.StringIO(export.content.decode("utf-8-sig"))))
+
+
+def test_publication_csv_speaks_vietnamese_with_a_bom_and_rows_in_rank_order():
+    def card(code, name, total, band, g1, g2, p21):
+        return {"unit": {"code": code, "name": name}, "scope": "SCOPE_SUBTREE", "ruleVersion": "766/2022",
+                "total": {"value": total}, "classificationLabel": band,
+                "groups": [{**GROUPS[0], "points": {"value": g1}}, {**GROUPS[1], "points": {"value": g2}}],
+                "indicators": [{"id": "2.1", "name": "Hồ sơ xử lý đúng hạn", "points": {"value": p21}}]}
+
     doc = {
-        "publicationId": "p1", "revision": 1, "period": {"kind": "PERIOD_KIND_MONTH", "year": 2026, "number": 8},
-        "scorecards": [
-            {"unit": {"code": "H01", "name": "UBND thành phố Hà Nội"}, "scope": "SCOPE_SUBTREE",
-             "ruleVersion": "766/2022", "total": {"value": "60.00"}, "classificationLabel": "Trung bình",
-             "indicators": [{"id": "2.1", "points": {"value": "10.00"}}]},
-            {"unit": {"code": "H04", "name": "UBND tỉnh Cao Bằng"}, "scope": "SCOPE_SUBTREE", "noData": True,
-             "ruleVersion": "766/2022", "total": {"value": "16.00"}, "classificationLabel": "Yếu",
-             "indicators": [{"id": "2.1", "points": {"value": "0.00"}}]},
-            {"unit": {"code": "H25", "name": "UBND tỉnh Phú Thọ"}, "scope": "SCOPE_SUBTREE",
-             "ruleVersion": "766/2022", "total": {"value": "90.00"}, "classificationLabel": "Xuất sắc",
-             "indicators": [{"id": "2.1", "points": {"value": "20.00"}}]},
-        ],
-        "ranking": {"entries": [{"rank": 1, "unit": {"code": "H25"}}, {"rank": 2, "unit": {"code": "H01"}}],
-                    "unitsWithoutData": [{"code": "H04", "name": "UBND tỉnh Cao Bằng"}]},
+        "publicationId": "p1", "revision": 1, "period": AUG_DOC,
+        "scorecards": [card("H01", "UBND thành phố Hà Nội", "71", "Khá", "18", "10", "10.00"),
+                       card("H25", "UBND tỉnh Phú Thọ", "80.24", "Tốt", "17.5", "20", "20.00")],
+        "ranking": {"entries": [{"rank": 1, "unit": {"code": "H25"}}, {"rank": 2, "unit": {"code": "H01"}}]},
     }
-    export = publication_export(doc, b"{}", as_csv=True)
+    export = publication_export(doc, b"{}", "csv")
     assert export.filename == "p1-r1.csv" and export.content_type == "text/csv; charset=utf-8"
     assert export.content.startswith(b"\xef\xbb\xbf")
-    rows = list(csv.reader(io.StringIO(export.content.decode("utf-8-sig"))))
-    assert rows == [
-        ["publication_id", "revision", "period", "rule_version", "rank", "unit_code", "unit_name", "scope", "total",
-         "classification", "no_data", "points_2.1"],
-        ["p1", "1", "2026-08", "766/2022", "1", "H25", "UBND tỉnh Phú Thọ", "subtree", "90.00", "Xuất sắc", "false",
-         "20.00"],
-        ["p1", "1", "2026-08", "766/2022", "2", "H01", "UBND thành phố Hà Nội", "subtree", "60.00", "Trung bình",
-         "false", "10.00"],
-        # no record of the period: after the ranked units, no rank, no total, marked
-        ["p1", "1", "2026-08", "766/2022", "", "H04", "UBND tỉnh Cao Bằng", "subtree", "", "Chưa có dữ liệu", "true",
-         "0.00"],
+    assert _rows(export) == [
+        ["Mã công bố", "Lần ban hành", "Kỳ đánh giá", "Bộ tiêu chí", "Hạng", "Mã đơn vị", "Tên đơn vị", "Phạm vi",
+         "Tổng điểm", "Xếp loại", "Nhóm I. Công khai, minh bạch (18 điểm)",
+         "Nhóm II. Tiến độ, kết quả giải quyết (20 điểm)", "2.1 Hồ sơ xử lý đúng hạn"],
+        ["p1", "1", "tháng 8/2026", "766/2022", "1", "H25", "UBND tỉnh Phú Thọ", "Đơn vị và các đơn vị trực thuộc",
+         "80.24", "Tốt", "17.50", "20.00", "20.00"],
+        ["p1", "1", "tháng 8/2026", "766/2022", "2", "H01", "UBND thành phố Hà Nội",
+         "Đơn vị và các đơn vị trực thuộc", "71.00", "Khá", "18.00", "10.00", "10.00"],
     ]
-    assert export.content.count(b"\r\n") == 4
-    assert publication_export(doc, b'{"signed":1}', as_csv=False).content == b'{"signed":1}'
-    ranking = {"period": {"kind": "PERIOD_KIND_MONTH", "year": 2026, "number": 8}, "unitKind": "UNIT_KIND_PROVINCE",
-               "scope": "SCOPE_SUBTREE",
-               "entries": [{"rank": 1, "unit": {"code": "H25", "name": "Phú Thọ"}, "total": {"value": "90.00"},
-                            "classification": "CLASSIFICATION_EXCELLENT"}],
-               "unitsWithoutData": [{"code": "H04", "name": "Cao Bằng"}]}
-    out = ranking_export(ranking, as_csv=True, label="live")
+    assert export.content.count(b"\r\n") == 3
+    assert publication_export(doc, b'{"signed":1}', "json").content == b'{"signed":1}'
+
+
+def test_ranking_csv_uses_the_vietnamese_bands_and_says_the_rank_change():
+    ranking = {"period": AUG_DOC, "unitKind": "UNIT_KIND_PROVINCE", "ruleVersion": "portal/2025",
+               "asOf": "2026-08-31T17:00:00Z", "scope": "SCOPE_SUBTREE",
+               "entries": [{"rank": 1, "previousRank": 3, "unit": {"code": "H25", "name": "UBND tỉnh Phú Thọ"},
+                            "total": {"value": "90"}, "classification": "CLASSIFICATION_EXCELLENT"},
+                           {"rank": 2, "unit": {"code": "H30", "name": "UBND tỉnh Tuyên Quang"},
+                            "total": {"value": "80.2"}, "classification": "CLASSIFICATION_GOOD"}],
+               "unitsWithoutData": [{"code": "H01", "name": "UBND thành phố Hà Nội"}]}
+    out = ranking_export(ranking, "csv", label="live")
     assert out.filename == "ranking-2026-08-province-live.csv"
-    assert out.content.decode("utf-8-sig").splitlines()[1:] == [
-        "2026-08,,,subtree,1,H25,Phú Thọ,90.00,excellent,false",
-        "2026-08,,,subtree,,H04,Cao Bằng,,Chưa có dữ liệu,true",
+    head = ["tháng 8/2026", "Tạm tính", "Đơn vị và các đơn vị trực thuộc"]
+    assert _rows(out) == [
+        ["Kỳ đánh giá", "Kết quả", "Phạm vi", "Hạng", "Hạng kỳ trước", "Thay đổi hạng", "Mã đơn vị", "Tên đơn vị",
+         "Tổng điểm", "Xếp loại", "Bộ tiêu chí", "Tính đến"],
+        [*head, "1", "3", "2", "H25", "UBND tỉnh Phú Thọ", "90.00", "Xuất sắc", "portal/2025", "01/09/2026 00:00"],
+        [*head, "2", "", "", "H30", "UBND tỉnh Tuyên Quang", "80.20", "Tốt", "portal/2025", "01/09/2026 00:00"],
+        [*head, "", "", "", "H01", "UBND thành phố Hà Nội", "", "Chưa có dữ liệu", "portal/2025",
+         "01/09/2026 00:00"],
     ]
+    assert json.loads(ranking_export(ranking, "json").content) == ranking
+
+
+def test_a_unit_without_data_is_no_result_in_a_publication():
+    doc = {"publicationId": "p2", "revision": 1, "period": AUG_DOC, "scorecards": [
+        {"unit": {"code": "H01", "name": "UBND thành phố Hà Nội"}, "scope": "SCOPE_SUBTREE", "noData": True,
+         "total": {"value": "16.00"}, "classificationLabel": "Yếu"},
+        {"unit": {"code": "H25", "name": "UBND tỉnh Phú Thọ"}, "scope": "SCOPE_SUBTREE",
+         "total": {"value": "80.24"}, "classificationLabel": "Tốt"}],
+        "ranking": {"entries": [{"rank": 1, "unit": {"code": "H25"}}], "unitsWithoutData": [{"code": "H01"}]}}
+    rows = _rows(publication_export(doc, b"{}", "csv"))
+    assert [r[4:10] for r in rows[1:]] == [
+        ["1", "H25", "UBND tỉnh Phú Thọ", "Đơn vị và các đơn vị trực thuộc", "80.24", "Tốt"],
+        ["", "H01", "UBND thành phố Hà Nội", "Đơn vị và các đơn vị trực thuộc", "", "Chưa có dữ liệu"]]
+
+
+def test_scorecard_csv_has_one_row_per_indicator_with_counts_rates_and_points():
+    published = {"feed": "FEED_OFFICIAL", "scorecard": {
+        "unit": {"code": "H25", "name": "UBND tỉnh Phú Thọ"}, "period": AUG_DOC, "scope": "SCOPE_UNIT",
+        "total": {"value": "37.5"}, "classificationLabel": "Yếu", "groups": [
+            {**GROUPS[0], "points": {"value": "0"}}, {**GROUPS[1], "points": {"value": "15"}}],
+        "indicators": [
+            {"id": "1.1", "groupId": "1", "name": "TTHC công bố đúng hạn", "maxPoints": {"value": "6"},
+             "threshold": {"value": "1"}, "points": {"value": "0"}, "status": "INDICATOR_STATUS_NOT_APPLICABLE",
+             "flags": ["no_data"]},
+            {"id": "2.1", "groupId": "2", "name": "Hồ sơ xử lý đúng hạn", "maxPoints": {"value": "20"},
+             "numerator": "3", "denominator": "4", "rate": {"value": "0.75"}, "threshold": {"value": "1"},
+             "points": {"value": "15"}, "status": "INDICATOR_STATUS_SCORED"}]}}
+    out = scorecard_export(published, "csv")
+    assert out.filename == "scorecard-h25-2026-08-unit-official.csv"
+    head = ["H25", "UBND tỉnh Phú Thọ", "tháng 8/2026", "Riêng đơn vị", "Chính thức"]
+    assert _rows(out) == [
+        ["Mã đơn vị", "Tên đơn vị", "Kỳ đánh giá", "Phạm vi", "Kết quả", "Nhóm", "Mã chỉ số", "Tên chỉ số", "Tử số",
+         "Mẫu số", "Tỷ lệ (%)", "Ngưỡng (%)", "Điểm tối đa", "Điểm", "Trạng thái", "Ghi chú"],
+        [*head, "Nhóm I. Công khai, minh bạch", "1.1", "TTHC công bố đúng hạn", "0", "0", "", "100.00", "6.00",
+         "0.00", "Không áp dụng", "no_data"],
+        [*head, "Nhóm II. Tiến độ, kết quả giải quyết", "2.1", "Hồ sơ xử lý đúng hạn", "3", "4", "75.00", "100.00",
+         "20.00", "15.00", "Tính điểm", ""],
+    ]
+    tables = scorecard_tables(published)
+    assert [t.title for t in tables] == ["Chỉ số", "Tổng hợp"]
+    assert [row[5:] for row in tables[1].rows] == [
+        ["Nhóm I. Công khai, minh bạch", Decimal(18), Decimal(0), ""],
+        ["Nhóm II. Tiến độ, kết quả giải quyết", Decimal(20), Decimal(15), ""],
+        ["Tổng điểm", Decimal(38), Decimal("37.5"), "Yếu"]]
 
 
 def test_page_tokens_and_cursors_are_opaque_and_checked():

@@ -150,7 +150,6 @@ def test_dossier_due_on_a_tet_holiday():
         {"received_at": datetime(2026, 8, 3, 9, 0)},
         {"as_of": datetime(2026, 9, 1)},
         {"supplement_count": -1},
-        {"supplement_count": 1},  # no last_supplement_at
         {"waiting_supplement": True},  # waiting but no request counted
         {"finished_at": hanoi(2026, 8, 1)},  # before received
         {"applicant_supplement_seconds": -5},
@@ -159,6 +158,14 @@ def test_dossier_due_on_a_tet_holiday():
 def test_inconsistent_dossiers_are_refused(overrides):
     with pytest.raises(TimingError):
         dossier(**overrides)
+
+
+def test_supplement_requests_without_their_time_are_judged_not_refused():
+    # issue 16: ingest accepted supplement_count 2 without last_supplement_time and explain failed
+    two = dossier(supplement_count=2, last_supplement_at=None)
+    assert not two.on_time and two.reason is LateReason.MULTIPLE_SUPPLEMENTS
+    one = dossier(supplement_count=1, last_supplement_at=None)  # not waiting: the count needs no time
+    assert one.on_time == dossier(supplement_count=0).on_time
 
 
 # --- petitions (portal/2025 5.2) ------------------------------------------------------------

@@ -406,14 +406,16 @@ class BatchResult(_message.Message):
     def __init__(self, batch_id: _Optional[str] = ..., request_id: _Optional[str] = ..., kind: _Optional[_Union[RecordKind, str]] = ..., statuses: _Optional[_Iterable[_Union[RecordStatus, str]]] = ..., errors: _Optional[_Iterable[_Union[RecordError, _Mapping]]] = ..., accepted_count: _Optional[int] = ..., stale_count: _Optional[int] = ..., rejected_count: _Optional[int] = ..., commit_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., replayed: _Optional[bool] = ...) -> None: ...
 
 class SyncUnitsRequest(_message.Message):
-    __slots__ = ("request_id", "atomic", "records")
+    __slots__ = ("request_id", "atomic", "records", "validate_only")
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     ATOMIC_FIELD_NUMBER: _ClassVar[int]
     RECORDS_FIELD_NUMBER: _ClassVar[int]
+    VALIDATE_ONLY_FIELD_NUMBER: _ClassVar[int]
     request_id: str
     atomic: bool
     records: _containers.RepeatedCompositeFieldContainer[UnitRecord]
-    def __init__(self, request_id: _Optional[str] = ..., atomic: _Optional[bool] = ..., records: _Optional[_Iterable[_Union[UnitRecord, _Mapping]]] = ...) -> None: ...
+    validate_only: bool
+    def __init__(self, request_id: _Optional[str] = ..., atomic: _Optional[bool] = ..., records: _Optional[_Iterable[_Union[UnitRecord, _Mapping]]] = ..., validate_only: _Optional[bool] = ...) -> None: ...
 
 class SyncUnitsResponse(_message.Message):
     __slots__ = ("result",)
@@ -422,14 +424,16 @@ class SyncUnitsResponse(_message.Message):
     def __init__(self, result: _Optional[_Union[BatchResult, _Mapping]] = ...) -> None: ...
 
 class SyncProceduresRequest(_message.Message):
-    __slots__ = ("request_id", "atomic", "records")
+    __slots__ = ("request_id", "atomic", "records", "validate_only")
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     ATOMIC_FIELD_NUMBER: _ClassVar[int]
     RECORDS_FIELD_NUMBER: _ClassVar[int]
+    VALIDATE_ONLY_FIELD_NUMBER: _ClassVar[int]
     request_id: str
     atomic: bool
     records: _containers.RepeatedCompositeFieldContainer[ProcedureRecord]
-    def __init__(self, request_id: _Optional[str] = ..., atomic: _Optional[bool] = ..., records: _Optional[_Iterable[_Union[ProcedureRecord, _Mapping]]] = ...) -> None: ...
+    validate_only: bool
+    def __init__(self, request_id: _Optional[str] = ..., atomic: _Optional[bool] = ..., records: _Optional[_Iterable[_Union[ProcedureRecord, _Mapping]]] = ..., validate_only: _Optional[bool] = ...) -> None: ...
 
 class SyncProceduresResponse(_message.Message):
     __slots__ = ("result",)
@@ -438,14 +442,16 @@ class SyncProceduresResponse(_message.Message):
     def __init__(self, result: _Optional[_Union[BatchResult, _Mapping]] = ...) -> None: ...
 
 class SyncUnitProceduresRequest(_message.Message):
-    __slots__ = ("request_id", "atomic", "records")
+    __slots__ = ("request_id", "atomic", "records", "validate_only")
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     ATOMIC_FIELD_NUMBER: _ClassVar[int]
     RECORDS_FIELD_NUMBER: _ClassVar[int]
+    VALIDATE_ONLY_FIELD_NUMBER: _ClassVar[int]
     request_id: str
     atomic: bool
     records: _containers.RepeatedCompositeFieldContainer[UnitProcedureRecord]
-    def __init__(self, request_id: _Optional[str] = ..., atomic: _Optional[bool] = ..., records: _Optional[_Iterable[_Union[UnitProcedureRecord, _Mapping]]] = ...) -> None: ...
+    validate_only: bool
+    def __init__(self, request_id: _Optional[str] = ..., atomic: _Optional[bool] = ..., records: _Optional[_Iterable[_Union[UnitProcedureRecord, _Mapping]]] = ..., validate_only: _Optional[bool] = ...) -> None: ...
 
 class SyncUnitProceduresResponse(_message.Message):
     __slots__ = ("result",)
@@ -454,14 +460,16 @@ class SyncUnitProceduresResponse(_message.Message):
     def __init__(self, result: _Optional[_Union[BatchResult, _Mapping]] = ...) -> None: ...
 
 class SyncPublicationsRequest(_message.Message):
-    __slots__ = ("request_id", "atomic", "records")
+    __slots__ = ("request_id", "atomic", "records", "validate_only")
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     ATOMIC_FIELD_NUMBER: _ClassVar[int]
     RECORDS_FIELD_NUMBER: _ClassVar[int]
+    VALIDATE_ONLY_FIELD_NUMBER: _ClassVar[int]
     request_id: str
     atomic: bool
     records: _containers.RepeatedCompositeFieldContainer[PublicationRecord]
-    def __init__(self, request_id: _Optional[str] = ..., atomic: _Optional[bool] = ..., records: _Optional[_Iterable[_Union[PublicationRecord, _Mapping]]] = ...) -> None: ...
+    validate_only: bool
+    def __init__(self, request_id: _Optional[str] = ..., atomic: _Optional[bool] = ..., records: _Optional[_Iterable[_Union[PublicationRecord, _Mapping]]] = ..., validate_only: _Optional[bool] = ...) -> None: ...
 
 class SyncPublicationsResponse(_message.Message):
     __slots__ = ("result",)
@@ -470,14 +478,16 @@ class SyncPublicationsResponse(_message.Message):
     def __init__(self, result: _Optional[_Union[BatchResult, _Mapping]] = ...) -> None: ...
 
 class SyncDossiersRequest(_message.Message):
-    __slots__ = ("request_id", "atomic", "records")
+    __slots__ = ("request_id", "atomic", "records", "validate_only")
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     ATOMIC_FIELD_NUMBER: _ClassVar[int]
     RECORDS_FIELD_NUMBER: _ClassVar[int]
+    VALIDATE_ONLY_FIELD_NUMBER: _ClassVar[int]
     request_id: str
     atomic: bool
     records: _containers.RepeatedCompositeFieldContainer[DossierRecord]
-    def __init__(self, request_id: _Optional[str] = ..., atomic: _Optional[bool] = ..., records: _Optional[_Iterable[_Union[DossierRecord, _Mapping]]] = ...) -> None: ...
+    validate_only: bool
+    def __init__(self, request_id: _Optional[str] = ..., atomic: _Optional[bool] = ..., records: _Optional[_Iterable[_Union[DossierRecord, _Mapping]]] = ..., validate_only: _Optional[bool] = ...) -> None: ...
 
 class SyncDossiersResponse(_message.Message):
     __slots__ = ("result",)
@@ -486,14 +496,16 @@ class SyncDossiersResponse(_message.Message):
     def __init__(self, result: _Optional[_Union[BatchResult, _Mapping]] = ...) -> None: ...
 
 class SyncPetitionsRequest(_message.Message):
-    __slots__ = ("request_id", "atomic", "records")
+    __slots__ = ("request_id", "atomic", "records", "validate_only")
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     ATOMIC_FIELD_NUMBER: _ClassVar[int]
     RECORDS_FIELD_NUMBER: _ClassVar[int]
+    VALIDATE_ONLY_FIELD_NUMBER: _ClassVar[int]
     request_id: str
     atomic: bool
     records: _containers.RepeatedCompositeFieldContainer[PetitionRecord]
-    def __init__(self, request_id: _Optional[str] = ..., atomic: _Optional[bool] = ..., records: _Optional[_Iterable[_Union[PetitionRecord, _Mapping]]] = ...) -> None: ...
+    validate_only: bool
+    def __init__(self, request_id: _Optional[str] = ..., atomic: _Optional[bool] = ..., records: _Optional[_Iterable[_Union[PetitionRecord, _Mapping]]] = ..., validate_only: _Optional[bool] = ...) -> None: ...
 
 class SyncPetitionsResponse(_message.Message):
     __slots__ = ("result",)
@@ -502,14 +514,16 @@ class SyncPetitionsResponse(_message.Message):
     def __init__(self, result: _Optional[_Union[BatchResult, _Mapping]] = ...) -> None: ...
 
 class SyncReportedTotalsRequest(_message.Message):
-    __slots__ = ("request_id", "atomic", "records")
+    __slots__ = ("request_id", "atomic", "records", "validate_only")
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     ATOMIC_FIELD_NUMBER: _ClassVar[int]
     RECORDS_FIELD_NUMBER: _ClassVar[int]
+    VALIDATE_ONLY_FIELD_NUMBER: _ClassVar[int]
     request_id: str
     atomic: bool
     records: _containers.RepeatedCompositeFieldContainer[ReportedTotalRecord]
-    def __init__(self, request_id: _Optional[str] = ..., atomic: _Optional[bool] = ..., records: _Optional[_Iterable[_Union[ReportedTotalRecord, _Mapping]]] = ...) -> None: ...
+    validate_only: bool
+    def __init__(self, request_id: _Optional[str] = ..., atomic: _Optional[bool] = ..., records: _Optional[_Iterable[_Union[ReportedTotalRecord, _Mapping]]] = ..., validate_only: _Optional[bool] = ...) -> None: ...
 
 class SyncReportedTotalsResponse(_message.Message):
     __slots__ = ("result",)
@@ -560,9 +574,10 @@ class ReportedTotalRecords(_message.Message):
     def __init__(self, records: _Optional[_Iterable[_Union[ReportedTotalRecord, _Mapping]]] = ...) -> None: ...
 
 class StreamSyncRequest(_message.Message):
-    __slots__ = ("request_id", "atomic", "units", "procedures", "unit_procedures", "publications", "dossiers", "petitions", "reported_totals")
+    __slots__ = ("request_id", "atomic", "validate_only", "units", "procedures", "unit_procedures", "publications", "dossiers", "petitions", "reported_totals")
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     ATOMIC_FIELD_NUMBER: _ClassVar[int]
+    VALIDATE_ONLY_FIELD_NUMBER: _ClassVar[int]
     UNITS_FIELD_NUMBER: _ClassVar[int]
     PROCEDURES_FIELD_NUMBER: _ClassVar[int]
     UNIT_PROCEDURES_FIELD_NUMBER: _ClassVar[int]
@@ -572,6 +587,7 @@ class StreamSyncRequest(_message.Message):
     REPORTED_TOTALS_FIELD_NUMBER: _ClassVar[int]
     request_id: str
     atomic: bool
+    validate_only: bool
     units: UnitRecords
     procedures: ProcedureRecords
     unit_procedures: UnitProcedureRecords
@@ -579,7 +595,7 @@ class StreamSyncRequest(_message.Message):
     dossiers: DossierRecords
     petitions: PetitionRecords
     reported_totals: ReportedTotalRecords
-    def __init__(self, request_id: _Optional[str] = ..., atomic: _Optional[bool] = ..., units: _Optional[_Union[UnitRecords, _Mapping]] = ..., procedures: _Optional[_Union[ProcedureRecords, _Mapping]] = ..., unit_procedures: _Optional[_Union[UnitProcedureRecords, _Mapping]] = ..., publications: _Optional[_Union[PublicationRecords, _Mapping]] = ..., dossiers: _Optional[_Union[DossierRecords, _Mapping]] = ..., petitions: _Optional[_Union[PetitionRecords, _Mapping]] = ..., reported_totals: _Optional[_Union[ReportedTotalRecords, _Mapping]] = ...) -> None: ...
+    def __init__(self, request_id: _Optional[str] = ..., atomic: _Optional[bool] = ..., validate_only: _Optional[bool] = ..., units: _Optional[_Union[UnitRecords, _Mapping]] = ..., procedures: _Optional[_Union[ProcedureRecords, _Mapping]] = ..., unit_procedures: _Optional[_Union[UnitProcedureRecords, _Mapping]] = ..., publications: _Optional[_Union[PublicationRecords, _Mapping]] = ..., dossiers: _Optional[_Union[DossierRecords, _Mapping]] = ..., petitions: _Optional[_Union[PetitionRecords, _Mapping]] = ..., reported_totals: _Optional[_Union[ReportedTotalRecords, _Mapping]] = ...) -> None: ...
 
 class StreamSyncResponse(_message.Message):
     __slots__ = ("results", "accepted_count", "stale_count", "rejected_count")

@@ -29,6 +29,13 @@ class ExportFormat(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     EXPORT_FORMAT_UNSPECIFIED: _ClassVar[ExportFormat]
     EXPORT_FORMAT_CSV: _ClassVar[ExportFormat]
     EXPORT_FORMAT_JSON: _ClassVar[ExportFormat]
+    EXPORT_FORMAT_XLSX: _ClassVar[ExportFormat]
+
+class AlertState(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    ALERT_STATE_UNSPECIFIED: _ClassVar[AlertState]
+    ALERT_STATE_OPEN: _ClassVar[AlertState]
+    ALERT_STATE_RESOLVED: _ClassVar[AlertState]
 CHANGE_KIND_UNSPECIFIED: ChangeKind
 CHANGE_KIND_LIVE_SCORECARD: ChangeKind
 CHANGE_KIND_PUBLICATION: ChangeKind
@@ -39,6 +46,10 @@ DELIVERY_STATE_SET_ASIDE: DeliveryState
 EXPORT_FORMAT_UNSPECIFIED: ExportFormat
 EXPORT_FORMAT_CSV: ExportFormat
 EXPORT_FORMAT_JSON: ExportFormat
+EXPORT_FORMAT_XLSX: ExportFormat
+ALERT_STATE_UNSPECIFIED: AlertState
+ALERT_STATE_OPEN: AlertState
+ALERT_STATE_RESOLVED: AlertState
 
 class PublishedScorecard(_message.Message):
     __slots__ = ("feed", "scorecard", "publication_id", "revision", "version", "update_time")
@@ -167,12 +178,52 @@ class GetRankingRequest(_message.Message):
     def __init__(self, period: _Optional[_Union[_types_pb2.Period, _Mapping]] = ..., unit_kind: _Optional[_Union[_types_pb2.UnitKind, str]] = ..., parent_code: _Optional[str] = ..., feed: _Optional[_Union[_types_pb2.Feed, str]] = ..., publication_id: _Optional[str] = ...) -> None: ...
 
 class GetRankingResponse(_message.Message):
-    __slots__ = ("ranking", "feed")
+    __slots__ = ("ranking", "feed", "previous_period", "previous_publication_id")
     RANKING_FIELD_NUMBER: _ClassVar[int]
     FEED_FIELD_NUMBER: _ClassVar[int]
+    PREVIOUS_PERIOD_FIELD_NUMBER: _ClassVar[int]
+    PREVIOUS_PUBLICATION_ID_FIELD_NUMBER: _ClassVar[int]
     ranking: _types_pb2.Ranking
     feed: _types_pb2.Feed
-    def __init__(self, ranking: _Optional[_Union[_types_pb2.Ranking, _Mapping]] = ..., feed: _Optional[_Union[_types_pb2.Feed, str]] = ...) -> None: ...
+    previous_period: _types_pb2.Period
+    previous_publication_id: str
+    def __init__(self, ranking: _Optional[_Union[_types_pb2.Ranking, _Mapping]] = ..., feed: _Optional[_Union[_types_pb2.Feed, str]] = ..., previous_period: _Optional[_Union[_types_pb2.Period, _Mapping]] = ..., previous_publication_id: _Optional[str] = ...) -> None: ...
+
+class GetScorecardHistoryRequest(_message.Message):
+    __slots__ = ("unit_code", "scope", "end_period", "period_kind", "period_count", "feed")
+    UNIT_CODE_FIELD_NUMBER: _ClassVar[int]
+    SCOPE_FIELD_NUMBER: _ClassVar[int]
+    END_PERIOD_FIELD_NUMBER: _ClassVar[int]
+    PERIOD_KIND_FIELD_NUMBER: _ClassVar[int]
+    PERIOD_COUNT_FIELD_NUMBER: _ClassVar[int]
+    FEED_FIELD_NUMBER: _ClassVar[int]
+    unit_code: str
+    scope: _types_pb2.Scope
+    end_period: _types_pb2.Period
+    period_kind: _types_pb2.PeriodKind
+    period_count: int
+    feed: _types_pb2.Feed
+    def __init__(self, unit_code: _Optional[str] = ..., scope: _Optional[_Union[_types_pb2.Scope, str]] = ..., end_period: _Optional[_Union[_types_pb2.Period, _Mapping]] = ..., period_kind: _Optional[_Union[_types_pb2.PeriodKind, str]] = ..., period_count: _Optional[int] = ..., feed: _Optional[_Union[_types_pb2.Feed, str]] = ...) -> None: ...
+
+class ScorecardHistoryPoint(_message.Message):
+    __slots__ = ("period", "scorecard", "rank", "ranked_count")
+    PERIOD_FIELD_NUMBER: _ClassVar[int]
+    SCORECARD_FIELD_NUMBER: _ClassVar[int]
+    RANK_FIELD_NUMBER: _ClassVar[int]
+    RANKED_COUNT_FIELD_NUMBER: _ClassVar[int]
+    period: _types_pb2.Period
+    scorecard: PublishedScorecard
+    rank: int
+    ranked_count: int
+    def __init__(self, period: _Optional[_Union[_types_pb2.Period, _Mapping]] = ..., scorecard: _Optional[_Union[PublishedScorecard, _Mapping]] = ..., rank: _Optional[int] = ..., ranked_count: _Optional[int] = ...) -> None: ...
+
+class GetScorecardHistoryResponse(_message.Message):
+    __slots__ = ("unit", "points")
+    UNIT_FIELD_NUMBER: _ClassVar[int]
+    POINTS_FIELD_NUMBER: _ClassVar[int]
+    unit: _types_pb2.UnitRef
+    points: _containers.RepeatedCompositeFieldContainer[ScorecardHistoryPoint]
+    def __init__(self, unit: _Optional[_Union[_types_pb2.UnitRef, _Mapping]] = ..., points: _Optional[_Iterable[_Union[ScorecardHistoryPoint, _Mapping]]] = ...) -> None: ...
 
 class ListChangesRequest(_message.Message):
     __slots__ = ("cursor", "page_size")
@@ -299,16 +350,18 @@ class GetPublicKeyResponse(_message.Message):
     def __init__(self, keys: _Optional[_Iterable[_Union[PublicKey, _Mapping]]] = ...) -> None: ...
 
 class ExportResultsRequest(_message.Message):
-    __slots__ = ("publication_id", "revision", "ranking", "format")
+    __slots__ = ("publication_id", "revision", "ranking", "format", "scorecard")
     PUBLICATION_ID_FIELD_NUMBER: _ClassVar[int]
     REVISION_FIELD_NUMBER: _ClassVar[int]
     RANKING_FIELD_NUMBER: _ClassVar[int]
     FORMAT_FIELD_NUMBER: _ClassVar[int]
+    SCORECARD_FIELD_NUMBER: _ClassVar[int]
     publication_id: str
     revision: int
     ranking: GetRankingRequest
     format: ExportFormat
-    def __init__(self, publication_id: _Optional[str] = ..., revision: _Optional[int] = ..., ranking: _Optional[_Union[GetRankingRequest, _Mapping]] = ..., format: _Optional[_Union[ExportFormat, str]] = ...) -> None: ...
+    scorecard: GetScorecardRequest
+    def __init__(self, publication_id: _Optional[str] = ..., revision: _Optional[int] = ..., ranking: _Optional[_Union[GetRankingRequest, _Mapping]] = ..., format: _Optional[_Union[ExportFormat, str]] = ..., scorecard: _Optional[_Union[GetScorecardRequest, _Mapping]] = ...) -> None: ...
 
 class ExportResultsResponse(_message.Message):
     __slots__ = ("content", "content_type", "filename")
@@ -331,7 +384,14 @@ class TlsSettings(_message.Message):
     def __init__(self, enabled: _Optional[bool] = ..., ca_certificate: _Optional[bytes] = ..., server_name: _Optional[str] = ...) -> None: ...
 
 class Subscription(_message.Message):
-    __slots__ = ("subscription_id", "display_name", "endpoint", "unit_codes", "feeds", "tls", "create_time", "pending_count", "set_aside_count")
+    __slots__ = ("subscription_id", "display_name", "endpoint", "unit_codes", "feeds", "tls", "create_time", "pending_count", "set_aside_count", "alert_settings")
+    class AlertSettingsEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
     SUBSCRIPTION_ID_FIELD_NUMBER: _ClassVar[int]
     DISPLAY_NAME_FIELD_NUMBER: _ClassVar[int]
     ENDPOINT_FIELD_NUMBER: _ClassVar[int]
@@ -341,6 +401,7 @@ class Subscription(_message.Message):
     CREATE_TIME_FIELD_NUMBER: _ClassVar[int]
     PENDING_COUNT_FIELD_NUMBER: _ClassVar[int]
     SET_ASIDE_COUNT_FIELD_NUMBER: _ClassVar[int]
+    ALERT_SETTINGS_FIELD_NUMBER: _ClassVar[int]
     subscription_id: str
     display_name: str
     endpoint: str
@@ -350,7 +411,8 @@ class Subscription(_message.Message):
     create_time: _timestamp_pb2.Timestamp
     pending_count: int
     set_aside_count: int
-    def __init__(self, subscription_id: _Optional[str] = ..., display_name: _Optional[str] = ..., endpoint: _Optional[str] = ..., unit_codes: _Optional[_Iterable[str]] = ..., feeds: _Optional[_Iterable[_Union[_types_pb2.Feed, str]]] = ..., tls: _Optional[_Union[TlsSettings, _Mapping]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., pending_count: _Optional[int] = ..., set_aside_count: _Optional[int] = ...) -> None: ...
+    alert_settings: _containers.ScalarMap[str, str]
+    def __init__(self, subscription_id: _Optional[str] = ..., display_name: _Optional[str] = ..., endpoint: _Optional[str] = ..., unit_codes: _Optional[_Iterable[str]] = ..., feeds: _Optional[_Iterable[_Union[_types_pb2.Feed, str]]] = ..., tls: _Optional[_Union[TlsSettings, _Mapping]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., pending_count: _Optional[int] = ..., set_aside_count: _Optional[int] = ..., alert_settings: _Optional[_Mapping[str, str]] = ...) -> None: ...
 
 class CreateSubscriptionRequest(_message.Message):
     __slots__ = ("request_id", "subscription")
@@ -519,3 +581,101 @@ class ReplaySetAsideScorecardsResponse(_message.Message):
     recovered_count: int
     failing_count: int
     def __init__(self, tried_count: _Optional[int] = ..., recovered_count: _Optional[int] = ..., failing_count: _Optional[int] = ...) -> None: ...
+
+class AlertRecipient(_message.Message):
+    __slots__ = ("unit_code", "address", "create_time")
+    UNIT_CODE_FIELD_NUMBER: _ClassVar[int]
+    ADDRESS_FIELD_NUMBER: _ClassVar[int]
+    CREATE_TIME_FIELD_NUMBER: _ClassVar[int]
+    unit_code: str
+    address: str
+    create_time: _timestamp_pb2.Timestamp
+    def __init__(self, unit_code: _Optional[str] = ..., address: _Optional[str] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class AddAlertRecipientRequest(_message.Message):
+    __slots__ = ("unit_code", "address")
+    UNIT_CODE_FIELD_NUMBER: _ClassVar[int]
+    ADDRESS_FIELD_NUMBER: _ClassVar[int]
+    unit_code: str
+    address: str
+    def __init__(self, unit_code: _Optional[str] = ..., address: _Optional[str] = ...) -> None: ...
+
+class AddAlertRecipientResponse(_message.Message):
+    __slots__ = ("recipient",)
+    RECIPIENT_FIELD_NUMBER: _ClassVar[int]
+    recipient: AlertRecipient
+    def __init__(self, recipient: _Optional[_Union[AlertRecipient, _Mapping]] = ...) -> None: ...
+
+class RemoveAlertRecipientRequest(_message.Message):
+    __slots__ = ("unit_code", "address")
+    UNIT_CODE_FIELD_NUMBER: _ClassVar[int]
+    ADDRESS_FIELD_NUMBER: _ClassVar[int]
+    unit_code: str
+    address: str
+    def __init__(self, unit_code: _Optional[str] = ..., address: _Optional[str] = ...) -> None: ...
+
+class RemoveAlertRecipientResponse(_message.Message):
+    __slots__ = ("removed",)
+    REMOVED_FIELD_NUMBER: _ClassVar[int]
+    removed: bool
+    def __init__(self, removed: _Optional[bool] = ...) -> None: ...
+
+class ListAlertRecipientsRequest(_message.Message):
+    __slots__ = ("unit_code", "page_size", "page_token")
+    UNIT_CODE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    unit_code: str
+    page_size: int
+    page_token: str
+    def __init__(self, unit_code: _Optional[str] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+
+class ListAlertRecipientsResponse(_message.Message):
+    __slots__ = ("recipients", "next_page_token")
+    RECIPIENTS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    recipients: _containers.RepeatedCompositeFieldContainer[AlertRecipient]
+    next_page_token: str
+    def __init__(self, recipients: _Optional[_Iterable[_Union[AlertRecipient, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+
+class Alert(_message.Message):
+    __slots__ = ("alert_id", "subscription_id", "unit_code", "rule_id", "period_key", "state", "title", "open_time", "resolve_time")
+    ALERT_ID_FIELD_NUMBER: _ClassVar[int]
+    SUBSCRIPTION_ID_FIELD_NUMBER: _ClassVar[int]
+    UNIT_CODE_FIELD_NUMBER: _ClassVar[int]
+    RULE_ID_FIELD_NUMBER: _ClassVar[int]
+    PERIOD_KEY_FIELD_NUMBER: _ClassVar[int]
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    TITLE_FIELD_NUMBER: _ClassVar[int]
+    OPEN_TIME_FIELD_NUMBER: _ClassVar[int]
+    RESOLVE_TIME_FIELD_NUMBER: _ClassVar[int]
+    alert_id: str
+    subscription_id: str
+    unit_code: str
+    rule_id: str
+    period_key: str
+    state: AlertState
+    title: str
+    open_time: _timestamp_pb2.Timestamp
+    resolve_time: _timestamp_pb2.Timestamp
+    def __init__(self, alert_id: _Optional[str] = ..., subscription_id: _Optional[str] = ..., unit_code: _Optional[str] = ..., rule_id: _Optional[str] = ..., period_key: _Optional[str] = ..., state: _Optional[_Union[AlertState, str]] = ..., title: _Optional[str] = ..., open_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., resolve_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class ListAlertsRequest(_message.Message):
+    __slots__ = ("unit_code", "state", "page_size", "page_token")
+    UNIT_CODE_FIELD_NUMBER: _ClassVar[int]
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    unit_code: str
+    state: AlertState
+    page_size: int
+    page_token: str
+    def __init__(self, unit_code: _Optional[str] = ..., state: _Optional[_Union[AlertState, str]] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+
+class ListAlertsResponse(_message.Message):
+    __slots__ = ("alerts", "next_page_token")
+    ALERTS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    alerts: _containers.RepeatedCompositeFieldContainer[Alert]
+    next_page_token: str
+    def __init__(self, alerts: _Optional[_Iterable[_Union[Alert, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...

@@ -50,6 +50,11 @@ class PublishServiceStub:
                 request_serializer=chiso_dot_publish_dot_v1_dot_publish__pb2.GetRankingRequest.SerializeToString,
                 response_deserializer=chiso_dot_publish_dot_v1_dot_publish__pb2.GetRankingResponse.FromString,
                 _registered_method=True)
+        self.GetScorecardHistory = channel.unary_unary(
+                '/chiso.publish.v1.PublishService/GetScorecardHistory',
+                request_serializer=chiso_dot_publish_dot_v1_dot_publish__pb2.GetScorecardHistoryRequest.SerializeToString,
+                response_deserializer=chiso_dot_publish_dot_v1_dot_publish__pb2.GetScorecardHistoryResponse.FromString,
+                _registered_method=True)
         self.ListChanges = channel.unary_unary(
                 '/chiso.publish.v1.PublishService/ListChanges',
                 request_serializer=chiso_dot_publish_dot_v1_dot_publish__pb2.ListChangesRequest.SerializeToString,
@@ -130,6 +135,26 @@ class PublishServiceStub:
                 request_serializer=chiso_dot_publish_dot_v1_dot_publish__pb2.ReplaySetAsideScorecardsRequest.SerializeToString,
                 response_deserializer=chiso_dot_publish_dot_v1_dot_publish__pb2.ReplaySetAsideScorecardsResponse.FromString,
                 _registered_method=True)
+        self.AddAlertRecipient = channel.unary_unary(
+                '/chiso.publish.v1.PublishService/AddAlertRecipient',
+                request_serializer=chiso_dot_publish_dot_v1_dot_publish__pb2.AddAlertRecipientRequest.SerializeToString,
+                response_deserializer=chiso_dot_publish_dot_v1_dot_publish__pb2.AddAlertRecipientResponse.FromString,
+                _registered_method=True)
+        self.RemoveAlertRecipient = channel.unary_unary(
+                '/chiso.publish.v1.PublishService/RemoveAlertRecipient',
+                request_serializer=chiso_dot_publish_dot_v1_dot_publish__pb2.RemoveAlertRecipientRequest.SerializeToString,
+                response_deserializer=chiso_dot_publish_dot_v1_dot_publish__pb2.RemoveAlertRecipientResponse.FromString,
+                _registered_method=True)
+        self.ListAlertRecipients = channel.unary_unary(
+                '/chiso.publish.v1.PublishService/ListAlertRecipients',
+                request_serializer=chiso_dot_publish_dot_v1_dot_publish__pb2.ListAlertRecipientsRequest.SerializeToString,
+                response_deserializer=chiso_dot_publish_dot_v1_dot_publish__pb2.ListAlertRecipientsResponse.FromString,
+                _registered_method=True)
+        self.ListAlerts = channel.unary_unary(
+                '/chiso.publish.v1.PublishService/ListAlerts',
+                request_serializer=chiso_dot_publish_dot_v1_dot_publish__pb2.ListAlertsRequest.SerializeToString,
+                response_deserializer=chiso_dot_publish_dot_v1_dot_publish__pb2.ListAlertsResponse.FromString,
+                _registered_method=True)
 
 
 class PublishServiceServicer:
@@ -151,7 +176,15 @@ class PublishServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def GetRanking(self, request, context):
-        """A ranking, live or official.
+        """A ranking, live or official, each row with the unit's rank in the period before.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetScorecardHistory(self, request, context):
+        """A unit's scorecards over consecutive periods in one call (default: the last 12 months), each
+        with its rank among its peers: the trend of a unit's page.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -207,7 +240,7 @@ class PublishServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def ExportResults(self, request, context):
-        """A publication or ranking as CSV (UTF-8 with BOM) or JSON.
+        """A publication, a ranking or a scorecard as XLSX, CSV (UTF-8 with BOM) or JSON.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -272,6 +305,34 @@ class PublishServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def AddAlertRecipient(self, request, context):
+        """Adds an e-mail address that receives a unit's early-warning alerts (operator).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RemoveAlertRecipient(self, request, context):
+        """Removes an address from a unit's alert recipients (operator).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListAlertRecipients(self, request, context):
+        """Lists alert recipients, of one unit or of all (operator).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListAlerts(self, request, context):
+        """Lists early-warning alerts raised for a unit, newest first (operator).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_PublishServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -289,6 +350,11 @@ def add_PublishServiceServicer_to_server(servicer, server):
                     servicer.GetRanking,
                     request_deserializer=chiso_dot_publish_dot_v1_dot_publish__pb2.GetRankingRequest.FromString,
                     response_serializer=chiso_dot_publish_dot_v1_dot_publish__pb2.GetRankingResponse.SerializeToString,
+            ),
+            'GetScorecardHistory': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetScorecardHistory,
+                    request_deserializer=chiso_dot_publish_dot_v1_dot_publish__pb2.GetScorecardHistoryRequest.FromString,
+                    response_serializer=chiso_dot_publish_dot_v1_dot_publish__pb2.GetScorecardHistoryResponse.SerializeToString,
             ),
             'ListChanges': grpc.unary_unary_rpc_method_handler(
                     servicer.ListChanges,
@@ -369,6 +435,26 @@ def add_PublishServiceServicer_to_server(servicer, server):
                     servicer.ReplaySetAsideScorecards,
                     request_deserializer=chiso_dot_publish_dot_v1_dot_publish__pb2.ReplaySetAsideScorecardsRequest.FromString,
                     response_serializer=chiso_dot_publish_dot_v1_dot_publish__pb2.ReplaySetAsideScorecardsResponse.SerializeToString,
+            ),
+            'AddAlertRecipient': grpc.unary_unary_rpc_method_handler(
+                    servicer.AddAlertRecipient,
+                    request_deserializer=chiso_dot_publish_dot_v1_dot_publish__pb2.AddAlertRecipientRequest.FromString,
+                    response_serializer=chiso_dot_publish_dot_v1_dot_publish__pb2.AddAlertRecipientResponse.SerializeToString,
+            ),
+            'RemoveAlertRecipient': grpc.unary_unary_rpc_method_handler(
+                    servicer.RemoveAlertRecipient,
+                    request_deserializer=chiso_dot_publish_dot_v1_dot_publish__pb2.RemoveAlertRecipientRequest.FromString,
+                    response_serializer=chiso_dot_publish_dot_v1_dot_publish__pb2.RemoveAlertRecipientResponse.SerializeToString,
+            ),
+            'ListAlertRecipients': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListAlertRecipients,
+                    request_deserializer=chiso_dot_publish_dot_v1_dot_publish__pb2.ListAlertRecipientsRequest.FromString,
+                    response_serializer=chiso_dot_publish_dot_v1_dot_publish__pb2.ListAlertRecipientsResponse.SerializeToString,
+            ),
+            'ListAlerts': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListAlerts,
+                    request_deserializer=chiso_dot_publish_dot_v1_dot_publish__pb2.ListAlertsRequest.FromString,
+                    response_serializer=chiso_dot_publish_dot_v1_dot_publish__pb2.ListAlertsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -453,6 +539,33 @@ class PublishService:
             '/chiso.publish.v1.PublishService/GetRanking',
             chiso_dot_publish_dot_v1_dot_publish__pb2.GetRankingRequest.SerializeToString,
             chiso_dot_publish_dot_v1_dot_publish__pb2.GetRankingResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetScorecardHistory(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chiso.publish.v1.PublishService/GetScorecardHistory',
+            chiso_dot_publish_dot_v1_dot_publish__pb2.GetScorecardHistoryRequest.SerializeToString,
+            chiso_dot_publish_dot_v1_dot_publish__pb2.GetScorecardHistoryResponse.FromString,
             options,
             channel_credentials,
             insecure,
@@ -885,6 +998,114 @@ class PublishService:
             '/chiso.publish.v1.PublishService/ReplaySetAsideScorecards',
             chiso_dot_publish_dot_v1_dot_publish__pb2.ReplaySetAsideScorecardsRequest.SerializeToString,
             chiso_dot_publish_dot_v1_dot_publish__pb2.ReplaySetAsideScorecardsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AddAlertRecipient(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chiso.publish.v1.PublishService/AddAlertRecipient',
+            chiso_dot_publish_dot_v1_dot_publish__pb2.AddAlertRecipientRequest.SerializeToString,
+            chiso_dot_publish_dot_v1_dot_publish__pb2.AddAlertRecipientResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RemoveAlertRecipient(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chiso.publish.v1.PublishService/RemoveAlertRecipient',
+            chiso_dot_publish_dot_v1_dot_publish__pb2.RemoveAlertRecipientRequest.SerializeToString,
+            chiso_dot_publish_dot_v1_dot_publish__pb2.RemoveAlertRecipientResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListAlertRecipients(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chiso.publish.v1.PublishService/ListAlertRecipients',
+            chiso_dot_publish_dot_v1_dot_publish__pb2.ListAlertRecipientsRequest.SerializeToString,
+            chiso_dot_publish_dot_v1_dot_publish__pb2.ListAlertRecipientsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListAlerts(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chiso.publish.v1.PublishService/ListAlerts',
+            chiso_dot_publish_dot_v1_dot_publish__pb2.ListAlertsRequest.SerializeToString,
+            chiso_dot_publish_dot_v1_dot_publish__pb2.ListAlertsResponse.FromString,
             options,
             channel_credentials,
             insecure,

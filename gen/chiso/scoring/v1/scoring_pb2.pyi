@@ -268,3 +268,99 @@ class ListScorecardChangesResponse(_message.Message):
     changes: _containers.RepeatedCompositeFieldContainer[ScorecardChange]
     next_cursor: str
     def __init__(self, changes: _Optional[_Iterable[_Union[ScorecardChange, _Mapping]]] = ..., next_cursor: _Optional[str] = ...) -> None: ...
+
+class ListAtRiskDossiersRequest(_message.Message):
+    __slots__ = ("unit_code", "scope", "working_days", "period", "rule_version", "page_size", "page_token")
+    UNIT_CODE_FIELD_NUMBER: _ClassVar[int]
+    SCOPE_FIELD_NUMBER: _ClassVar[int]
+    WORKING_DAYS_FIELD_NUMBER: _ClassVar[int]
+    PERIOD_FIELD_NUMBER: _ClassVar[int]
+    RULE_VERSION_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    unit_code: str
+    scope: _types_pb2.Scope
+    working_days: int
+    period: _types_pb2.Period
+    rule_version: str
+    page_size: int
+    page_token: str
+    def __init__(self, unit_code: _Optional[str] = ..., scope: _Optional[_Union[_types_pb2.Scope, str]] = ..., working_days: _Optional[int] = ..., period: _Optional[_Union[_types_pb2.Period, _Mapping]] = ..., rule_version: _Optional[str] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+
+class AtRiskDossier(_message.Message):
+    __slots__ = ("record_key", "unit_code", "procedure_code", "procedure_name", "due_time", "working_days_left", "points_at_stake", "points_at_stake_exact", "finish_first")
+    RECORD_KEY_FIELD_NUMBER: _ClassVar[int]
+    UNIT_CODE_FIELD_NUMBER: _ClassVar[int]
+    PROCEDURE_CODE_FIELD_NUMBER: _ClassVar[int]
+    PROCEDURE_NAME_FIELD_NUMBER: _ClassVar[int]
+    DUE_TIME_FIELD_NUMBER: _ClassVar[int]
+    WORKING_DAYS_LEFT_FIELD_NUMBER: _ClassVar[int]
+    POINTS_AT_STAKE_FIELD_NUMBER: _ClassVar[int]
+    POINTS_AT_STAKE_EXACT_FIELD_NUMBER: _ClassVar[int]
+    FINISH_FIRST_FIELD_NUMBER: _ClassVar[int]
+    record_key: str
+    unit_code: str
+    procedure_code: str
+    procedure_name: str
+    due_time: _timestamp_pb2.Timestamp
+    working_days_left: int
+    points_at_stake: _decimal_pb2.Decimal
+    points_at_stake_exact: _types_pb2.Ratio
+    finish_first: bool
+    def __init__(self, record_key: _Optional[str] = ..., unit_code: _Optional[str] = ..., procedure_code: _Optional[str] = ..., procedure_name: _Optional[str] = ..., due_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., working_days_left: _Optional[int] = ..., points_at_stake: _Optional[_Union[_decimal_pb2.Decimal, _Mapping]] = ..., points_at_stake_exact: _Optional[_Union[_types_pb2.Ratio, _Mapping]] = ..., finish_first: _Optional[bool] = ...) -> None: ...
+
+class AtRiskTotal(_message.Message):
+    __slots__ = ("key", "dossiers", "points_at_stake")
+    KEY_FIELD_NUMBER: _ClassVar[int]
+    DOSSIERS_FIELD_NUMBER: _ClassVar[int]
+    POINTS_AT_STAKE_FIELD_NUMBER: _ClassVar[int]
+    key: str
+    dossiers: int
+    points_at_stake: _decimal_pb2.Decimal
+    def __init__(self, key: _Optional[str] = ..., dossiers: _Optional[int] = ..., points_at_stake: _Optional[_Union[_decimal_pb2.Decimal, _Mapping]] = ...) -> None: ...
+
+class Projection(_message.Message):
+    __slots__ = ("total_if_none_late", "band_if_none_late", "total_if_all_late", "band_if_all_late", "band_to_keep", "band_to_keep_label", "finish_first_count", "total_if_finish_first")
+    TOTAL_IF_NONE_LATE_FIELD_NUMBER: _ClassVar[int]
+    BAND_IF_NONE_LATE_FIELD_NUMBER: _ClassVar[int]
+    TOTAL_IF_ALL_LATE_FIELD_NUMBER: _ClassVar[int]
+    BAND_IF_ALL_LATE_FIELD_NUMBER: _ClassVar[int]
+    BAND_TO_KEEP_FIELD_NUMBER: _ClassVar[int]
+    BAND_TO_KEEP_LABEL_FIELD_NUMBER: _ClassVar[int]
+    FINISH_FIRST_COUNT_FIELD_NUMBER: _ClassVar[int]
+    TOTAL_IF_FINISH_FIRST_FIELD_NUMBER: _ClassVar[int]
+    total_if_none_late: _decimal_pb2.Decimal
+    band_if_none_late: _types_pb2.Classification
+    total_if_all_late: _decimal_pb2.Decimal
+    band_if_all_late: _types_pb2.Classification
+    band_to_keep: _types_pb2.Classification
+    band_to_keep_label: str
+    finish_first_count: int
+    total_if_finish_first: _decimal_pb2.Decimal
+    def __init__(self, total_if_none_late: _Optional[_Union[_decimal_pb2.Decimal, _Mapping]] = ..., band_if_none_late: _Optional[_Union[_types_pb2.Classification, str]] = ..., total_if_all_late: _Optional[_Union[_decimal_pb2.Decimal, _Mapping]] = ..., band_if_all_late: _Optional[_Union[_types_pb2.Classification, str]] = ..., band_to_keep: _Optional[_Union[_types_pb2.Classification, str]] = ..., band_to_keep_label: _Optional[str] = ..., finish_first_count: _Optional[int] = ..., total_if_finish_first: _Optional[_Union[_decimal_pb2.Decimal, _Mapping]] = ...) -> None: ...
+
+class ListAtRiskDossiersResponse(_message.Message):
+    __slots__ = ("dossiers", "next_page_token", "total_size", "unit_totals", "procedure_totals", "projection", "period", "rule_version", "as_of", "horizon_end", "working_days")
+    DOSSIERS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    TOTAL_SIZE_FIELD_NUMBER: _ClassVar[int]
+    UNIT_TOTALS_FIELD_NUMBER: _ClassVar[int]
+    PROCEDURE_TOTALS_FIELD_NUMBER: _ClassVar[int]
+    PROJECTION_FIELD_NUMBER: _ClassVar[int]
+    PERIOD_FIELD_NUMBER: _ClassVar[int]
+    RULE_VERSION_FIELD_NUMBER: _ClassVar[int]
+    AS_OF_FIELD_NUMBER: _ClassVar[int]
+    HORIZON_END_FIELD_NUMBER: _ClassVar[int]
+    WORKING_DAYS_FIELD_NUMBER: _ClassVar[int]
+    dossiers: _containers.RepeatedCompositeFieldContainer[AtRiskDossier]
+    next_page_token: str
+    total_size: int
+    unit_totals: _containers.RepeatedCompositeFieldContainer[AtRiskTotal]
+    procedure_totals: _containers.RepeatedCompositeFieldContainer[AtRiskTotal]
+    projection: Projection
+    period: _types_pb2.Period
+    rule_version: str
+    as_of: _timestamp_pb2.Timestamp
+    horizon_end: _timestamp_pb2.Timestamp
+    working_days: int
+    def __init__(self, dossiers: _Optional[_Iterable[_Union[AtRiskDossier, _Mapping]]] = ..., next_page_token: _Optional[str] = ..., total_size: _Optional[int] = ..., unit_totals: _Optional[_Iterable[_Union[AtRiskTotal, _Mapping]]] = ..., procedure_totals: _Optional[_Iterable[_Union[AtRiskTotal, _Mapping]]] = ..., projection: _Optional[_Union[Projection, _Mapping]] = ..., period: _Optional[_Union[_types_pb2.Period, _Mapping]] = ..., rule_version: _Optional[str] = ..., as_of: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., horizon_end: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., working_days: _Optional[int] = ...) -> None: ...

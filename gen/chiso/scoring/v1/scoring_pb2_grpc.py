@@ -70,6 +70,11 @@ class ScoringServiceStub:
                 request_serializer=chiso_dot_scoring_dot_v1_dot_scoring__pb2.ListScorecardChangesRequest.SerializeToString,
                 response_deserializer=chiso_dot_scoring_dot_v1_dot_scoring__pb2.ListScorecardChangesResponse.FromString,
                 _registered_method=True)
+        self.ListAtRiskDossiers = channel.unary_unary(
+                '/chiso.scoring.v1.ScoringService/ListAtRiskDossiers',
+                request_serializer=chiso_dot_scoring_dot_v1_dot_scoring__pb2.ListAtRiskDossiersRequest.SerializeToString,
+                response_deserializer=chiso_dot_scoring_dot_v1_dot_scoring__pb2.ListAtRiskDossiersResponse.FromString,
+                _registered_method=True)
 
 
 class ScoringServiceServicer:
@@ -126,6 +131,16 @@ class ScoringServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListAtRiskDossiers(self, request, context):
+        """Early warning: the unfinished dossiers of a unit (alone or with its subtree) that turn late within a
+        few working days unless finished, what each would cost the running period, totals per unit and
+        procedure, and the period's projection — paged; for the unit's source systems, its officials and
+        operators only (see above).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ScoringServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -163,6 +178,11 @@ def add_ScoringServiceServicer_to_server(servicer, server):
                     servicer.ListScorecardChanges,
                     request_deserializer=chiso_dot_scoring_dot_v1_dot_scoring__pb2.ListScorecardChangesRequest.FromString,
                     response_serializer=chiso_dot_scoring_dot_v1_dot_scoring__pb2.ListScorecardChangesResponse.SerializeToString,
+            ),
+            'ListAtRiskDossiers': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListAtRiskDossiers,
+                    request_deserializer=chiso_dot_scoring_dot_v1_dot_scoring__pb2.ListAtRiskDossiersRequest.FromString,
+                    response_serializer=chiso_dot_scoring_dot_v1_dot_scoring__pb2.ListAtRiskDossiersResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -355,6 +375,33 @@ class ScoringService:
             '/chiso.scoring.v1.ScoringService/ListScorecardChanges',
             chiso_dot_scoring_dot_v1_dot_scoring__pb2.ListScorecardChangesRequest.SerializeToString,
             chiso_dot_scoring_dot_v1_dot_scoring__pb2.ListScorecardChangesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListAtRiskDossiers(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chiso.scoring.v1.ScoringService/ListAtRiskDossiers',
+            chiso_dot_scoring_dot_v1_dot_scoring__pb2.ListAtRiskDossiersRequest.SerializeToString,
+            chiso_dot_scoring_dot_v1_dot_scoring__pb2.ListAtRiskDossiersResponse.FromString,
             options,
             channel_credentials,
             insecure,

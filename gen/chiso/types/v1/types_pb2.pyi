@@ -59,6 +59,7 @@ class Feed(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     FEED_UNSPECIFIED: _ClassVar[Feed]
     FEED_LIVE: _ClassVar[Feed]
     FEED_OFFICIAL: _ClassVar[Feed]
+    FEED_ALERT: _ClassVar[Feed]
 UNIT_KIND_UNSPECIFIED: UnitKind
 UNIT_KIND_MINISTRY: UnitKind
 UNIT_KIND_MINISTERIAL_AGENCY: UnitKind
@@ -90,6 +91,7 @@ INDICATOR_STATUS_UNSCORED: IndicatorStatus
 FEED_UNSPECIFIED: Feed
 FEED_LIVE: Feed
 FEED_OFFICIAL: Feed
+FEED_ALERT: Feed
 
 class UnitRef(_message.Message):
     __slots__ = ("code", "name", "kind", "parent_code")
@@ -248,16 +250,18 @@ class Scorecard(_message.Message):
     def __init__(self, name: _Optional[str] = ..., unit: _Optional[_Union[UnitRef, _Mapping]] = ..., period: _Optional[_Union[Period, _Mapping]] = ..., scope: _Optional[_Union[Scope, str]] = ..., rule_version: _Optional[str] = ..., as_of: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., compute_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., groups: _Optional[_Iterable[_Union[GroupResult, _Mapping]]] = ..., indicators: _Optional[_Iterable[_Union[IndicatorResult, _Mapping]]] = ..., total: _Optional[_Union[_decimal_pb2.Decimal, _Mapping]] = ..., total_exact: _Optional[_Union[Ratio, _Mapping]] = ..., classification: _Optional[_Union[Classification, str]] = ..., classification_label: _Optional[str] = ..., provisional: _Optional[bool] = ..., processing_times: _Optional[_Iterable[_Union[ProcessingTimeStat, _Mapping]]] = ..., petition_categories: _Optional[_Iterable[_Union[CategoryCount, _Mapping]]] = ..., no_data: _Optional[bool] = ..., requested_as_of: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class RankingEntry(_message.Message):
-    __slots__ = ("rank", "unit", "total", "classification")
+    __slots__ = ("rank", "unit", "total", "classification", "previous_rank")
     RANK_FIELD_NUMBER: _ClassVar[int]
     UNIT_FIELD_NUMBER: _ClassVar[int]
     TOTAL_FIELD_NUMBER: _ClassVar[int]
     CLASSIFICATION_FIELD_NUMBER: _ClassVar[int]
+    PREVIOUS_RANK_FIELD_NUMBER: _ClassVar[int]
     rank: int
     unit: UnitRef
     total: _decimal_pb2.Decimal
     classification: Classification
-    def __init__(self, rank: _Optional[int] = ..., unit: _Optional[_Union[UnitRef, _Mapping]] = ..., total: _Optional[_Union[_decimal_pb2.Decimal, _Mapping]] = ..., classification: _Optional[_Union[Classification, str]] = ...) -> None: ...
+    previous_rank: int
+    def __init__(self, rank: _Optional[int] = ..., unit: _Optional[_Union[UnitRef, _Mapping]] = ..., total: _Optional[_Union[_decimal_pb2.Decimal, _Mapping]] = ..., classification: _Optional[_Union[Classification, str]] = ..., previous_rank: _Optional[int] = ...) -> None: ...
 
 class Ranking(_message.Message):
     __slots__ = ("period", "unit_kind", "parent_code", "rule_version", "as_of", "entries", "scope", "units_without_data", "requested_as_of")

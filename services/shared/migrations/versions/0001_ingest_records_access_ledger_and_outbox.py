@@ -68,7 +68,7 @@ def upgrade() -> None:
     sa.Column('fee_amount', sa.BigInteger(), nullable=False),
     sa.Column('payment_channel', sa.SmallInteger(), nullable=False),
     sa.Column('rating', sa.SmallInteger(), nullable=False),
-    sa.Column('flags', sa.Integer(), nullable=False, comment='services.ingest.domain.DossierFlag bits'),
+    sa.Column('flags', sa.Integer(), nullable=False, comment='services.shared.records.DossierFlag bits'),
     sa.Column('source_time', sa.BigInteger(), nullable=False),
     sa.Column('batch_id', sa.String(length=32), nullable=False),
     sa.PrimaryKeyConstraint('code', 'source_id', name=op.f('pk_dossiers'))

@@ -1,0 +1,99 @@
+"""Early warning over stored data: a unit's at-risk dossiers and the running period's projection.
+
+Reads the unit's unfinished dossiers due within the horizon through ``score_dossiers``' deadline-day
+indexes (never a scan of the store), re-judges each from its stored row, and prices them with the
+scope's scorecard counts through the rule engine (:mod:`services.scoring.domain.atrisk`).
+
+Decided where the spec is silent:
+
+* The period at stake is the running month unless another running period is named. A dossier due
+  after that period's end is priced as if it turned late within it: an unfinished dossier carries over
+  into the next period, which will count it the same way.
+* Scope defaults to the unit with its subtree, as scorecards do.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+
+from services.scoring import storage_atrisk as SA
+from services.scoring.domain import cells as C
+from services.scoring.domain.atrisk import (
+    DEFAULT_WORKING_DAYS,
+    MAX_WORKING_DAYS,
+    AtRisk,
+    Candidate,
+    Horizon,
+    assess,
+    turned_late,
+)
+from services.scoring.domain.periods import HANOI, Period, evaluation_moment
+from services.scoring.service import Scoring, _window
+from services.shared.errors import FailedPrecondition, FieldViolation, InvalidArgument
+
+
+@dataclass(frozen=True)
+class AtRiskReport:
+    unit_code: str
+    period: Period
+    rule_version: str
+    as_of: datetime
+    horizon_end: datetime
+    assessment: AtRisk
+    procedure_names: dict[str, str]
+
+
+def family_of(table_id: str) -> str:
+    """Whose deadlines and counters a rule version uses: "766" (766/2022) or "portal" (portal/2025 on)."""
+    return "766" if table_id == "766/2022" else "portal"
+
+
+def at_risk(scoring: Scoring, unit_code: str, scope: str, working_days: int = 0, period: Period | None = None,
+            version: str = "") -> AtRiskReport:
+    if working_days < 0 or working_days > MAX_WORKING_DAYS:
+        raise InvalidArgument(f"working_days must be between 0 and {MAX_WORKING_DAYS}", reason="BAD_WORKING_DAYS",
+                              violations=[FieldViolation("working_days", f"0–{MAX_WORKING_DAYS}")])
+    days = working_days or DEFAULT_WORKING_DAYS
+    now = scoring.now().astimezone(HANOI)
+    if period is None:
+        period = Period.month(now.year, now.month)
+    elif not period.contains(now):
+        raise FailedPrecondition(f"period {period} is not running: only a running period's points are at stake",
+                                 reason="PERIOD_NOT_RUNNING", metadata={"period": str(period)})
+    hierarchy, procs = scoring.catalogue_with((unit_code,))
+    table = scoring.table(version, period)
+    family = family_of(table.id)
+    moment = evaluation_moment(period, now)
+    w = _window(period, moment, now)
+    last_day = (period.end - timedelta(days=1)).date()
+    members = hierarchy.members(unit_code, scope, last_day)
+    horizon = Horizon.of(now.date(), days)
+    day_from, day_to = horizon.day_keys()
+    now_us = C.to_us(now)
+    statutory = {code: C.clamp_statutory_days(info.statutory_days) for code, (_, info) in procs.items()}
+    candidates = []
+    with scoring.db.read() as conn:
+        keys = [(code, source) for code, source, _ in SA.open_due_between(conn, members, family, day_from, day_to)]
+        rows = SA.dossier_rows(conn, keys) if keys else []
+    for row in rows:
+        if row.end_at is not None or not C.row_in_window(row, w):
+            continue  # finished since the consumer last saw it, or not in the period's population
+        stat = statutory.get(row.procedure_code, 0)
+        deadline = C.deadline_us(row, stat, family)
+        if deadline is None or deadline < now_us or C.day_of(deadline) >= day_to:
+            continue
+        dissatisfied = bool(C.contribution(row, stat).bits & C.BIT["dp"])
+        due = C.from_us(deadline).astimezone(HANOI)
+        candidates.append(Candidate(row.source_id, row.code, row.unit_code, row.procedure_code, due, due.date(),
+                                    dissatisfied))
+    data = scoring._read({unit_code: members}, w, hierarchy, procs, with_details=True, durations=False)[unit_code]
+
+    def score_with(late: int, late_not_dissatisfied: int):
+        d = replace(data, sums=turned_late(data.sums, late, late_not_dissatisfied, family))
+        return scoring._score(table, period, moment, now, hierarchy, procs, members, d, w, scope).scorecard
+
+    assessment = assess(horizon, candidates, score_with)
+    end = datetime(horizon.end.year, horizon.end.month, horizon.end.day, tzinfo=HANOI)
+    names = {code: name for code, (name, _) in procs.items()}
+    return AtRiskReport(unit_code, period, table.id, now, end, assessment, names)
