@@ -174,12 +174,13 @@ def test_no_data_is_said_and_such_units_are_listed_apart(world):
     assert scorecard(scoring, "H25", SUBTREE, AUG).no_data
     # publish: the live ranking, its export, and an official publication mark it too
     live = pub.GetRanking(ppb.GetRankingRequest(period=OCT, unit_kind=tpb.UNIT_KIND_PROVINCE)).ranking
+    subtree_total = scorecard(scoring, "H25", SUBTREE).total.value
     assert [e.unit.code for e in live.entries] == ["H25"] and [u.code for u in live.units_without_data] == ["H01"]
     export = pub.ExportResults(ppb.ExportResultsRequest(format=ppb.EXPORT_FORMAT_CSV, ranking=ppb.GetRankingRequest(
         period=OCT, unit_kind=tpb.UNIT_KIND_PROVINCE)))
     rows = list(csv.DictReader(io.StringIO(export.content.decode("utf-8-sig"))))
-    assert [(r["rank"], r["unit_code"], r["classification"], r["no_data"]) for r in rows] == [
-        ("1", "H25", rows[0]["classification"], "false"), ("", "H01", "Chưa có dữ liệu", "true")]
+    assert [(r["Hạng"], r["Mã đơn vị"], r["Tổng điểm"]) for r in rows] == [("1", "H25", subtree_total), ("", "H01", "")]
+    assert rows[1]["Xếp loại"] == "Chưa có dữ liệu" and rows[0]["Xếp loại"] != "Chưa có dữ liệu"
     publication = pub.CreatePublication(ppb.CreatePublicationRequest(
         request_id="oct", period=OCT, unit_kind=tpb.UNIT_KIND_PROVINCE, scope=SUBTREE),
         metadata=auth(tokens.operator)).publication
@@ -189,8 +190,8 @@ def test_no_data_is_said_and_such_units_are_listed_apart(world):
     frozen = pub.ExportResults(ppb.ExportResultsRequest(publication_id=publication.publication_id,
                                                         format=ppb.EXPORT_FORMAT_CSV))
     rows = list(csv.DictReader(io.StringIO(frozen.content.decode("utf-8-sig"))))
-    assert [(r["rank"], r["unit_code"], r["total"], r["classification"], r["no_data"]) for r in rows][1] == (
-        "", "H01", "", "Chưa có dữ liệu", "true")
+    assert [(r["Hạng"], r["Mã đơn vị"], r["Tổng điểm"], r["Xếp loại"]) for r in rows][1] == (
+        "", "H01", "", "Chưa có dữ liệu")
 
 
 def test_a_period_that_has_not_started_is_invalid_argument(world):

@@ -23,19 +23,29 @@ def us(*args) -> int:
 W = Window.of(202610, 202610, us(2026, 11, 1), us(2026, 12, 5))
 
 
+def _record(kind, **given):
+    """A stored record built by field name (fields not given: None, 0 or False as their kind)."""
+    return kind(**{name: given.get(name) for name in kind._fields})
+
+
 def petition(received, due=None, resolved=None, unit="H25.02"):
-    return PetitionRow("src", "p", unit, 1, received, due, resolved, None, None, None, None, None, 0, 0, False, 0)
+    return _record(PetitionRow, source_id="src", code="p", unit_code=unit, category=1, received_at=received,
+                   due_at=due, resolved_at=resolved, transfer_count=0, likes=0, dislikes=0, repeat_complaint=False,
+                   rating=0, source_time=0)
 
 
 def publication(decided, listed=None, unit="H25.02"):
-    return PublicationInfo(unit, "1.004227", "QĐ 1", decided, None, listed, 0)
+    return _record(PublicationInfo, unit_code=unit, procedure_code="1.004227", decision_number="QĐ 1",
+                   decision_date=decided, listed_at=listed, parts=0, source_time=0)
 
 
 def scope(**kw) -> ScopeData:
     return ScopeData(unit_kind=5, units={"H25.02": 5}, **kw)
 
 
-OFFER = Offer("H25.02", "1.004227", 3, 1, True, True, True, True, True, True)
+OFFER = _record(Offer, unit_code="H25.02", procedure_code="1.004227", online_level=3, online_service_status=1,
+                has_fee=True, payment_integrated=True, population_data_eligible=True, population_data_connected=True,
+                certified_copy=True, active=True, source_time=0)
 
 
 @pytest.mark.parametrize(("data", "expected"), [
