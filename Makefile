@@ -35,10 +35,21 @@ run: setup  ## Start the suite on the embedded database with demo data.
 
 # Debian packages the tests drive, installed only when their program is missing (apt-get as root).
 # Without them their tests skip, except under CI=true where they fail.
-test-tools:  ## Install what the tests drive beyond Python and npm, if missing: LibreOffice Calc (headless).
+test-tools:  ## Install what the tests drive beyond Python and npm, if missing: LibreOffice Calc (headless), promtool, Chromium, poppler, DejaVu fonts.
 	@command -v soffice >/dev/null || { export DEBIAN_FRONTEND=noninteractive; apt-get update -qq && \
 	  apt-get install -y -qq --no-install-recommends libreoffice-calc-nogui >/dev/null; } || \
 	  echo "make: could not install libreoffice-calc-nogui; the LibreOffice export tests skip (fail under CI=true)"
+	@command -v promtool >/dev/null || { export DEBIAN_FRONTEND=noninteractive; \
+	  apt-get install -y -qq --no-install-recommends prometheus >/dev/null 2>&1 || \
+	  { apt-get update -qq && apt-get install -y -qq --no-install-recommends prometheus >/dev/null; }; } || \
+	  echo "make: could not install prometheus (promtool); the alerting-rules tests skip (fail under CI=true)"
+	@missing=""; \
+	  command -v chromium >/dev/null || missing="$$missing chromium"; \
+	  command -v pdftoppm >/dev/null || missing="$$missing poppler-utils"; \
+	  test -f /usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf || missing="$$missing fonts-dejavu-core"; \
+	  test -z "$$missing" || { export DEBIAN_FRONTEND=noninteractive; apt-get update -qq && \
+	    apt-get install -y -qq --no-install-recommends $$missing >/dev/null; } || \
+	  echo "make: could not install$$missing; the dashboard's browser tests skip (fail under CI=true)"
 
 test: setup test-tools  ## Run every test (PostgreSQL tests are mandatory when CI=true).
 	$(BIN)/python -m pytest -q

@@ -241,13 +241,13 @@ def scoring_caught_up(db: Database) -> bool:
 
 
 def publish_caught_up(db: Database, scoring: Service) -> bool:
-    """Publish's cursor into scoring's change feed is at the feed's end."""
+    """Publish's cursors into scoring's change feed (both lanes) are at the feed's end."""
     with db.read() as conn:
-        _, cursor = publish_storage.read_state(conn, publish_storage.SCORING)
+        cursors = publish_storage.lane_cursors(conn)
     with grpc.insecure_channel(scoring.address) as ch:
-        r = scoring_pb2_grpc.ScoringServiceStub(ch).ListScorecardChanges(
-            scoring_pb2.ListScorecardChangesRequest(after_cursor=cursor, page_size=1), timeout=60)
-    return not r.changes
+        stub = scoring_pb2_grpc.ScoringServiceStub(ch)
+        return not any(stub.ListScorecardChanges(scoring_pb2.ListScorecardChangesRequest(
+            after_cursor=cursor, page_size=1), timeout=60).changes for cursor in cursors)
 
 
 def scoring_status(db: Database) -> str:

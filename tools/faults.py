@@ -471,10 +471,10 @@ def _caught_up(trial: Trial, scoring: GrpcScoring) -> bool:
     if applied < head:
         return False
     with trial.db.read() as conn:
-        _, cursor = publish_storage.read_state(conn, publish_storage.SCORING)
+        cursors = publish_storage.lane_cursors(conn)
         pending = conn.execute(select(func.count()).select_from(ptables.publish_deliveries).where(
             ptables.publish_deliveries.c.state != ppb.DELIVERY_STATE_DELIVERED)).scalar()
-    return not pending and not scoring.changes(cursor, 1).keys
+    return not pending and not any(scoring.changes(cursor, 1).keys for cursor in cursors)
 
 
 def _progress(trial: Trial) -> str:

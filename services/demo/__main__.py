@@ -56,8 +56,10 @@ def push(stub, method: str, request_type, records, token: str, batch: int = 1000
 
 
 def subscribe(publish: str, ops_token: str, portal: str) -> None:
-    """Phú Thọ's portal (the reference receiver) subscribes to its province, live and official."""
+    """Phú Thọ's portal (the reference receiver) subscribes to its province: live and official results,
+    and early-warning alerts."""
     from chiso.publish.v1 import publish_pb2, publish_pb2_grpc
+    from chiso.types.v1 import types_pb2 as tpb
 
     with grpc.insecure_channel(publish) as ch:
         publish_pb2_grpc.PublishServiceStub(ch).CreateSubscription(
@@ -65,7 +67,8 @@ def subscribe(publish: str, ops_token: str, portal: str) -> None:
                 request_id="demo-portal-phu-tho",
                 subscription=publish_pb2.Subscription(subscription_id="portal-phu-tho",
                                                       display_name="Cổng thông tin tỉnh Phú Thọ",
-                                                      endpoint=portal, unit_codes=["H25"])),
+                                                      endpoint=portal, unit_codes=["H25"],
+                                                      feeds=[tpb.FEED_LIVE, tpb.FEED_OFFICIAL, tpb.FEED_ALERT])),
             metadata=(("authorization", f"Bearer {ops_token}"),), timeout=30)
 
 
@@ -224,7 +227,8 @@ def main(argv=None) -> int:
            "CHISO_SCORING_PORT": str(scoring_port), "CHISO_SCORING_METRICS_PORT": str(scoring_metrics_port),
            "CHISO_SCORING_AUTO_MIGRATE": "false", "CHISO_PUBLISH_AUTO_MIGRATE": "false",
            "CHISO_PUBLISH_PORT": str(publish_port), "CHISO_PUBLISH_METRICS_PORT": str(publish_metrics_port),
-           "CHISO_PUBLISH_SCORING_TARGET": f"127.0.0.1:{scoring_port}"}  # signing key: made beside the db
+           "CHISO_PUBLISH_SCORING_TARGET": f"127.0.0.1:{scoring_port}",  # signing key: made beside the db
+           "CHISO_PUBLISH_SCORING_TOKEN": ops_token}  # early warning reads the at-risk lists
     procs: dict[str, subprocess.Popen] = {}
     logs = {}
     interrupts = Interrupts(procs)
@@ -300,7 +304,7 @@ chiso demo is running on the embedded database ({var / 'chiso.db'})
               through the gRPC API (dossiers in {elapsed:.1f}s, {n / max(elapsed, 1e-9):,.0f}/s)
   publish     {publish}   (live + official results, change feed, pushes to portals)
               metrics http://127.0.0.1:{publish_metrics_port}/metrics
-  portal      {portal}   reference receiver of Phú Thọ's portal (subscribed to H25, live + official);
+  portal      {portal}   reference receiver of Phú Thọ's portal (subscribed to H25: live, official, alerts);
               it holds {held} verified deliveries so far ({var / 'portal.db'}){none_held}
   logs        {var}/{{ingest,scoring,publish,portal}}.log (JSON lines, one per event)
   tokens      {token_file} (demo source, granted every unit), {ops_file} (operator),
@@ -314,6 +318,8 @@ Try:
   CHISO_TOKEN=$(cat {official_file}) .venv/bin/chiso-score --target {scoring} explain H25 \
       {spec.year}-{spec.month:02d} 2.1 --subtree
   .venv/bin/chiso-score --target {scoring} ranking commune {spec.year}-{spec.month:02d} --parent H25
+  CHISO_TOKEN=$(cat {official_file}) .venv/bin/chiso-score --target {scoring} at-risk H25 --days 2
+  CHISO_TOKEN=$(cat {ops_file}) .venv/bin/chiso-publish-admin --target {publish} alerts list --unit H25
   CHISO_TOKEN=$(cat {ops_file}) .venv/bin/chiso-publish-admin --target {publish} publication create \\
       --period {previous.year}-{previous.month:02d} --kind province --scope subtree --title "Thử nghiệm"
   .venv/bin/chiso-portal report --db {var / 'portal.db'}

@@ -64,6 +64,7 @@ def build(settings: IngestSettings, db: Database | None = None) -> ServerHandle:
                                          "missing bearer token"),
     )
     handle.on_stop.append(db.dispose)
+    handle.watch_database(db.ping)  # readiness follows the database
     return handle
 
 

@@ -49,6 +49,7 @@ from services.shared.channels import retrying_channel
 from services.shared.display import (
     UNIT_KIND_NUMBERS,
     UNIT_KINDS,
+    end_quietly_on_closed_pipe,
     hanoi_time,
     iso_time,
     period_key,
@@ -365,6 +366,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    end_quietly_on_closed_pipe()
     if args.command == "export" and not args.publication and args.period is None:
         print("chiso-publish-admin: export needs --publication or --period", file=sys.stderr)
         return 2

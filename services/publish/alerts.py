@@ -54,6 +54,7 @@ from services.publish.domain.alerts import (
 from services.publish.domain.documents import FEED_ALERT, HANOI, SCOPE_SUBTREE, canonical_json, rfc3339
 from services.publish.domain.paging import decode_token, encode_token, fingerprint
 from services.publish.domain.subscriptions import PENDING, Subscription
+from services.shared.access import covers
 from services.shared.db import Database, log_failure
 from services.shared.errors import InvalidArgument, NotFound
 
@@ -294,3 +295,13 @@ def list_alerts(db: Database, unit_code: str, state: str, size: int, token: str)
         rows = A.alerts(conn, unit_code, state, tuple(after) if after else None, size + 1)
     nxt = encode_token([rows[size - 1].opened_at, rows[size - 1].alert_id], fp) if len(rows) > size else ""
     return rows[:size], nxt
+
+
+def may_read(db: Database, identity, unit_code: str) -> bool:
+    """Whether a unit's official or source system (its grant covering the unit or a unit above it) may
+    read the unit's alerts; operators always may."""
+    if identity is None:
+        return False
+    with db.read() as conn:
+        lineage = [unit_code, *A.ancestors(conn, unit_code)]
+    return covers(identity, lineage)

@@ -15,12 +15,23 @@ a SQLite file in one transaction per delivery, and only then is OK answered:
 
 Run it: ``chiso-portal serve --port 50060 --db var/portal.db --publish 127.0.0.1:50053`` (or
 ``--public-key-file key.pem``); ``chiso-portal report --db var/portal.db`` prints what it holds.
+
+A portal may also pull instead of receiving pushes (the national portal does):
+``chiso-portal follow --db var/national.db --publish 127.0.0.1:50053 --from-snapshot`` joins from
+``ListLiveSnapshot`` — every live scorecard as it stood at one feed position — and then follows
+``ListChanges`` from that position (``--from-start`` replays the whole feed instead, ``--from-end``
+takes only what changes from now on). Each page is applied with the cursor after it in one
+transaction (``follow_state``), so a restarted follower resumes where it stopped; the join is
+made only when no cursor is stored yet (a snapshot interrupted halfway is taken again: the live
+table keeps the newer of two versions, so nothing goes backwards). Publications named by the
+feed are fetched with ``GetPublication`` and their signatures verified before they are stored.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sqlite3
 import sys
 import threading
@@ -33,13 +44,14 @@ from typing import Any
 import grpc
 from chiso.portal.v1 import portal_pb2, portal_pb2_grpc
 from chiso.publish.v1 import publish_pb2, publish_pb2_grpc
+from google.protobuf import json_format
 
 from services.publish.domain.alerts import ALERT_CONTENT_TYPE
 from services.publish.domain.documents import PUBLICATION_CONTENT_TYPE, SCORECARD_CONTENT_TYPE, PeriodRef
 from services.publish.domain.subscriptions import MAX_DELIVERY_BYTES
 from services.publish.signing import key_id_of, public_raw_from_pem, verify
 from services.shared.config import CommonSettings
-from services.shared.display import hanoi_time, table
+from services.shared.display import end_quietly_on_closed_pipe, hanoi_time, table
 from services.shared.errors import FailedPrecondition, InvalidArgument
 from services.shared.grpc_server import ServerHandle, create_server, serve
 from services.shared.logging import configure_logging, get_logger
@@ -74,6 +86,7 @@ CREATE TABLE IF NOT EXISTS publications (
     publication_id TEXT NOT NULL, revision INTEGER NOT NULL, payload BLOB NOT NULL, signature BLOB NOT NULL,
     PRIMARY KEY (publication_id, revision)
 );
+CREATE TABLE IF NOT EXISTS follow_state (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 
 
@@ -106,13 +119,7 @@ class ReceiverStore:
                            request.content_type, request.key_id, request.payload, request.signature,
                            time.time_ns() // 1000))
                 if request.content_type == SCORECARD_CONTENT_TYPE:
-                    sc = document["scorecard"]
-                    key = (sc["unit"]["code"], PeriodRef.from_json(sc["period"]).key, sc.get("scope", ""))
-                    version = int(document["version"])
-                    c.execute("INSERT INTO live VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (unit_code, period, scope) DO"
-                              " UPDATE SET version = excluded.version, total = excluded.total,"
-                              " payload = excluded.payload WHERE excluded.version > live.version",
-                              (*key, version, sc.get("total", {}).get("value", ""), request.payload))
+                    _apply_live(c, document, request.payload)
                 elif request.content_type == ALERT_CONTENT_TYPE:
                     c.execute("INSERT OR IGNORE INTO alerts VALUES (?, ?, ?, ?, ?, ?, ?)",
                               (document["alertId"], document["state"], document["unit"]["code"], document["rule"],
@@ -123,6 +130,32 @@ class ReceiverStore:
                                request.signature))
                 c.execute("COMMIT")
                 return False
+            except BaseException:
+                c.execute("ROLLBACK")
+                raise
+
+    def cursor(self) -> str | None:
+        """The feed cursor a pulling follower applied up to (``None``: it has not joined yet)."""
+        with self.lock:
+            row = self.conn.execute("SELECT value FROM follow_state WHERE name = 'cursor'").fetchone()
+        return row[0] if row else None
+
+    def apply_pulled(self, scorecards: list[tuple[Mapping[str, Any], bytes]],
+                     publications: list[tuple[str, int, bytes, bytes]], cursor: str | None) -> None:
+        """In one transaction: pulled live scorecards (PublishedScorecard documents and the JSON
+        stored for each), publication revisions (id, revision, payload, signature), and the cursor
+        they bring the follower to (``None``: leave it)."""
+        with self.lock:
+            c = self.conn
+            c.execute("BEGIN IMMEDIATE")
+            try:
+                for document, payload in scorecards:
+                    _apply_live(c, document, payload)
+                c.executemany("INSERT OR IGNORE INTO publications VALUES (?, ?, ?, ?)", publications)
+                if cursor is not None:
+                    c.execute("INSERT INTO follow_state VALUES ('cursor', ?) ON CONFLICT (name) DO UPDATE"
+                              " SET value = excluded.value", (cursor,))
+                c.execute("COMMIT")
             except BaseException:
                 c.execute("ROLLBACK")
                 raise
@@ -152,6 +185,14 @@ class ReceiverStore:
         }
 
 
+def _apply_live(c: sqlite3.Connection, document: Mapping[str, Any], payload: bytes) -> None:
+    """Keep the newest version of a live scorecard (an older one arriving late changes nothing)."""
+    sc = document["scorecard"]
+    key = (sc["unit"]["code"], PeriodRef.from_json(sc["period"]).key, sc.get("scope", ""))
+    c.execute("INSERT INTO live VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (unit_code, period, scope) DO"
+              " UPDATE SET version = excluded.version, total = excluded.total,"
+              " payload = excluded.payload WHERE excluded.version > live.version",
+              (*key, int(document["version"]), sc.get("total", {}).get("value", ""), payload))
 def summary(held: Mapping[str, Any], path: str | Path) -> str:
     """What ``report`` found, for a person: deliveries and their sequences, live scorecards, publications,
     and the totals held for the top units of the subscription (with their subtree)."""
@@ -271,6 +312,104 @@ class ReceiverServicer(portal_pb2_grpc.PortalReceiverServiceServicer):
         return portal_pb2.DeliverResponse(duplicate=duplicate)
 
 
+SNAPSHOT, START, END = "snapshot", "start", "end"
+
+
+class Follower:
+    """Pulls publish's results into a ``ReceiverStore`` (see the module docstring): joins once —
+    from a snapshot, the feed's start or its end — then applies the feed page by page."""
+
+    def __init__(self, stub: publish_pb2_grpc.PublishServiceStub, store: ReceiverStore, keys: KeyRing, *,
+                 page_size: int = 1000, timeout: float = 60.0) -> None:
+        self.stub = stub
+        self.store = store
+        self.keys = keys
+        self.page_size = page_size
+        self.timeout = timeout
+
+    def join(self, start: str = SNAPSHOT) -> tuple[str, int]:
+        """(cursor to follow from, live scorecards taken from a snapshot). A stored cursor wins: the
+        follower has joined before and resumes."""
+        cursor = self.store.cursor()
+        if cursor is not None:
+            return cursor, 0
+        taken = 0
+        if start == SNAPSHOT:
+            token, cursor = "", ""
+            while True:
+                page = self.stub.ListLiveSnapshot(publish_pb2.ListLiveSnapshotRequest(
+                    page_size=self.page_size, page_token=token), timeout=self.timeout)
+                cursor = page.consistent_cursor
+                self.store.apply_pulled([_pulled(s) for s in page.scorecards], [], None)
+                taken += len(page.scorecards)
+                token = page.next_page_token
+                if not token:
+                    break
+        elif start == END:
+            cursor = self.stub.ListChanges(publish_pb2.ListChangesRequest(start_at_end=True),
+                                           timeout=self.timeout).next_cursor
+        else:
+            cursor = ""
+        self.store.apply_pulled([], [], cursor)
+        log.info("follower joined", start=start, snapshot_scorecards=taken)
+        return cursor, taken
+
+    def follow_once(self) -> int:
+        """Apply one page of the feed after the stored cursor; the number of changes in it."""
+        cursor = self.store.cursor() or ""
+        page = self.stub.ListChanges(publish_pb2.ListChangesRequest(cursor=cursor, page_size=self.page_size),
+                                     timeout=self.timeout)
+        if not page.changes:
+            return 0
+        live, pubs = [], []
+        for change in page.changes:
+            if change.kind == publish_pb2.CHANGE_KIND_LIVE_SCORECARD:
+                live.append(_pulled(change.scorecard))
+            elif change.kind == publish_pb2.CHANGE_KIND_PUBLICATION:
+                pubs.append(self._publication(change.publication_name))
+        self.store.apply_pulled(live, pubs, page.next_cursor)
+        return len(page.changes)
+
+    def _publication(self, name: str) -> tuple[str, int, bytes, bytes]:
+        _, pid, _, revision = name.split("/")
+        p = self.stub.GetPublication(publish_pb2.GetPublicationRequest(publication_id=pid, revision=int(revision)),
+                                     timeout=self.timeout).publication
+        key = self.keys.get(p.key_id)
+        if key is None or not verify(key, p.payload, p.signature):
+            raise FailedPrecondition(f"publication {name} does not verify with publish's keys",
+                                     reason="BAD_SIGNATURE")
+        return p.publication_id, p.revision, bytes(p.payload), bytes(p.signature)
+
+    def run(self, start: str = SNAPSHOT, *, until_caught_up: bool = False, poll_seconds: float = 1.0,
+            stop: threading.Event | None = None) -> int:
+        """Join, then follow until stopped (or, ``until_caught_up``, until a page comes back empty);
+        the number of changes applied."""
+        stop = stop or threading.Event()
+        self.join(start)
+        applied = 0
+        while not stop.is_set():
+            try:
+                got = self.follow_once()
+            except grpc.RpcError as exc:
+                if until_caught_up or exc.code() not in (grpc.StatusCode.UNAVAILABLE,
+                                                         grpc.StatusCode.DEADLINE_EXCEEDED):
+                    raise
+                log.warning("publish unreachable; trying again", error=str(exc.code()))
+                stop.wait(poll_seconds)
+                continue
+            applied += got
+            if not got:
+                if until_caught_up:
+                    break
+                stop.wait(poll_seconds)
+        return applied
+
+
+def _pulled(published: publish_pb2.PublishedScorecard) -> tuple[dict, bytes]:
+    document = json_format.MessageToDict(published)
+    return document, json.dumps(document, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
+
+
 @dataclass(frozen=True)
 class ReceiverSettings(CommonSettings):
     port: int = field(default=50060, metadata={"doc": "gRPC port"})
@@ -303,11 +442,26 @@ def main(argv: list[str] | None = None) -> int:
     r = sub.add_parser("report", help="a summary of what the receiver holds (--json: all of it)")
     r.add_argument("--db", default="var/portal.db")
     r.add_argument("--json", action="store_true", help="everything held, as JSON")
+    f = sub.add_parser("follow", help="pull publish's results instead of receiving pushes: join, then follow the "
+                                      "change feed (resumes from the stored cursor)")
+    f.add_argument("--db", default="var/portal.db", help="SQLite file")
+    f.add_argument("--publish", default="127.0.0.1:50053", help="publish's address")
+    start = f.add_mutually_exclusive_group()
+    start.add_argument("--from-snapshot", dest="start", action="store_const", const=SNAPSHOT,
+                       help="join from the live snapshot, then the feed from its cursor (the default)")
+    start.add_argument("--from-start", dest="start", action="store_const", const=START,
+                       help="replay the whole feed from its beginning")
+    start.add_argument("--from-end", dest="start", action="store_const", const=END,
+                       help="take only what changes from now on")
+    f.add_argument("--until-caught-up", action="store_true", help="stop at the feed's end instead of waiting")
+    f.add_argument("--page-size", type=int, default=1000)
+    f.add_argument("--poll-seconds", type=float, default=1.0)
     argv = list(sys.argv[1:] if argv is None else argv)
-    if not argv or argv[0] not in ("serve", "report", "-h", "--help"):
+    if not argv or argv[0] not in ("serve", "report", "follow", "-h", "--help"):
         argv.insert(0, "serve")
     args = parser.parse_args(argv)
     if args.command == "report":
+        end_quietly_on_closed_pipe()
         if not Path(args.db).exists():
             print(f"chiso-portal: no receiver file at {args.db}", file=sys.stderr)
             return 2
@@ -318,11 +472,37 @@ def main(argv: list[str] | None = None) -> int:
         else:
             print(summary(held, args.db))
         return 0
+    if args.command == "follow":
+        return _follow(args)
     configure_logging("portal", "INFO")
     keys = KeyRing.from_pem_file(args.public_key_file) if args.public_key_file \
         else KeyRing(fetch=fetch_from_publish(args.publish))
     handle = build_receiver(args.db, keys, host=args.host, port=args.port)
     serve(handle, ReceiverSettings(host=args.host, port=args.port))
+    return 0
+
+
+def _follow(args) -> int:
+    configure_logging("portal", "INFO")
+    store = ReceiverStore(args.db)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    started = time.monotonic()
+    try:
+        with grpc.insecure_channel(args.publish, options=[("grpc.max_receive_message_length",
+                                                           MAX_DELIVERY_BYTES)]) as channel:
+            follower = Follower(publish_pb2_grpc.PublishServiceStub(channel), store,
+                                KeyRing(fetch=fetch_from_publish(args.publish)), page_size=args.page_size)
+            applied = follower.run(args.start or SNAPSHOT, until_caught_up=args.until_caught_up,
+                                   poll_seconds=args.poll_seconds, stop=stop)
+    except KeyboardInterrupt:
+        applied = -1
+    finally:
+        held = store.report()
+        store.close()
+    print(json.dumps({"changes_applied": applied, "live_scorecards": len(held["live"]),
+                      "publications": len(held["publications"]),
+                      "seconds": round(time.monotonic() - started, 2)}, ensure_ascii=False))
     return 0
 
 

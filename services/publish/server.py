@@ -37,6 +37,7 @@ from services.publish.portal_client import GrpcPortalSender
 from services.publish.scoring_client import GrpcScoring
 from services.publish.service import Publish, now_us
 from services.publish.signing import Signer, load_key_file, load_or_create_key_file
+from services.publish.storage import LANES
 from services.publish.transport import PUBLIC_METHODS, SERVICE_NAME, PublishServicer
 from services.shared.access import Authenticator, bearer_authenticate
 from services.shared.config import CommonSettings, ConfigError, check_setting, load_settings
@@ -50,6 +51,8 @@ log = structlog.get_logger("chiso.publish")
 
 APPLIED = Counter("chiso_publish_live_changes_total", "Live scorecard versions recorded from scoring")
 SET_ASIDE_NOW = Gauge("chiso_publish_set_aside_scorecards", "Live scorecards set aside and not recovered yet")
+CAUGHT_UP = Gauge("chiso_publish_follow_caught_up_timestamp_seconds",
+                  "When the follower's live lane last found scoring's change feed read to its end (Unix time)")
 
 
 @dataclass(frozen=True)
@@ -138,15 +141,18 @@ def load_signer(settings: PublishSettings) -> Signer:
 
 
 class Follower:
-    """Applies scoring's change feed to the live results until stopped; also re-reads running
-    periods every ``refresh_seconds``. Replicas may all run one (a page is applied once: see
-    ``Publish.follow_once``)."""
+    """Applies scoring's change feed to the live results, in one lane (``S.LANES``: running or ended
+    periods, each with its own thread and cursor), until stopped. The live lane also re-reads running
+    periods every ``refresh_seconds`` and retries set-aside scorecards. Replicas may all run both (a
+    page is applied once: see ``Publish.follow_once``)."""
 
-    def __init__(self, publish: Publish, settings: PublishSettings) -> None:
+    def __init__(self, publish: Publish, settings: PublishSettings, lane: str = LANES[0]) -> None:
         self.publish = publish
         self.settings = settings
+        self.lane = lane
+        self.live = lane == LANES[0]
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="publish-follower", daemon=True)
+        self._thread = threading.Thread(target=self._run, name=f"publish-follower-{lane}", daemon=True)
 
     def start(self) -> None:
         self._thread.start()
@@ -162,25 +168,27 @@ class Follower:
         while not self._stop.is_set():
             started = time.monotonic()
             try:
-                read, recorded = self.publish.follow_once(self.settings.follow_page_size)
+                read, recorded = self.publish.follow_once(self.settings.follow_page_size, lane=self.lane)
                 if recorded:
                     APPLIED.inc(recorded)
                 behind = read >= self.settings.follow_page_size
+                if self.live and not behind:  # the live lane: how fresh live results are
+                    CAUGHT_UP.set_to_current_time()
                 # Running periods are re-read once the feed is caught up (while it is behind, the
                 # changes themselves re-read what moved).
-                if (not behind and self.settings.refresh_seconds
+                if (self.live and not behind and self.settings.refresh_seconds
                         and now_us() - refreshed > self.settings.refresh_seconds * 1e6):
                     refreshed = now_us()
                     APPLIED.inc(self.publish.refresh_live(self.publish.running_keys()))
-                if time.monotonic() - retried > 1.0:  # set-aside scorecards whose backoff has passed
+                if self.live and time.monotonic() - retried > 1.0:  # set-aside scorecards past their backoff
                     retried = time.monotonic()
                     self.publish.retry_set_aside()
                     SET_ASIDE_NOW.set(self.publish.set_aside_count())
                 failures = 0
             except Exception as exc:  # noqa: BLE001 — keep following; logged with its trace
                 failures += 1
-                log.warning("following scoring failed; retrying", error=str(exc)[:300], failures=failures,
-                            exc_info=failures == 1)
+                log.warning("following scoring failed; retrying", lane=self.lane, error=str(exc)[:300],
+                            failures=failures, exc_info=failures == 1)
                 self._stop.wait(min(30.0, self.settings.poll_seconds * 2 ** min(failures, 8)))
                 continue
             if not behind:  # changes arriving within the interval are read together
@@ -214,9 +222,10 @@ def build(settings: PublishSettings, *, db: Database | None = None, scoring: Sco
     handle.publish = publish  # type: ignore[attr-defined]  # for tests and tools
     stops: list[Callable[[], None]] = []  # in the order they must run
     if settings.follow:
-        follower = Follower(publish, settings)
-        handle.on_start.append(follower.start)
-        stops.append(follower.stop)
+        for lane in LANES:
+            follower = Follower(publish, settings, lane)
+            handle.on_start.append(follower.start)
+            stops.append(follower.stop)
     if settings.smtp_host:
         ensure_email_subscription(db, settings, clock())
     if settings.alerts:
@@ -254,6 +263,7 @@ def build(settings: PublishSettings, *, db: Database | None = None, scoring: Sco
         stops.append(scoring.close)  # type: ignore[union-attr]
     stops.append(db.dispose)
     handle.on_stop.extend(reversed(stops))  # on_stop runs last registered first
+    handle.watch_database(db.ping)  # readiness follows the database
     return handle
 
 

@@ -25,9 +25,13 @@ Decided where the spec is silent:
   rule version as they are now and becomes the next revision, with its reason; earlier revisions
   stay as they were.
 * GetScorecard defaults to the unit alone, live and official alike (the contract's one default);
-  official reads without a publication id use the most recently issued revision covering the unit,
-  period and scope.
+  ListScorecards and ListLiveSnapshot list both scopes unless one is asked for (a province has only
+  its subtree scorecard: a unit-alone default would leave it out). Official reads without a
+  publication id use the most recently issued revision covering the unit, period and scope.
 * A period that has not started has no result: INVALID_ARGUMENT, PERIOD_NOT_STARTED, for every read.
+* A portal joins from ListLiveSnapshot: every live scorecard as it stood at one committed feed
+  number N (the feed's own history gives the version at N of a scorecard changed since), paged with
+  N pinned in the token, then the feed after N.
 """
 
 from __future__ import annotations
@@ -40,7 +44,7 @@ import uuid
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from random import random as random_fraction
 from typing import Any
 
@@ -97,10 +101,13 @@ from services.shared.errors import (
 log = structlog.get_logger("chiso.publish")
 
 MAX_REQUEST_ID = 128
+MAX_SNAPSHOT_ROOTS = 200
 MAX_TITLE = 500
 MAX_REASON = 2000
 
 
+#: the live lane also records scorecards of periods ended this long ago (see ``Publish.follow_once``)
+LIVE_LANE_GRACE = timedelta(days=1)
 CARDS_PER_TRANSACTION = 500  # live scorecards read from scoring and recorded at a time (memory)
 
 SET_ASIDE = Counter("chiso_publish_set_aside_total",
@@ -204,8 +211,16 @@ class Publish:
 
     # ------------------------------------------------------------------ following scoring
 
-    def follow_once(self, page_size: int = 500, max_pages: int = 500) -> tuple[int, int]:
-        """Apply one page of scoring's change feed: (scoring changes read, feed entries recorded).
+    def follow_once(self, page_size: int = 500, max_pages: int = 500, lane: str | None = None) -> tuple[int, int]:
+        """Apply one page of scoring's change feed in one lane — or in both, one after the other,
+        when ``lane`` is None: (scoring changes read, feed entries recorded).
+
+        Two lanes follow the same feed, each with its own cursor (``S.LANES``), so that no event in
+        one kind of period delays the other: the live lane (``S.SCORING``) records the scorecards of
+        periods still running — and of those ended within the last day, so that a scorecard whose
+        period ends while the lanes read it is recorded by one lane or the other —, the past lane
+        (``S.SCORING_PAST``) those of ended periods. A province backfilling last year keeps the past
+        lane busy while today's changes anywhere are recorded at once.
 
         No single scorecard can stop the follower: a part that fails for a reason other than scoring
         or the database being unavailable is read again in halves down to the scorecards that fail on
@@ -213,8 +228,11 @@ class Publish:
         backoff) while every other one is recorded and the cursor moves on. A period no rule version
         is in force for (scoring's NO_RULE_VERSION) has no live scorecard: its keys are dropped,
         counted in ``chiso_publish_live_skipped_total``."""
+        if lane is None:  # both lanes read the same changes: counted once
+            totals = [self.follow_once(page_size, max_pages, each) for each in S.LANES]
+            return max(t[0] for t in totals), sum(t[1] for t in totals)
         with self.db.read() as conn:
-            _, cursor = S.read_state(conn, S.SCORING)
+            _, cursor = S.read_state(conn, lane)
         # Read ahead while the feed is behind: a unit changed by many batches is re-read once for
         # all of them (up to ``max_pages`` pages of the feed, while under 10 × ``page_size`` distinct
         # keys — each change names about three: the unit, its subtree, its ancestors' subtrees; the
@@ -233,8 +251,11 @@ class Publish:
         if next_cursor == cursor:
             return 0, 0
         today = _datetime(self.clock())
+        live = lane == S.SCORING
+        recent = today - LIVE_LANE_GRACE
         keys = list(dict.fromkeys(CardKey(k.unit_code, p, k.scope)
-                                  for k in changed for p in k.period.containing_periods(today)))
+                                  for k in changed for p in k.period.containing_periods(today)
+                                  if (p.end > recent if live else p.end <= today)))
         # At most CARDS_PER_TRANSACTION scorecards in one transaction, and two parts in memory: while
         # one part is recorded, scoring computes the next (a whole country's round is scoring's
         # work and publish's side by side, not one after the other). The cursor moves after the last
@@ -250,17 +271,17 @@ class Publish:
                     fetched = coming.result()
                     coming = prefetch.submit(self._fetch, parts[number]) if number < len(parts) else None
                     try:
-                        recorded += self._apply_keys(part, cursor, failures, fetched)
+                        recorded += self._apply_keys(part, cursor, failures, fetched, lane)
                     except _Overtaken:
                         if coming is not None:
                             coming.cancel()
                         raise
             with self.db.write() as conn:
-                _, current = S.lock_state(conn, S.SCORING)
+                _, current = S.lock_state(conn, lane)
                 if current != cursor:
                     raise _Overtaken
                 self._settle(conn, keys, failures)
-                S.write_state(conn, S.SCORING, self.clock(), text_value=next_cursor)
+                S.write_state(conn, lane, self.clock(), text_value=next_cursor)
         except _Overtaken:  # another replica applied these changes meanwhile
             return read, recorded
         return read, recorded
@@ -330,11 +351,11 @@ class Publish:
             return exc
 
     def _apply_keys(self, keys: Sequence[CardKey], cursor: str | None, failures: dict,
-                    fetched: list[Card] | BaseException | None = None) -> int:
+                    fetched: list[Card] | BaseException | None = None, lane: str = S.SCORING) -> int:
         """Record the scorecards of ``keys`` (``fetched`` from scoring, or read here); returns how many
         were recorded. A failure that is not scoring or the database being unavailable is narrowed
         down by halves to the keys that fail alone, which go into ``failures``. ``cursor``: the
-        scoring cursor this round started from (another replica moving it ends the round)."""
+        scoring cursor this round of ``lane`` started from (another replica moving it ends the round)."""
         if not keys:
             return 0
         try:
@@ -344,7 +365,7 @@ class Publish:
                 raise fetched
             sums = _content_sums(fetched)  # outside the write transaction: other writers wait less
             with self.db.write() as conn:
-                _, current = S.lock_state(conn, S.SCORING)
+                _, current = S.lock_state(conn, lane)
                 if cursor is not None and current != cursor:
                     raise _Overtaken
                 done = self._record_live(conn, fetched, sums)
@@ -363,13 +384,13 @@ class Publish:
             if len(rest) < len(keys):
                 SKIPPED.inc(len(keys) - len(rest))
                 log.info("no rule version in force: no live scorecard", period=period, keys=len(keys) - len(rest))
-                return self._apply_keys(rest, cursor, failures)
+                return self._apply_keys(rest, cursor, failures, lane=lane)
         if len(keys) == 1:
             failures[keys[0]] = error
             return 0
         middle = len(keys) // 2
-        return (self._apply_keys(keys[:middle], cursor, failures)
-                + self._apply_keys(keys[middle:], cursor, failures))
+        return (self._apply_keys(keys[:middle], cursor, failures, lane=lane)
+                + self._apply_keys(keys[middle:], cursor, failures, lane=lane))
 
     def _settle(self, conn, tried: Sequence[CardKey], failures: Mapping[CardKey, BaseException], *,
                 new_only: bool = True) -> None:
@@ -645,19 +666,20 @@ class Publish:
                                  rfc3339(row.publish_time))
 
     def list_scorecards(self, period: PeriodRef, unit_kind: int, parent_code: str, feed: int, size: int,
-                        token: str) -> tuple[list[dict], str, int]:
+                        token: str, scope: int = 0) -> tuple[list[dict], str, int]:
+        """Scope 0: both scopes (live), or whichever each publication froze (official)."""
         self._require_started(period)
-        fp = fingerprint("scorecards", period.key, unit_kind, parent_code, feed)
+        fp = fingerprint("scorecards", period.key, unit_kind, parent_code, feed, *([scope] if scope else []))
         after = decode_token(token, fp)
         with self.db.read() as conn:
             if feed != FEED_OFFICIAL:
                 rows, total = S.live_rows(conn, period.key, unit_kind, parent_code,
-                                          tuple(after) if after else None, size + 1)
+                                          tuple(after) if after else None, size + 1, scope)
                 docs = [live_document(json.loads(r.scorecard), r.version, r.updated_at) for r in rows]
                 more = len(rows) > size
                 nxt = encode_token([rows[size - 1].unit_code, rows[size - 1].scope], fp) if more else ""
                 return docs[:size], nxt, total
-            rows = S.official_rows(conn, period.key, unit_kind=unit_kind, parent_code=parent_code)
+            rows = S.official_rows(conn, period.key, scope=scope, unit_kind=unit_kind, parent_code=parent_code)
         newest: dict[tuple[str, int], Any] = {}
         for r in rows:  # newest publication first: keep the first seen per unit and scope
             newest.setdefault((r.unit_code, r.scope), r)
@@ -705,31 +727,91 @@ class Publish:
                 f"period {period.key} has not started (it starts on {period.start.strftime('%d/%m/%Y')})",
                 reason="PERIOD_NOT_STARTED", violations=[FieldViolation("period", "has not started")],
                 metadata={"period": period.key})
+    def live_snapshot(self, period: PeriodRef | None, roots: Sequence[str], scope: int, size: int, token: str,
+                      max_bytes: int = 3 * 1024 * 1024) -> tuple[list[dict], str, int]:
+        """One page of the live results as they stood at one feed position: (PublishedScorecard
+        documents, next page token, that position). The first page takes the feed's last committed
+        number N; its token pins N for every later page. A live scorecard recorded after N is given as
+        its latest feed entry at or before N, or left out if it had none (the feed after N brings it),
+        so the snapshot plus the feed after N is the whole feed replayed. A page stops early once its
+        scorecards pass ``max_bytes`` of JSON (the protobuf answer is smaller)."""
+        if len(roots) > MAX_SNAPSHOT_ROOTS:
+            raise InvalidArgument.for_field("unit_codes", f"at most {MAX_SNAPSHOT_ROOTS}", reason="TOO_MANY_UNITS")
+        for i, code in enumerate(roots):
+            if not code or len(code) > 64:
+                raise InvalidArgument.for_field(f"unit_codes[{i}]", "a unit code of 1–64 characters",
+                                                reason="BAD_UNIT_CODE")
+        roots = sorted(set(roots))
+        fp = fingerprint("live-snapshot", period.key if period else "", roots, scope)
+        position = decode_token(token, fp)
+        with self.db.read() as conn:  # one snapshot of the database (REPEATABLE READ on PostgreSQL)
+            if position is None:
+                at, after = S.last_seq(conn), None
+            else:
+                at, after = int(position[0]), tuple(position[1:])
+            codes = S.subtree_codes(conn, roots) if roots else None
+            docs: list[dict] = []
+            used, more = 0, True
+            while more and len(docs) < size and used < max_bytes:
+                want = size - len(docs)
+                rows = S.live_in_key_order(conn, period_key=period.key if period else "", scope=scope, codes=codes,
+                                           after=after, limit=want + 1)
+                more = len(rows) > want
+                rows = rows[:want]
+                older = S.live_payloads_at(conn, [(r.unit_code, r.period_key, r.scope) for r in rows
+                                                  if r.version > at], at)
+                for i, r in enumerate(rows):
+                    after = (r.unit_code, r.period_key, r.scope)
+                    if r.version <= at:
+                        docs.append(live_document(json.loads(r.scorecard), r.version, r.updated_at))
+                        used += len(r.scorecard)
+                    elif after in older:
+                        docs.append(json.loads(older[after]))
+                        used += len(older[after])
+                    if used >= max_bytes:
+                        more = more or i < len(rows) - 1
+                        break
+        return docs, encode_token([at, *after], fp) if more and after else "", at
+
+    def feed_end(self) -> int:
+        """Number of the last committed change of the feed (0 when empty)."""
+        with self.db.read() as conn:
+            return S.last_seq(conn)
     def ranking_compared(self, period: PeriodRef | None, unit_kind: int, parent_code: str, feed: int,
                          publication_id: str = "") -> tuple[dict, PeriodRef | None, str]:
         """``ranking`` with each entry's previous rank: (ranking document, the previous period, for
-        official rankings the publication the previous ranks come from)."""
+        official rankings the publication the previous ranks come from). A live ranking and the one
+        before are asked of scoring side by side."""
+        earlier = None
+        if feed != FEED_OFFICIAL and period is not None and unit_kind:
+            try:
+                before = period.previous()
+            except PeriodError:
+                before = None
+            if before is not None:
+                with ThreadPoolExecutor(1, thread_name_prefix="publish-previous-ranking") as pool:
+                    earlier = pool.submit(self._previous_live_ranks, before, unit_kind, parent_code)
+                    doc = self.ranking(period, unit_kind, parent_code, feed, publication_id)
+                    return with_previous_ranks(doc, earlier.result()), before, ""
         doc = self.ranking(period, unit_kind, parent_code, feed, publication_id)
         try:
             before = PeriodRef.from_json(doc["period"]).previous()
         except (PeriodError, KeyError):
             return doc, None, ""
-        previous_pid = ""
-        if feed != FEED_OFFICIAL:
-            try:
-                earlier = self.scoring.ranking(before, unit_kind, parent_code, SCOPE_SUBTREE).document
-            except (FailedPrecondition, NotFound):  # no rule version in force then; the parent did not exist
-                earlier = {}
-            ranks = {e["unit"]["code"]: int(e.get("rank", 0)) for e in earlier.get("entries", [])}
-        else:
-            kinds = {v: k for k, v in UNIT_KINDS.items()}
-            kind = kinds.get(doc.get("unitKind", ""), unit_kind)
-            with self.db.read() as conn:
-                row = S.latest_publication_for(conn, before.key, kind, doc.get("parentCode", ""))
-                totals = S.official_totals(conn, row.publication_id, row.revision) if row is not None else []
-            previous_pid = row.publication_id if row is not None else ""
-            ranks = competition_ranks(totals)
-        return with_previous_ranks(doc, ranks), before, previous_pid
+        kinds = {v: k for k, v in UNIT_KINDS.items()}
+        scopes = {"SCOPE_UNIT": SCOPE_UNIT, "SCOPE_SUBTREE": SCOPE_SUBTREE}
+        with self.db.read() as conn:
+            row = S.latest_publication_for(conn, before.key, kinds.get(doc.get("unitKind", ""), unit_kind),
+                                           doc.get("parentCode", ""), scope=scopes.get(doc.get("scope", ""), 0))
+            totals = S.official_totals(conn, row.publication_id, row.revision) if row is not None else []
+        return with_previous_ranks(doc, competition_ranks(totals)), before, row.publication_id if row else ""
+
+    def _previous_live_ranks(self, before: PeriodRef, unit_kind: int, parent_code: str) -> dict[str, int]:
+        try:
+            earlier = self.scoring.ranking(before, unit_kind, parent_code, SCOPE_SUBTREE).document
+        except (FailedPrecondition, NotFound, InvalidArgument):  # no rule version in force then, …
+            return {}
+        return {e["unit"]["code"]: int(e.get("rank", 0)) for e in earlier.get("entries", [])}
 
     def scorecard_history(self, unit_code: str, scope: int, end: PeriodRef | None, kind: int, count: int,
                           feed: int) -> tuple[dict, list[HistoryPoint]]:
@@ -799,6 +881,7 @@ class Publish:
         _check_request_id(request_id)
         sub = check_subscription(sub)
         sha = _sha("CreateSubscription", sub)
+        initial = 0
         try:
             with self.db.write() as conn:
                 done = self._replayed(conn, principal_id, request_id, "CreateSubscription", sha)
@@ -807,16 +890,42 @@ class Publish:
                         raise AlreadyExists(f"subscription {sub.subscription_id} exists",
                                             reason="SUBSCRIPTION_EXISTS",
                                             metadata={"subscription_id": sub.subscription_id})
+                    # no feed entry is recorded meanwhile: the current state enqueued here and the
+                    # changes enqueued after this commit meet exactly, none missed and none twice
+                    S.lock_state(conn, S.CHANGES)
                     S.insert_subscription(conn, sub, self.clock())
+                    initial = self._enqueue_initial_state(conn, sub, self.clock())
                     if request_id:
                         S.record_request(conn, principal_id, request_id, "CreateSubscription", sha,
                                          f"subscriptions/{sub.subscription_id}", self.clock())
         except IntegrityError:
             raise AlreadyExists(f"subscription {sub.subscription_id} exists", reason="SUBSCRIPTION_EXISTS",
                                 metadata={"subscription_id": sub.subscription_id}) from None
-        log.info("subscription created", subscription=sub.subscription_id, endpoint=sub.endpoint)
+        log.info("subscription created", subscription=sub.subscription_id, endpoint=sub.endpoint,
+                 initial_deliveries=initial)
         self._notify()
         return self.get_subscription(sub.subscription_id)
+
+    def _enqueue_initial_state(self, conn, sub: Subscription, now: int) -> int:
+        """Outbox rows giving a new subscription the current state of its units: the latest feed
+        entry of each live scorecard in its subtrees and of each publication's latest revision that
+        includes one of them (as it would have been sent them), in feed order."""
+        codes = S.subtree_codes(conn, sub.unit_codes) if sub.unit_codes else None
+        items: list[tuple[int, int]] = []
+        if FEED_LIVE in sub.feeds:
+            rows = S.live_in_key_order(conn, codes=codes, columns=[S.publish_live.c.version])
+            items += [(r.version, FEED_LIVE) for r in rows]
+        if FEED_OFFICIAL in sub.feeds:
+            items += [(seq, FEED_OFFICIAL) for seq, _ in S.latest_publication_changes(conn, codes)]
+        if not items:
+            return 0
+        items.sort()
+        first = S.reserve_sequences(conn, sub.subscription_id, len(items))
+        S.insert_deliveries(conn, [
+            {"delivery_id": uuid.uuid4().hex, "subscription_id": sub.subscription_id, "sequence": first + n,
+             "change_seq": seq, "feed": feed, "state": PENDING, "attempts": 0, "next_attempt_at": now,
+             "last_error": "", "created_at": now, "delivered_at": None} for n, (seq, feed) in enumerate(items)])
+        return len(items)
 
     def update_subscription(self, sub: Subscription) -> Subscription:
         sub = check_subscription(sub)

@@ -4,6 +4,7 @@ transactions. See ``services.publish.tables`` for what each table holds."""
 from __future__ import annotations
 
 import json
+from bisect import bisect_left
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
@@ -27,6 +28,10 @@ from services.publish.tables import (
 )
 
 CHANGES, SCORING = "changes", "scoring"
+#: the past lane's cursor in scoring's change feed (``SCORING`` is the live lane's)
+SCORING_PAST = "scoring_past"
+#: the follower lanes: the state row holding each one's cursor
+LANES = (SCORING, SCORING_PAST)
 KIND_LIVE, KIND_PUBLICATION = 1, 2  # chiso.publish.v1.ChangeKind
 KIND_ALERT = 3  # an early-warning alert: an outbox entry only, never in the public feed
 
@@ -51,6 +56,12 @@ def read_state(conn: Connection, name: str) -> tuple[int, str]:
     row = conn.execute(select(publish_state.c.int_value, publish_state.c.text_value)
                        .where(publish_state.c.name == name)).one()
     return row.int_value, row.text_value
+
+
+def lane_cursors(conn: Connection) -> list[str]:
+    """Where each follower lane is in scoring's change feed (publish has caught up when no change
+    follows any of them)."""
+    return [read_state(conn, lane)[1] for lane in LANES]
 
 
 def lock_state(conn: Connection, name: str) -> tuple[int, str]:
@@ -153,8 +164,10 @@ def _unit_filters(table, unit_kind: int, parent_code: str) -> list:
 
 
 def live_rows(conn: Connection, period_key: str, unit_kind: int, parent_code: str, after: tuple[str, int] | None,
-              limit: int) -> tuple[list, int]:
+              limit: int, scope: int = 0) -> tuple[list, int]:
     where = [publish_live.c.period_key == period_key, *_unit_filters(publish_live, unit_kind, parent_code)]
+    if scope:
+        where.append(publish_live.c.scope == scope)
     total = conn.execute(select(func.count()).select_from(publish_live).where(*where)).scalar_one()
     if after is not None:
         code, scope = after
@@ -165,6 +178,85 @@ def live_rows(conn: Connection, period_key: str, unit_kind: int, parent_code: st
     return list(rows), total
 
 
+def subtree_codes(conn: Connection, roots: Sequence[str]) -> list[str]:
+    """Sorted codes of ``roots`` and every unit beneath them, in publish's hierarchy."""
+    children: dict[str, list[str]] = {}
+    for code, parent in parents(conn).items():
+        if parent:
+            children.setdefault(parent, []).append(code)
+    seen, stack = set(roots), list(roots)
+    while stack:
+        for child in children.get(stack.pop(), ()):
+            if child not in seen:
+                seen.add(child)
+                stack.append(child)
+    return sorted(seen)
+
+
+def _after_key(table, after: tuple[str, str, int]):
+    code, period, scope = after
+    return or_(table.c.unit_code > code, and_(table.c.unit_code == code, or_(
+        table.c.period_key > period, and_(table.c.period_key == period, table.c.scope > scope))))
+
+
+def live_in_key_order(conn: Connection, *, period_key: str = "", scope: int = 0, codes: Sequence[str] | None = None,
+                      after: tuple[str, str, int] | None = None, limit: int | None = None,
+                      columns: Sequence | None = None) -> list:
+    """Live rows ordered by (unit, period, scope), after ``after``: of one period and scope when given,
+    of the sorted unit ``codes`` when given (``None``: every unit)."""
+    t = publish_live
+    where = []
+    if period_key:
+        where.append(t.c.period_key == period_key)
+    if scope:
+        where.append(t.c.scope == scope)
+    if after is not None:
+        where.append(_after_key(t, after))
+    stmt = select(*(columns or [t])).where(*where).order_by(t.c.unit_code, t.c.period_key, t.c.scope)
+    if codes is None:
+        return list(conn.execute(stmt if limit is None else stmt.limit(limit)))
+    out: list = []
+    start = bisect_left(codes, after[0]) if after is not None else 0
+    for i in range(start, len(codes), 500):
+        part = stmt.where(t.c.unit_code.in_(list(codes[i:i + 500])))
+        out.extend(conn.execute(part if limit is None else part.limit(limit - len(out))))
+        if limit is not None and len(out) >= limit:
+            break
+    return out
+
+
+def live_payloads_at(conn: Connection, keys_: Iterable[tuple[str, str, int]], seq: int) -> dict[tuple, bytes]:
+    """The payload of each key's latest live feed entry at or before ``seq`` (a key first recorded
+    after it is left out). One indexed look-up per key (``ix_publish_changes_key``)."""
+    c = publish_changes
+    out: dict[tuple, bytes] = {}
+    for key in keys_:
+        code, period, scope = key
+        payload = conn.execute(select(c.c.payload).where(
+            c.c.unit_code == code, c.c.period_key == period, c.c.scope == scope, c.c.seq <= seq,
+            c.c.kind == KIND_LIVE).order_by(c.c.seq.desc()).limit(1)).scalar()
+        if payload is not None:
+            out[key] = bytes(payload)
+    return out
+
+
+def latest_publication_changes(conn: Connection, codes: Sequence[str] | None) -> list[tuple[int, str]]:
+    """(feed sequence, publication id) of the latest revision of every publication, or of those
+    including one of the sorted unit ``codes``."""
+    latest = _latest_revisions()
+    p = publish_publications
+    stmt = select(p.c.change_seq, p.c.publication_id).join(
+        latest, and_(p.c.publication_id == latest.c.publication_id, p.c.revision == latest.c.rev))
+    if codes is None:
+        return [tuple(r) for r in conn.execute(stmt)]
+    o = publish_official
+    found: dict[str, int] = {}
+    for i in range(0, len(codes), 500):
+        part = stmt.join(o, and_(o.c.publication_id == p.c.publication_id, o.c.revision == p.c.revision)) \
+            .where(o.c.unit_code.in_(list(codes[i:i + 500]))).distinct()
+        for seq, pid in conn.execute(part):
+            found[pid] = seq
+    return [(seq, pid) for pid, seq in found.items()]
 def _rank_of(table, me, *peer_match) -> tuple:
     """Correlated counts over ``table``'s rows that ``peer_match`` ties to the row ``me``: its rank
     (1 + peers with a higher shown total; NULL when it is not ranked) and how many are ranked."""
@@ -286,13 +378,16 @@ def list_latest_publications(conn: Connection, period_key: str, after: tuple[int
     return list(conn.execute(stmt.order_by(p.c.publish_time.desc(), p.c.publication_id).limit(limit)))
 
 
-def latest_publication_for(conn: Connection, period_key: str, unit_kind: int, parent_code: str):
+def latest_publication_for(conn: Connection, period_key: str, unit_kind: int, parent_code: str, scope: int = 0):
+    """The latest revision of the most recently issued publication of a period, kind and parent (and
+    ``scope``, when given)."""
     latest = _latest_revisions()
     p = publish_publications
-    return conn.execute(
-        select(p).join(latest, and_(p.c.publication_id == latest.c.publication_id, p.c.revision == latest.c.rev))
-        .where(p.c.period_key == period_key, p.c.unit_kind == unit_kind, p.c.parent_code == parent_code)
-        .order_by(p.c.publish_time.desc()).limit(1)).first()
+    stmt = (select(p).join(latest, and_(p.c.publication_id == latest.c.publication_id, p.c.revision == latest.c.rev))
+            .where(p.c.period_key == period_key, p.c.unit_kind == unit_kind, p.c.parent_code == parent_code))
+    if scope:
+        stmt = stmt.where(p.c.scope == scope)
+    return conn.execute(stmt.order_by(p.c.publish_time.desc()).limit(1)).first()
 
 
 def official_rows(conn: Connection, period_key: str, unit_code: str = "", scope: int = 0, unit_kind: int = 0,

@@ -8,7 +8,8 @@
 * ``publish_live`` — the latest live scorecard per (unit, period, scope) and its version, with its
   shown total in hundredths (ranks of a unit's history are counted in SQL from it).
 * ``publish_changes`` — the change feed: one row per live scorecard version or publication
-  revision, with the signed payload delivered to portals.
+  revision, with the signed payload delivered to portals; indexed by live scorecard key (migration
+  0012) for consistent snapshots.
 * ``publish_publications`` / ``publish_official`` — signed revisions and the scorecards each froze.
 * ``publish_subscriptions`` / ``publish_deliveries`` — portals and the outbox of deliveries to them
   (written in the transaction of the change they carry).
@@ -103,6 +104,7 @@ publish_changes = Table(
     Column("signature", LargeBinary, nullable=False),
     Column("key_id", String(32), nullable=False),
     Column("created_at", Micros, nullable=False),
+    Index("ix_publish_changes_key", "unit_code", "period_key", "scope", "seq"),
 )
 
 publish_publications = Table(

@@ -28,7 +28,8 @@ EXPORT_FORMATS = {pb.EXPORT_FORMAT_CSV: CSV, pb.EXPORT_FORMAT_JSON: JSON, pb.EXP
 
 SERVICE_NAME = pb.DESCRIPTOR.services_by_name["PublishService"].full_name
 PUBLIC_METHODS = tuple(f"/{SERVICE_NAME}/{m}" for m in (
-    "GetScorecard", "ListScorecards", "GetRanking", "GetScorecardHistory", "ListChanges", "StreamChanges",
+    "GetScorecard", "ListScorecards", "ListLiveSnapshot", "GetRanking", "GetScorecardHistory", "ListChanges",
+    "StreamChanges",
     "GetPublication", "ListPublications", "GetPublicKey", "ExportResults"))
 
 
@@ -139,9 +140,18 @@ class PublishServicer(publish_pb2_grpc.PublishServiceServicer):
     def ListScorecards(self, request: pb.ListScorecardsRequest, context) -> pb.ListScorecardsResponse:
         size = page_size(request.page_size, 50, 500)
         docs, nxt, total = self.publish.list_scorecards(period_from_proto(request.period), request.unit_kind,
-                                                        request.parent_code, request.feed, size, request.page_token)
+                                                        request.parent_code, request.feed, size, request.page_token,
+                                                        _scope(request.scope))
         return pb.ListScorecardsResponse(scorecards=[_parse(d, pb.PublishedScorecard()) for d in docs],
                                          next_page_token=nxt, total_size=total)
+
+    def ListLiveSnapshot(self, request: pb.ListLiveSnapshotRequest, context) -> pb.ListLiveSnapshotResponse:
+        size = page_size(request.page_size, 500, 1000)
+        period = period_from_proto(request.period) if request.HasField("period") else None
+        docs, nxt, at = self.publish.live_snapshot(period, list(request.unit_codes), _scope(request.scope), size,
+                                                   request.page_token, max_bytes=PAGE_BYTES)
+        return pb.ListLiveSnapshotResponse(scorecards=[_parse(d, pb.PublishedScorecard()) for d in docs],
+                                           next_page_token=nxt, consistent_cursor=encode_cursor(at))
 
     def GetRanking(self, request: pb.GetRankingRequest, context) -> pb.GetRankingResponse:
         # a publication id names its period: the period may be left out then
@@ -171,8 +181,10 @@ class PublishServicer(publish_pb2_grpc.PublishServiceServicer):
         return out
 
     def ListChanges(self, request: pb.ListChangesRequest, context) -> pb.ListChangesResponse:
-        after = decode_cursor(request.cursor)
+        after = self._start(request.cursor, request.start_at_end)
         size = page_size(request.page_size, 100, 1000)
+        if request.start_at_end:
+            return pb.ListChangesResponse(next_cursor=encode_cursor(after))
         changes, total = [], 0
         for view in self.publish.changes(after, size):
             change = change_to_proto(view)
@@ -182,8 +194,15 @@ class PublishServicer(publish_pb2_grpc.PublishServiceServicer):
             changes.append(change)
         return pb.ListChangesResponse(changes=changes, next_cursor=changes[-1].cursor if changes else request.cursor)
 
+    def _start(self, cursor: str, at_end: bool) -> int:
+        """Feed position to read after: the cursor's, or with ``at_end`` the last committed change's."""
+        if at_end and cursor:
+            raise InvalidArgument("give a cursor or start_at_end, not both", reason="CURSOR_AND_START_AT_END",
+                                  violations=[FieldViolation("start_at_end", "only with an empty cursor")])
+        return self.publish.feed_end() if at_end else decode_cursor(cursor)
+
     def StreamChanges(self, request: pb.StreamChangesRequest, context) -> Iterator[pb.StreamChangesResponse]:
-        after = decode_cursor(request.cursor)
+        after = self._start(request.cursor, request.start_at_end)
         while context.is_active() and not self.stopping():
             changes = self.publish.changes(after, 500)
             for change in changes:
@@ -308,7 +327,11 @@ class PublishServicer(publish_pb2_grpc.PublishServiceServicer):
         return pb.ListAlertRecipientsResponse(recipients=[_recipient(*r) for r in rows], next_page_token=nxt)
 
     def ListAlerts(self, request: pb.ListAlertsRequest, context) -> pb.ListAlertsResponse:
-        operator_id()
+        principal = current_principal()
+        if principal is None or principal.kind != OPERATOR:  # a unit's officials and sources: their units
+            identity = principal.attributes.get("identity") if principal is not None else None
+            if not request.unit_code or not alerts.may_read(self.publish.db, identity, request.unit_code):
+                operator_id()
         state = {pb.ALERT_STATE_OPEN: "OPEN", pb.ALERT_STATE_RESOLVED: "RESOLVED"}.get(request.state, "")
         rows, nxt = alerts.list_alerts(self.publish.db, request.unit_code, state,
                                        page_size(request.page_size, 100, 1000), request.page_token)
@@ -357,5 +380,11 @@ class PublishServicer(publish_pb2_grpc.PublishServiceServicer):
 
 
 MAX_REPLAY_KEYS = 5000
+
+
+def _scope(scope: int) -> int:
+    if scope not in (tpb.SCOPE_UNSPECIFIED, tpb.SCOPE_UNIT, tpb.SCOPE_SUBTREE):
+        raise InvalidArgument.for_field("scope", "SCOPE_UNIT, SCOPE_SUBTREE or unset", reason="BAD_SCOPE")
+    return scope
 
 

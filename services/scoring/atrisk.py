@@ -97,3 +97,30 @@ def at_risk(scoring: Scoring, unit_code: str, scope: str, working_days: int = 0,
     end = datetime(horizon.end.year, horizon.end.month, horizon.end.day, tzinfo=HANOI)
     names = {code: name for code, (name, _) in procs.items()}
     return AtRiskReport(unit_code, period, table.id, now, end, assessment, names)
+
+
+def projections(scoring: Scoring, unit_kind: int, parent_code: str, scope: str, working_days: int = 0,
+                only_dropping: bool = False) -> tuple[Period, str, list[tuple[object, AtRisk]]]:
+    """The watch list: every unit of ``unit_kind`` (beneath ``parent_code``) active in the running month,
+    with its projection — those whose projection drops a band first, then by points at stake. Counts
+    only: no dossier leaves this function's callers' hands (the transport sends counts)."""
+    now = scoring.now().astimezone(HANOI)
+    period = Period.month(now.year, now.month)
+    hierarchy, _ = scoring.catalogue_with((parent_code,) if parent_code else ())
+    first_day, last_day = period.first_day, (period.end - timedelta(days=1)).date()
+    codes = sorted(u.code for u in hierarchy.units.values()
+                   if u.kind == unit_kind and hierarchy.active_on(u, first_day, last_day)
+                   and (not parent_code or parent_code in hierarchy.ancestors(u.code, last_day)))
+    out = []
+    version = ""
+    for code in codes:
+        report = at_risk(scoring, code, scope, working_days, period)
+        version = report.rule_version
+        p = report.assessment.projection
+        drops = p.all_late.classification.code != p.none_late.classification.code
+        if drops or not only_dropping:
+            out.append((hierarchy.units[code], report.assessment))
+    out.sort(key=lambda x: (x[1].projection.all_late.classification.code
+                            == x[1].projection.none_late.classification.code,
+                            -(x[1].projection.none_late.total - x[1].projection.all_late.total), x[0].code))
+    return period, version or scoring.table("", period).id, out

@@ -31,7 +31,7 @@ from chiso.types.v1 import types_pb2 as tpb
 
 from services.scoring.whatif_cli import NO_DATA, parse_period, render
 from services.shared.channels import retrying_channel
-from services.shared.display import UNIT_KINDS, period_label, shorten
+from services.shared.display import UNIT_KINDS, end_quietly_on_closed_pipe, period_label, shorten
 from services.shared.display import unit_kind as _unit_kind
 
 
@@ -120,6 +120,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         command.add_argument("--subtree", action="store_true",
                              help="the unit with everything beneath it (default: the unit alone)")
     args = p.parse_args(argv)
+    end_quietly_on_closed_pipe()
     token = os.environ.get("CHISO_TOKEN", "")
     metadata = (("authorization", f"Bearer {token}"),) if token else ()
     with retrying_channel(args.target) as channel:

@@ -32,6 +32,9 @@ log = structlog.get_logger("chiso.scoring")
 NOTICES = Counter("chiso_scoring_notices_applied_total", "Change notices applied to the aggregates")
 DOSSIERS = Counter("chiso_scoring_dossiers_moved_total", "Dossiers whose contribution was re-placed")
 LAG = Gauge("chiso_scoring_notice_lag", "Change notices not applied yet (at the last poll)")
+FRESHNESS_LAG = Gauge("chiso_scoring_freshness_lag_seconds",
+                      "Age of the oldest change notice not applied yet (0 when caught up): how far scoring is "
+                      "behind what ingest acknowledged (at the last poll)")
 SET_ASIDE = Counter("chiso_scoring_set_aside_total",
                     "Items (dossiers, change notices) the consumer could not apply and set aside")
 SET_ASIDE_NOW = Gauge("chiso_scoring_set_aside_items", "Items set aside and not applied yet (at the last poll)")
@@ -98,6 +101,8 @@ class Consumer:
                     measured = time.monotonic()
                     done, head = self.aggregates.lag()
                     LAG.set(max(0, head - done))
+                    oldest = self.aggregates.oldest_pending_us()
+                    FRESHNESS_LAG.set(0 if oldest is None else max(0.0, time.time() - oldest / 1e6))
                     SET_ASIDE_NOW.set(self.aggregates.set_aside_count())
             except Exception as exc:  # noqa: BLE001 — keep consuming
                 log_failure(log, "consumer failed; retrying", exc)
@@ -136,6 +141,7 @@ def build(settings: ScoringSettings, book: RuleBook | None = None, db: Database 
         handle.on_start.append(consumer.start)
         handle.on_stop.append(consumer.stop)
     handle.on_stop.append(db.dispose)
+    handle.watch_database(db.ping)  # readiness follows the database
     return handle
 
 

@@ -30,6 +30,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from fractions import Fraction
+from typing import Any
 
 import structlog
 from prometheus_client import Counter
@@ -166,13 +167,24 @@ class Scoring:
         self._lock = threading.Lock()
         self._cached: tuple[Hierarchy, dict] | None = None
         self._offers_cached: dict[str, list] | None = None
-        self._fingerprints: dict[str, tuple[float, tuple | None]] = {}
+        # per cache: (when checked, tables' fingerprint, catalogue stamp it was loaded at)
+        self._fingerprints: dict[str, tuple[float, tuple | None, int]] = {}
 
     # --- catalogue cache --------------------------------------------------------------------
+    #
+    # A scorecard is never built from a catalogue older than the records it counts. Scoring's
+    # consumer applies ingest's notices in commit order and moves the catalogue stamp
+    # (``Aggregates.catalogue_stamp``) past every catalogue notice it applies, in the transaction
+    # that applies it; a cache loaded below the current stamp is reloaded before it is used, whatever
+    # ``cache_seconds`` says, and a scorecard computed while the stamp moved is computed again
+    # (``_settled``). So records the consumer applied after a catalogue change (offers, then the
+    # dossiers of those procedures) are always counted against that change. Without it, a cache
+    # checked less than ``cache_seconds`` ago served the old offers, publish recorded that scorecard,
+    # and the catalogue's own notice (which names only the running month) never had it read again.
 
     def _catalogue(self) -> tuple[Hierarchy, dict]:
-        """Units and procedures, reloaded when their tables' fingerprint changed — checked at most
-        every ``cache_seconds``."""
+        """Units and procedures, reloaded when their tables' fingerprint changed — checked when the
+        catalogue stamp moved, or at most every ``cache_seconds``."""
         with self._lock:
             def load(conn):
                 self._cached = (Hierarchy(S.load_units(conn)), S.load_procedures(conn))
@@ -193,18 +205,34 @@ class Scoring:
             return self._offers_cached
 
     def _refresh(self, name: str, fingerprints, load) -> None:
-        """Call ``load(conn)`` if the tables' fingerprint changed since the last load (checked at most
-        every ``cache_seconds``); fingerprint and load in one snapshot. The fingerprint is recorded
-        only once the load succeeded: a reload that fails is tried again by the next call instead of
-        the old catalogue being served as current. Called under ``_lock``."""
-        checked, seen = self._fingerprints.get(name, (-1e18, None))
-        if seen is not None and time.monotonic() - checked < self.cache_seconds:
+        """Call ``load(conn)`` if the tables' fingerprint changed since the last load — checked at
+        once when the catalogue stamp moved past the one the cache was loaded at (one indexed read),
+        otherwise at most every ``cache_seconds``; stamp, fingerprint and load in one snapshot. The
+        fingerprint is recorded only once the load succeeded: a reload that fails is tried again by
+        the next call instead of the old catalogue being served as current. Called under ``_lock``."""
+        checked, seen, stamp = self._fingerprints.get(name, (-1e18, None, -1))
+        if seen is not None and time.monotonic() - checked < self.cache_seconds and self._stamp() <= stamp:
             return
         with self.db.read() as conn:
+            stamp = S.catalogue_stamp(conn)
             now = tuple(f(conn) for f in fingerprints)
             if now != seen:
                 load(conn)
-        self._fingerprints[name] = (time.monotonic(), now)
+        self._fingerprints[name] = (time.monotonic(), now, stamp)
+
+    def _stamp(self) -> int:
+        with self.db.read() as conn:
+            return S.catalogue_stamp(conn)
+
+    def _settled(self, compute: Callable[[], Any]) -> Any:
+        """``compute()`` — again (at most twice more) if the consumer applied a catalogue change while
+        it ran: its cells could then count records applied after the catalogue it used."""
+        for _ in range(3):
+            before = self._stamp()
+            result = compute()
+            if self._stamp() == before:
+                break
+        return result
 
     def catalogue_with(self, codes: Sequence[str], require: bool = True) -> tuple[Hierarchy, dict]:
         """The catalogue (hierarchy, procedures), holding every unit of ``codes`` if it exists: a unit
@@ -218,7 +246,7 @@ class Scoring:
             with self._lock:  # check now, not after cache_seconds; the offers too (a new unit's offers)
                 for name in ("catalogue", "offers"):
                     if name in self._fingerprints:
-                        self._fingerprints[name] = (-1e18, self._fingerprints[name][1])
+                        self._fingerprints[name] = (-1e18, *self._fingerprints[name][1:])
             hierarchy, procs = self._catalogue()
             missing = [c for c in missing if c not in hierarchy.units]
         if missing and require:
@@ -308,9 +336,13 @@ class Scoring:
         catalogue: tuple[Hierarchy, dict] | None = None,
     ) -> list[UnitScorecard]:
         """Scorecards of several units for one period; ``analysis`` adds 2.2's processing times;
-        ``catalogue``: the caller's snapshot of it (holding every unit of ``unit_codes``)."""
+        ``catalogue``: the caller's snapshot of it (holding every unit of ``unit_codes``; the caller
+        then sees to ``_settled``)."""
         self.require_started(period, as_of)
-        hierarchy, procs = catalogue or self.catalogue_with(unit_codes)
+        if catalogue is None:
+            return self._settled(lambda: self.scorecards(unit_codes, period, scope, as_of, version, analysis,
+                                                         self.catalogue_with(unit_codes)))
+        hierarchy, procs = catalogue
         table = self.table(version, period)
         now = self.now()
         moment = evaluation_moment(period, as_of or now)
@@ -329,6 +361,10 @@ class Scoring:
         """Scorecards for (unit, period, scope) keys, in their order: read and scored per period and
         scope; where a unit's subtree holds the same units as the unit itself (a commune, any unit
         without subordinates) and both are asked for, it is computed once and given under both scopes."""
+        return self._settled(lambda: self._batch(keys, as_of, version))
+
+    def _batch(self, keys: Sequence[tuple[str, Period, str]], as_of: datetime | None, version: str
+               ) -> list[UnitScorecard]:
         groups: dict[tuple[Period, str], list[str]] = {}
         for code, period, scope in keys:
             groups.setdefault((period, scope), []).append(code)
@@ -393,6 +429,10 @@ class Scoring:
         """Units of ``unit_kind`` (beneath ``parent_code``) ranked for ``period``: those with data,
         ties sharing a rank; those without any record of the period apart, by code, unranked."""
         self.require_started(period, as_of)
+        return self._settled(lambda: self._ranking(period, unit_kind, parent_code, scope, as_of, version))
+
+    def _ranking(self, period: Period, unit_kind: int, parent_code: str, scope: str, as_of: datetime | None,
+                 version: str) -> RankingResult:
         catalogue = self.catalogue_with((parent_code,) if parent_code else ())
         hierarchy = catalogue[0]
         first_day, last_day = period.first_day, (period.end - timedelta(days=1)).date()

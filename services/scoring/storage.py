@@ -278,6 +278,9 @@ class Aggregates:
         else:
             moved = self._move(conn, rows, statutory, failed)
         self._record_changes(conn, notices, moved)
+        catalogue = [n.id for n in notices if n.month_from == CATALOGUE_FROM and n.kind != DOSSIER]
+        if catalogue:
+            _move_catalogue_stamp(conn, max(catalogue), self.now_us())
         new = 0
         for row, exc in failed:
             new += self._set_aside(conn, SET_ASIDE_DOSSIER, _dossier_key(row), row.unit_code, exc)
@@ -516,6 +519,7 @@ class Aggregates:
                 .where(score_progress.c.name == CONSUMER)
                 .values(last_notice_id=max(last, head), updated_at=self.now_us())
             )
+            _move_catalogue_stamp(conn, max(last, head), self.now_us())  # every notice is reflected now
         elapsed = time.monotonic() - started
         log.info("rebuilt", dossiers=count, cells=writer.written, seconds=round(elapsed, 2))
         return Rebuilt(count, writer.written, elapsed)
@@ -532,6 +536,16 @@ class Aggregates:
                 .limit(limit)
             ).all()
         return [tuple(r) for r in rows]
+
+    def oldest_pending_us(self) -> int | None:
+        """When the oldest change notice not applied yet was written (UTC µs); ``None`` when caught up.
+        Scoring is at most ``now - this`` behind ingest: the freshness of everything it serves."""
+        with self.db.read() as conn:
+            applied = conn.execute(
+                select(score_progress.c.last_notice_id).where(score_progress.c.name == CONSUMER)
+            ).scalar() or 0
+            return conn.execute(select(change_notices.c.created_at).where(change_notices.c.id > applied)
+                                .order_by(change_notices.c.id).limit(1)).scalar()
 
     def lag(self) -> tuple[int, int]:
         """(applied notice id, newest notice id)."""
@@ -551,6 +565,26 @@ _NOTICE_SELECT = select(
     change_notices.c.kind,
     change_notices.c.batch_id,
 )
+
+
+CATALOGUE_STAMP = "catalogue"  # score_progress row: the newest catalogue notice applied
+
+
+def catalogue_stamp(conn: Connection) -> int:
+    """Id of the newest catalogue notice (units, procedures, offers) the consumer has applied: every
+    record counted in the aggregates was applied after the catalogue notices up to it. 0: none."""
+    return conn.execute(select(score_progress.c.last_notice_id)
+                        .where(score_progress.c.name == CATALOGUE_STAMP)).scalar() or 0
+
+
+def _move_catalogue_stamp(conn: Connection, notice_id: int, now: int) -> None:
+    """Inside the applying transaction: the catalogue stamp to ``notice_id`` (never backwards)."""
+    t = score_progress
+    stmt = (pg_insert if conn.dialect.name == "postgresql" else sqlite_insert)(t).values(
+        name=CATALOGUE_STAMP, last_notice_id=notice_id, updated_at=now)
+    conn.execute(stmt.on_conflict_do_update(
+        index_elements=["name"], set_={"last_notice_id": stmt.excluded.last_notice_id, "updated_at": now},
+        where=t.c.last_notice_id < stmt.excluded.last_notice_id))
 
 
 def _notices_after(conn: Connection, last: int, limit: int) -> list:

@@ -18,7 +18,7 @@ from chiso.types.v1 import types_pb2 as tpb
 from google.protobuf.timestamp_pb2 import Timestamp
 from google.type import date_pb2, decimal_pb2
 
-from services.scoring.atrisk import AtRiskReport, at_risk
+from services.scoring.atrisk import AtRiskReport, at_risk, projections
 from services.scoring.domain.engine import Counts, Scorecard, ScoringInputError, Status, score
 from services.scoring.domain.periods import HANOI, Period, PeriodError, PeriodKind
 from services.scoring.domain.rules import RuleBook, RuleTable, UnknownRuleVersion
@@ -316,6 +316,28 @@ class ScoringServicer(scoring_pb2_grpc.ScoringServiceServicer):
                          self._version(request.rule_version))
         return at_risk_to_proto(report, offset, size, fingerprint)
 
+    def ListProjections(self, request: pb.ListProjectionsRequest, context) -> pb.ListProjectionsResponse:
+        if request.unit_kind == tpb.UNIT_KIND_UNSPECIFIED:
+            raise InvalidArgument("unit_kind is required", reason="UNIT_KIND_REQUIRED",
+                                  violations=[FieldViolation("unit_kind", "required")])
+        if request.page_size < 0:
+            raise InvalidArgument("page_size must not be negative", reason="BAD_PAGE_SIZE",
+                                  violations=[FieldViolation("page_size", "negative")])
+        size = min(request.page_size or 100, 500)
+        fingerprint = _fingerprint(request)
+        offset = _decode_token(request.page_token, fingerprint)
+        period, version, rows = projections(self._svc(), request.unit_kind, request.parent_code,
+                                            _scope(request.scope), request.working_days, request.only_dropping)
+        out = pb.ListProjectionsResponse(
+            total_size=len(rows), period=period_to_proto(period), rule_version=version,
+            next_page_token=_encode_token(offset + size, fingerprint) if offset + size < len(rows) else "")
+        for unit, assessment in rows[offset:offset + size]:
+            p = assessment.projection
+            out.projections.add(unit=unit_ref(unit), at_risk_count=len(assessment.dossiers),
+                                projection=projection_to_proto(p),
+                                drops_band=p.all_late.classification.code != p.none_late.classification.code)
+        return out
+
     def ListScorecardChanges(self, request: pb.ListScorecardChangesRequest, context):
         if request.page_size < 0:
             raise InvalidArgument("page_size must not be negative", reason="BAD_PAGE_SIZE",
@@ -416,23 +438,25 @@ def _timestamp(moment: datetime) -> Timestamp:
     return out
 
 
+def projection_to_proto(p) -> pb.Projection:
+    keep = p.none_late.classification
+    return pb.Projection(
+        total_if_none_late=decimal(p.none_late.total, 2), band_if_none_late=_BANDS.get(keep.code, 0),
+        total_if_all_late=decimal(p.all_late.total, 2),
+        band_if_all_late=_BANDS.get(p.all_late.classification.code, 0),
+        band_to_keep=_BANDS.get(keep.code, 0), band_to_keep_label=keep.label, finish_first_count=p.finish_first,
+        total_if_finish_first=decimal(p.if_finish_first.total, 2))
+
+
 def at_risk_to_proto(report: AtRiskReport, offset: int, size: int, fingerprint: str) -> pb.ListAtRiskDossiersResponse:
     a = report.assessment
     p = a.projection
-    keep = p.none_late.classification
     out = pb.ListAtRiskDossiersResponse(
         total_size=len(a.dossiers), period=period_to_proto(report.period), rule_version=report.rule_version,
         as_of=_timestamp(report.as_of), horizon_end=_timestamp(report.horizon_end),
         working_days=a.horizon.working_days,
         next_page_token=_encode_token(offset + size, fingerprint) if offset + size < len(a.dossiers) else "",
-        projection=pb.Projection(
-            total_if_none_late=decimal(p.none_late.total, 2),
-            band_if_none_late=_BANDS.get(keep.code, 0),
-            total_if_all_late=decimal(p.all_late.total, 2),
-            band_if_all_late=_BANDS.get(p.all_late.classification.code, 0),
-            band_to_keep=_BANDS.get(keep.code, 0), band_to_keep_label=keep.label,
-            finish_first_count=p.finish_first,
-            total_if_finish_first=decimal(p.if_finish_first.total, 2)))
+        projection=projection_to_proto(p))
     for x in a.dossiers[offset:offset + size]:
         c = x.candidate
         out.dossiers.add(record_key=c.record_key, unit_code=c.unit_code, procedure_code=c.procedure_code,

@@ -22,7 +22,7 @@ from chiso.scoring.v1 import scoring_pb2_grpc
 from chiso.types.v1 import types_pb2 as tpb
 
 from services.shared.channels import retrying_channel
-from services.shared.display import period_label, shorten
+from services.shared.display import end_quietly_on_closed_pipe, period_label, shorten
 
 _PERIOD = [
     (re.compile(r"(\d{4})-(\d{2})"), tpb.PERIOD_KIND_MONTH),
@@ -77,6 +77,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--period", type=parse_period, help="2026-08, 2026-Q3, 2026 or 2026-YTD (default: this month)")
     p.add_argument("--target", default=os.environ.get("CHISO_SCORING_TARGET", "127.0.0.1:50052"))
     args = p.parse_args(argv)
+    end_quietly_on_closed_pipe()
     request = pb.WhatIfRequest(rule_version=args.rule_version, counts=args.counts)
     if args.period is not None:
         request.period.CopyFrom(args.period)

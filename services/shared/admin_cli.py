@@ -37,7 +37,7 @@ from sqlalchemy.exc import DBAPIError
 
 from services.shared import access
 from services.shared.db import Database, default_sqlite_url, migrate
-from services.shared.display import hanoi_time, iso_time, shorten, table
+from services.shared.display import end_quietly_on_closed_pipe, hanoi_time, iso_time, shorten, table
 from services.shared.errors import ChisoError, FailedPrecondition
 from services.shared.grants import PROCEDURE_CATALOGUE
 
@@ -195,6 +195,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    end_quietly_on_closed_pipe()
     try:
         args.func(args)
     except ChisoError as exc:

@@ -106,6 +106,11 @@ class Database:
             with conn.begin():
                 yield conn
 
+    def ping(self) -> None:
+        """A round trip to the database (``SELECT 1``); raises when it cannot be reached."""
+        with self.read_engine.connect() as conn:
+            conn.exec_driver_sql("SELECT 1")
+
     def dispose(self) -> None:
         self.write_engine.dispose()
         if self.read_engine is not self.write_engine:

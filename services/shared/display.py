@@ -6,6 +6,7 @@ Plain Python (no grpc, no protobuf): callers pass numbers. People read Vietnames
 
 from __future__ import annotations
 
+import signal
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
@@ -80,3 +81,10 @@ def table(rows: list[list[str]], header: list[str] | None = None, *, empty: str 
     widths = [max(len(r[i]) for r in all_rows) for i in range(len(all_rows[0]))]
     lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in all_rows]
     return "\n".join(lines)
+
+
+def end_quietly_on_closed_pipe() -> None:
+    """For a read-only command: when its reader goes away (``… | head``), end as ``cat`` does,
+    silently, instead of a BrokenPipeError traceback. (chiso-push, which writes, handles it itself.)"""
+    if hasattr(signal, "SIGPIPE"):
+        signal.signal(signal.SIGPIPE, signal.SIG_DFL)

@@ -4,6 +4,12 @@
 0 and read ``handle.port`` / ``handle.address``); ``serve`` is what a service's ``main()`` calls:
 metrics endpoint, start, SIGTERM/SIGINT handling, block until stopped.
 
+Health follows the database (``ServerHandle.watch_database``): while a service cannot reach it, its
+named services (``chiso.ingest.v1.IngestService`` …, what readiness probes ask) are NOT_SERVING, so
+Kubernetes stops routing to a replica that cannot work; the server's overall health (``""``, what
+liveness probes ask) stays SERVING, since restarting the process would not bring the database back.
+The gauge ``chiso_database_up{service}`` says the same to Prometheus.
+
 Shutdown (``ServerHandle.stop``): health turns NOT_SERVING first, so load balancers and probes stop
 sending; in-flight calls get the grace period to finish; then the ``on_stop`` callbacks (background
 workers, connection pools) run, last registered first. A second SIGTERM cuts the grace short.
@@ -20,7 +26,7 @@ from typing import Any
 
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
-from prometheus_client import start_http_server
+from prometheus_client import Gauge, start_http_server
 
 from services.shared.config import CommonSettings
 from services.shared.interceptors import (
@@ -43,6 +49,9 @@ ServiceSpec = tuple[Callable[[Any, grpc.Server], None], object, str]
 """(``add_XServicer_to_server``, servicer, full service name such as ``chiso.ingest.v1.IngestService``)."""
 
 HEALTH_SERVICE = health_pb2.DESCRIPTOR.services_by_name["Health"].full_name
+DATABASE_UP = Gauge("chiso_database_up", "1 while the service reaches its database, 0 while it cannot", ["service"])
+DATABASE_CHECK_SECONDS = 2.0
+"""How often ``watch_database`` asks the database."""
 _WILDCARD_HOSTS = frozenset({"", "0.0.0.0", "::", "[::]"})  # noqa: S104 - a set to compare with, not a bind
 
 
@@ -79,6 +88,8 @@ class ServerHandle:
         """Run after in-flight calls have finished, last registered first."""
         self._lock = threading.Lock()
         self._stopping = False
+        self._started = False
+        self._database_up = True
         self._stopped = threading.Event()
 
     @property
@@ -87,9 +98,57 @@ class ServerHandle:
         host = "127.0.0.1" if self.host in _WILDCARD_HOSTS else self.host
         return _host_port(host, self.port)
 
-    def _set_health(self, status: int) -> None:
-        for service in ("", *self.service_names):
-            self.health.set(service, status)
+    def _refresh_health(self) -> None:
+        """SERVING once started (named services: while the database is reachable too); nothing once
+        stopping has begun (the shutdown turned everything NOT_SERVING)."""
+        with self._lock:
+            if self._stopping or not self._started:
+                return
+            serving, not_serving = health_pb2.HealthCheckResponse.SERVING, health_pb2.HealthCheckResponse.NOT_SERVING
+            self.health.set("", serving)
+            for service in self.service_names:
+                self.health.set(service, serving if self._database_up else not_serving)
+
+    def watch_database(self, ping: Callable[[], None], interval: float | None = None) -> None:
+        """Follow the database with ``ping`` (raises when unreachable) every ``interval`` s (default
+        ``DATABASE_CHECK_SECONDS``), from start to stop: health and ``chiso_database_up`` as in the
+        module doc; each change is logged."""
+        interval = DATABASE_CHECK_SECONDS if interval is None else interval
+        stop = threading.Event()
+        gauge = DATABASE_UP.labels(self.name)
+
+        def check() -> None:
+            try:
+                ping()
+                up, cause = True, ""
+            except Exception as exc:  # noqa: BLE001 — any failure means "cannot work"
+                up, cause = False, type(getattr(exc, "orig", None) or exc).__name__
+            gauge.set(int(up))
+            if up != self._database_up:
+                self._database_up = up
+                if up:
+                    log.info("database reachable again; serving", service=self.name)
+                else:
+                    log.warning("database unreachable; not serving until it is back", service=self.name, error=cause)
+                self._refresh_health()
+
+        def loop() -> None:
+            while not stop.wait(interval):
+                check()
+
+        thread = threading.Thread(target=loop, name=f"{self.name}-db-health", daemon=True)
+
+        def begin() -> None:
+            check()  # before health first turns SERVING
+            thread.start()
+
+        def end() -> None:
+            stop.set()
+            if thread.is_alive():
+                thread.join(timeout=interval + 30)
+
+        self.on_start.append(begin)
+        self.on_stop.append(end)
 
     def start(self) -> None:
         """Start serving; health turns SERVING once the ``on_start`` callbacks are done.
@@ -100,7 +159,8 @@ class ServerHandle:
             self.server.start()
         for fn in self.on_start:
             fn()
-        self._set_health(health_pb2.HealthCheckResponse.SERVING)
+        self._started = True
+        self._refresh_health()
 
     def stop(self, grace: float | None = None) -> None:
         """Stop and wait: health NOT_SERVING, then ``grace`` seconds for in-flight calls (``None``:

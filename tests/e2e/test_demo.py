@@ -188,13 +188,18 @@ def test_demo_says_where_to_look_then_ctrl_c_stops_it_cleanly_and_it_runs_again(
         assert done.returncode == 0 and done.stdout.startswith("chiso_"), (add, done)
         check_readme_integrator_commands(var, out)
         # the records behind Phú Thọ's 2.1, with the token of its officials the demo printed
-        (explain,) = [c for c in printed_commands(out, "CHISO_TOKEN=") if "chiso-score" in c]
+        (explain,) = [c for c in printed_commands(out, "CHISO_TOKEN=") if "chiso-score" in c and " explain " in c]
         done = subprocess.run(["bash", "-c", explain], cwd=ROOT, capture_output=True, text=True, encoding="utf-8",
                               timeout=120, check=False)
         assert done.returncode == 0 and re.search(r"\d+ records cost 2\.1 points", done.stdout), (explain, done)
         without = subprocess.run(["bash", "-c", explain.split(") ", 1)[1]], cwd=ROOT, capture_output=True, text=True,
                                  encoding="utf-8", timeout=120, check=False)
         assert without.returncode == 2 and "UNAUTHENTICATED" in without.stderr, without
+        # what is about to be late in Phú Thọ, with the same officials' token
+        (at_risk,) = [c for c in printed_commands(out, "CHISO_TOKEN=") if "chiso-score" in c and " at-risk " in c]
+        done = subprocess.run(["bash", "-c", at_risk], cwd=ROOT, capture_output=True, text=True, encoding="utf-8",
+                              timeout=120, check=False)
+        assert done.returncode == 0 and re.search(r"\d+ hồ sơ sắp quá hạn", done.stdout), (at_risk, done)
 
         demo.ctrl_c()
         assert demo.wait(timeout=60) == 0, demo.stderr[-3000:]

@@ -201,7 +201,8 @@ def test_a_band_about_to_be_lost_alerts_once_by_portal_and_email_then_resolves(d
                                            metadata=op)
                     pub.AddAlertRecipient(ppb.AddAlertRecipientRequest(unit_code="H01", address=ADDRESS), metadata=op)
 
-                    eventually(lambda: _evaluations(db, "H01"))
+                    # publish has H01's live scorecard (80.30, Tốt) and has evaluated it: the month's baseline
+                    eventually(lambda: [u for u in _units(db) if u[0] == "H01" and u[2] == "GOOD"])
                     handle.alerts.run_once()
                     assert not alerts_at_portal(tmp_path / "portal.db") and not inbox.messages  # quiet hours
 
@@ -268,6 +269,15 @@ def test_a_band_about_to_be_lost_alerts_once_by_portal_and_email_then_resolves(d
     out = capfd.readouterr()
     assert ADDRESS not in out.out + out.err  # addresses are masked in every log line
     assert "v***@h***.vn" in out.out + out.err
+
+
+def _units(db):
+    from sqlalchemy import select
+
+    from services.publish.tables import alert_units
+
+    with db.read() as conn:
+        return [tuple(r) for r in conn.execute(select(alert_units))]
 
 
 def _evaluations(db, unit):
@@ -369,6 +379,14 @@ def test_recipients_are_managed_by_operators(db_url, tmp_path):
             assert [r.address for r in rest.recipients] == [ADDRESS]
             assert pub.RemoveAlertRecipient(ppb.RemoveAlertRecipientRequest(unit_code="H01", address=ADDRESS),
                                             metadata=op).removed
+            # a unit's alerts: for its own officials and sources (a grant covering it), and operators
+            assert not pub.ListAlerts(ppb.ListAlertsRequest(unit_code="H01.01"), metadata=auth(tokens.ha_noi)).alerts
+            for request, token in ((ppb.ListAlertsRequest(unit_code="H01"), tokens.phu_tho),
+                                   (ppb.ListAlertsRequest(), tokens.ha_noi)):
+                with pytest.raises(grpc.RpcError) as err:
+                    pub.ListAlerts(request, metadata=auth(token))
+                assert err.value.code() == grpc.StatusCode.PERMISSION_DENIED
+            assert not pub.ListAlerts(ppb.ListAlertsRequest(), metadata=op).alerts
             with pytest.raises(grpc.RpcError) as err:  # alert settings are checked against the rules
                 pub.CreateSubscription(ppb.CreateSubscriptionRequest(request_id="x", subscription=ppb.Subscription(
                     subscription_id="p-x", endpoint="127.0.0.1:9", feeds=[tpb.FEED_ALERT],

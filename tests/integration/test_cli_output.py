@@ -152,3 +152,17 @@ def test_token_list_in_hanoi_time(tmp_path):
     assert not re.search(r"\d{13,}", "\n".join(out))  # no microsecond counts
     (line,) = cli(*admin, "token", "list", "--json").stdout.splitlines()
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+07:00", json.loads(line)["created_at"])
+
+    # `| head -1`: the reader goes away; the command ends quietly, as cat does
+    from services.shared import access
+    from services.shared.db import Database
+
+    db = Database(url)
+    with db.write() as conn:
+        for _ in range(1500):
+            access.issue_token(conn, "igate-phu-tho")
+    db.dispose()
+    done = subprocess.run(["bash", "-c", f"{sys.executable} -m services.shared.admin_cli --database-url {url} "
+                           "token list | head -1"], cwd=ROOT, capture_output=True, text=True, timeout=120, check=False)
+    assert done.stdout.split()[:3] == ["token", "id", "principal"] and done.stderr == "", done.stderr
+

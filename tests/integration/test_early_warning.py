@@ -277,3 +277,22 @@ def test_chiso_score_at_risk_prints_the_list(hanoi_world, capsys, monkeypatch):
     assert main(["--target", target, "--rule-version", "766/2022", "at-risk", "H01.01"]) == 0  # alone: the default
     out = capsys.readouterr().out
     assert "4 hồ sơ sắp quá hạn" in out and "07/09/2026" in out and "2,05" in out
+
+
+def test_the_watch_list_gives_each_units_projection_without_a_credential(hanoi_world):
+    _, scoring, _, tokens, _, _ = hanoi_world
+    listed = scoring.ListProjections(pb.ListProjectionsRequest(unit_kind=tpb.UNIT_KIND_DEPARTMENT, parent_code="H01"))
+    assert listed.rule_version == "portal/2025" and listed.total_size == 1
+    (one,) = listed.projections
+    own = listing(scoring, tokens.ha_noi, version="", scope=tpb.SCOPE_SUBTREE)
+    assert (one.unit.code, one.at_risk_count) == ("H01.01", 5)
+    assert one.projection == own.projection  # the same engine, the same numbers
+    assert one.drops_band == (own.projection.band_if_all_late != own.projection.band_if_none_late)
+    provinces = scoring.ListProjections(pb.ListProjectionsRequest(unit_kind=tpb.UNIT_KIND_PROVINCE, page_size=1))
+    assert provinces.total_size == 2 and len(provinces.projections) == 1 and provinces.next_page_token
+    dropping = scoring.ListProjections(pb.ListProjectionsRequest(unit_kind=tpb.UNIT_KIND_PROVINCE,
+                                                                 only_dropping=True))
+    assert all(p.drops_band for p in dropping.projections)
+    with pytest.raises(grpc.RpcError) as err:
+        scoring.ListProjections(pb.ListProjectionsRequest())
+    assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT

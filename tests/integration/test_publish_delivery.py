@@ -4,6 +4,10 @@ Every push below is of August 2026 dossiers of one department. One department's 
 scorecards — the department alone, the department with its subtree and its province's subtree, each
 for August, Q3, 2026 and 2026 year-to-date — so a subscription that wants that department gets 12
 deliveries per push, numbered on from the last.
+
+A subscription made once publish holds live results (the catalogue alone gives every unit some, for the
+running month) first gets the current state of its units: ``initial`` deliveries, numbered 1 to
+``initial``, before those of the pushes.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from chiso.scoring.v1 import scoring_pb2 as spb
 from chiso.scoring.v1 import scoring_pb2_grpc
 from chiso.types.v1 import types_pb2 as tpb
 
+from services.publish import storage as publish_storage
 from services.publish.receiver import KeyRing, build_receiver, report
 from services.publish.signing import Signer
 from services.shared.db import Database
@@ -81,11 +86,11 @@ class Stack:
         """Scoring applied every notice and publish followed every scoring change."""
         wait_scored(self.db)
         with self.db.read() as conn:
-            cursor = conn.exec_driver_sql("SELECT text_value FROM publish_state WHERE name = 'scoring'").scalar()
+            cursors = publish_storage.lane_cursors(conn)
         with grpc.insecure_channel(self.scoring.address) as channel:
-            r = scoring_pb2_grpc.ScoringServiceStub(channel).ListScorecardChanges(
-                spb.ListScorecardChangesRequest(after_cursor=cursor))
-        return not r.changes
+            stub = scoring_pb2_grpc.ScoringServiceStub(channel)
+            return not any(stub.ListScorecardChanges(spb.ListScorecardChangesRequest(after_cursor=cursor)).changes
+                           for cursor in cursors)
 
 
 @contextmanager
@@ -125,11 +130,39 @@ def units_in(receiver_db) -> set[str]:
     return {row["unit_code"] for row in report(receiver_db)["live"]}
 
 
+def initial(pub, tokens, sid) -> int:
+    """The deliveries a subscription got when it was made (the current state of its units)."""
+    return len(deliveries(pub, tokens, sid))
+
+
+def live_of(pub, units=()) -> list[tuple[str, str, str, int, str]]:
+    """Publish's live results of ``units``' subtrees now, as the reference receiver reports them."""
+    from services.publish.domain.documents import PeriodRef
+
+    out, token = [], ""
+    while True:
+        page = pub.ListLiveSnapshot(pb.ListLiveSnapshotRequest(unit_codes=units, page_token=token))
+        for s in page.scorecards:
+            sc = s.scorecard
+            period = PeriodRef(sc.period.kind, sc.period.year, sc.period.number).key
+            out.append((sc.unit.code, period, tpb.Scope.Name(sc.scope), s.version, sc.total.value))
+        token = page.next_page_token
+        if not token:
+            return sorted(out)
+
+
+def held(receiver_db) -> list[tuple[str, str, str, int, str]]:
+    return sorted((r["unit_code"], r["period"], r["scope"], r["version"], r["total"])
+                  for r in report(receiver_db)["live"])
+
+
 def test_a_portal_down_for_a_while_gets_everything_in_order_once_back(db_url, tmp_path):
     with stack(db_url, tmp_path) as s, publish_server(db_url, s.scoring.address, key_file=s.key) as (pub, ph):
         eventually(s.caught_up, what="publish following the catalogue")
         port = free_port()
         subscribe(pub, s.tokens, "portal-phu-tho", port, units=["H25"])
+        n = initial(pub, s.tokens, "portal-phu-tho")
+        assert n > 0
         s.push("aug-1", [done("a1", "H25.01", 5), done("a2", "H25.01", 6), done("b1", "H01.01", 5)])
         # nobody listens yet: the first delivery is retried, the rest wait behind it
         first = eventually(lambda: [d for d in deliveries(pub, s.tokens, "portal-phu-tho") if d.attempts >= 3],
@@ -138,13 +171,15 @@ def test_a_portal_down_for_a_while_gets_everything_in_order_once_back(db_url, tm
         assert all(d.attempts == 0 for d in deliveries(pub, s.tokens, "portal-phu-tho")[1:])
         db = tmp_path / "phu-tho.db"
         with portal_receiver(db, ph.address, port=port):
-            eventually(lambda: delivered_all(pub, s.tokens, "portal-phu-tho", 12), what="12 deliveries")
+            eventually(lambda: delivered_all(pub, s.tokens, "portal-phu-tho", n + 12), what="12 deliveries")
             s.push("aug-2", [done("a3", "H25.01", 20)])  # late: the same 12 scorecards move again
-            eventually(lambda: delivered_all(pub, s.tokens, "portal-phu-tho", 24), what="24 deliveries")
+            eventually(lambda: delivered_all(pub, s.tokens, "portal-phu-tho", n + 24), what="24 deliveries")
         got = report(db)
-        assert got["sequences"] == list(range(1, 25)) and got["subscriptions"] == ["portal-phu-tho"]
-        assert units_in(db) == {"H25", "H25.01"}  # nothing of Hà Nội
-        assert len(got["live"]) == 12  # 3 scorecards × 4 periods, each at its latest version
+        assert got["sequences"] == list(range(1, n + 25)) and got["subscriptions"] == ["portal-phu-tho"]
+        assert units_in(db) == {"H25", "H25.01", "H25.02", "H25.X1"}  # nothing of Hà Nội
+        # every live scorecard of Phú Thọ's subtree, each at its latest version
+        assert held(db) == live_of(pub, ["H25"])
+        assert len({(u, p) for u, p, *_ in held(db) if u == "H25.01" and p in ("2026-08", "2026-Q3")}) == 2
         live = pub.GetScorecard(pb.GetScorecardRequest(unit_code="H25", period=AUG, scope=tpb.SCOPE_SUBTREE))
         (h25,) = [r for r in got["live"] if (r["unit_code"], r["period"], r["scope"]) ==
                   ("H25", "2026-08", "SCOPE_SUBTREE")]
@@ -163,26 +198,30 @@ def test_a_slow_portal_never_holds_back_the_others(sqlite_url, tmp_path):
         subscribe(pub, s.tokens, "fast-all", ports["fast-all"])
         subscribe(pub, s.tokens, "fast-ha-noi", ports["fast-ha-noi"], units=["H01"])
         subscribe(pub, s.tokens, "slow-all", ports["slow-all"])
+        n = {name: initial(pub, s.tokens, name) for name in ports}
+        assert n["fast-all"] == n["slow-all"] > n["fast-ha-noi"] > 0
         dbs = {name: tmp_path / f"{name}.db" for name in ports}
         with portal_receiver(dbs["fast-all"], ph.address, port=ports["fast-all"]), \
                 portal_receiver(dbs["fast-ha-noi"], ph.address, port=ports["fast-ha-noi"]), \
                 portal_receiver(dbs["slow-all"], ph.address, port=ports["slow-all"], before_store=slow):
             s.push("aug", [done("a1", "H25.01", 5), done("a2", "H25.01", 6), done("b1", "H01.01", 5),
                            done("b2", "H01.01", 12)])
-            eventually(lambda: delivered_all(pub, s.tokens, "fast-all", 24), what="fast-all")
-            eventually(lambda: delivered_all(pub, s.tokens, "fast-ha-noi", 12), what="fast-ha-noi")
+            eventually(lambda: delivered_all(pub, s.tokens, "fast-all", n["fast-all"] + 24), what="fast-all")
+            eventually(lambda: delivered_all(pub, s.tokens, "fast-ha-noi", n["fast-ha-noi"] + 12),
+                       what="fast-ha-noi")
             # the slow portal has stored nothing yet; its calls hit the deadline and are retried
             assert report(dbs["slow-all"])["deliveries"] == 0
             eventually(lambda: "DEADLINE_EXCEEDED" in deliveries(pub, s.tokens, "slow-all")[0].last_error,
                        what="a deadline on the slow portal")
-            assert counts(pub, s.tokens, "slow-all")[0] == 24
+            assert counts(pub, s.tokens, "slow-all")[0] == n["slow-all"] + 24
             release.set()
-            eventually(lambda: delivered_all(pub, s.tokens, "slow-all", 24), what="the slow portal catching up")
-        assert report(dbs["fast-all"])["sequences"] == list(range(1, 25))
-        assert report(dbs["fast-ha-noi"])["sequences"] == list(range(1, 13))
+            eventually(lambda: delivered_all(pub, s.tokens, "slow-all", n["slow-all"] + 24),
+                       what="the slow portal catching up")
+        assert report(dbs["fast-all"])["sequences"] == list(range(1, n["fast-all"] + 25))
+        assert report(dbs["fast-ha-noi"])["sequences"] == list(range(1, n["fast-ha-noi"] + 13))
         assert units_in(dbs["fast-ha-noi"]) == {"H01", "H01.01"}
         slow_report = report(dbs["slow-all"])
-        assert slow_report["sequences"] == list(range(1, 25))  # each once, in order, despite the retries
+        assert slow_report["sequences"] == list(range(1, n["slow-all"] + 25))  # each once, in order, despite retries
         assert slow_report["live"] == report(dbs["fast-all"])["live"]
 
 
@@ -221,29 +260,32 @@ def test_a_tampered_payload_is_refused_and_bad_deliveries_are_set_aside_then_rep
             assert stored["deliveries"] == 1
             assert stored["publications"] == [{"publication_id": publication.publication_id, "revision": 1}]
 
-        # a portal verifying with the wrong key refuses everything: after 3 attempts each is set aside
+        # a portal verifying with the wrong key refuses everything: after 3 attempts each is set aside —
+        # the publication it was subscribed after (its initial state: Hà Nội is in it), then the correction
         port = free_port()
-        subscribe(pub, s.tokens, "portal-ha-noi", port, units=["H01"], feeds=[tpb.FEED_OFFICIAL])
         impostor = Signer.generate().public_raw
         wrong = build_receiver(tmp_path / "ha-noi.db", KeyRing({publication.key_id: impostor}), port=port)
         wrong.start()
         try:
+            subscribe(pub, s.tokens, "portal-ha-noi", port, units=["H01"], feeds=[tpb.FEED_OFFICIAL])
+            assert initial(pub, s.tokens, "portal-ha-noi") == 1
             pub.CorrectPublication(pb.CorrectPublicationRequest(
                 request_id="fix", publication_id=publication.publication_id, reason="Kiểm tra lại"),
                 metadata=auth(s.tokens.operator))
-            eventually(lambda: counts(pub, s.tokens, "portal-ha-noi") == (0, 1), what="set aside")
+            eventually(lambda: counts(pub, s.tokens, "portal-ha-noi") == (0, 2), what="set aside")
         finally:
             wrong.stop(0)
-        (aside,) = deliveries(pub, s.tokens, "portal-ha-noi", pb.DELIVERY_STATE_SET_ASIDE)
-        assert (aside.sequence, aside.attempts) == (1, 3)
-        assert aside.last_error == "INVALID_ARGUMENT: signature: does not verify the payload"
+        aside = deliveries(pub, s.tokens, "portal-ha-noi", pb.DELIVERY_STATE_SET_ASIDE)
+        assert [(d.sequence, d.attempts) for d in aside] == [(1, 3), (2, 3)]
+        assert {d.last_error for d in aside} == {"INVALID_ARGUMENT: signature: does not verify the payload"}
         assert report(tmp_path / "ha-noi.db")["deliveries"] == 0
         with portal_receiver(tmp_path / "ha-noi.db", ph.address, port=port):
             replayed = pub.ReplayDeliveries(pb.ReplayDeliveriesRequest(subscription_id="portal-ha-noi"),
                                             metadata=auth(s.tokens.operator))
-            assert replayed.replayed_count == 1
-            eventually(lambda: delivered_all(pub, s.tokens, "portal-ha-noi", 1), what="the replay")
+            assert replayed.replayed_count == 2
+            eventually(lambda: delivered_all(pub, s.tokens, "portal-ha-noi", 2), what="the replay")
         assert report(tmp_path / "ha-noi.db")["publications"] == [
+            {"publication_id": publication.publication_id, "revision": 1},
             {"publication_id": publication.publication_id, "revision": 2}]
 
 
@@ -261,17 +303,18 @@ def test_two_replicas_on_postgresql_deliver_each_item_once(pg_url, tmp_path):
         eventually(s.caught_up, what="publish following the catalogue")
         port = free_port()
         subscribe(a, s.tokens, "national", port)
+        n = initial(a, s.tokens, "national")
         db = tmp_path / "national.db"
         with portal_receiver(db, a_handle.address, port=port, before_store=count):
             s.push("aug-1", [done("a1", "H25.01", 5), done("a2", "H25.01", 6)])
-            eventually(lambda: delivered_all(b, s.tokens, "national", 12), what="the first 12")
+            eventually(lambda: delivered_all(b, s.tokens, "national", n + 12), what="the first 12")
             a_handle.stop(5)  # one replica goes away; the other takes its leases over
             s.push("aug-2", [done("b1", "H01.01", 5), done("b2", "H01.01", 12)])
-            eventually(lambda: delivered_all(b, s.tokens, "national", 24), what="the next 12")
+            eventually(lambda: delivered_all(b, s.tokens, "national", n + 24), what="the next 12")
             s.push("aug-3", [done("c1", "H01.01", 20)])
-            eventually(lambda: delivered_all(b, s.tokens, "national", 36), what="the last 12")
+            eventually(lambda: delivered_all(b, s.tokens, "national", n + 36), what="the last 12")
         got = report(db)
-        assert got["sequences"] == list(range(1, 37))
+        assert got["sequences"] == list(range(1, n + 37))
         assert set(calls) == {d.delivery_id for d in deliveries(b, s.tokens, "national")}
         with Database(pg_url).read() as conn:
             owners = conn.exec_driver_sql("SELECT DISTINCT lease_owner FROM publish_subscriptions").scalars().all()
@@ -330,9 +373,10 @@ def test_a_replica_killed_mid_delivery_is_taken_over_when_its_lease_expires(pg_u
 
     entered, release = threading.Event(), threading.Event()
     calls_of_13: list[str] = []
+    n = [10**9]  # the subscription's initial deliveries, once it is made
 
-    def hold_the_13th(request):
-        if request.sequence == 13:
+    def hold_the_13th(request):  # the first delivery of the second push
+        if request.sequence == n[0] + 13:
             calls_of_13.append(request.delivery_id)
             entered.set()
             release.wait(60)
@@ -356,20 +400,21 @@ def test_a_replica_killed_mid_delivery_is_taken_over_when_its_lease_expires(pg_u
 
                 a = publish_pb2_grpc.PublishServiceStub(channel)
                 subscribe(a, s.tokens, "national", port)
+                n[0] = initial(a, s.tokens, "national")
                 s.push("aug-1", [done("a1", "H25.01", 5)])
-                eventually(lambda: delivered_all(a, s.tokens, "national", 12), what="the first 12 through A")
+                eventually(lambda: delivered_all(a, s.tokens, "national", n[0] + 12), what="the first 12 through A")
                 s.push("aug-2", [done("b1", "H01.01", 12)])
-                eventually(lambda: len(deliveries(a, s.tokens, "national")) == 24, what="A's outbox rows")
+                eventually(lambda: len(deliveries(a, s.tokens, "national")) == n[0] + 24, what="A's outbox rows")
                 assert entered.wait(60)  # A is in the middle of delivering the 13th
                 replica_a.kill()  # SIGKILL: no lease released, no goodbye
                 replica_a.wait(30)
                 with publish_server(pg_url, s.scoring.address, key_file=s.key, replica_id="replica-b") as (b, _):
                     release.set()  # A's abandoned call now completes at the portal
-                    eventually(lambda: delivered_all(b, s.tokens, "national", 24), what="B taking over")
+                    eventually(lambda: delivered_all(b, s.tokens, "national", n[0] + 24), what="B taking over")
                     s.push("aug-3", [done("c1", "H01.01", 20)])
-                    eventually(lambda: delivered_all(b, s.tokens, "national", 36), what="B going on")
+                    eventually(lambda: delivered_all(b, s.tokens, "national", n[0] + 36), what="B going on")
             assert len(calls_of_13) >= 2 and len(set(calls_of_13)) == 1  # sent by A, then again by B
-            assert report(db)["sequences"] == list(range(1, 37))  # yet stored once
+            assert report(db)["sequences"] == list(range(1, n[0] + 37))  # yet stored once
         finally:
             if replica_a.poll() is None:
                 replica_a.kill()

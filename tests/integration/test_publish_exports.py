@@ -124,8 +124,7 @@ def test_scorecard_and_publication_as_xlsx_and_csv(world):
 
     # a publication: rows in rank order with each group's and indicator's points
     aug = pub.CreatePublication(pb.CreatePublicationRequest(request_id="aug-x", period=AUG, unit_kind=PROVINCE,
-                                                            scope=tpb.SCOPE_SUBTREE),
-                                metadata=auth(tokens.operator)).publication
+                                                            scope=SUBTREE), metadata=auth(tokens.operator)).publication
     out = export(pub, pb.EXPORT_FORMAT_XLSX, publication_id=aug.publication_id)
     assert out.filename == f"{aug.publication_id}-r1.xlsx"
     (sheet,) = workbook(out.content).worksheets

@@ -94,8 +94,30 @@ def world(db_url, tmp_path):
                                             done("c1", "H30.01", 5), done("c2", "H30.01", 12)])
             eventually(lambda: on_time(pub, "H30") == (1, 2) and on_time(pub, "H25") == (2, 2)
                        and on_time(pub, "H01") == (1, 2), what="live results of August")
+            world = {"db_url": db_url, "scoring": scoring_handle}
+            eventually(lambda: caught_up(world), what="both lanes of publish's follower at scoring's feed end")
             yield {"ingest": ingest, "pub": pub, "handle": handle, "tokens": tokens, "db_url": db_url, "key": key,
                    "scoring": scoring_handle}
+
+
+def caught_up(world) -> bool:
+    """Both lanes of publish's follower are at the end of scoring's change feed."""
+    from chiso.scoring.v1 import scoring_pb2 as spb
+    from chiso.scoring.v1 import scoring_pb2_grpc
+
+    from services.publish import storage as publish_storage
+    from services.shared.db import Database
+
+    db = Database(world["db_url"])
+    try:
+        with db.read() as conn:
+            cursors = publish_storage.lane_cursors(conn)
+    finally:
+        db.dispose()
+    with grpc.insecure_channel(world["scoring"].address) as channel:
+        stub = scoring_pb2_grpc.ScoringServiceStub(channel)
+        return not any(stub.ListScorecardChanges(spb.ListScorecardChangesRequest(after_cursor=c, page_size=1)).changes
+                       for c in cursors)
 
 
 def all_changes(pub, cursor="", page_size=7):
@@ -190,7 +212,8 @@ def test_the_feed_survives_a_restart_of_publish(world):
     handle.stop(0)
     push(ingest, tokens, "while-down", [done("b3", "H01.01", 4)])  # on time: H01 becomes 2 of 3
     with publish_server(world["db_url"], world["scoring"].address, key_file=world["key"]) as (again, _):
-        eventually(lambda: on_time(again, "H01") == (2, 3), what="publish catching up after its restart")
+        eventually(lambda: on_time(again, "H01") == (2, 3) and caught_up(world),
+                   what="publish catching up after its restart")
         after = all_changes(again, before[-1].cursor)
         # the 12 scorecards of H01.01 alone, H01.01 with subtree and H01 with subtree, for 4 periods
         assert len(after) == 12

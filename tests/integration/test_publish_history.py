@@ -209,11 +209,9 @@ def test_rankings_carry_the_previous_periods_rank_live_and_official(world):
     with pytest.raises(grpc.RpcError):
         pub.GetRanking(pb.GetRankingRequest(period=AUG, unit_kind=PROVINCE, feed=tpb.FEED_OFFICIAL))
     jul_pub = pub.CreatePublication(pb.CreatePublicationRequest(request_id="jul", period=JUL, unit_kind=PROVINCE,
-                                                                scope=tpb.SCOPE_SUBTREE),
-                                    metadata=ops).publication
+                                                                scope=SUBTREE), metadata=ops).publication
     aug_pub = pub.CreatePublication(pb.CreatePublicationRequest(request_id="aug", period=AUG, unit_kind=PROVINCE,
-                                                                scope=tpb.SCOPE_SUBTREE),
-                                    metadata=ops).publication
+                                                                scope=SUBTREE), metadata=ops).publication
     official = pub.GetRanking(pb.GetRankingRequest(period=AUG, unit_kind=PROVINCE, feed=tpb.FEED_OFFICIAL))
     assert official.previous_period == JUL and official.previous_publication_id == jul_pub.publication_id
     assert [(e.rank, e.unit.code, e.previous_rank) for e in official.ranking.entries] == [

@@ -70,6 +70,7 @@ class Program:
     prefix: str | None  # ENV_PREFIX when it loads that class from the environment (None: it takes flags)
     variables: frozenset[str]  # every CHISO_* variable it reads
     health_service: str | None  # full name of the gRPC service it registers with health
+    http_health: str | None = None  # an HTTP server (the dashboard): the path its probes ask
 
 
 @cache
@@ -91,7 +92,7 @@ def program(script: str) -> Program:
             if f.name in common:
                 names.add(f"CHISO_{f.name.upper()}")  # the shared fallback (services/shared/config.py)
     return Program(script, module_name, settings, prefix, frozenset(names),
-                   getattr(module, "SERVICE_NAME", None))
+                   getattr(module, "SERVICE_NAME", None), getattr(module, "HTTP_HEALTH_PATH", None))
 
 
 def program_of(command: list[str]) -> Program:
@@ -102,8 +103,16 @@ def program_of(command: list[str]) -> Program:
 
 
 def servers() -> list[Program]:
-    """The console scripts that run a gRPC server (they register a service with health)."""
-    return [program(s) for s in sorted(console_scripts()) if program(s).health_service is not None]
+    """The console scripts that run a server: gRPC (they register a service with health) or HTTP (they
+    name the path their health is read at)."""
+    return [program(s) for s in sorted(console_scripts())
+            if program(s).health_service is not None or program(s).http_health is not None]
+
+
+def targets_of(env: Mapping[str, str], command: list[str]) -> list[str]:
+    """host:port of the chiso services a program calls, from its settings and flags."""
+    names = ("CHISO_PUBLISH_SCORING_TARGET", "CHISO_WEB_PUBLISH_TARGET", "CHISO_WEB_SCORING_TARGET")
+    return [t for t in (*(env.get(n) for n in names), flag(command, "--publish")) if t]
 
 
 def allowed_variables(prog: Program) -> frozenset[str]:
@@ -392,6 +401,11 @@ def _probe_problems(container: dict, ports: set[int], prog: Program, port: int) 
         if probe is None:
             problems.append(f"{name}: no {kind}")
             continue
+        if prog.http_health is not None:
+            http = probe.get("httpGet")
+            if http is None or http.get("path") != prog.http_health or http.get("port") not in ("http", port):
+                problems.append(f"{name}: {kind} must be httpGet {prog.http_health} on its http port {port}")
+            continue
         grpc = probe.get("grpc")
         if grpc is None:
             problems.append(f"{name}: {kind} is not a gRPC health probe")
@@ -479,8 +493,9 @@ def k8s_problems(docs: list[dict]) -> list[str]:
                 port, grace, host = int(flag(command, "--port") or 0), 10.0, flag(command, "--host")
             if host not in ("0.0.0.0", "::"):  # noqa: S104
                 problems.append(f"{cname}: listens on {host}: unreachable from the Service")
-            if ports.get(port) != "grpc":
-                problems.append(f"{cname}: gRPC port {port} is not a container port named grpc")
+            port_name = "http" if prog.http_health is not None else "grpc"
+            if ports.get(port) != port_name:
+                problems.append(f"{cname}: {port_name} port {port} is not a container port named {port_name}")
             problems += [f"{wname}/{p}" for p in _probe_problems(container, set(ports), prog, port)]
             stop = container.get("lifecycle", {}).get("preStop", {}).get("exec", {}).get("command", [])
             sleep = float(stop[1]) if stop[:1] == ["sleep"] else 0.0
@@ -495,7 +510,7 @@ def k8s_problems(docs: list[dict]) -> list[str]:
                                             f"is not a port of {cname}")
                         if p["targetPort"] in ("grpc", port):
                             served[svc["metadata"]["name"]] = p["port"]
-            targets += [(cname, t) for t in (env.get("CHISO_PUBLISH_SCORING_TARGET"), flag(command, "--publish")) if t]
+            targets += [(cname, t) for t in targets_of(env, command)]
 
     for svc in services.values():
         if not any(_matches(svc["spec"]["selector"], labels) for labels in pod_labels.values()):
@@ -594,6 +609,10 @@ def _container(docs: list[dict], deployment: str) -> dict:
     (lambda d: _doc(d, "Deployment", "chiso-scoring")["spec"].update(replicas=3), "an HPA owns them"),
     (lambda d: _container(d, "chiso-portal")["args"].__setitem__(3, "127.0.0.1"), "unreachable"),
     (lambda d: _container(d, "chiso-portal")["args"].__setitem__(-1, "chiso-publish:50063"), "port 50063"),
+    (lambda d: _container(d, "chiso-web")["readinessProbe"]["httpGet"].update(path="/"), "must be httpGet /healthz"),
+    (lambda d: _container(d, "chiso-web")["ports"][0].update(name="grpc"), "http port 8080"),
+    (lambda d: _doc(d, "ConfigMap", "chiso-web")["data"].update(CHISO_WEB_PUBLISH_TARGET="chiso-publish:50052"),
+     "target chiso-publish:50052"),
 ])
 def test_manifest_cross_checks_can_fail(breakage, expected):
     docs = copy.deepcopy(overlay_documents("reference-portal"))
@@ -647,7 +666,7 @@ def compose_problems(spec: dict) -> list[str]:
         for var, value in env.items():
             if var.endswith("_FILE") and value.startswith("/run/secrets/") and value[13:] not in mounted:
                 problems.append(f"{name}: {var} names secret {value[13:]}, which it does not mount")
-        if prog.health_service is None:  # migrate, admin tools: one-shot
+        if prog.health_service is None and prog.http_health is None:  # migrate, admin tools: one-shot
             if svc.get("restart", "no") != "no":
                 problems.append(f"{name}: a one-shot command must not restart")
             continue
@@ -661,18 +680,23 @@ def compose_problems(spec: dict) -> list[str]:
                 problems.append(f"{name}: the service would refuse its settings: {exc}")
                 continue
             port, grace, host = settings.port, settings.grace_seconds, settings.host
-            if "CHISO_DATABASE_URL_FILE" not in env or "database_url" not in mounted:
-                problems.append(f"{name}: no database URL secret")
-            if "migrate" not in (svc.get("depends_on") or {}) or \
-                    svc["depends_on"]["migrate"].get("condition") != "service_completed_successfully":
-                problems.append(f"{name}: does not wait for the migration to complete")
+            if prog.http_health is None:  # the dashboard uses no database
+                if "CHISO_DATABASE_URL_FILE" not in env or "database_url" not in mounted:
+                    problems.append(f"{name}: no database URL secret")
+                if "migrate" not in (svc.get("depends_on") or {}) or \
+                        svc["depends_on"]["migrate"].get("condition") != "service_completed_successfully":
+                    problems.append(f"{name}: does not wait for the migration to complete")
         else:
             port, grace, host = int(flag(command, "--port") or 0), 10.0, flag(command, "--host")
         ports_of[name] = port
         if host not in ("0.0.0.0", "::"):  # noqa: S104
             problems.append(f"{name}: listens on {host}: unreachable from the other containers")
         test = (svc.get("healthcheck") or {}).get("test", [])
-        if test[:2] != ["CMD", "chiso-healthcheck"] or not str(test[2]).endswith(f":{port}") \
+        if prog.http_health is not None:
+            if test[:2] != ["CMD", "chiso-healthcheck"] or test[2:3] != [f"http://127.0.0.1:{port}{prog.http_health}"]:
+                problems.append(f"{name}: healthcheck must be chiso-healthcheck http://127.0.0.1:{port}"
+                                f"{prog.http_health}")
+        elif test[:2] != ["CMD", "chiso-healthcheck"] or not str(test[2]).endswith(f":{port}") \
                 or flag(test, "--service") != prog.health_service:
             problems.append(f"{name}: healthcheck must be chiso-healthcheck on port {port} "
                             f"--service {prog.health_service}")
@@ -682,9 +706,7 @@ def compose_problems(spec: dict) -> list[str]:
         stop = svc.get("stop_grace_period", "10s")
         if float(str(stop).rstrip("s")) < grace + 5:
             problems.append(f"{name}: stop_grace_period {stop} < drain {grace:g} s + 5 s")
-        for target in (env.get("CHISO_PUBLISH_SCORING_TARGET"), flag(command, "--publish")):
-            if target:
-                pending.append((name, target))
+        pending += [(name, target) for target in targets_of(env, command)]
     for name, target in pending:
         host, _, port = target.rpartition(":")
         if ports_of.get(host) != int(port):
@@ -694,7 +716,7 @@ def compose_problems(spec: dict) -> list[str]:
 
 def test_compose_services_healthchecks_and_env_hold():
     spec = compose()
-    assert {"postgres", "migrate", "ingest", "scoring", "publish", "portal"} <= set(spec["services"])
+    assert {"postgres", "migrate", "ingest", "scoring", "publish", "portal", "web"} <= set(spec["services"])
     assert compose_problems(copy.deepcopy(spec)) == []
     assert _service_command(spec["services"]["migrate"]) == ["chiso-admin", "migrate"]
     assert spec["services"]["migrate"]["depends_on"]["postgres"]["condition"] == "service_healthy"
@@ -720,6 +742,10 @@ def test_compose_services_healthchecks_and_env_hold():
      "no healthcheck"),
     (lambda s: s["services"]["scoring"].update(stop_grace_period="10s"), "stop_grace_period"),
     (lambda s: s["services"]["ingest"]["environment"].update(CHISO_INGEST_PORT="50061"), "publishes"),
+    (lambda s: s["services"]["web"]["healthcheck"]["test"].__setitem__(2, "http://127.0.0.1:8080/"),
+     "healthcheck must be"),
+    (lambda s: s["services"]["web"]["environment"].update(CHISO_WEB_SCORING_TARGET="scoring:50053"),
+     "target scoring:50053"),
 ])
 def test_compose_checks_can_fail(breakage, expected):
     spec = copy.deepcopy(compose())
@@ -751,6 +777,22 @@ def test_healthcheck_command_follows_a_real_servers_health(tmp_path):
     finally:
         handle.stop(0)
     assert healthcheck.main([handle.address, "--timeout", "1"]) == 1
+
+
+def test_healthcheck_command_reads_the_dashboards_http_health():
+    from services.web.server import WebSettings, build
+
+    healthcheck = _load_healthcheck()
+    prog = program("chiso-web")
+    handle = build(WebSettings(port=0, metrics_port=-1, publish_target="127.0.0.1:9", scoring_target="127.0.0.1:9"))
+    url = f"{handle.address}{prog.http_health}"
+    handle.start()
+    try:
+        assert healthcheck.main([url]) == 0
+        assert healthcheck.main([f"{handle.address}/khong-co"]) == 1  # 404
+    finally:
+        handle.stop()
+    assert healthcheck.main([url, "--timeout", "1"]) == 1  # nothing listens
 
 
 def test_entrypoint_turns_secret_files_into_variables(tmp_path):

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import tomllib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import datetime, time
 from functools import lru_cache
 from pathlib import Path
@@ -358,12 +358,3 @@ def mask_address(address: str) -> str:
     host, dot, tld = domain.rpartition(".")
     masked_host = (host[:1] + "***") if host else "***"
     return f"{local[:1]}***@{masked_host}{dot}{tld}" if domain else "***"
-
-
-@dataclass(frozen=True)
-class Targets:
-    """A subscription that receives alerts and the rules it applies."""
-
-    subscription_id: str
-    rules: RuleSet
-    unit_codes: tuple[str, ...] = field(default=())

@@ -7,7 +7,12 @@ Decided where the spec is silent:
   official); early-warning alerts (FEED_ALERT) only go to a subscription that names that feed.
 * A live scorecard goes to a subscription when its unit is in one of the subtrees. A publication
   goes whole (its signature covers all of it) when any unit it includes is in one of the subtrees.
-* A new subscription receives what changes from its creation on; it does not get a backlog.
+* A new subscription first receives the current state of its units once — the latest feed entry of
+  each live scorecard in its subtrees, and the latest revision of each publication including one of
+  them, in feed order — then what changes from its creation on (both enqueued in the transaction
+  that creates it, under the feed's lock: nothing in between is missed or sent twice). Older
+  versions and superseded revisions are not sent. Widening an existing subscription's units
+  (UpdateSubscription) sends only what changes from then on.
 * Order: each subscription's deliveries are numbered 1, 2, 3 … in the order of publish's change
   feed and sent strictly in that order; a delivery that keeps failing holds back the ones after it
   until it succeeds or is set aside after ``max_attempts`` attempts. A replayed delivery therefore

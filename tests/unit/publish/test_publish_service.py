@@ -85,11 +85,12 @@ def drain(publish):
 def test_scoring_computes_the_next_part_while_publish_records_one(world, monkeypatch):
     """A round of many changed units is read from scoring in parts; the next part is asked for before
     the current one is recorded, so scoring's work and publish's overlap. Every card is still recorded
-    once, in order, and the cursor moves with the last part."""
+    once, in order — the live lane's (periods still running) before the past lane's —, and each lane's
+    cursor moves with its last part."""
     import services.publish.service as service_module
 
     publish, scoring, db, _ = world
-    monkeypatch.setattr(service_module, "CARDS_PER_TRANSACTION", 4)  # 2 changes × 4 periods: 2 parts
+    monkeypatch.setattr(service_module, "CARDS_PER_TRANSACTION", 2)  # 2 changes × 2 periods a lane: 2 parts
     asked = threading.Event()
     fetched: list[list[str]] = []
     plain = scoring.scorecards
@@ -114,9 +115,11 @@ def test_scoring_computes_the_next_part_while_publish_records_one(world, monkeyp
     scoring.set("H01.01", D.SCOPE_UNIT, "65.00")
     assert publish.follow_once(100) == (2, 8)
     assert overlapped == [True]
-    assert fetched == [["H25.01"] * 4, ["H01.01"] * 4]
+    assert fetched == [["H25.01"] * 2, ["H01.01"] * 2] * 2
+    # 23 November 2026: the year and year-to-date run (live lane), August and Q3 have ended (past lane)
     assert [c.document["scorecard"]["name"] for c in publish.changes(0, 100)] == [
-        f"units/{u}/scorecards/{p}" for u in ("H25.01", "H01.01") for p in ("2026-08", "2026-Q3", "2026", "2026-YTD")]
+        f"units/{u}/scorecards/{p}" for periods in (("2026", "2026-YTD"), ("2026-08", "2026-Q3"))
+        for u in ("H25.01", "H01.01") for p in periods]
     assert publish.follow_once(100) == (0, 0)  # the cursor moved past both
 
 
@@ -124,11 +127,12 @@ def test_live_changes_are_recorded_once_per_content_and_numbered_in_order(world)
     publish, scoring, _, _ = world
     scoring.set("H25.01", D.SCOPE_UNIT, "70.00")
     drain(publish)
-    # one change of H25.01 alone in August moves its August, Q3, 2026 and 2026-YTD scorecards
+    # one change of H25.01 alone in August moves its August, Q3, 2026 and 2026-YTD scorecards: the
+    # running ones first (the live lane), then the ended ones (the past lane)
     changes = publish.changes(0, 100)
     assert [(c.seq, c.document["scorecard"]["name"]) for c in changes] == [
-        (1, "units/H25.01/scorecards/2026-08"), (2, "units/H25.01/scorecards/2026-Q3"),
-        (3, "units/H25.01/scorecards/2026"), (4, "units/H25.01/scorecards/2026-YTD")]
+        (1, "units/H25.01/scorecards/2026"), (2, "units/H25.01/scorecards/2026-YTD"),
+        (3, "units/H25.01/scorecards/2026-08"), (4, "units/H25.01/scorecards/2026-Q3")]
     scoring.set("H25.01", D.SCOPE_UNIT, "70.00")  # reported again, same content: nothing new
     drain(publish)
     assert len(publish.changes(0, 100)) == 4
@@ -137,7 +141,7 @@ def test_live_changes_are_recorded_once_per_content_and_numbered_in_order(world)
     later = publish.changes(4, 100)
     assert [c.seq for c in later] == [5, 6, 7, 8]
     live = publish.scorecard(D.CardKey("H25.01", AUG, D.SCOPE_UNIT), D.FEED_LIVE)
-    assert live["version"] == "5" and live["scorecard"]["total"] == {"value": "72.50"}
+    assert live["version"] == "7" and live["scorecard"]["total"] == {"value": "72.50"}  # after 2026, 2026-YTD
     with pytest.raises(NotFound):
         publish.scorecard(D.CardKey("H01.01", AUG, D.SCOPE_UNIT), D.FEED_LIVE)
 

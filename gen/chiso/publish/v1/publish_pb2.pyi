@@ -138,20 +138,22 @@ class GetScorecardResponse(_message.Message):
     def __init__(self, scorecard: _Optional[_Union[PublishedScorecard, _Mapping]] = ...) -> None: ...
 
 class ListScorecardsRequest(_message.Message):
-    __slots__ = ("period", "unit_kind", "parent_code", "feed", "page_size", "page_token")
+    __slots__ = ("period", "unit_kind", "parent_code", "feed", "page_size", "page_token", "scope")
     PERIOD_FIELD_NUMBER: _ClassVar[int]
     UNIT_KIND_FIELD_NUMBER: _ClassVar[int]
     PARENT_CODE_FIELD_NUMBER: _ClassVar[int]
     FEED_FIELD_NUMBER: _ClassVar[int]
     PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
     PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    SCOPE_FIELD_NUMBER: _ClassVar[int]
     period: _types_pb2.Period
     unit_kind: _types_pb2.UnitKind
     parent_code: str
     feed: _types_pb2.Feed
     page_size: int
     page_token: str
-    def __init__(self, period: _Optional[_Union[_types_pb2.Period, _Mapping]] = ..., unit_kind: _Optional[_Union[_types_pb2.UnitKind, str]] = ..., parent_code: _Optional[str] = ..., feed: _Optional[_Union[_types_pb2.Feed, str]] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+    scope: _types_pb2.Scope
+    def __init__(self, period: _Optional[_Union[_types_pb2.Period, _Mapping]] = ..., unit_kind: _Optional[_Union[_types_pb2.UnitKind, str]] = ..., parent_code: _Optional[str] = ..., feed: _Optional[_Union[_types_pb2.Feed, str]] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., scope: _Optional[_Union[_types_pb2.Scope, str]] = ...) -> None: ...
 
 class ListScorecardsResponse(_message.Message):
     __slots__ = ("scorecards", "next_page_token", "total_size")
@@ -226,12 +228,14 @@ class GetScorecardHistoryResponse(_message.Message):
     def __init__(self, unit: _Optional[_Union[_types_pb2.UnitRef, _Mapping]] = ..., points: _Optional[_Iterable[_Union[ScorecardHistoryPoint, _Mapping]]] = ...) -> None: ...
 
 class ListChangesRequest(_message.Message):
-    __slots__ = ("cursor", "page_size")
+    __slots__ = ("cursor", "page_size", "start_at_end")
     CURSOR_FIELD_NUMBER: _ClassVar[int]
     PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    START_AT_END_FIELD_NUMBER: _ClassVar[int]
     cursor: str
     page_size: int
-    def __init__(self, cursor: _Optional[str] = ..., page_size: _Optional[int] = ...) -> None: ...
+    start_at_end: bool
+    def __init__(self, cursor: _Optional[str] = ..., page_size: _Optional[int] = ..., start_at_end: _Optional[bool] = ...) -> None: ...
 
 class ListChangesResponse(_message.Message):
     __slots__ = ("changes", "next_cursor")
@@ -242,10 +246,36 @@ class ListChangesResponse(_message.Message):
     def __init__(self, changes: _Optional[_Iterable[_Union[Change, _Mapping]]] = ..., next_cursor: _Optional[str] = ...) -> None: ...
 
 class StreamChangesRequest(_message.Message):
-    __slots__ = ("cursor",)
+    __slots__ = ("cursor", "start_at_end")
     CURSOR_FIELD_NUMBER: _ClassVar[int]
+    START_AT_END_FIELD_NUMBER: _ClassVar[int]
     cursor: str
-    def __init__(self, cursor: _Optional[str] = ...) -> None: ...
+    start_at_end: bool
+    def __init__(self, cursor: _Optional[str] = ..., start_at_end: _Optional[bool] = ...) -> None: ...
+
+class ListLiveSnapshotRequest(_message.Message):
+    __slots__ = ("period", "unit_codes", "scope", "page_size", "page_token")
+    PERIOD_FIELD_NUMBER: _ClassVar[int]
+    UNIT_CODES_FIELD_NUMBER: _ClassVar[int]
+    SCOPE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    period: _types_pb2.Period
+    unit_codes: _containers.RepeatedScalarFieldContainer[str]
+    scope: _types_pb2.Scope
+    page_size: int
+    page_token: str
+    def __init__(self, period: _Optional[_Union[_types_pb2.Period, _Mapping]] = ..., unit_codes: _Optional[_Iterable[str]] = ..., scope: _Optional[_Union[_types_pb2.Scope, str]] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+
+class ListLiveSnapshotResponse(_message.Message):
+    __slots__ = ("scorecards", "next_page_token", "consistent_cursor")
+    SCORECARDS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    CONSISTENT_CURSOR_FIELD_NUMBER: _ClassVar[int]
+    scorecards: _containers.RepeatedCompositeFieldContainer[PublishedScorecard]
+    next_page_token: str
+    consistent_cursor: str
+    def __init__(self, scorecards: _Optional[_Iterable[_Union[PublishedScorecard, _Mapping]]] = ..., next_page_token: _Optional[str] = ..., consistent_cursor: _Optional[str] = ...) -> None: ...
 
 class StreamChangesResponse(_message.Message):
     __slots__ = ("change",)

@@ -45,6 +45,11 @@ class PublishServiceStub:
                 request_serializer=chiso_dot_publish_dot_v1_dot_publish__pb2.ListScorecardsRequest.SerializeToString,
                 response_deserializer=chiso_dot_publish_dot_v1_dot_publish__pb2.ListScorecardsResponse.FromString,
                 _registered_method=True)
+        self.ListLiveSnapshot = channel.unary_unary(
+                '/chiso.publish.v1.PublishService/ListLiveSnapshot',
+                request_serializer=chiso_dot_publish_dot_v1_dot_publish__pb2.ListLiveSnapshotRequest.SerializeToString,
+                response_deserializer=chiso_dot_publish_dot_v1_dot_publish__pb2.ListLiveSnapshotResponse.FromString,
+                _registered_method=True)
         self.GetRanking = channel.unary_unary(
                 '/chiso.publish.v1.PublishService/GetRanking',
                 request_serializer=chiso_dot_publish_dot_v1_dot_publish__pb2.GetRankingRequest.SerializeToString,
@@ -169,7 +174,16 @@ class PublishServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def ListScorecards(self, request, context):
-        """Scorecards filtered by period, unit kind and parent, paged.
+        """Scorecards filtered by period, unit kind, parent and scope, paged.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListLiveSnapshot(self, request, context):
+        """Every live scorecard as it stood at one position of the change feed, paged, with that position:
+        a portal joins from this snapshot and then follows ListChanges/StreamChanges from
+        `consistent_cursor`, instead of replaying the feed from its beginning.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -247,7 +261,9 @@ class PublishServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def CreateSubscription(self, request, context):
-        """Creates a portal subscription (operator).
+        """Creates a portal subscription (operator). The new subscription first receives the current state
+        of its subtree once — the latest version of each live scorecard of its units and the latest
+        revision of each publication that includes one of them, in feed order — then every change.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -327,7 +343,8 @@ class PublishServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def ListAlerts(self, request, context):
-        """Lists early-warning alerts raised for a unit, newest first (operator).
+        """Lists early-warning alerts raised for a unit, newest first: operators (any unit, or all), and the
+        unit's officials and source systems (a grant covering it; unit_code required).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -345,6 +362,11 @@ def add_PublishServiceServicer_to_server(servicer, server):
                     servicer.ListScorecards,
                     request_deserializer=chiso_dot_publish_dot_v1_dot_publish__pb2.ListScorecardsRequest.FromString,
                     response_serializer=chiso_dot_publish_dot_v1_dot_publish__pb2.ListScorecardsResponse.SerializeToString,
+            ),
+            'ListLiveSnapshot': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListLiveSnapshot,
+                    request_deserializer=chiso_dot_publish_dot_v1_dot_publish__pb2.ListLiveSnapshotRequest.FromString,
+                    response_serializer=chiso_dot_publish_dot_v1_dot_publish__pb2.ListLiveSnapshotResponse.SerializeToString,
             ),
             'GetRanking': grpc.unary_unary_rpc_method_handler(
                     servicer.GetRanking,
@@ -512,6 +534,33 @@ class PublishService:
             '/chiso.publish.v1.PublishService/ListScorecards',
             chiso_dot_publish_dot_v1_dot_publish__pb2.ListScorecardsRequest.SerializeToString,
             chiso_dot_publish_dot_v1_dot_publish__pb2.ListScorecardsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListLiveSnapshot(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chiso.publish.v1.PublishService/ListLiveSnapshot',
+            chiso_dot_publish_dot_v1_dot_publish__pb2.ListLiveSnapshotRequest.SerializeToString,
+            chiso_dot_publish_dot_v1_dot_publish__pb2.ListLiveSnapshotResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -364,3 +364,47 @@ class ListAtRiskDossiersResponse(_message.Message):
     horizon_end: _timestamp_pb2.Timestamp
     working_days: int
     def __init__(self, dossiers: _Optional[_Iterable[_Union[AtRiskDossier, _Mapping]]] = ..., next_page_token: _Optional[str] = ..., total_size: _Optional[int] = ..., unit_totals: _Optional[_Iterable[_Union[AtRiskTotal, _Mapping]]] = ..., procedure_totals: _Optional[_Iterable[_Union[AtRiskTotal, _Mapping]]] = ..., projection: _Optional[_Union[Projection, _Mapping]] = ..., period: _Optional[_Union[_types_pb2.Period, _Mapping]] = ..., rule_version: _Optional[str] = ..., as_of: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., horizon_end: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., working_days: _Optional[int] = ...) -> None: ...
+
+class ListProjectionsRequest(_message.Message):
+    __slots__ = ("unit_kind", "parent_code", "working_days", "only_dropping", "scope", "page_size", "page_token")
+    UNIT_KIND_FIELD_NUMBER: _ClassVar[int]
+    PARENT_CODE_FIELD_NUMBER: _ClassVar[int]
+    WORKING_DAYS_FIELD_NUMBER: _ClassVar[int]
+    ONLY_DROPPING_FIELD_NUMBER: _ClassVar[int]
+    SCOPE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    unit_kind: _types_pb2.UnitKind
+    parent_code: str
+    working_days: int
+    only_dropping: bool
+    scope: _types_pb2.Scope
+    page_size: int
+    page_token: str
+    def __init__(self, unit_kind: _Optional[_Union[_types_pb2.UnitKind, str]] = ..., parent_code: _Optional[str] = ..., working_days: _Optional[int] = ..., only_dropping: _Optional[bool] = ..., scope: _Optional[_Union[_types_pb2.Scope, str]] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+
+class UnitProjection(_message.Message):
+    __slots__ = ("unit", "at_risk_count", "projection", "drops_band")
+    UNIT_FIELD_NUMBER: _ClassVar[int]
+    AT_RISK_COUNT_FIELD_NUMBER: _ClassVar[int]
+    PROJECTION_FIELD_NUMBER: _ClassVar[int]
+    DROPS_BAND_FIELD_NUMBER: _ClassVar[int]
+    unit: _types_pb2.UnitRef
+    at_risk_count: int
+    projection: Projection
+    drops_band: bool
+    def __init__(self, unit: _Optional[_Union[_types_pb2.UnitRef, _Mapping]] = ..., at_risk_count: _Optional[int] = ..., projection: _Optional[_Union[Projection, _Mapping]] = ..., drops_band: _Optional[bool] = ...) -> None: ...
+
+class ListProjectionsResponse(_message.Message):
+    __slots__ = ("projections", "next_page_token", "total_size", "period", "rule_version")
+    PROJECTIONS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    TOTAL_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PERIOD_FIELD_NUMBER: _ClassVar[int]
+    RULE_VERSION_FIELD_NUMBER: _ClassVar[int]
+    projections: _containers.RepeatedCompositeFieldContainer[UnitProjection]
+    next_page_token: str
+    total_size: int
+    period: _types_pb2.Period
+    rule_version: str
+    def __init__(self, projections: _Optional[_Iterable[_Union[UnitProjection, _Mapping]]] = ..., next_page_token: _Optional[str] = ..., total_size: _Optional[int] = ..., period: _Optional[_Union[_types_pb2.Period, _Mapping]] = ..., rule_version: _Optional[str] = ...) -> None: ...

@@ -75,6 +75,11 @@ class ScoringServiceStub:
                 request_serializer=chiso_dot_scoring_dot_v1_dot_scoring__pb2.ListAtRiskDossiersRequest.SerializeToString,
                 response_deserializer=chiso_dot_scoring_dot_v1_dot_scoring__pb2.ListAtRiskDossiersResponse.FromString,
                 _registered_method=True)
+        self.ListProjections = channel.unary_unary(
+                '/chiso.scoring.v1.ScoringService/ListProjections',
+                request_serializer=chiso_dot_scoring_dot_v1_dot_scoring__pb2.ListProjectionsRequest.SerializeToString,
+                response_deserializer=chiso_dot_scoring_dot_v1_dot_scoring__pb2.ListProjectionsResponse.FromString,
+                _registered_method=True)
 
 
 class ScoringServiceServicer:
@@ -141,6 +146,14 @@ class ScoringServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListProjections(self, request, context):
+        """The watch list: units of one kind (beneath a unit) with their running period's projection — counts
+        only, no credential — those whose projection drops a band first.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ScoringServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -183,6 +196,11 @@ def add_ScoringServiceServicer_to_server(servicer, server):
                     servicer.ListAtRiskDossiers,
                     request_deserializer=chiso_dot_scoring_dot_v1_dot_scoring__pb2.ListAtRiskDossiersRequest.FromString,
                     response_serializer=chiso_dot_scoring_dot_v1_dot_scoring__pb2.ListAtRiskDossiersResponse.SerializeToString,
+            ),
+            'ListProjections': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListProjections,
+                    request_deserializer=chiso_dot_scoring_dot_v1_dot_scoring__pb2.ListProjectionsRequest.FromString,
+                    response_serializer=chiso_dot_scoring_dot_v1_dot_scoring__pb2.ListProjectionsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -402,6 +420,33 @@ class ScoringService:
             '/chiso.scoring.v1.ScoringService/ListAtRiskDossiers',
             chiso_dot_scoring_dot_v1_dot_scoring__pb2.ListAtRiskDossiersRequest.SerializeToString,
             chiso_dot_scoring_dot_v1_dot_scoring__pb2.ListAtRiskDossiersResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListProjections(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chiso.scoring.v1.ScoringService/ListProjections',
+            chiso_dot_scoring_dot_v1_dot_scoring__pb2.ListProjectionsRequest.SerializeToString,
+            chiso_dot_scoring_dot_v1_dot_scoring__pb2.ListProjectionsResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -1,0 +1,75 @@
+"""How fast publish evaluates early-warning alerts (publish's side; scoring's at-risk lists faked).
+
+    python -m tools.bench_alerts --units 2000          # SQLite in a temporary directory
+
+Every unit has an e-mail recipient (so the reserved ``email`` subscription watches it) and a stored
+live scorecard; the at-risk port answers at once with three dossiers whose lateness would drop the
+band, so each first evaluation raises one alert (an outbox row, signed). Reports units evaluated per
+second for the first round (every unit raises) and for a second round a full interval later (every
+unit evaluated again, nothing new to send). Scoring's cost per unit is that of one scorecard read of
+the unit's scope (``ListAtRiskDossiers``), measured by the scoring benchmarks.
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy import insert
+
+from services.publish import storage as S
+from services.publish import storage_alerts as A
+from services.publish.alerts import Alerts
+from services.publish.domain.alerts import EMAIL_SUBSCRIPTION, AtRiskFacts, RiskyDossier, load_rules, with_overrides
+from services.publish.domain.documents import FEED_ALERT
+from services.publish.domain.subscriptions import Subscription
+from services.publish.signing import Signer
+from services.publish.tables import publish_live, publish_units
+from services.shared.db import Database, migrate
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(prog="python -m tools.bench_alerts", description=__doc__.split("\n\n")[0])
+    p.add_argument("--units", type=int, default=2000)
+    p.add_argument("--database-url", default="")
+    args = p.parse_args(argv)
+    with tempfile.TemporaryDirectory() as tmp:
+        url = args.database_url or f"sqlite:///{Path(tmp) / 'alerts.db'}"
+        migrate(url)
+        db = Database(url)
+        now = [int(datetime(2026, 8, 27, 3, tzinfo=UTC).timestamp() * 1e6)]  # 10:00 in Hanoi
+        codes = [f"U{i:05d}" for i in range(args.units)]
+        card = b'{"classification":"CLASSIFICATION_GOOD","total":{"value":"80.30"},"unit":{"name":"X"}}'
+        with db.write() as conn:
+            conn.execute(insert(publish_units), [{"code": c, "name": f"Đơn vị {c}", "kind": 6, "parent_code": "",
+                                                  "updated_at": 0} for c in codes])
+            conn.execute(insert(publish_live), [{"unit_code": c, "period_key": "2026-08", "scope": 2, "unit_kind": 6,
+                                                 "parent_code": "", "version": 1, "content_sha256": "x",
+                                                 "scorecard": card, "updated_at": 0, "computed_at": 0,
+                                                 "total_centi": 8030} for c in codes])
+            for c in codes:
+                A.add_recipient(conn, c, f"vp@{c.lower()}.gov.vn", 0)
+            S.insert_subscription(conn, Subscription(EMAIL_SUBSCRIPTION, "", "127.0.0.1:25",
+                                                     feeds=frozenset({FEED_ALERT})), 0)
+        due = datetime(2026, 8, 28, 9, tzinfo=UTC)
+        risk = AtRiskFacts(3, "80.30", "GOOD", "77.77", "FAIR", 3, tuple(
+            RiskyDossier(f"src/r{i}", "U", "1.004227", "Đăng ký khai sinh", due, 1, "0.84", True) for i in range(3)))
+        rules = with_overrides(load_rules(), {"quiet_hours": ""})
+        alerts = Alerts(db, Signer.generate(), lambda unit, days: risk, clock=lambda: now[0], defaults=rules,
+                        interval_seconds=600)
+        for label in ("first round (each unit raises an alert)", "a round later (nothing new)"):
+            started = time.perf_counter()
+            sent = alerts.run_once()
+            seconds = time.perf_counter() - started
+            print(f"{label}: {args.units} units in {seconds:.2f} s = {args.units / seconds:,.0f} units/s, "
+                  f"{sent} alerts queued")
+            now[0] += 601 * 1_000_000
+        db.dispose()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
