@@ -109,16 +109,17 @@ def seed(ingest, tokens: Tokens) -> None:
 
 
 @contextmanager
-def running_suite(db_url: str, workdir: Path, **publish_overrides) -> Iterator[Suite]:
-    """Ingest, scoring, publish (following scoring) and a portal receiver on ``db_url``, seeded."""
+def running_suite(db_url: str, workdir: Path, **overrides) -> Iterator[Suite]:
+    """Ingest, scoring, publish (following scoring) and a portal receiver on ``db_url``, seeded;
+    ``overrides`` are settings common to the three services (stream limits …)."""
     with ExitStack() as stack:
-        ingest, db, ingest_handle = stack.enter_context(ingest_server(db_url))
+        ingest, db, ingest_handle = stack.enter_context(ingest_server(db_url, **overrides))
         tokens = setup_tokens(db)
         seed(ingest, tokens)
-        scoring, scoring_handle = stack.enter_context(scoring_server(db_url))
+        scoring, scoring_handle = stack.enter_context(scoring_server(db_url, **overrides))
         wait_scored(db)
         publish, publish_handle = stack.enter_context(
-            publish_server(db_url, scoring_handle.address, key_file=signing_key_file(workdir), **publish_overrides))
+            publish_server(db_url, scoring_handle.address, key_file=signing_key_file(workdir), **overrides))
         portal_handle = stack.enter_context(portal_receiver(workdir / "portal.db", publish_handle.address))
         handles = {"IngestService": ingest_handle, "ScoringService": scoring_handle,
                    "PublishService": publish_handle, "PortalReceiverService": portal_handle}

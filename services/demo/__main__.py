@@ -72,6 +72,25 @@ def subscribe(publish: str, ops_token: str, portal: str) -> None:
             metadata=(("authorization", f"Bearer {ops_token}"),), timeout=30)
 
 
+def wait_http(url: str, proc: subprocess.Popen, timeout: float = 60.0) -> None:
+    """Block until ``url`` answers 200 (the dashboard's health)."""
+    import urllib.error
+    import urllib.request
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"the dashboard exited with code {proc.returncode}")
+        try:
+            with urllib.request.urlopen(url, timeout=1) as reply:  # noqa: S310 - our own http:// URL
+                if reply.status == 200:
+                    return
+        except (urllib.error.URLError, OSError):
+            pass
+        time.sleep(0.1)
+    raise TimeoutError(f"{url} did not answer within {timeout:.0f} s")
+
+
 def wait_for_portal(db_path: Path, timeout: float = 240.0) -> int:
     """How many deliveries the portal holds, once the first have arrived (or the timeout passed)."""
     from services.publish.receiver import report
@@ -222,12 +241,19 @@ def main(argv=None) -> int:
     publish_port = free_port(50053)
     publish_metrics_port = free_port(9103)
     portal_port = free_port(50060)
+    web_port = free_port(8080)
+    web_metrics_port = free_port(9104)
+    dashboard = f"http://127.0.0.1:{web_port}"
     env = {"CHISO_DATABASE_URL": db_url, "CHISO_INGEST_PORT": str(ingest_port),
            "CHISO_INGEST_METRICS_PORT": str(metrics_port), "CHISO_INGEST_AUTO_MIGRATE": "false",
            "CHISO_SCORING_PORT": str(scoring_port), "CHISO_SCORING_METRICS_PORT": str(scoring_metrics_port),
            "CHISO_SCORING_AUTO_MIGRATE": "false", "CHISO_PUBLISH_AUTO_MIGRATE": "false",
            "CHISO_PUBLISH_PORT": str(publish_port), "CHISO_PUBLISH_METRICS_PORT": str(publish_metrics_port),
            "CHISO_PUBLISH_SCORING_TARGET": f"127.0.0.1:{scoring_port}",  # signing key: made beside the db
+           "CHISO_PUBLISH_DASHBOARD_URL": dashboard,
+           "CHISO_WEB_PORT": str(web_port), "CHISO_WEB_METRICS_PORT": str(web_metrics_port),
+           "CHISO_WEB_PUBLISH_TARGET": f"127.0.0.1:{publish_port}",
+           "CHISO_WEB_SCORING_TARGET": f"127.0.0.1:{scoring_port}",
            "CHISO_PUBLISH_SCORING_TOKEN": ops_token}  # early warning reads the at-risk lists
     procs: dict[str, subprocess.Popen] = {}
     logs = {}
@@ -254,6 +280,9 @@ def main(argv=None) -> int:
                                 args=["serve", "--port", str(portal_port), "--db", str(var / "portal.db"),
                                       "--publish", publish], own_session=True)
         wait_healthy(portal, procs["portal"])
+        logs["web"] = open(var / "web.log", "w", encoding="utf-8")  # noqa: SIM115
+        procs["web"] = spawn("services.web.server", env, logs["web"], own_session=True)
+        wait_http(f"{dashboard}/healthz", procs["web"])
         subscribe(publish, ops_token, portal)
 
         now = datetime.now(data.HANOI).replace(microsecond=0)
@@ -306,7 +335,10 @@ chiso demo is running on the embedded database ({var / 'chiso.db'})
               metrics http://127.0.0.1:{publish_metrics_port}/metrics
   portal      {portal}   reference receiver of Phú Thọ's portal (subscribed to H25: live, official, alerts);
               it holds {held} verified deliveries so far ({var / 'portal.db'}){none_held}
-  logs        {var}/{{ingest,scoring,publish,portal}}.log (JSON lines, one per event)
+  dashboard   {dashboard}/   public results in Vietnamese: rankings, each unit's page, the planner,
+              Phú Thọ's embeddable card {dashboard}/nhung/H25, one-page PDF reports; officials sign in
+              with a token (e.g. {official_file}) to see the records that cost points
+  logs        {var}/{{ingest,scoring,publish,portal,web}}.log (JSON lines, one per event)
   tokens      {token_file} (demo source, granted every unit), {ops_file} (operator),
               {official_file} (Phú Thọ's officials: read the records behind H25's scores)
 

@@ -328,7 +328,7 @@ class Publish:
 
     def list_set_aside(self, size: int, token: str) -> tuple[list[S.SetAside], str]:
         fp = fingerprint("set-aside")
-        after = decode_token(token, fp)
+        after = decode_token(token, fp, shape=(str, str, int))
         with self.db.read() as conn:
             rows = S.set_aside_rows(conn, after=tuple(after) if after else None, limit=size + 1)
         more = len(rows) > size
@@ -614,7 +614,7 @@ class Publish:
 
     def list_publications(self, period: PeriodRef | None, size: int, token: str) -> tuple[list[PublicationView], str]:
         fp = fingerprint("publications", period.key if period else "")
-        after = decode_token(token, fp)
+        after = decode_token(token, fp, shape=(int, str))
         with self.db.read() as conn:
             rows = S.list_latest_publications(conn, period.key if period else "",
                                               tuple(after) if after else None, size + 1)
@@ -670,7 +670,7 @@ class Publish:
         """Scope 0: both scopes (live), or whichever each publication froze (official)."""
         self._require_started(period)
         fp = fingerprint("scorecards", period.key, unit_kind, parent_code, feed, *([scope] if scope else []))
-        after = decode_token(token, fp)
+        after = decode_token(token, fp, shape=(str, int))
         with self.db.read() as conn:
             if feed != FEED_OFFICIAL:
                 rows, total = S.live_rows(conn, period.key, unit_kind, parent_code,
@@ -952,7 +952,7 @@ class Publish:
 
     def list_subscriptions(self, size: int, token: str) -> tuple[list[Subscription], str]:
         fp = fingerprint("subscriptions")
-        after = decode_token(token, fp) or ""
+        after = decode_token(token, fp, shape=str) or ""
         with self.db.read() as conn:
             subs = S.subscriptions(conn, after=after, limit=size + 1, counts=True)
         more = len(subs) > size
@@ -964,7 +964,7 @@ class Publish:
         if not subscription_id:
             raise InvalidArgument.for_field("subscription_id", "required", reason="SUBSCRIPTION_REQUIRED")
         fp = fingerprint("deliveries", subscription_id, state)
-        after = decode_token(token, fp) or 0
+        after = decode_token(token, fp, shape=int) or 0
         with self.db.read() as conn:
             if S.subscription_row(conn, subscription_id) is None:
                 raise _no_subscription(subscription_id)

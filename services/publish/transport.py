@@ -24,6 +24,9 @@ from services.shared.interceptors import current_principal, remaining
 # messages over 4 MiB unless configured otherwise, and 1,000 live scorecards can exceed that.
 PAGE_BYTES = 3 * 1024 * 1024
 
+# Changes a stream reads at a time: what one stream holds in memory (limits.py caps the streams).
+STREAM_PAGE = 100
+
 EXPORT_FORMATS = {pb.EXPORT_FORMAT_CSV: CSV, pb.EXPORT_FORMAT_JSON: JSON, pb.EXPORT_FORMAT_XLSX: XLSX}
 
 SERVICE_NAME = pb.DESCRIPTOR.services_by_name["PublishService"].full_name
@@ -204,11 +207,11 @@ class PublishServicer(publish_pb2_grpc.PublishServiceServicer):
     def StreamChanges(self, request: pb.StreamChangesRequest, context) -> Iterator[pb.StreamChangesResponse]:
         after = self._start(request.cursor, request.start_at_end)
         while context.is_active() and not self.stopping():
-            changes = self.publish.changes(after, 500)
+            changes = self.publish.changes(after, STREAM_PAGE)
             for change in changes:
                 yield pb.StreamChangesResponse(change=change_to_proto(change))
                 after = change.seq
-            if len(changes) < 500:
+            if len(changes) < STREAM_PAGE:
                 left = remaining(context)
                 if left is not None and left <= 0:
                     return

@@ -44,11 +44,6 @@ class AtRiskReport:
     procedure_names: dict[str, str]
 
 
-def family_of(table_id: str) -> str:
-    """Whose deadlines and counters a rule version uses: "766" (766/2022) or "portal" (portal/2025 on)."""
-    return "766" if table_id == "766/2022" else "portal"
-
-
 def at_risk(scoring: Scoring, unit_code: str, scope: str, working_days: int = 0, period: Period | None = None,
             version: str = "") -> AtRiskReport:
     if working_days < 0 or working_days > MAX_WORKING_DAYS:
@@ -63,7 +58,7 @@ def at_risk(scoring: Scoring, unit_code: str, scope: str, working_days: int = 0,
                                  reason="PERIOD_NOT_RUNNING", metadata={"period": str(period)})
     hierarchy, procs = scoring.catalogue_with((unit_code,))
     table = scoring.table(version, period)
-    family = family_of(table.id)
+    policy = table.policy
     moment = evaluation_moment(period, now)
     w = _window(period, moment, now)
     last_day = (period.end - timedelta(days=1)).date()
@@ -74,13 +69,13 @@ def at_risk(scoring: Scoring, unit_code: str, scope: str, working_days: int = 0,
     statutory = {code: C.clamp_statutory_days(info.statutory_days) for code, (_, info) in procs.items()}
     candidates = []
     with scoring.db.read() as conn:
-        keys = [(code, source) for code, source, _ in SA.open_due_between(conn, members, family, day_from, day_to)]
+        keys = [(code, source) for code, source, _ in SA.open_due_between(conn, members, policy, day_from, day_to)]
         rows = SA.dossier_rows(conn, keys) if keys else []
     for row in rows:
         if row.end_at is not None or not C.row_in_window(row, w):
             continue  # finished since the consumer last saw it, or not in the period's population
         stat = statutory.get(row.procedure_code, 0)
-        deadline = C.deadline_us(row, stat, family)
+        deadline = C.deadline_us(row, stat, policy)
         if deadline is None or deadline < now_us or C.day_of(deadline) >= day_to:
             continue
         dissatisfied = bool(C.contribution(row, stat).bits & C.BIT["dp"])
@@ -90,7 +85,7 @@ def at_risk(scoring: Scoring, unit_code: str, scope: str, working_days: int = 0,
     data = scoring._read({unit_code: members}, w, hierarchy, procs, with_details=True, durations=False)[unit_code]
 
     def score_with(late: int, late_not_dissatisfied: int):
-        d = replace(data, sums=turned_late(data.sums, late, late_not_dissatisfied, family))
+        d = replace(data, sums=turned_late(data.sums, late, late_not_dissatisfied, policy))
         return scoring._score(table, period, moment, now, hierarchy, procs, members, d, w, scope).scorecard
 
     assessment = assess(horizon, candidates, score_with)

@@ -150,10 +150,13 @@ def main(argv: Sequence[str] | None = None) -> int:
                 out = stub.ExplainIndicator(pb.ExplainIndicatorRequest(
                     unit_code=args.unit, period=args.period, indicator_id=args.indicator, scope=scope,
                     rule_version=args.rule_version, page_size=args.limit), timeout=60, metadata=metadata)
-                print(f"{out.total_size} records cost {args.indicator} points; the first {len(out.items)}:")
+                print(f"{args.indicator} ({out.rule_version}): {out.headline}")
+                if out.items:
+                    print(f"the first {len(out.items)} of {out.total_size}, each with the points it cost:")
                 for item in out.items:
-                    late = f"  {item.late_seconds / 86400:.1f} days late" if item.late_seconds else ""
-                    print(f"  {item.record_kind:<11} {item.record_key:<40} {item.unit_code:<12} {item.reason}{late}")
+                    points = item.points.value.replace(".", ",")
+                    print(f"  {item.record_kind:<11} {item.record_key:<40} {item.unit_code:<12} {points:>6}  "
+                          f"{item.reason} [{item.reason_code}]")
         except grpc.RpcError as err:
             print(f"chiso-score: {err.code().name}: {err.details()}", file=sys.stderr)
             return 2

@@ -16,7 +16,7 @@ import structlog
 from chiso.scoring.v1 import scoring_pb2_grpc
 from prometheus_client import Counter, Gauge
 
-from services.scoring.domain.rules import RuleBook
+from services.scoring.domain.rules import RuleBook, RuleTableError
 from services.scoring.service import Scoring
 from services.scoring.storage import Aggregates
 from services.scoring.transport import PUBLIC_METHODS, SERVICE_NAME, ScoringServicer
@@ -57,6 +57,8 @@ class ScoringSettings(CommonSettings):
         "doc": "first retry of a set-aside item waits up to this (full jitter, doubling)"})
     retry_max_seconds: float = field(default=600.0, metadata={
         "doc": "longest wait between retries of a set-aside item"})
+    rules_dir: str = field(default="", metadata={
+        "doc": "folder of further rule versions (*.toml) beside the shipped ones; checked at start"})
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -116,7 +118,7 @@ def build(settings: ScoringSettings, book: RuleBook | None = None, db: Database 
           now: Callable[[], datetime] | None = None) -> ServerHandle:
     """Rule files are loaded and validated here: a bad file stops the service with its message.
     ``now``: the clock (tests move it; default the real one)."""
-    book = book or RuleBook.load_default()
+    book = book or RuleBook.load(settings.rules_dir)
     if settings.auto_migrate:
         migrate(settings.database_url)
     db = db or Database(settings.database_url)
@@ -168,10 +170,15 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "set-aside":
         db = Database(settings.database_url)
         try:
-            return _set_aside_command(args, Scoring(db, RuleBook.load_default()).aggregates)
+            return _set_aside_command(args, Scoring(db, RuleBook.load(settings.rules_dir)).aggregates)
         finally:
             db.dispose()
-    serve(build(settings), settings)
+    try:
+        handle = build(settings)
+    except RuleTableError as exc:  # one line: the file, the indicator and the problem
+        print(f"chiso-scoring: a rule version cannot be used: {exc}", file=sys.stderr)
+        return 2
+    serve(handle, settings)
     return 0
 
 

@@ -38,6 +38,7 @@ from prometheus_client import Counter
 from services.scoring import storage as S
 from services.scoring.domain import cells as C
 from services.scoring.domain.coverage import has_records
+from services.scoring.domain import measures as M
 from services.scoring.domain.engine import Scorecard, counts_from_measures, prev_year_counts, rank, score
 from services.scoring.domain.measures import ScopeData, measure_values, petition_categories
 from services.scoring.domain.periods import HANOI, MIN_YEAR, Period, PeriodError, evaluation_moment
@@ -462,16 +463,17 @@ class Scoring:
 
     def _read_cells_one_by_one(self, conn, all_units, w, roots_of, out, amb_unit, amb_proc, partitions) -> None:
         mid, live = w.mid, w.live
+        keys = len(C.DEADLINE_KEYS)
         for row in S.unit_cells(conn, all_units, w.m1, w.last):
-            unit, rm, em, sm, dm766, dmp = row[:6]
-            r = C.resolve(w, rm, em, sm, dm766, dmp)
+            unit, rm, em, sm = row[:4]
+            r = C.resolve(w, rm, em, sm, *row[4:4 + keys])
             if not r.included:
                 continue
             if r.ambiguous:
-                amb_unit.add(tuple(row[:6]))
+                amb_unit.add(tuple(row[:4 + keys]))
                 partitions.add((unit, rm))
                 continue
-            counts = dict(zip(C.UNIT_COUNTERS, row[6:], strict=True))
+            counts = dict(zip(C.UNIT_COUNTERS, row[4 + keys:], strict=True))
             part = C.unit_cell_sums(r, counts)
             for root in roots_of[unit]:
                 C.add_into(out[root].sums, part)
@@ -508,6 +510,7 @@ class Scoring:
         for d in out.values():
             d.durations = defaultdict(lambda: [0, 0, defaultdict(int)])  # 2.2: count, seconds, days histogram
         statutory = {code: info.statutory_days for code, (_, info) in procs.items()}
+        keys = len(C.DEADLINE_KEYS)
         amb_unit: set[tuple] = set()
         amb_proc: set[tuple] = set()
         partitions: set[tuple[str, int]] = set()
@@ -518,9 +521,10 @@ class Scoring:
                 self._read_cells_one_by_one(conn, all_units, w, roots_of, out, amb_unit, amb_proc, partitions)
             else:
                 for row in S.grouped_unit_cells(conn, all_units, w):
-                    unit, fin, l766, lp, started = row[:5]
-                    r = C.Resolved(True, False, bool(fin), bool(l766), bool(lp), bool(started))
-                    counts = dict(zip(C.UNIT_COUNTERS, (int(v) for v in row[5:]), strict=True))
+                    unit, fin, started = row[:3]
+                    late = tuple(bool(v) for v in row[3:3 + keys])
+                    r = C.Resolved(True, False, bool(fin), late, bool(started))
+                    counts = dict(zip(C.UNIT_COUNTERS, (int(v) for v in row[3 + keys:]), strict=True))
                     part = C.unit_cell_sums(r, counts)
                     for root in roots_of[unit]:
                         C.add_into(out[root].sums, part)
@@ -549,7 +553,7 @@ class Scoring:
                 for d_row in S.partition_rows(conn, partitions, open_only=open_only, due_from=due_from, due_to=due_to):
                     stat = statutory.get(d_row.procedure_code, 0)
                     c = C.contribution(d_row, stat)
-                    key_u = (c.unit_code, c.rm, c.em, c.sm, c.dm766, c.dmp)
+                    key_u = (c.unit_code, c.rm, c.em, c.sm, *(c[p.slot] for p in C.POLICIES))
                     key_p = (c.unit_code, c.procedure_code, c.rm, c.em)
                     if key_u in amb_unit:
                         part = C.row_contribution(d_row, stat, w)
@@ -643,77 +647,11 @@ __all__ = ["Scoring", "UnitScorecard", "RankingResult", "check_scope", "FailedPr
 # --- explanations -----------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Item:
-    """A record that cost an indicator points."""
-
-    record_kind: str  # dossier | petition | procedure | publication | unit
-    record_key: str
-    unit_code: str
-    reason: str
-    late_seconds: int = 0
-    attributes: Mapping[str, str] = field(default_factory=dict)
-
-
-def _explain_dossier(
-    indicator: str, portal: bool, row: C.DossierRow, c: C.Contribution, stat: int, w: C.Window, proc, offer
-) -> tuple[str, int] | None:
-    """Why ``row`` costs ``indicator`` points (reason, seconds late), or None."""
-    from services.scoring.domain.timing import classify_dossier
-
-    b = c.bits
-    result_doc = bool(proc and proc.issues_result_document)
-    if indicator in ("2.1", "5.4"):
-        outcome = classify_dossier(
-            received_at=C.from_us(row.received_at),
-            due_at=C.from_us(row.due_at) if row.due_at is not None else None,
-            finished_at=C.from_us(row.end_at) if row.end_at is not None else None,
-            supplement_count=row.supplement_count,
-            last_supplement_at=C.from_us(row.last_supplement_at) if row.last_supplement_at is not None else None,
-            waiting_supplement=row.processing_state == C.WAITING_SUPPLEMENT,
-            unlawful_pause=bool(row.flags & C.F.UNLAWFUL_PAUSE),
-            as_of=C.from_us(w.e_us),
-            statutory_days=(stat or None) if portal and row.due_at is None else None,
-            applicant_supplement_seconds=row.applicant_supplement_seconds,
-        )
-        if not outcome.on_time:
-            return str(outcome.reason), int(outcome.lateness.total_seconds())
-        if indicator == "5.4" and b & C.BIT["dp"]:
-            return ("petitioned" if row.flags & C.F.PETITIONED else "rated_dissatisfied"), 0
-        return None
-    online_offer = bool(offer and offer.online)
-    checks = {
-        ("3.3", False): (online_offer and not b & C.BIT["online"], "not_submitted_online"),
-        ("3.3", True): (not (b & C.BIT["online_eres"] if result_doc else b & C.BIT["online"]), "not_counted_online"),
-        ("3.6", False): (b & C.BIT["fee"] and not b & C.BIT["fee_paid"], "fee_not_paid_online"),
-        ("4.1", False): (
-            row.end_at is not None and row.end_at <= w.e_us and not b & C.BIT["eres"],
-            "no_electronic_result",
-        ),
-        ("4.1", True): (result_doc and not b & C.BIT["synced_file"], "no_result_file"),
-        ("4.2", False): (not b & C.BIT["digitised"], "not_digitised"),
-        ("4.2", True): (not (b & C.BIT["dig_eres"] if result_doc else b & C.BIT["digitised"]), "not_digitised"),
-        ("4.3", False): (not b & C.BIT["reused"], "digitised_data_not_reused"),
-        ("4.3", True): (not b & C.BIT["reused"], "digitised_data_not_reused"),
-        ("4.5", False): (b & C.BIT["digitised"] and not b & C.BIT["linked_dig"], "not_linked_to_data_store"),
-        ("4.5", True): (not b & C.BIT["store"], "data_store_not_used"),
-        ("4.7", False): (
-            bool(offer and offer.population_data_connected) and not b & C.BIT["pop"],
-            "population_data_not_used",
-        ),
-        ("4.7", True): (not b & C.BIT["pop_eid"], "population_data_not_used"),
-        ("6.3", True): (b & C.BIT["fee"] and not b & C.BIT["paid_gw"], "fee_not_paid_online"),
-    }
-    hit = checks.get((indicator, portal))
-    if hit and hit[0]:
-        return hit[1], 0
-    return None
-
-
 def explain(
     scoring: Scoring, unit_code: str, period: Period, scope: str, as_of: datetime | None, version: str, indicator: str
-) -> list[Item]:
-    """Every record that cost ``indicator`` points, in a stable order."""
+) -> M.Explanation:
+    """The records that cost ``indicator`` points in ``unit_code``'s scorecard, each with its share of the
+    points lost (services.scoring.domain.measures.explain: each measure explains itself)."""
     hierarchy, procs = scoring.catalogue_with((unit_code,))
     table = scoring.table(version, period)
     try:
@@ -724,227 +662,22 @@ def explain(
             reason="UNKNOWN_INDICATOR",
             metadata={"indicator_id": indicator[:16]},
         ) from None
-    portal = table.id != "766/2022"
+    card, d, records, w = explanation_data(scoring, unit_code, period, scope, as_of, table, hierarchy, procs)
+    return M.explain(table, card.indicator(indicator), d, records, w)
+
+
+def explanation_data(scoring: Scoring, unit_code: str, period: Period, scope: str, as_of: datetime | None,
+                     table: RuleTable, hierarchy: Hierarchy, procs: dict):
+    """What explaining any indicator of one scorecard reads: (scorecard, scope data, records, window)."""
     now = scoring.now()
     moment = evaluation_moment(period, as_of or now)
     w = _window(period, moment, now)
     last_day = (period.end - timedelta(days=1)).date()
     members = hierarchy.members(unit_code, scope, last_day)
-    d = scoring._read({unit_code: members}, w, hierarchy, procs, with_details=True)[unit_code]
-    offers = {(o.unit_code, o.procedure_code): o for o in d.offers if o.active}
-    items: list[Item] = []
-    dossier_indicators = {"2.1", "5.4", "3.3", "3.6", "4.1", "4.2", "4.3", "4.5", "4.7", "6.3"}
-    if indicator in dossier_indicators:
-        statutory = {code: info.statutory_days for code, (_, info) in procs.items()}
-        with scoring.db.read() as conn:
-            for row in S.dossier_rows_of(conn, members, w.m2):
-                if not C.row_in_window(row, w):
-                    continue
-                if indicator == "6.3":
-                    started = row.started_at if row.started_at is not None else row.received_at
-                    if not (started < w.e_us and w.m1 <= C.month_of(started) <= w.m2):
-                        continue
-                stat = statutory.get(row.procedure_code, 0)
-                c = C.contribution(row, stat)
-                why = _explain_dossier(
-                    indicator,
-                    portal,
-                    row,
-                    c,
-                    stat,
-                    w,
-                    procs.get(row.procedure_code, (None, None))[1],
-                    offers.get((row.unit_code, row.procedure_code)),
-                )
-                if why:
-                    items.append(
-                        Item(
-                            "dossier",
-                            f"{row.source_id}/{row.code}",
-                            row.unit_code,
-                            why[0],
-                            why[1],
-                            {"procedure_code": row.procedure_code},
-                        )
-                    )
-    elif indicator in {"3.1", "3.2", "3.4", "3.5", "4.6", "6.1", "6.2"}:
-        for (unit, proc), o in sorted(offers.items()):
-            s = d.proc_sums.get((unit, proc), {})
-            info = procs.get(proc, (proc, None))[1]
-            reason = None
-            if indicator == "3.1" and not o.online:
-                reason = "not_offered_online"
-            elif indicator == "3.2" and o.online_service and not s.get("online"):
-                reason = "no_online_dossier"
-            elif (
-                indicator in ("3.4", "6.2")
-                and o.has_fee
-                and not s.get("fee_paid")
-                and (indicator == "3.4" or s.get("fee_data"))
-            ):
-                reason = "no_online_payment"
-            elif indicator == "3.5" and o.has_fee and not o.payment_integrated:
-                reason = "payment_not_integrated"
-            elif indicator == "6.1" and o.has_fee and not s.get("fee_data"):
-                reason = "no_fee_dossier"
-            elif indicator == "4.6" and not portal and o.population_data_eligible and not o.population_data_connected:
-                reason = "not_connected_to_population_data"
-            elif indicator == "4.6" and portal and info and info.applicants_are_individuals and not s.get("pop_eid"):
-                reason = "no_dossier_using_population_data"
-            if reason:
-                items.append(Item("procedure", proc, unit, reason))
-    elif indicator in {"1.1", "1.2", "1.3"}:
-        items.extend(_explain_publications(table, d, w, indicator))
-    elif indicator in {"5.2", "5.3"}:
-        items.extend(_explain_petitions(table, d, w, indicator, portal))
-    elif indicator == "1.4":
-        with scoring.db.read() as conn:
-            reported = S.reported_of(conn, members, w.m1, w.last)
-        sync = defaultdict(int)
-        with scoring.db.read() as conn:
-            for row in S.unit_cells(conn, members, w.m1, w.last):
-                r = C.resolve(w, *row[1:6])
-                if r.included:
-                    sync[row[0]] += row[6]
-        for unit in sorted(members):
-            if unit not in reported:
-                items.append(Item("unit", unit, unit, "no_reported_total", 0, {"synchronised": str(sync[unit])}))
-            elif reported[unit] > sync[unit]:
-                items.append(
-                    Item(
-                        "unit",
-                        unit,
-                        unit,
-                        "fewer_synchronised_than_reported",
-                        0,
-                        {"reported": str(reported[unit]), "synchronised": str(sync[unit])},
-                    )
-                )
-    elif indicator == "4.4" and not portal:
-        certifying = sorted({o.unit_code for o in offers.values() if o.certified_copy})
-        for unit in certifying:
-            if not d.certified_by_unit.get(unit):
-                items.append(Item("unit", unit, unit, "no_electronic_certified_copy"))
-    items.sort(key=lambda i: (-i.late_seconds, i.unit_code, i.record_key))
-    return items
-
-
-def _explain_publications(table: RuleTable, d: ScopeData, w: C.Window, indicator: str) -> list[Item]:
-    from services.scoring.domain.measures import PART_NAMES, UNIT_KIND_NAMES, _before, _param
-    from services.scoring.domain.timing import decision_on_time, listing_on_time
-    from services.scoring.domain.workdays import add_working_days
-
-    kind = UNIT_KIND_NAMES.get(d.unit_kind)
-    first = date(w.m1 // 100, w.m1 % 100, 1)
-    out = []
-    lead = _param(table, "1.1", "lead_working_days", kind, 5)
-    allowance = _param(table, "1.2", "listing_working_days", kind, 5)
-    required = _param(table, "1.3", "required_parts", None, tuple(PART_NAMES))
-    for p in sorted(d.publications, key=lambda p: (p.unit_code, p.procedure_code, p.decision_number)):
-        key = f"{p.procedure_code}/{p.decision_number}"
-        in_window = first <= p.decision_date and _before(p.decision_date, w)
-        listed = (
-            C.from_us(p.listed_at).astimezone(HANOI).date()
-            if p.listed_at is not None and p.listed_at < w.e_us
-            else None
-        )
-        if (
-            indicator == "1.1"
-            and in_window
-            and p.legal_effective_date is not None
-            and not decision_on_time(p.decision_date, p.legal_effective_date, lead)
-        ):
-            out.append(
-                Item(
-                    "publication",
-                    key,
-                    p.unit_code,
-                    "decided_late",
-                    0,
-                    {
-                        "decision_date": p.decision_date.isoformat(),
-                        "legal_effective_date": p.legal_effective_date.isoformat(),
-                    },
-                )
-            )
-        elif (
-            indicator == "1.2"
-            and in_window
-            and (listed is None or not listing_on_time(p.decision_date, listed, allowance))
-        ):
-            due = add_working_days(p.decision_date, allowance)
-            out.append(
-                Item(
-                    "publication",
-                    key,
-                    p.unit_code,
-                    "not_listed" if listed is None else "listed_late",
-                    0,
-                    {"listing_due": due.isoformat(), **({"listed_on": listed.isoformat()} if listed else {})},
-                )
-            )
-        elif indicator == "1.3" and listed is not None:
-            missing = [name for name in required if not p.parts & (1 << PART_NAMES[name])]
-            if missing:
-                out.append(Item("publication", key, p.unit_code, "missing_parts", 0, {"missing": ",".join(missing)}))
-    return out
-
-
-def _explain_petitions(table: RuleTable, d: ScopeData, w: C.Window, indicator: str, portal: bool) -> list[Item]:
-    from services.scoring.domain.measures import _dt
-    from services.scoring.domain.timing import PetitionLimits, classify_petition
-
-    out = []
-    start = C.month_start_us(w.m1)
-    for p in sorted(d.petitions, key=lambda p: (p.unit_code, p.source_id, p.code)):
-        key = f"{p.source_id}/{p.code}"
-        if p.received_at >= w.e_us:
-            continue
-        received_in = start <= p.received_at and C.month_of(p.received_at) <= w.m2
-        if not portal:
-            if (
-                indicator == "5.2"
-                and p.due_at is not None
-                and start <= p.due_at < w.e_us
-                and C.month_of(p.due_at) <= w.m2
-            ):
-                if p.resolved_at is None or p.resolved_at > p.due_at:
-                    late = ((p.resolved_at or w.e_us) - p.due_at) // C.US
-                    out.append(
-                        Item(
-                            "petition",
-                            key,
-                            p.unit_code,
-                            "resolved_late" if p.resolved_at else "unresolved_overdue",
-                            late,
-                        )
-                    )
-            elif indicator == "5.3" and received_in and p.rating and p.rating != 1:
-                out.append(Item("petition", key, p.unit_code, "not_satisfied", 0, {"rating": str(p.rating)}))
-            continue
-        limits = PetitionLimits.from_parameters(table.indicator("5.2").parameters)
-        outcome = classify_petition(
-            C.from_us(p.received_at),
-            C.from_us(w.e_us),
-            limits,
-            last_transfer_at=_dt(p.last_transfer_at),
-            refused_at=_dt(p.refused_at),
-            first_supplement_at=_dt(p.first_supplement_at),
-            ready_at=_dt(p.ready_for_publication_at),
-            published_at=_dt(p.published_at),
-        )
-        if indicator == "5.2" and not outcome.on_time:
-            out.append(Item("petition", key, p.unit_code, str(outcome.reason), int(outcome.lateness.total_seconds())))
-        elif indicator == "5.3" and received_in:
-            reason = (
-                "late"
-                if not outcome.on_time
-                else "more_dislikes"
-                if p.dislikes > p.likes
-                else "repeat_complaint"
-                if p.repeat_complaint
-                else None
-            )
-            if reason:
-                out.append(Item("petition", key, p.unit_code, reason))
-    return out
+    d = scoring._read({unit_code: members}, w, hierarchy, procs, with_details=True, durations=False)[unit_code]
+    card = scoring._score(table, period, moment, now, hierarchy, procs, members, d, w, scope).scorecard
+    statutory = {code: info.statutory_days for code, (_, info) in procs.items()}
+    with scoring.db.read() as conn:
+        rows = [row for row in S.dossier_rows_of(conn, members, w.m2) if C.row_in_window(row, w)]
+        reported = S.reported_of(conn, members, w.m1, w.last)
+    return card, d, M.RecordData(rows, statutory, reported), w

@@ -20,6 +20,7 @@ import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from operator import itemgetter
 from random import random as random_fraction
 
 import structlog
@@ -80,10 +81,10 @@ CATALOGUE_FROM = 0  # month_from of catalogue notices (units, procedures, offers
 _CHUNK = 500
 
 DOSSIER_COLUMNS = [dossiers.c[name] for name in C.DossierRow._fields]  # by name
-_UNIT_KEY = ("unit_code", "rm", "em", "sm", "dm766", "dmp")
+_UNIT_KEY = ("unit_code", "rm", "em", "sm", *C.DEADLINE_KEYS)  # a deadline key per lateness policy
 _PROC_KEY = ("unit_code", "procedure_code", "rm", "em")
 _DUR_KEY = ("unit_code", "procedure_code", "em", "days")
-_STATE_COLUMNS = ("unit_code", "procedure_code", "rm", "em", "sm", "dm766", "dmp", "bits", "days", "seconds")
+_STATE_COLUMNS = C.Contribution._fields
 _UNIT_BITS = [C.BIT[name] for name in C.UNIT_COUNTERS]
 _PROC_BITS = [C.BIT[name] for name in C.PROC_COUNTERS]
 
@@ -101,13 +102,17 @@ class Delta:
         self.dur: dict[tuple, list[int]] = {}
 
     def add(self, c: C.Contribution, sign: int) -> None:
-        _bump(self.unit, (c.unit_code, c.rm, c.em, c.sm, c.dm766, c.dmp), _counts(c.bits, _UNIT_BITS), sign)
+        _bump(self.unit, _unit_key(c), _counts(c.bits, _UNIT_BITS), sign)
         _bump(self.proc, (c.unit_code, c.procedure_code, c.rm, c.em), _counts(c.bits, _PROC_BITS), sign)
         if c.days >= 0:
             _bump(self.dur, (c.unit_code, c.procedure_code, c.em, c.days), [1, c.seconds], sign)
 
     def __bool__(self) -> bool:
         return bool(self.unit or self.proc or self.dur)
+
+
+#: a contribution's unit-cell key: unit, months and a deadline key per policy
+_unit_key = itemgetter(*(C.Contribution._fields.index(name) for name in _UNIT_KEY))
 
 
 def _bump(into: dict[tuple, list[int]], key: tuple, values: list[int], sign: int) -> None:
@@ -480,7 +485,7 @@ class Aggregates:
                     failed.append((row, exc))
                     continue
                 bits = c.bits
-                key = (c.unit_code, c.rm, c.em, c.sm, c.dm766, c.dmp)
+                key = _unit_key(c)
                 got = unit_cells.get(key)
                 if got is None:
                     unit_cells[key] = [1 if bits & m else 0 for m in unit_bits]
@@ -1001,10 +1006,10 @@ def _window_terms(t: Table, w: C.Window):
     if mid and not w.live:
         months = [t.c.rm, t.c.em] + ([t.c.sm] if "sm" in t.c else [])
         ambiguous.append(or_(*(m == lit(mid) for m in months)))
-    if mid and "dm766" in t.c:
+    if mid and C.DEADLINE_KEYS[0] in t.c:
         unsure = [
             and_((c // lit(100)) == lit(mid), or_((c % lit(100)) == lit(0), (c % lit(100)) == lit(w.e_day)))
-            for c in (t.c.dm766, t.c.dmp)
+            for c in (t.c[key] for key in C.DEADLINE_KEYS)
         ]
         ambiguous.append(and_(not_(finished), or_(*unsure)))
     included = and_(t.c.rm <= lit(last), t.c.em >= lit(w.m1))
@@ -1021,20 +1026,19 @@ def _late_by_key(c, w: C.Window, lit):
 
 
 def grouped_unit_cells(conn: Connection, unit_codes: Sequence[str], w: C.Window) -> Iterator[tuple]:
-    """(unit, finished, late766, late_p, started, *UNIT_COUNTERS sums) over the unambiguous cells."""
+    """(unit, finished, started, *late per policy, *UNIT_COUNTERS sums) over the unambiguous cells."""
     t = score_cells
     lit, finished, ambiguous, included = _window_terms(t, w)
     one, zero = lit(1), lit(0)
     fin = case((finished, one), else_=zero)
-    l766 = case((and_(not_(finished), _late_by_key(t.c.dm766, w, lit)), one), else_=zero)
-    lp = case((and_(not_(finished), _late_by_key(t.c.dmp, w, lit)), one), else_=zero)
+    late = [case((and_(not_(finished), _late_by_key(t.c[key], w, lit)), one), else_=zero) for key in C.DEADLINE_KEYS]
     st = case((and_(t.c.sm >= lit(w.m1), t.c.sm <= lit(w.last)), one), else_=zero)
     sums = [func.sum(t.c[n]) for n in C.UNIT_COUNTERS]
     for chunk in _chunks(unit_codes):
         stmt = (
-            select(t.c.unit_code, fin, l766, lp, st, *sums)
+            select(t.c.unit_code, fin, st, *late, *sums)
             .where(t.c.unit_code.in_(chunk), included, *([] if ambiguous is None else [not_(ambiguous)]))
-            .group_by(text("1, 2, 3, 4, 5"))
+            .group_by(text(", ".join(str(i) for i in range(1, 4 + len(late)))))
         )
         yield from conn.execute(stmt)
 

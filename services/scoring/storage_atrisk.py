@@ -1,5 +1,5 @@
 """Early warning's reads: a unit's unfinished dossiers by deadline day (``score_dossiers``' partial
-indexes, migration 0009), and those dossiers' stored rows by key. Never a scan of the store."""
+indexes, one per lateness policy), and those dossiers' stored rows by key. Never a scan of the store."""
 
 from __future__ import annotations
 
@@ -18,12 +18,12 @@ from services.shared.schema import dossiers
 _OPEN = literal_column(str(C.OPEN))
 
 
-def open_due_between(conn: Connection, unit_codes: Sequence[str], family: str, day_from: int,
+def open_due_between(conn: Connection, unit_codes: Sequence[str], policy: C.Policy, day_from: int,
                      day_to: int) -> list[tuple[str, str, int]]:
     """(code, source id, bits) of the units' unfinished dossiers whose deadline day key (``yyyymmdd``;
-    ``dm766`` for family "766", else ``dmp``) is in ``[day_from, day_to)``."""
+    the ``policy``'s) is in ``[day_from, day_to)``."""
     t = score_dossiers
-    day = t.c.dm766 if family == "766" else t.c.dmp
+    day = t.c[policy.key]
     out: list[tuple[str, str, int]] = []
     for chunk in _chunks(unit_codes):
         stmt = select(t.c.code, t.c.source_id, t.c.bits).where(

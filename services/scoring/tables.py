@@ -20,6 +20,7 @@ from sqlalchemy import (
     text,
 )
 
+from services.scoring.domain.cells import DEADLINE_KEYS, POLICIES
 from services.scoring.domain.cells import PROC_COUNTERS as _PROC_COUNTERS
 from services.scoring.domain.cells import UNIT_COUNTERS as _UNIT_COUNTERS
 from services.shared.schema import Micros, metadata
@@ -31,14 +32,10 @@ score_cells = Table(
     Column("rm", Integer, nullable=False, comment="received month yyyymm"),
     Column("em", Integer, nullable=False, comment="end month yyyymm; 999912 = unfinished"),
     Column("sm", Integer, nullable=False, comment="processing-start month"),
-    Column(
-        "dm766",
-        Integer,
-        nullable=False,
-        comment="deadline key (766/2022): yyyymmdd unfinished, yyyymm00 finished; 0 always late, 99999999 never",
-    ),
-    Column("dmp", Integer, nullable=False, comment="the same under portal/2025"),
-    PrimaryKeyConstraint("unit_code", "rm", "em", "sm", "dm766", "dmp"),
+    # one deadline key per lateness policy (cells.POLICIES), never per rule version
+    *(Column(p.key, Integer, nullable=False, comment=f"deadline key, policy {p.id}: yyyymmdd unfinished, "
+             "yyyymm00 finished; 0 always late, 99999999 never") for p in POLICIES),
+    PrimaryKeyConstraint("unit_code", "rm", "em", "sm", *DEADLINE_KEYS),
     *(Column(name, BigInteger, nullable=False) for name in _UNIT_COUNTERS),
 )
 
@@ -76,18 +73,15 @@ score_dossiers = Table(
     Column("rm", Integer, nullable=False),
     Column("em", Integer, nullable=False),
     Column("sm", Integer, nullable=False),
-    Column("dm766", Integer, nullable=False),
-    Column("dmp", Integer, nullable=False),
+    *(Column(key, Integer, nullable=False) for key in DEADLINE_KEYS),
     Column("bits", BigInteger, nullable=False, comment="services.scoring.domain.cells.COUNTERS bits"),
     Column("days", Integer, nullable=False),
     Column("seconds", BigInteger, nullable=False),
-    # Early warning (migration 0009) finds a unit's unfinished dossiers by deadline day: one partial
-    # index per rule family, holding unfinished dossiers only (em = OPEN), so finished ones — most
-    # writes of a backfill — cost the consumer nothing more.
-    Index("ix_score_dossiers_open_dmp", "unit_code", "dmp",
-          sqlite_where=text("em = 999912"), postgresql_where=text("em = 999912")),
-    Index("ix_score_dossiers_open_dm766", "unit_code", "dm766",
-          sqlite_where=text("em = 999912"), postgresql_where=text("em = 999912")),
+    # Early warning finds a unit's unfinished dossiers by deadline day: one partial index per lateness
+    # policy, holding unfinished dossiers only (em = OPEN), so finished ones — most writes of a
+    # backfill — cost the consumer nothing more.
+    *(Index(f"ix_score_dossiers_open_{p.key}", "unit_code", p.key,
+            sqlite_where=text("em = 999912"), postgresql_where=text("em = 999912")) for p in POLICIES),
     comment="what each dossier currently contributes to the cells (so an update can be taken back out)",
 )
 

@@ -278,15 +278,21 @@ class ScoringServicer(scoring_pb2_grpc.ScoringServiceServicer):
         size = min(request.page_size or 100, 1000)
         fingerprint = _fingerprint(request)
         offset = _decode_token(request.page_token, fingerprint)
-        items = explain(self._svc(), request.unit_code, period, _scope(request.scope), self._as_of(request),
-                        self._version(request.rule_version), request.indicator_id)
+        version = self._version(request.rule_version)
+        explained = explain(self._svc(), request.unit_code, period, _scope(request.scope), self._as_of(request),
+                            version, request.indicator_id)
+        items = explained.items
         page = items[offset : offset + size]
         nxt = _encode_token(offset + size, fingerprint) if offset + size < len(items) else ""
         return pb.ExplainIndicatorResponse(
-            items=[pb.ExplanationItem(record_kind=i.record_kind, record_key=i.record_key, unit_code=i.unit_code,
-                                      reason=i.reason, late_seconds=i.late_seconds, attributes=dict(i.attributes))
-                   for i in page],
-            next_page_token=nxt, total_size=len(items))
+            items=[pb.ExplanationItem(record_kind=c.record_kind, record_key=c.record_key, unit_code=c.unit_code,
+                                      reason=c.reason, reason_code=c.code, late_seconds=c.late_seconds,
+                                      attributes=dict(c.attributes), points=decimal(points, 2),
+                                      points_exact=ratio(points))
+                   for c, points in page],
+            next_page_token=nxt, total_size=len(items), points_lost=decimal(explained.lost, 2),
+            points_lost_exact=ratio(explained.lost), headline=explained.headline,
+            rule_version=explained.rule_version)
 
     def _check_record_reader(self, unit_code: str, period: Period) -> None:
         """Records (dossier and petition codes, ratings) are for the unit's source systems, its officials
@@ -345,8 +351,9 @@ class ScoringServicer(scoring_pb2_grpc.ScoringServiceServicer):
         after = 0
         if request.after_cursor:
             try:
-                after = int(request.after_cursor)
-                if after < 0:
+                text = request.after_cursor
+                after = int(text)
+                if after >= 2**63 or not (text.isascii() and text.isdigit()):  # a BIGINT, digits only
                     raise ValueError
             except ValueError:
                 raise InvalidArgument("after_cursor is not a cursor this service gave", reason="BAD_CURSOR",
@@ -401,10 +408,10 @@ def _decode_token(token: str, fingerprint: str) -> int:
         return 0
     try:
         got, offset = base64.urlsafe_b64decode(token.encode()).decode().split(":")
-        if got != fingerprint or int(offset) < 0:
+        if got != fingerprint or not (offset.isascii() and offset.isdigit()) or int(offset) >= 2**63:
             raise ValueError
         return int(offset)
-    except ValueError:
+    except (ValueError, UnicodeDecodeError):
         raise InvalidArgument("page_token does not belong to this request", reason="BAD_PAGE_TOKEN",
                               violations=[FieldViolation("page_token", "not from this request")]) from None
 

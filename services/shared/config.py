@@ -62,6 +62,14 @@ class CommonSettings:
     max_concurrent_rpcs: int = field(
         default=256, metadata={"doc": "calls in flight before new ones get RESOURCE_EXHAUSTED"}
     )
+    max_streams: int = field(default=16, metadata={
+        "doc": "streaming calls served at once, on threads of their own (more: RESOURCE_EXHAUSTED)"})
+    max_streams_per_caller: int = field(default=4, metadata={
+        "doc": "streams at once per principal (callers without a credential: per address)"})
+    max_anonymous_streams: int = field(default=8, metadata={
+        "doc": "streams at once of all callers without a credential together"})
+    stream_idle_seconds: float = field(default=60.0, metadata={
+        "doc": "a stream waiting this long on its client (next message, or taking a response) is ended"})
 
     def __post_init__(self) -> None:
         check_setting(0 <= self.port <= 65535, "port", "must be 0–65535")
@@ -72,6 +80,12 @@ class CommonSettings:
         check_setting(self.grace_seconds >= 0, "grace_seconds", "must not be negative")
         check_setting(self.max_workers >= 1, "max_workers", "must be at least 1")
         check_setting(self.max_concurrent_rpcs >= 1, "max_concurrent_rpcs", "must be at least 1")
+        check_setting(self.max_streams >= 1, "max_streams", "must be at least 1")
+        check_setting(1 <= self.max_streams_per_caller <= self.max_streams, "max_streams_per_caller",
+                      "must be 1 to max_streams")
+        check_setting(0 <= self.max_anonymous_streams <= self.max_streams, "max_anonymous_streams",
+                      "must be 0 to max_streams")
+        check_setting(self.stream_idle_seconds > 0, "stream_idle_seconds", "must be positive")
 
 
 class _FieldError(ConfigError):

@@ -38,6 +38,7 @@ from services.shared.interceptors import (
     RequestContextInterceptor,
     remaining,
 )
+from services.shared.limits import StreamLimitInterceptor, StreamLimits
 from services.shared.logging import get_logger
 from services.shared.reflection import enable_reflection
 
@@ -208,9 +209,10 @@ def create_server(
 
     Interceptors, outermost first: request context, metrics, error mapping, malformed requests
     (bytes that are not the request message: INVALID_ARGUMENT), authentication (when
-    ``authenticate`` is given; ``public_methods`` skip it — see ``AuthInterceptor``), then
-    ``interceptors``. Health (per service name and ``""``) and reflection (v1 and v1alpha) are added. Raises
-    ``OSError`` when the address cannot be bound.
+    ``authenticate`` is given; ``public_methods`` skip it — see ``AuthInterceptor``), stream limits
+    (streams on a pool of their own, capped per caller and overall, idle ones ended — see
+    ``services.shared.limits``), then ``interceptors``. Health (per service name and ``""``) and
+    reflection (v1 and v1alpha) are added. Raises ``OSError`` when the address cannot be bound.
     """
     chain: list[grpc.ServerInterceptor] = [
         RequestContextInterceptor(),
@@ -220,6 +222,10 @@ def create_server(
     ]
     if authenticate is not None:
         chain.append(AuthInterceptor(authenticate, public_methods))
+    streams = StreamLimitInterceptor(name, StreamLimits(
+        max_streams=settings.max_streams, per_caller=settings.max_streams_per_caller,
+        anonymous=settings.max_anonymous_streams, idle_seconds=settings.stream_idle_seconds))
+    chain.append(streams)
     chain.extend(interceptors)
     server = grpc.server(
         ThreadPoolExecutor(max_workers=settings.max_workers, thread_name_prefix=f"{name}-rpc"),
@@ -249,9 +255,11 @@ def create_server(
         raise OSError(f"cannot listen on {address}: {exc}") from exc
     if port == 0:
         raise OSError(f"cannot listen on {address}")
-    return ServerHandle(
+    handle = ServerHandle(
         name=name, server=server, health=health_servicer, service_names=names, port=port, host=settings.host
     )
+    handle.on_stop.append(streams.close)  # runs last
+    return handle
 
 
 def _start_metrics(handle: ServerHandle, settings: CommonSettings) -> None:

@@ -195,8 +195,13 @@ def create_app(gateway: Gateway, *, clock: Callable[[], datetime] = lambda: date
 
     def unit_card(code: str, period: PeriodRef, feed: int) -> ppb.PublishedScorecard:
         what = f"kết quả của đơn vị “{code}” {period.label()}"
-        if feed == 2:
-            return gateway.scorecard(code, views.period_proto(period), feed, tpb.SCOPE_UNSPECIFIED, what=what)
+        if feed == 2:  # as the publication froze it: with its subtree (provinces, ministries) or alone
+            try:
+                return gateway.scorecard(code, views.period_proto(period), feed, tpb.SCOPE_SUBTREE, what=what)
+            except PageError as exc:
+                if exc.status != 404:
+                    raise
+                return gateway.scorecard(code, views.period_proto(period), feed, tpb.SCOPE_UNIT, what=what)
         return gateway.scorecard(code, views.period_proto(period), feed, tpb.SCOPE_SUBTREE, what=what)
 
     def trend_end(period: PeriodRef) -> PeriodRef:
@@ -340,9 +345,11 @@ def create_app(gateway: Gateway, *, clock: Callable[[], datetime] = lambda: date
         page_token = request.args.get("trang", "")[:512]
         reply = gateway.explain(credential, code, views.period_proto(period), indicator, card.rule_version,
                                 page_token=page_token, page_size=50, scope=card.scope or tpb.SCOPE_SUBTREE)
-        items = [{"kind": i.record_kind, "key": i.record_key, "unit": i.unit_code, "reason": i.reason,
+        items = [{"kind": views.RECORD_KINDS.get(i.record_kind, i.record_kind), "key": i.record_key,
+                  "unit": i.unit_code, "reason": views.reason_text(i.reason),
                   "late_days": fmt.number(Decimal(i.late_seconds) / 86400, 1) if i.late_seconds else "",
-                  "attributes": sorted(i.attributes.items())} for i in reply.items]
+                  "attributes": sorted((views.ATTRIBUTES.get(k, k), v) for k, v in i.attributes.items())}
+                 for i in reply.items]
         return render_template("records.html", card=card, row=row, items=items, total=reply.total_size,
                                next_token=reply.next_page_token, **common(period, 1))
 
@@ -417,7 +424,7 @@ def create_app(gateway: Gateway, *, clock: Callable[[], datetime] = lambda: date
         return send_export(gateway.export(ppb.ExportResultsRequest(
             format=formats[ext], scorecard=ppb.GetScorecardRequest(
                 unit_code=code, period=views.period_proto(period), feed=feed,
-                scope=tpb.SCOPE_SUBTREE if feed == 1 else tpb.SCOPE_UNSPECIFIED)),
+                scope=unit_card(code, period, feed).scorecard.scope or tpb.SCOPE_SUBTREE)),
             f"kết quả của đơn vị “{code}” {period.label()}"))
 
     # ------------------------------------------------------------------ health, assets

@@ -153,7 +153,7 @@ def one_page(card: tpb.Scorecard, period_label: str, feed: int, rank: dict[str, 
     pdf.set_font(FONT, "B", 12)
     pdf.cell(width, 6, "Diễn biến tổng điểm 12 tháng")
     y += 8
-    chart_h, axis_w = 52, 10
+    chart_h, axis_w = 70, 18
     plot_x, plot_w = left + axis_w, width - axis_w
     pdf.set_draw_color(*LINE)
     pdf.set_font(FONT, "", 7)
@@ -162,7 +162,7 @@ def one_page(card: tpb.Scorecard, period_label: str, feed: int, rank: dict[str, 
         yy = y + chart_h - chart_h * value / 100
         pdf.line(plot_x, yy, plot_x + plot_w, yy)
         pdf.set_xy(left, yy - 2)
-        pdf.cell(axis_w - 1, 4, str(value), align="R")
+        pdf.cell(axis_w - 2, 4, str(value), align="R")
     n = max(1, len(trend))
     step = plot_w / n
     points = []
@@ -186,7 +186,7 @@ def one_page(card: tpb.Scorecard, period_label: str, feed: int, rank: dict[str, 
     for label, key in (("Tổng điểm", "total"), ("Thứ hạng", "rank_text")):
         pdf.set_xy(left, y)
         pdf.set_font(FONT, "B", 7)
-        pdf.cell(axis_w + 6, 4.5, label)
+        pdf.cell(axis_w, 4.5, label)
         pdf.set_font(FONT, "", 6.5)
         for i, t in enumerate(trend):
             pdf.set_xy(plot_x + step * i, y)

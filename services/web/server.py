@@ -93,10 +93,10 @@ def main(argv: list[str] | None = None) -> int:
     if settings.metrics_port >= 0:
         metrics, _ = start_http_server(settings.metrics_port, addr=settings.host)
     done = threading.Event()
+    received: list[int] = []
 
     def on_signal(signum, _frame) -> None:
-        if done.is_set():
-            return
+        received.append(signum)
         done.set()
 
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -107,7 +107,8 @@ def main(argv: list[str] | None = None) -> int:
              scoring=settings.scoring_target)
     while not done.wait(0.5):
         pass
-    log.info("stopping", service="web", signal="SIGTERM", grace_seconds=settings.grace_seconds)
+    log.info("stopping", service="web", signal=signal.Signals(received[0]).name if received else None,
+             grace_seconds=settings.grace_seconds)
     handle.stop()
     if metrics is not None:
         metrics.shutdown()

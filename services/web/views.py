@@ -61,6 +61,54 @@ FLAG_NOTES = {
 }
 
 
+# Scoring's reason codes for a record that cost points, as an official reads them.
+REASONS = {
+    "ended_late": "Giải quyết xong sau hạn",
+    "overdue_unfinished": "Chưa giải quyết xong, đã quá hạn",
+    "multiple_supplements": "Yêu cầu bổ sung hồ sơ quá một lần",
+    "unlawful_pause": "Tạm dừng không đúng quy định",
+    "late_refusal": "Từ chối tiếp nhận muộn",
+    "late_supplement_request": "Yêu cầu bổ sung muộn",
+    "late_ready_for_publication": "Sẵn sàng công khai muộn",
+    "late_publication": "Công khai muộn",
+    "decided_late": "Quyết định công bố muộn",
+    "listed_late": "Công khai trên CSDL quốc gia muộn",
+    "not_listed": "Chưa công khai trên CSDL quốc gia",
+    "missing_parts": "Công khai thiếu bộ phận tạo thành",
+    "not_offered_online": "Chưa cung cấp dịch vụ công trực tuyến",
+    "no_online_dossier": "Dịch vụ trực tuyến không phát sinh hồ sơ",
+    "no_online_payment": "Không có giao dịch thanh toán trực tuyến",
+    "payment_not_integrated": "Chưa tích hợp thanh toán trên Cổng DVCQG",
+    "no_fee_dossier": "Không phát sinh hồ sơ có phí, lệ phí",
+    "not_connected_to_population_data": "Chưa kết nối dữ liệu dân cư",
+    "no_dossier_using_population_data": "Không có hồ sơ sử dụng dữ liệu dân cư",
+    "no_reported_total": "Chưa báo cáo số hồ sơ tiếp nhận",
+    "fewer_synchronised_than_reported": "Số hồ sơ đồng bộ ít hơn số báo cáo",
+    "no_electronic_certified_copy": "Chưa cấp bản sao chứng thực điện tử",
+    "no_electronic_result": "Không có kết quả điện tử",
+    "no_result_file": "Không đồng bộ tệp kết quả",
+    "not_digitised": "Không được số hóa",
+    "not_linked_to_data_store": "Chưa đồng bộ kho dữ liệu cá nhân",
+    "not_submitted_online": "Không nộp trực tuyến",
+    "not_counted_online": "Không được tính là nộp trực tuyến",
+    "not_satisfied": "Không hài lòng",
+    "no_due_time": "Không có hạn giải quyết",
+}
+RECORD_KINDS = {"dossier": "Hồ sơ", "procedure": "TTHC", "unit_procedure": "TTHC của đơn vị",
+                "publication": "Quyết định công bố", "petition": "PAKN", "reported_total": "Số liệu báo cáo",
+                "unit": "Đơn vị"}
+ATTRIBUTES = {"procedure_code": "Mã TTHC", "synchronised": "Đã đồng bộ", "reported": "Đã báo cáo",
+              "required_parts": "Bộ phận bắt buộc", "due_time": "Hạn giải quyết",
+              "lead_working_days": "Số ngày làm việc",
+              "listing_working_days": "Số ngày làm việc đến khi công khai"}
+
+
+def reason_text(code: str) -> str:
+    """Vietnamese words for a reason code; several codes joined by commas or semicolons each translated."""
+    parts = [p.strip() for p in code.replace(";", ",").split(",") if p.strip()]
+    return "; ".join(REASONS.get(p, p) for p in parts) or code
+
+
 def period_proto(period: PeriodRef) -> tpb.Period:
     return tpb.Period(kind=period.kind, year=period.year, number=period.number)
 

@@ -251,22 +251,38 @@ def test_the_planner_answers_with_the_whatif_rpc(env, stubs, page):
     assert pg.get_by_test_id("plan-total").inner_text() == fmt.number(whatif.total.value)
     assert f"Hoàn thành thêm {extra} hồ sơ đúng hạn" in answer.inner_text()
     assert whatif.classification_label in answer.inner_text()
-    # "to reach <band> you need N more": WhatIf at N reaches it, at N − 1 does not
-    targets = answer.locator("li[data-needed]").all()
-    for item in targets:
-        needed = int(item.get_attribute("data-needed"))
-        target = {"Xuất sắc": 1, "Tốt": 2, "Khá": 3, "Trung bình": 4}[item.get_attribute("data-band")]
-        assert whatif_total(scoring, card, period, "2.1", needed).classification <= target
-        assert whatif_total(scoring, card, period, "2.1", needed - 1).classification > target
-        assert f"cần thêm {fmt.count(needed)} hồ sơ đúng hạn" in item.inner_text()
     p.shot("planner-H25-1280")
+    # "to reach <band> you need N more": WhatIf at N reaches it, at N − 1 does not — for every indicator the
+    # planner offers (some can reach a better band alone, some cannot: the page says which)
+    options = pg.eval_on_selector_all("#chi-tieu option", "os => os.map(o => o.value)")
+    assert "2.1" in options
+    checked = 0
+    for indicator in options:
+        pg = p.open(f"{env.web}/don-vi/H25/ke-hoach?period={key(period)}&chi-tieu={indicator}")
+        answer = pg.get_by_test_id("plan-answer")
+        for item in answer.locator("li[data-needed]").all():
+            needed = int(item.get_attribute("data-needed"))
+            target = {"Xuất sắc": 1, "Tốt": 2, "Khá": 3, "Trung bình": 4}[item.get_attribute("data-band")]
+            assert whatif_total(scoring, card, period, indicator, needed).classification <= target
+            assert whatif_total(scoring, card, period, indicator, needed - 1).classification > target
+            assert f"cần thêm {fmt.count(needed)} " in item.inner_text()
+            checked += 1
+        for item in answer.locator("li[data-band]:not([data-needed])").all():
+            target = {"Xuất sắc": 1, "Tốt": 2, "Khá": 3, "Trung bình": 4}[item.get_attribute("data-band")]
+            best = next(i for i in card.indicators if i.id == indicator)
+            assert whatif_total(scoring, card, period, indicator, best.denominator).classification > target
+        if checked:
+            p.shot(f"planner-H25-{indicator}-1280")
+            break
+    assert checked, "no indicator of Phú Thọ reaches a better band alone in the test data"
 
 
 def test_the_official_view_shows_a_verified_publication_with_its_ranking(env, stubs, page):
     publish, _ = stubs
     ended = month(env, 1)
     created = publish.CreatePublication(ppb.CreatePublicationRequest(
-        request_id="dash-official", period=ended, unit_kind=tpb.UNIT_KIND_PROVINCE, title="Kết quả thử nghiệm"),
+        request_id="dash-official", period=ended, unit_kind=tpb.UNIT_KIND_PROVINCE, scope=SUBTREE,
+        title="Kết quả thử nghiệm"),
         metadata=(("authorization", f"Bearer {env.operator_token}"),), timeout=120).publication
     p = page(1280)
     pg = p.open(f"{env.web}/?period={key(ended)}&nguon=chinh-thuc")

@@ -12,12 +12,13 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.request
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-SERVICES = ("ingest", "scoring", "publish", "portal")
+SERVICES = ("ingest", "scoring", "publish", "portal", "web")
 
 
 class Demo:
@@ -115,7 +116,7 @@ def check_where_to_look(out: str, var: Path) -> tuple[tuple[int, int], list[tupl
 
 
 def check_stopped_cleanly(demo: Demo, var: Path) -> None:
-    assert "stopped cleanly: ingest, scoring, publish, portal (exit code 0)" in demo.stdout, demo.stdout[-500:]
+    assert "stopped cleanly: ingest, scoring, publish, portal, web (exit code 0)" in demo.stdout, demo.stdout[-500:]
     assert "killed" not in demo.stderr and "exit code" not in demo.stderr, demo.stderr
     for name in SERVICES:
         events = [json.loads(line) for line in (var / f"{name}.log").read_text(encoding="utf-8").splitlines()
@@ -157,6 +158,15 @@ def test_demo_says_where_to_look_then_ctrl_c_stops_it_cleanly_and_it_runs_again(
     try:
         out = demo.wait_for("Press Ctrl-C to stop.", timeout=400)
         (year, month), top = check_where_to_look(out, var)
+
+        # the dashboard it prints serves the national page: the 34 provinces, the same top five
+        dashboard = re.search(r"^  dashboard   (http://127\.0\.0\.1:\d+)/ ", out, re.MULTILINE)
+        assert dashboard, out
+        with urllib.request.urlopen(dashboard[1] + "/", timeout=120) as reply:  # noqa: S310
+            page = reply.read().decode("utf-8")
+        codes = re.findall(r'<tr data-code="(H\d\d)" data-rank="(\d+)" data-total="([\d.]+)"', page)
+        assert len(codes) == 34, page[:2000]
+        assert [(r, c, t) for c, r, t in codes[:5]] == [(r, c, t) for r, c, _, t in top], codes[:5]
 
         # the buf curl commands it prints work, as printed (with the ports it chose), through reflection
         commands = printed_commands(out, "node_modules/.bin/buf curl")

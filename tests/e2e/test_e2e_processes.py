@@ -560,10 +560,13 @@ def _expected_portal(sent: list[Sent]) -> dict[str, tuple[int, int, F] | None]:
 
     # 4.6: of the procedures for citizens (LLTP, CONG_CHUNG, QUOC_TICH), those with such a dossier
     assert {s.proc for s in october if population(s)} & {LLTP, CONG_CHUNG, QUOC_TICH} == {LLTP, QUOC_TICH}
-    # 6.1 / 6.2: fee-bearing procedures with dossiers with fee data (a fee or an all-zero fee list), and
-    # with an online payment: LLTP, LUAT_SU, QUOC_TICH of LLTP, LUAT_SU, QUOC_TICH, TRONG_TAI
+    # 6.1: fee-bearing procedures with dossiers with fee data (a fee or an all-zero fee list) — LLTP,
+    # LUAT_SU, QUOC_TICH — of the fee-bearing procedures LLTP, LUAT_SU, QUOC_TICH, TRONG_TAI.
+    # 6.2 (PORTAL_RULES.md corrected 2026-12-05): fee-bearing procedures with a successful online payment,
+    # whatever the fee data — LLTP, LUAT_SU, QUOC_TICH — of the same four (it was 3/3 against the
+    # procedures that had fee dossiers).
     assert {s.proc for s in october if s.rec.fee_amount or s.rec.fee_all_zero} == {LLTP, LUAT_SU, QUOC_TICH}
-    assert {s.proc for s in october if s.rec.fee_amount and s.rec.paid_online} == {LLTP, LUAT_SU, QUOC_TICH}
+    assert {s.proc for s in october if s.rec.paid_online} == {LLTP, LUAT_SU, QUOC_TICH}
     # 6.3: of the dossiers whose processing started in October with a (non-zero) fee, those paid online
     # through DVCQG or a ministry gateway
     started = [s for s in october if OCT_1 <= s.started < E and s.rec.fee_amount > 0]
@@ -607,7 +610,7 @@ def _expected_portal(sent: list[Sent]) -> dict[str, tuple[int, int, F] | None]:
         "5.4": (n - bad, n, _points(6, F(n - bad, n), F(9, 10))),
         # 6: min(2, 2·X/0.8) + min(2, 2·Y/0.8) + 6·Z
         "6.1": (3, 4, _points(2, F(3, 4), F(8, 10))),
-        "6.2": (3, 3, _points(2, F(3, 3), F(8, 10))),
+        "6.2": (3, 4, _points(2, F(3, 4), F(8, 10))),  # 2 × (3/4)/0.8 = 1.875
         "6.3": (paid, len(started), _points(6, F(paid, len(started)))),
     }
 

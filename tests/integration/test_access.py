@@ -90,7 +90,7 @@ def test_records_behind_a_scorecard_only_for_the_units_sources_officials_and_ope
     }
     for who, token in allowed.items():
         got = explain(world, "H25", "5.4", auth(token))
-        assert sorted((i.record_key, i.reason) for i in got.items) == [
+        assert sorted((i.record_key, i.reason_code) for i in got.items) == [
             ("national/late-1", "ended_late"), ("national/unhappy-1", "rated_dissatisfied")], who
     denied = {
         "Hà Nội's source": tokens.ha_noi,

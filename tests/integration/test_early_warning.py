@@ -257,14 +257,14 @@ def test_the_list_is_read_through_the_deadline_index(db_url):
             if conn.dialect.name == "sqlite":
                 plan = " ".join(str(r[-1]) for r in conn.execute(text(
                     "EXPLAIN QUERY PLAN SELECT code, source_id, bits FROM score_dossiers "
-                    "WHERE unit_code IN ('H01.01') AND em = 999912 AND dmp >= 20260828 AND dmp < 20260907")))
-                assert "ix_score_dossiers_open_dmp" in plan, plan
+                    "WHERE unit_code IN ('H01.01') AND em = 999912 AND dm_stat >= 20260828 AND dm_stat < 20260907")))
+                assert "ix_score_dossiers_open_dm_stat" in plan, plan
             else:
                 conn.execute(text("SET LOCAL enable_seqscan = off"))
                 plan = " ".join(r[0] for r in conn.execute(text(
                     "EXPLAIN SELECT code, source_id, bits FROM score_dossiers "
-                    "WHERE unit_code IN ('H01.01') AND em = 999912 AND dm766 >= 20260828 AND dm766 < 20260907")))
-                assert "ix_score_dossiers_open_dm766" in plan, plan
+                    "WHERE unit_code IN ('H01.01') AND em = 999912 AND dm_due >= 20260828 AND dm_due < 20260907")))
+                assert "ix_score_dossiers_open_dm_due" in plan, plan
     finally:
         db.dispose()
 

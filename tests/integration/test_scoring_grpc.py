@@ -325,16 +325,33 @@ def test_explain_lists_the_late_dossiers_paged(world):
     assert len(second.items) == 1 and not second.next_page_token
     items = {i.record_key.split("/")[1]: i for i in [*first.items, *second.items]}
     assert set(items) == {"d2", "d3", "d4", "d9"}
-    assert items["d2"].reason == "ended_late"
+    assert items["d2"].reason_code == "ended_late"
     assert items["d2"].late_seconds == 4 * 86400  # ended 12 Aug 08:00, due 8 Aug 08:00
-    assert items["d4"].reason == "overdue_unfinished"
+    # working days after Saturday 8 August up to Wednesday 12: Monday 10, 11, 12
+    assert items["d2"].reason == "Quá hạn 3 ngày làm việc (hạn 08/08/2026, kết thúc 12/08/2026)"
+    assert items["d4"].reason_code == "overdue_unfinished"
     assert items["d4"].late_seconds == (6 * 24 + 16) * 3600  # due 25 Aug 08:00; judged 1 Sep 00:00
-    assert items["d3"].reason == "multiple_supplements" and items["d9"].reason == "unlawful_pause"
+    assert items["d3"].reason_code == "multiple_supplements" and items["d9"].reason_code == "unlawful_pause"
+    assert items["d3"].reason == "Yêu cầu bổ sung 2 lần" and items["d9"].reason == "Tạm dừng không đúng quy định"
+    # 2.1 scored 20 × 5/9: 80/9 points lost, shared by the 4 late dossiers (20/9 each)
+    assert F(int(first.points_lost_exact.numerator), int(first.points_lost_exact.denominator)) == F(80, 9)
+    assert first.points_lost.value == "8.89" and first.headline == "4 bản ghi làm mất 8,89 điểm"
+    assert {(i.points.value, i.points_exact.numerator, i.points_exact.denominator) for i in items.values()} == {
+        ("2.22", "20", "9")}
     offered = scoring.ExplainIndicator(
         pb.ExplainIndicatorRequest(unit_code="H25", period=AUG, rule_version="766/2022", indicator_id="3.1",
                                    scope=tpb.SCOPE_SUBTREE),
         metadata=phu_tho)
-    assert [(i.unit_code, i.record_key, i.reason) for i in offered.items] == [("H25.01", P2, "not_offered_online")]
+    assert [(i.unit_code, i.record_key, i.reason_code, i.reason) for i in offered.items] == [
+        ("H25.01", P2, "not_offered_online", "TTHC chưa cung cấp dịch vụ công trực tuyến")]
+    # 3.1: 2 × (2/3)/0.8 = 5/3; the one procedure not offered online cost all 1/3 of a point
+    assert (offered.points_lost.value, offered.items[0].points.value) == ("0.33", "0.33")
+    # 3.3 at 60% against a 50% threshold has full points: nothing cost it anything (d6, d7 are not online)
+    full = scoring.ExplainIndicator(
+        pb.ExplainIndicatorRequest(unit_code="H25", period=AUG, rule_version="766/2022", indicator_id="3.3"),
+        metadata=phu_tho)
+    assert (list(full.items), full.total_size, full.points_lost.value) == ([], 0, "0.00")
+    assert full.headline == "Đạt điểm tối đa 6,00: không bản ghi nào làm mất điểm"
     with pytest.raises(grpc.RpcError) as err:
         request.page_token = "bm9wZToy"  # noqa: S105 — a forged page token
         scoring.ExplainIndicator(request, metadata=phu_tho)
@@ -535,7 +552,8 @@ def test_chiso_score_cli_as_an_official_uses_it(sqlite_url, capsys, monkeypatch)
             monkeypatch.setenv("CHISO_TOKEN", access.issue_token(conn, "ptho-officials").token)
         assert main([*target, "explain", "H25", "2026-08", "2.1", "--subtree"]) == 0
         out = capsys.readouterr().out
-        assert "4 records cost 2.1 points" in out and "6.7 days late" in out  # d4: 6 d 16 h
+        assert "2.1 (766/2022): 4 bản ghi làm mất 8,89 điểm" in out
+        assert "2,22  Quá hạn 3 ngày làm việc (hạn 08/08/2026, kết thúc 12/08/2026) [ended_late]" in out
         assert main([*target, "ranking", "department", "2026-08", "--parent", "H25"]) == 0
         out = capsys.readouterr().out
         assert "H25.01" in out and "H25.02" in out
@@ -616,7 +634,7 @@ def test_units_created_after_the_catalogue_was_cached_are_scored(db_url):
                                                                    rule_version="766/2022", indicator_id="2.1",
                                                                    scope=tpb.SCOPE_SUBTREE),
                                         metadata=auth(tokens.national))
-        assert [(i.unit_code, i.record_key.split("/")[1], i.reason) for i in late.items] == [
+        assert [(i.unit_code, i.record_key.split("/")[1], i.reason_code) for i in late.items] == [
             ("H04.X1", "new-3", "ended_late")]  # due 9 Aug, ended 20 Aug
         with pytest.raises(grpc.RpcError) as err:
             card(scoring, "H99")
@@ -695,10 +713,36 @@ def test_supplement_requests_without_their_time_explain_as_they_score(world):
     explained = scoring.ExplainIndicator(
         pb.ExplainIndicatorRequest(unit_code="H01.01", period=AUG, rule_version="766/2022", indicator_id="2.1",
                                    scope=tpb.SCOPE_UNIT), metadata=auth(tokens.ha_noi))
-    assert [(i.record_key, i.reason) for i in explained.items] == [("igate-ha-noi/two-requests",
+    assert [(i.record_key, i.reason_code) for i in explained.items] == [("igate-ha-noi/two-requests",
                                                                    "multiple_supplements")]
     waiting = d("waiting-one", "H01.01", P1, hanoi(2026, 8, 10, 8), supplement_count=1)
     waiting.processing_state = ipb.PROCESSING_STATE_WAITING_SUPPLEMENT
     result = ingest.SyncDossiers(ipb.SyncDossiersRequest(request_id="waiting-one", records=[waiting]),
                                  metadata=auth(tokens.ha_noi)).result
     assert [(e.field, e.reason) for e in result.errors] == [("last_supplement_time", "REQUIRED")]
+
+
+def test_portal_6_2_counts_every_fee_bearing_procedure_and_any_successful_payment(world):
+    """PORTAL_RULES.md 6.2, corrected 2026-12-05: Y = fee-bearing procedures with at least one successful
+    online payment in the period / fee-bearing procedures in the procedure database (6.1's denominator);
+    a payment counts whether or not the dossier carried fee data. Before: Y's denominator was the
+    procedures that had fee dossiers and a payment needed a fee — here 0/0, not applicable."""
+    ingest, scoring, db, tokens = world
+    t = NOW - timedelta(minutes=20)
+    offers = [ipb.UnitProcedureRecord(unit_code="H01.01", procedure_code=p, online_level=ipb.ONLINE_LEVEL_FULL,
+                                      has_fee=True, active=True, source_time=ts(t)) for p in (P1, P2)]
+    push(ingest, "SyncUnitProcedures", offers, tokens.ha_noi, "fee-offers")
+    # paid online through the national platform, but sent without a fee amount (no fee data)
+    paid = d("paid-no-fee", "H01.01", P1, hanoi(2026, 8, 10, 8), end=hanoi(2026, 8, 11, 8), online=True,
+             paid_online=True, payment_channel=ipb.PAYMENT_CHANNEL_NATIONAL_PLATFORM)
+    push(ingest, "SyncDossiers", [paid], tokens.ha_noi, "paid-no-fee")
+    wait_scored(db)
+    got = indicators(card(scoring, "H01.01", scope=tpb.SCOPE_UNIT, version="portal/2025"))
+    assert (got["6.1"].numerator, got["6.1"].denominator) == (0, 2)  # no dossier with fee data
+    assert (got["6.2"].numerator, got["6.2"].denominator) == (1, 2)  # P1 paid; of P1, P2
+    assert exact(got["6.2"]) == pts(2, 1, 2, F(4, 5)) == F(5, 4)  # 2 × (1/2)/0.8
+    explained = scoring.ExplainIndicator(
+        pb.ExplainIndicatorRequest(unit_code="H01.01", period=AUG, rule_version="portal/2025", indicator_id="6.2",
+                                   scope=tpb.SCOPE_UNIT), metadata=auth(tokens.ha_noi))
+    assert [(i.record_key, i.reason_code, i.points.value) for i in explained.items] == [
+        (P2, "no_online_payment", "0.75")]

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from fractions import Fraction
 
+from services.scoring.domain.cells import Policy
 from services.scoring.domain.engine import Scorecard
 from services.scoring.domain.workdays import add_working_days, working_days_between
 
@@ -76,15 +77,14 @@ class Candidate:
         return f"{self.source_id}/{self.code}"
 
 
-def turned_late(sums: Mapping[str, int], late: int, late_not_dissatisfied: int, family: str) -> dict[str, int]:
+def turned_late(sums: Mapping[str, int], late: int, late_not_dissatisfied: int, policy: Policy) -> dict[str, int]:
     """The scope's dossier sums (``cells.unit_cell_sums``) with ``late`` of its unfinished, not yet late
     dossiers counted late, ``late_not_dissatisfied`` of them not rated dissatisfied or petitioned about:
-    what the sums are at a moment past their deadlines, nothing else having changed. ``family`` is
-    "766" (766/2022's counters) or "portal" (portal/2025's)."""
+    what the sums are at a moment past their deadlines, nothing else having changed. ``policy``: the
+    rule version's lateness policy, whose sums move."""
     out = dict(sums)
-    late_name, dpl_name = ("late766", "dpl766") if family == "766" else ("late_p_unf", "dpl_p")
-    out[late_name] = out.get(late_name, 0) + late
-    out[dpl_name] = out.get(dpl_name, 0) + late_not_dissatisfied
+    out[policy.late_unf] = out.get(policy.late_unf, 0) + late
+    out[policy.dpl] = out.get(policy.dpl, 0) + late_not_dissatisfied
     return out
 
 

@@ -5,7 +5,8 @@ dossiers that share everything a scorecard needs to know about them. A dossier's
 
 * its **key**: unit, procedure, received month ``rm``, end month ``em`` (``OPEN`` while
   unfinished), processing-start month ``sm`` and, per rule version, the Hanoi month of the moment
-  it becomes late while unfinished (``dm766``, ``dmp``; :data:`ALWAYS` = late whenever unfinished,
+  it becomes late while unfinished under each lateness policy (``dm_due``, ``dm_stat``, see
+  :data:`POLICIES`; :data:`ALWAYS` = late whenever unfinished,
   :data:`NEVER` = never late while unfinished);
 * its **bits**: one yes/no per counter in :data:`COUNTERS` (online, digitised, paid, late as
   finished, …), none of which depends on the evaluation moment.
@@ -22,7 +23,6 @@ Pure Python: plain ints (UTC microseconds, ``yyyymm`` months); no I/O.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import NamedTuple
@@ -48,7 +48,7 @@ from services.shared.records import OPEN_MONTH as OPEN  # end month of an unfini
 from services.shared.records import PROCESSING_WAITING_SUPPLEMENT as WAITING_SUPPLEMENT
 from services.shared.records import DossierFlag as F
 
-# Deadline keys (dm766, dmp) are Hanoi days ``yyyymmdd`` for unfinished dossiers and ``yyyymm00``
+# Deadline keys (dm_due, dm_stat) are Hanoi days ``yyyymmdd`` for unfinished dossiers and ``yyyymm00``
 # (the month only) for finished ones, which only a past moment inside their deadline month re-judges.
 ALWAYS = 0  # deadline key: late whenever judged unfinished
 NEVER = 99999999  # deadline key: never late while unfinished
@@ -75,20 +75,22 @@ COUNTERS: tuple[str, ...] = (
     "eres",  # issued an electronic result
     "synced_file",  # synchronised with a result file (portal 4.1)
     "dp",  # rated dissatisfied or petitioned about
-    "late766",  # late as finished, rule 766/2022
-    "late_p",  # late as finished, rule portal/2025
-    "dpl766",  # dp or late766
-    "dpl_p",  # dp or late_p
+    "late_due",  # late as finished, policy due_time
+    "late_stat",  # late as finished, policy statutory_limit
+    "dpl_due",  # dp or late_due
+    "dpl_stat",  # dp or late_stat
+    "paid",  # a successful online payment, whatever the fee data (portal 6.2)
 )
 BIT = {name: 1 << i for i, name in enumerate(COUNTERS)}
 #: counters kept per (unit, procedure): what the per-procedure measures need
 PROC_COUNTERS: tuple[str, ...] = (
     "n", "online", "online_eres", "digitised", "dig_eres", "synced_file", "pop", "pop_eid", "fee_data", "fee_paid",
+    "paid",
 )  # fmt: skip
 #: counters kept per unit (without the procedure)
 UNIT_COUNTERS: tuple[str, ...] = (
     "n", "online", "digitised", "reused", "linked_dig", "store", "pop_eid", "fee", "fee_paid", "paid_gw",
-    "certified", "eres", "dp", "late766", "late_p", "dpl766", "dpl_p",
+    "certified", "eres", "dp", "late_due", "late_stat", "dpl_due", "dpl_stat",
 )  # fmt: skip
 
 #: a stored dossier, as scoring reads it (services.shared.records)
@@ -103,13 +105,51 @@ class Contribution(NamedTuple):
     rm: int
     em: int
     sm: int
-    dm766: int
-    dmp: int
+    dm_due: int  # deadline key, policy due_time
+    dm_stat: int  # deadline key, policy statutory_limit
     bits: int
     #: whole calendar days from receipt to end (finished dossiers), else -1 — for 2.2's percentiles
     days: int
     #: seconds from receipt to end (finished dossiers), else 0 — for 2.2's mean
     seconds: int
+
+
+class Policy(NamedTuple):
+    """How a family of rule versions judges a dossier's lateness, and where the aggregates keep it.
+
+    A rule version names its policy (``policy = "..."`` in its file); the aggregates are keyed by
+    policy, never by a version's name, so a new version of an existing policy is a data file only.
+    A new policy is code: an entry here, its deadline in :func:`contribution`, a column per key and
+    counter (a migration), and its measures (:mod:`services.scoring.domain.measures`).
+    """
+
+    id: str  # the name rule files use
+    key: str  # its deadline-key column (Contribution field, cell key)
+    late: str  # counter: late as finished
+    dpl: str  # counter / sum: dissatisfied, petitioned or late
+    statutory_limit: bool  # without a due time: the procedure's statutory limit (else on time)
+
+    @property
+    def slot(self) -> int:
+        """The deadline key's index in a Contribution."""
+        return Contribution._fields.index(self.key)
+
+    @property
+    def late_fin(self) -> str:
+        return f"{self.late}_fin"
+
+    @property
+    def late_unf(self) -> str:
+        return f"{self.late}_unf"
+
+
+DUE_TIME = Policy("due_time", "dm_due", "late_due", "dpl_due", statutory_limit=False)
+STATUTORY_LIMIT = Policy("statutory_limit", "dm_stat", "late_stat", "dpl_stat", statutory_limit=True)
+#: every registered policy, in deadline-key order
+POLICIES: tuple[Policy, ...] = (DUE_TIME, STATUTORY_LIMIT)
+POLICY_BY_ID = {p.id: p for p in POLICIES}
+DEADLINE_KEYS = tuple(p.key for p in POLICIES)
+_FIRST_SLOT = POLICIES[0].slot
 
 
 # --- months and deadlines -----------------------------------------------------------------------
@@ -199,27 +239,24 @@ def contribution(d: DossierRow, statutory_days: int) -> Contribution:
     sm = month_of(d.started_at) if d.started_at is not None else rm
     always_late = d.supplement_count > 1 or bool(flags & _UNLAWFUL_PAUSE)
 
-    # 766/2022: the due time, or none (then on time).
+    # policy due_time: the due time, or none (then on time)
     due = d.due_at
-    # portal/2025: without a due time, the statutory limit, with the applicant's supplement time
-    # added to the deadline (the same as subtracting it from the elapsed time).
-    if due is None and statutory_days > 0:
-        deadline_p = clamp_us(working_deadline_us(d.received_at, statutory_days) + d.applicant_supplement_seconds * US)
-    else:
-        deadline_p = due
+    # policy statutory_limit: without a due time, the statutory limit, with the applicant's supplement
+    # time added to the deadline (the same as subtracting it from the elapsed time)
+    deadline_p = _statutory_deadline(d, statutory_days) if due is None else due
 
     waiting_one = (d.processing_state == WAITING_SUPPLEMENT and d.supplement_count == 1 and not finished
                    and d.last_supplement_at is not None)  # without the time: judged as any unfinished one
     if always_late:
-        dm766 = dmp = ALWAYS
+        dm_due = dm_stat = ALWAYS
     elif waiting_one:
         # judged at the time of its one supplement request: the verdict is fixed
         at = d.last_supplement_at
-        dm766 = ALWAYS if due is not None and at > due else NEVER
-        dmp = ALWAYS if deadline_p is not None and at > deadline_p else NEVER
+        dm_due = ALWAYS if due is not None and at > due else NEVER
+        dm_stat = ALWAYS if deadline_p is not None and at > deadline_p else NEVER
     else:
-        dm766 = _deadline_key(due, finished)
-        dmp = _deadline_key(deadline_p, finished)
+        dm_due = _deadline_key(due, finished)
+        dm_stat = _deadline_key(deadline_p, finished)
 
     gateway = d.payment_channel in PAYMENT_GATEWAYS
     bits = _flag_bits(flags, d.channel == CHANNEL_ONLINE, d.fee_amount > 0, gateway, d.rating == RATING_DISSATISFIED)
@@ -227,19 +264,19 @@ def contribution(d: DossierRow, statutory_days: int) -> Contribution:
     days, seconds = -1, 0
     if finished:
         end = d.end_at
-        late766 = always_late or (due is not None and end > due)
-        late_p = always_late or (deadline_p is not None and end > deadline_p)
-        if late766:
-            bits |= BIT["late766"]
-        if late_p:
-            bits |= BIT["late_p"]
-        if dp or late766:
-            bits |= BIT["dpl766"]
-        if dp or late_p:
-            bits |= BIT["dpl_p"]
+        late_due = always_late or (due is not None and end > due)
+        late_stat = always_late or (deadline_p is not None and end > deadline_p)
+        if late_due:
+            bits |= BIT["late_due"]
+        if late_stat:
+            bits |= BIT["late_stat"]
+        if dp or late_due:
+            bits |= BIT["dpl_due"]
+        if dp or late_stat:
+            bits |= BIT["dpl_stat"]
         seconds = max(0, (end - d.received_at) // US)
         days = seconds // 86400
-    return Contribution(d.unit_code, d.procedure_code, rm, em, sm, dm766, dmp, bits, days, seconds)
+    return Contribution(d.unit_code, d.procedure_code, rm, em, sm, dm_due, dm_stat, bits, days, seconds)
 
 
 _DP = 1 << COUNTERS.index("dp")
@@ -288,6 +325,8 @@ def _flag_bits(flags: int, online: bool, fee: bool, gateway: bool, dissatisfied:
         bits |= BIT["fee_data"]
     if paid:
         bits |= BIT["fee_paid"] | (BIT["paid_gw"] if gateway else 0)
+    if flags & F.PAID_ONLINE:
+        bits |= BIT["paid"]
     if flags & F.CERTIFIED_COPY_ISSUED:
         bits |= BIT["certified"]
     if eres:
@@ -299,18 +338,22 @@ def _flag_bits(flags: int, online: bool, fee: bool, gateway: bool, dissatisfied:
     return bits
 
 
-def deadline_us(d: DossierRow, statutory_days: int, version: str) -> int | None:
-    """The instant after which ``d``, unfinished, is late (None: never; a very small number: always)."""
-    c = contribution(d, statutory_days)
-    dm = c.dm766 if version == "766" else c.dmp
+def _statutory_deadline(d: DossierRow, statutory_days: int) -> int | None:
+    if statutory_days <= 0:
+        return None
+    return clamp_us(working_deadline_us(d.received_at, statutory_days) + d.applicant_supplement_seconds * US)
+
+
+def deadline_us(d: DossierRow, statutory_days: int, policy: Policy) -> int | None:
+    """The instant after which ``d``, unfinished, is late under ``policy`` (None: never; a very small
+    number: always)."""
+    dm = contribution(d, statutory_days)[policy.slot]
     if dm == ALWAYS:
         return -(1 << 62)
     if dm == NEVER:
         return None
-    if version == "766":
-        return d.due_at
-    if d.due_at is None:
-        return working_deadline_us(d.received_at, statutory_days) + d.applicant_supplement_seconds * US
+    if d.due_at is None and policy.statutory_limit:
+        return _statutory_deadline(d, statutory_days)
     return d.due_at
 
 
@@ -356,28 +399,30 @@ class Resolved(NamedTuple):
     included: bool
     ambiguous: bool
     finished: bool  # ended by E (verdicts are the final ones)
-    late766: bool  # unfinished: late by its deadline month (rule 766/2022)
-    late_p: bool  # unfinished: late (portal/2025)
+    late: tuple[bool, ...]  # unfinished: late by its deadline key, per policy (POLICIES' order)
     started: bool  # processing started in the window
 
 
-def resolve(w: Window, rm: int, em: int, sm: int, dm766: int, dmp: int) -> Resolved:
-    """How a cell keyed by these months counts in window ``w`` (see :class:`Window`)."""
+_EXCLUDED = Resolved(False, False, False, (False,) * 2, False)
+
+
+def resolve(w: Window, rm: int, em: int, sm: int, *deadline_keys: int) -> Resolved:
+    """How a cell keyed by these months and deadline keys (one per policy) counts in window ``w``."""
     last = w.last
     if rm > last or em < w.m1:
-        return Resolved(False, False, False, False, False, False)
+        return _EXCLUDED
     ambiguous = False
     mid = w.mid
     if mid and not w.live and mid in (rm, em, sm):
         ambiguous = True  # received, ended or started inside E's month, before or after E
     finished = em <= w.done or (em == mid and w.live)
-    late766 = late_p = False
+    late = (False,) * len(deadline_keys)
     if not finished:
-        late766, unsure766 = _late_by_key(dm766, w)
-        late_p, unsure_p = _late_by_key(dmp, w)
-        ambiguous = ambiguous or unsure766 or unsure_p
+        judged = [_late_by_key(key, w) for key in deadline_keys]
+        late = tuple(verdict for verdict, _ in judged)
+        ambiguous = ambiguous or any(unsure for _, unsure in judged)
     started = w.m1 <= sm <= last
-    return Resolved(True, ambiguous, finished, late766, late_p, started)
+    return Resolved(True, ambiguous, finished, late, started)
 
 
 def _late_by_key(key: int, w: Window) -> tuple[bool, bool]:
@@ -392,7 +437,8 @@ def _late_by_key(key: int, w: Window) -> tuple[bool, bool]:
     return False, False
 
 
-_PLAIN_UNIT_COUNTERS = tuple(n for n in UNIT_COUNTERS if n not in ("late766", "late_p", "dpl766", "dpl_p", "eres"))
+_POLICY_COUNTERS = {name for p in POLICIES for name in (p.late, p.dpl)}
+_PLAIN_UNIT_COUNTERS = tuple(n for n in UNIT_COUNTERS if n not in _POLICY_COUNTERS and n != "eres")
 
 
 def row_in_window(d: DossierRow, w: Window) -> bool:
@@ -413,19 +459,16 @@ def row_contribution(d: DossierRow, statutory_days: int, w: Window) -> dict[str,
     out = {name: 1 for name in _PLAIN_UNIT_COUNTERS if c.bits & BIT[name]}
     dp = bool(c.bits & BIT["dp"])
     if finished:
-        late766 = bool(c.bits & BIT["late766"])
-        late_p = bool(c.bits & BIT["late_p"])
         out["fin"] = 1
         out["eres_fin"] = 1 if c.bits & BIT["eres"] else 0
-    else:
-        d766 = deadline_us(d, statutory_days, "766")
-        dp_ = deadline_us(d, statutory_days, "portal")
-        late766 = d766 is not None and e > d766
-        late_p = dp_ is not None and e > dp_
-    out["late766"] = int(late766)
-    out["late_p_fin" if finished else "late_p_unf"] = int(late_p)
-    out["dpl766"] = int(dp or late766)
-    out["dpl_p"] = int(dp or late_p)
+    for p in POLICIES:
+        if finished:
+            late = bool(c.bits & BIT[p.late])
+        else:
+            deadline = deadline_us(d, statutory_days, p)
+            late = deadline is not None and e > deadline
+        out[p.late_fin if finished else p.late_unf] = int(late)
+        out[p.dpl] = int(dp or late)
     started_at = d.started_at if d.started_at is not None else d.received_at
     if started_at < e and w.m1 <= month_of(started_at) <= w.m2:
         out["st_fee"] = 1 if c.bits & BIT["fee"] else 0
@@ -445,26 +488,15 @@ def unit_cell_sums(r: Resolved, counts: dict[str, int]) -> dict[str, int]:
     if r.finished:
         out["fin"] = n
         out["eres_fin"] = counts["eres"]
-        out["late766"] = counts["late766"]
-        out["late_p_fin"] = counts["late_p"]
-        out["dpl766"] = counts["dpl766"]
-        out["dpl_p"] = counts["dpl_p"]
+        for p in POLICIES:
+            out[p.late_fin] = counts[p.late]
+            out[p.dpl] = counts[p.dpl]
     else:
-        out["late766"] = n if r.late766 else 0
-        out["late_p_unf"] = n if r.late_p else 0
-        out["dpl766"] = n if r.late766 else counts["dp"]
-        out["dpl_p"] = n if r.late_p else counts["dp"]
+        for p in POLICIES:
+            late = r.late[p.slot - _FIRST_SLOT]
+            out[p.late_unf] = n if late else 0
+            out[p.dpl] = n if late else counts["dp"]
     if r.started:
         out["st_fee"] = counts["fee"]
         out["st_paid_gw"] = counts["paid_gw"]
     return out
-
-
-def sum_bits(contributions: Iterable[int], names: tuple[str, ...]) -> dict[str, int]:
-    """Counter totals of a set of dossiers' bits."""
-    totals = dict.fromkeys(names, 0)
-    for bits in contributions:
-        for name in names:
-            if bits & BIT[name]:
-                totals[name] += 1
-    return totals

@@ -26,6 +26,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from services.scoring.domain.cells import POLICY_BY_ID, Policy
 from services.scoring.domain.periods import Period, local_date
 
 UNIT_KINDS = frozenset(
@@ -68,7 +69,6 @@ PARAMETERS: Mapping[str, Any] = MappingProxyType(
         "lead_working_days": "per_unit_kind",  # 1.1: decision at least this many working days before effect
         "listing_working_days": "per_unit_kind",  # 1.2: listed within this many working days of the decision
         "required_parts": "names",  # 1.3: parts a complete listing carries
-        "no_due_time": ("on_time", "statutory_limit"),  # 2.1: how a dossier without a due time is judged
         "refusal_working_days": "whole",  # 5.2 (portal): stage limits of a petition
         "first_supplement_working_days": "whole",
         "ready_for_publication_working_days": "whole",
@@ -238,6 +238,9 @@ class RuleTable:
     measure_catalogue: Mapping[str, str]
     source: str = ""
     path: str = ""
+    #: how this version judges a dossier late (``policy = "..."`` in the file; None: it names no
+    #: measure that needs one)
+    policy: Policy | None = None
 
     def indicator(self, indicator_id: str) -> Indicator:
         for indicator in self.indicators:
@@ -257,6 +260,15 @@ class RuleTable:
     def measures(self) -> Mapping[str, str]:
         """The measure catalogue: every count name this version reads, with what it counts."""
         return self.measure_catalogue
+
+    def parameter_for(self, measures: Iterable[str], name: str, unit_kind: str | None, default: Any) -> Any:
+        """Parameter ``name`` as set on the indicator that names one of ``measures`` (the code of
+        those measures reads it; per-unit-kind values for ``unit_kind``), else ``default``."""
+        wanted = set(measures)
+        for indicator in self.indicators:
+            if name in indicator.parameters and wanted & set(indicator.measures()):
+                return indicator.parameter(name, unit_kind)
+        return default
 
     def measures_by_indicator(self) -> dict[str, tuple[str, ...]]:
         return {i.id: i.measures() for i in self.indicators if i.measures()}
@@ -286,6 +298,8 @@ class RuleBook:
                 raise RuleTableError(
                     f"{later.path}: effective_from {later.effective_from} is the same as {earlier.id!r}'s"
                 )
+        for table in ordered:
+            _check_code(table)
         self._tables = tuple(ordered)
         self._by_id = seen
 
@@ -297,6 +311,18 @@ class RuleBook:
     @classmethod
     def load_dir(cls, directory: Path | str) -> RuleBook:
         return cls(load_rule_table(path) for path in sorted(Path(directory).glob("*.toml")))
+
+    @classmethod
+    def load(cls, extra_dir: Path | str = "") -> RuleBook:
+        """The shipped versions and, with ``extra_dir``, every ``*.toml`` in it (an operator's own
+        versions; a file there may not reuse a shipped version's id). Every file is checked."""
+        tables = list(_default_book().versions())
+        if extra_dir:
+            folder = Path(extra_dir)
+            if not folder.is_dir():
+                raise RuleTableError(f"{folder}: the rules folder does not exist")
+            tables += [load_rule_table(path) for path in sorted(folder.glob("*.toml"))]
+        return cls(tables)
 
     def versions(self) -> tuple[RuleTable, ...]:
         """Every version, oldest first."""
@@ -324,6 +350,14 @@ class RuleBook:
     def for_period(self, period: Period) -> RuleTable:
         """The version that scores ``period``: the one in force on its first day."""
         return self.in_force(period.first_day)
+
+
+def _check_code(table: RuleTable) -> None:
+    """Every measure the table names has code behind it, under the table's policy, and every
+    parameter is read by that code (:func:`services.scoring.domain.measures.check_rule_table`)."""
+    from services.scoring.domain.measures import check_rule_table  # the measures read rule tables
+
+    check_rule_table(table)
 
 
 @cache
@@ -420,12 +454,23 @@ class _TableReader:
         name = top.take("name", str)
         effective_from = self._date(top, "effective_from")
         source = top.take("source", str, required=False, default="")
+        policy_id = top.take("policy", str, required=False)
+        if policy_id is not None and policy_id not in POLICY_BY_ID:
+            top.fail(f"unknown lateness policy {policy_id!r} (registered: {', '.join(POLICY_BY_ID)})", "policy")
         catalogue = self._catalogue(top)
         groups = self._groups(top)
         indicators = self._indicators(top, catalogue)
         bands = self._bands(top)
         top.done()
 
+        for indicator in indicators:  # thresholds are staged by date from the version's first day
+            for part in (indicator, *indicator.components):
+                if part.threshold is not None and part.threshold.stages[0].start > effective_from:
+                    where = f"indicators[id={indicator.id}]" + (
+                        f".components[id={part.id}]" if part is not indicator else "")
+                    top.fail(f"the first threshold stage starts {part.threshold.stages[0].start}, after the "
+                             f"version takes effect ({effective_from}): no target for its first periods",
+                             f"{where}.threshold")
         group_ids = [g.id for g in groups]
         for indicator in indicators:
             if indicator.group not in group_ids:
@@ -457,6 +502,7 @@ class _TableReader:
             measure_catalogue=MappingProxyType(catalogue),
             source=source,
             path=self.file,
+            policy=POLICY_BY_ID.get(policy_id) if policy_id else None,
         )
 
     # -- pieces --

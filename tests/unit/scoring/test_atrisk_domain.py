@@ -10,6 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from services.scoring.domain.atrisk import Candidate, Horizon, assess, turned_late
+from services.scoring.domain.cells import DUE_TIME, STATUTORY_LIMIT
 from services.scoring.domain.periods import HANOI
 
 
@@ -21,10 +22,10 @@ def test_horizon_across_a_weekend_a_substituted_day_off_and_national_day():
     assert [h.working_days_left(date(2026, 9, d)) for d in (1, 2, 3, 4, 5, 6, 7)] == [0, 0, 1, 2, 2, 2, 3]
 
 
-def test_turned_late_moves_counters_of_the_rule_family_only():
-    sums = {"n": 10, "late766": 1, "dpl766": 2, "late_p_unf": 1, "dpl_p": 2}
-    assert turned_late(sums, 3, 2, "766") == {**sums, "late766": 4, "dpl766": 4}
-    assert turned_late(sums, 3, 2, "portal") == {**sums, "late_p_unf": 4, "dpl_p": 4}
+def test_turned_late_moves_counters_of_the_rule_versions_policy_only():
+    sums = {"n": 10, "late_due_unf": 1, "dpl_due": 2, "late_stat_unf": 1, "dpl_stat": 2}
+    assert turned_late(sums, 3, 2, DUE_TIME) == {**sums, "late_due_unf": 4, "dpl_due": 4}
+    assert turned_late(sums, 3, 2, STATUTORY_LIMIT) == {**sums, "late_stat_unf": 4, "dpl_stat": 4}
 
 
 @dataclass(frozen=True)

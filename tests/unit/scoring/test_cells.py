@@ -81,7 +81,7 @@ def test_exact_row_counts_follow_the_plain_rule(case):
     part = C.row_contribution(row, statutory, w)
     if part is None:
         return
-    for portal in (False, True):
+    for policy in C.POLICIES:
         outcome = classify_dossier(
             received_at=_dt(row.received_at),
             due_at=_dt(row.due_at),
@@ -91,11 +91,11 @@ def test_exact_row_counts_follow_the_plain_rule(case):
             waiting_supplement=row.processing_state == 2,
             unlawful_pause=bool(row.flags & 1),
             as_of=_dt(w.e_us),
-            statutory_days=(statutory or None) if portal and row.due_at is None else None,
+            statutory_days=(statutory or None) if policy.statutory_limit and row.due_at is None else None,
             applicant_supplement_seconds=row.applicant_supplement_seconds,
         )
-        late = part.get("late_p_fin", 0) + part.get("late_p_unf", 0) if portal else part["late766"]
-        assert late == (0 if outcome.on_time else 1), (portal, outcome, part)
+        late = part.get(policy.late_fin, 0) + part.get(policy.late_unf, 0)
+        assert late == (0 if outcome.on_time else 1), (policy, outcome, part)
 
 
 @settings(max_examples=3000, deadline=None)
@@ -105,7 +105,7 @@ def test_cells_read_back_equal_the_exact_row_counts(case):
     if not _live_consistent(row, w):
         return
     c = C.contribution(row, statutory)
-    r = C.resolve(w, c.rm, c.em, c.sm, c.dm766, c.dmp)
+    r = C.resolve(w, c.rm, c.em, c.sm, c.dm_due, c.dm_stat)
     exact = C.row_contribution(row, statutory, w)
     if r.ambiguous:
         return  # scoring resolves these from the rows, i.e. with row_contribution itself
@@ -124,9 +124,9 @@ def test_ambiguity_is_rare_for_a_live_moment():
     r = C.resolve(w, 202608, 202608, 202608, 20260800, 20260800)
     assert r.finished and not r.ambiguous  # finished this month: its final verdict
     r = C.resolve(w, 202608, C.OPEN, 202608, 20260820, 20260820)
-    assert not r.ambiguous and not r.late766  # due on the 20th: on time now
+    assert not r.ambiguous and not r.late[0]  # due on the 20th: on time now
     r = C.resolve(w, 202608, C.OPEN, 202608, 20260810, 20260714)
-    assert not r.ambiguous and r.late766 and r.late_p  # due earlier: late
+    assert not r.ambiguous and r.late == (True, True)  # due earlier: late
     assert C.resolve(w, 202608, C.OPEN, 202608, 20260815, 20260816).ambiguous  # due today: rows decide
     assert not C.resolve(w, 202608, C.OPEN, 202608, C.NEVER, C.ALWAYS).ambiguous
 

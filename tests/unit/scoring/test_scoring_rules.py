@@ -224,7 +224,8 @@ def test_working_day_parameters():
 def test_measures_catalogue():
     by_indicator = PORTAL.measures_by_indicator()
     assert by_indicator["1.4"] == ("dossiers_synchronised", "dossiers_reported")
-    assert by_indicator["6.2"] == ("fee_procedures_with_online_payment", "fee_procedures_with_fee_dossiers")
+    # corrected 2026-12-05 (PORTAL_RULES.md 6.2): 6.1's denominator
+    assert by_indicator["6.2"] == ("fee_procedures_with_successful_online_payment", "fee_procedures_in_database")
     assert V766.measures_by_indicator()["5.4"] == ("dossiers_received", "dossiers_dissatisfied_petitioned_or_late")
     assert "2.2" not in by_indicator
     for table in (V766, PORTAL):
@@ -433,9 +434,16 @@ BAD = [
         "parameters.days: unknown parameter",
     ),
     (
-        "bad parameter value",
-        mutate('no_data = "zero"', 'no_data = "zero"\nparameters = { no_due_time = "late" }'),
-        "parameters.no_due_time: unknown value 'late'",
+        "unknown lateness policy",
+        mutate("effective_from = 2030-01-01", 'effective_from = 2030-01-01\npolicy = "late"'),
+        "policy: unknown lateness policy 'late' (registered: due_time, statutory_limit)",
+    ),
+    (
+        "threshold staged after the version takes effect",
+        mutate("{ from = 2021-01-01, to = 2025-12-31, value = 0.5 },\n  { from = 2026-01-01, value = 0.8 },",
+               "{ from = 2031-01-01, value = 0.8 },"),
+        "indicators[id=1.1].threshold: the first threshold stage starts 2031-01-01, after the version takes "
+        "effect (2030-01-01)",
     ),
     (
         "negative working days",
@@ -476,10 +484,15 @@ def test_a_file_on_disk_is_named_in_the_error(tmp_path):
         load_rule_table(path)
 
 
+# MINIMAL with measures that have code behind them (a rule book checks that)
+BOUND = MINIMAL.replace('"a"', '"dossiers_synchronised"').replace('"b"', '"dossiers_received"').replace(
+    'a = "A things."\nb = "B things."', 'dossiers_synchronised = "Synchronised."\ndossiers_received = "Received."')
+
+
 def test_rule_book_from_a_directory_and_its_own_checks(tmp_path):
-    (tmp_path / "a.toml").write_text(MINIMAL, encoding="utf-8")
+    (tmp_path / "a.toml").write_text(BOUND, encoding="utf-8")
     (tmp_path / "b.toml").write_text(
-        MINIMAL.replace('id = "test/1"', 'id = "test/2"').replace(
+        BOUND.replace('id = "test/1"', 'id = "test/2"').replace(
             "effective_from = 2030-01-01", "effective_from = 2031-01-01"
         ),
         encoding="utf-8",
@@ -488,11 +501,11 @@ def test_rule_book_from_a_directory_and_its_own_checks(tmp_path):
     assert [t.id for t in book.versions()] == ["test/1", "test/2"]
     assert book.in_force(date(2030, 12, 31)).id == "test/1"
     (tmp_path / "c.toml").write_text(
-        MINIMAL.replace("effective_from = 2030-01-01", "effective_from = 2032-01-01"), encoding="utf-8"
+        BOUND.replace("effective_from = 2030-01-01", "effective_from = 2032-01-01"), encoding="utf-8"
     )
     with pytest.raises(RuleTableError, match="version 'test/1' is also defined"):
         RuleBook.load_dir(tmp_path)
-    (tmp_path / "c.toml").write_text(MINIMAL.replace('id = "test/1"', 'id = "test/3"'), encoding="utf-8")
+    (tmp_path / "c.toml").write_text(BOUND.replace('id = "test/1"', 'id = "test/3"'), encoding="utf-8")
     with pytest.raises(RuleTableError, match="effective_from 2030-01-01 is the same"):
         RuleBook.load_dir(tmp_path)
 
@@ -504,3 +517,35 @@ def test_shipped_files_reload_identically():
     folder = rules.Path(rules.__file__).parent.parent / "rules"
     assert load_rule_table(folder / "766-2022.toml") == V766
     assert load_rule_table(folder / "portal-2025.toml") == PORTAL
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (lambda t: t, None),
+        (lambda t: t.replace('"dossiers_received"', '"dossiers_recieved"').replace(
+            "dossiers_received = ", "dossiers_recieved = "),
+         "x.toml: indicator 1.1: measure 'dossiers_recieved' has no code behind it"),
+        (lambda t: t.replace('numerator = "dossiers_synchronised"', 'numerator = "dossiers_on_time"', 1).replace(
+            'dossiers_synchronised = "Synchronised."', 'dossiers_synchronised = "S."\ndossiers_on_time = "O."'),
+         "x.toml: indicator 1.1: measure 'dossiers_on_time' judges lateness under policy 'due_time', but the "
+         "file names no policy"),
+        (lambda t: t.replace("effective_from = 2030-01-01", 'effective_from = 2030-01-01\npolicy = "statutory_limit"')
+         .replace('numerator = "dossiers_synchronised"', 'numerator = "dossiers_on_time"', 1).replace(
+            'dossiers_synchronised = "Synchronised."', 'dossiers_synchronised = "S."\ndossiers_on_time = "O."'),
+         "measure 'dossiers_on_time' judges lateness under policy 'due_time', but the file names policy "
+         "'statutory_limit'"),
+        (lambda t: t.replace('no_data = "zero"', 'no_data = "zero"\nparameters = { refusal_working_days = 2 }'),
+         "x.toml: indicator 2.1: parameter 'refusal_working_days' is read by none of its measures "
+         "(dossiers_synchronised, dossiers_received)"),
+    ],
+)
+def test_a_rule_book_refuses_measures_without_code_and_parameters_nothing_reads(tmp_path, change, message):
+    """Issue 16: a measure named in a rule file but computed by no code counted 0 without a word."""
+    (tmp_path / "x.toml").write_text(change(BOUND), encoding="utf-8")
+    if message is None:
+        assert RuleBook.load_dir(tmp_path).get("test/1").policy is None
+        return
+    with pytest.raises(RuleTableError) as err:
+        RuleBook.load_dir(tmp_path)
+    assert message in str(err.value) and "\n" not in str(err.value)

@@ -136,4 +136,4 @@ def test_describe_settings_rows_for_the_readme():
     assert rows["CHISO_TEST_AUTO_MIGRATE"][1:3] == ("bool", "true")
     assert rows["CHISO_TEST_OPERATOR_UNITS"][1:3] == ("tuple[str, ...]", "H01")
     assert rows["CHISO_TEST_WEBHOOK_URL"][1:4] == ("str | None", "", "")
-    assert len(rows) == 14
+    assert len(rows) == 18

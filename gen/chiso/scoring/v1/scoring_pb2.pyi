@@ -81,7 +81,7 @@ class GetRankingResponse(_message.Message):
     def __init__(self, ranking: _Optional[_Union[_types_pb2.Ranking, _Mapping]] = ...) -> None: ...
 
 class ExplanationItem(_message.Message):
-    __slots__ = ("record_kind", "record_key", "unit_code", "reason", "late_seconds", "attributes")
+    __slots__ = ("record_kind", "record_key", "unit_code", "reason", "late_seconds", "attributes", "reason_code", "points", "points_exact")
     class AttributesEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -95,13 +95,19 @@ class ExplanationItem(_message.Message):
     REASON_FIELD_NUMBER: _ClassVar[int]
     LATE_SECONDS_FIELD_NUMBER: _ClassVar[int]
     ATTRIBUTES_FIELD_NUMBER: _ClassVar[int]
+    REASON_CODE_FIELD_NUMBER: _ClassVar[int]
+    POINTS_FIELD_NUMBER: _ClassVar[int]
+    POINTS_EXACT_FIELD_NUMBER: _ClassVar[int]
     record_kind: str
     record_key: str
     unit_code: str
     reason: str
     late_seconds: int
     attributes: _containers.ScalarMap[str, str]
-    def __init__(self, record_kind: _Optional[str] = ..., record_key: _Optional[str] = ..., unit_code: _Optional[str] = ..., reason: _Optional[str] = ..., late_seconds: _Optional[int] = ..., attributes: _Optional[_Mapping[str, str]] = ...) -> None: ...
+    reason_code: str
+    points: _decimal_pb2.Decimal
+    points_exact: _types_pb2.Ratio
+    def __init__(self, record_kind: _Optional[str] = ..., record_key: _Optional[str] = ..., unit_code: _Optional[str] = ..., reason: _Optional[str] = ..., late_seconds: _Optional[int] = ..., attributes: _Optional[_Mapping[str, str]] = ..., reason_code: _Optional[str] = ..., points: _Optional[_Union[_decimal_pb2.Decimal, _Mapping]] = ..., points_exact: _Optional[_Union[_types_pb2.Ratio, _Mapping]] = ...) -> None: ...
 
 class ExplainIndicatorRequest(_message.Message):
     __slots__ = ("unit_code", "period", "scope", "as_of", "rule_version", "indicator_id", "page_size", "page_token")
@@ -124,14 +130,22 @@ class ExplainIndicatorRequest(_message.Message):
     def __init__(self, unit_code: _Optional[str] = ..., period: _Optional[_Union[_types_pb2.Period, _Mapping]] = ..., scope: _Optional[_Union[_types_pb2.Scope, str]] = ..., as_of: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., rule_version: _Optional[str] = ..., indicator_id: _Optional[str] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
 
 class ExplainIndicatorResponse(_message.Message):
-    __slots__ = ("items", "next_page_token", "total_size")
+    __slots__ = ("items", "next_page_token", "total_size", "points_lost", "points_lost_exact", "headline", "rule_version")
     ITEMS_FIELD_NUMBER: _ClassVar[int]
     NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
     TOTAL_SIZE_FIELD_NUMBER: _ClassVar[int]
+    POINTS_LOST_FIELD_NUMBER: _ClassVar[int]
+    POINTS_LOST_EXACT_FIELD_NUMBER: _ClassVar[int]
+    HEADLINE_FIELD_NUMBER: _ClassVar[int]
+    RULE_VERSION_FIELD_NUMBER: _ClassVar[int]
     items: _containers.RepeatedCompositeFieldContainer[ExplanationItem]
     next_page_token: str
     total_size: int
-    def __init__(self, items: _Optional[_Iterable[_Union[ExplanationItem, _Mapping]]] = ..., next_page_token: _Optional[str] = ..., total_size: _Optional[int] = ...) -> None: ...
+    points_lost: _decimal_pb2.Decimal
+    points_lost_exact: _types_pb2.Ratio
+    headline: str
+    rule_version: str
+    def __init__(self, items: _Optional[_Iterable[_Union[ExplanationItem, _Mapping]]] = ..., next_page_token: _Optional[str] = ..., total_size: _Optional[int] = ..., points_lost: _Optional[_Union[_decimal_pb2.Decimal, _Mapping]] = ..., points_lost_exact: _Optional[_Union[_types_pb2.Ratio, _Mapping]] = ..., headline: _Optional[str] = ..., rule_version: _Optional[str] = ...) -> None: ...
 
 class ComponentCounts(_message.Message):
     __slots__ = ("component_id", "numerator", "denominator")

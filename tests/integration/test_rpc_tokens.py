@@ -1,0 +1,85 @@
+"""Page tokens and cursors are the caller's input too (issue 15, item 4): forged, huge or deeply nested
+ones are INVALID_ARGUMENT (BAD_PAGE_TOKEN / BAD_CURSOR), never INTERNAL — through the real servers on
+SQLite and PostgreSQL (where a number past 2^63 used to overflow a BIGINT parameter)."""
+
+from __future__ import annotations
+
+import base64
+import json
+
+import grpc
+import pytest
+from chiso.publish.v1 import publish_pb2 as ppb
+from chiso.scoring.v1 import scoring_pb2 as spb
+from chiso.types.v1 import types_pb2 as tpb
+
+from services.publish.domain.documents import PeriodRef
+from services.publish.domain.paging import fingerprint
+from services.shared.grpc_errors import details_from_rpc_error
+from tests.helpers import auth
+from tests.rpc_suite import running_suite
+
+AUG = tpb.Period(kind=tpb.PERIOD_KIND_MONTH, year=2026, number=8)
+ODD_POSITIONS = ["abc", [1], [None, None], [1e30, "x"], [2**63, "x"], ["x", 2**63], 2**63, -1, ["a\x00", 1],
+                 [["x"], 1], {"a": 1}, True, [True, "x"]]
+
+
+def forged(fp: str, position) -> str:
+    raw = json.dumps([fp, position]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+@pytest.fixture
+def suite(db_url, tmp_path):
+    with running_suite(db_url, tmp_path) as s:
+        yield s
+
+
+def refused(call) -> tuple[grpc.StatusCode, str]:
+    with pytest.raises(grpc.RpcError) as err:
+        call()
+    info, _ = details_from_rpc_error(err.value)
+    return err.value.code(), info.reason if info else err.value.details()
+
+
+def test_forged_deep_and_huge_page_tokens_and_cursors_are_invalid_argument(suite):
+    publish, scoring = suite.stubs["publish"], suite.stubs["scoring"]
+    op = auth(suite.tokens.operator)
+    aug = PeriodRef(AUG.kind, AUG.year, AUG.number)
+    lists = {
+        "ListPublications": (fingerprint("publications", ""),
+                             lambda t: publish.ListPublications(ppb.ListPublicationsRequest(page_token=t), timeout=10)),
+        "ListScorecards": (fingerprint("scorecards", aug.key, 0, "", 0), lambda t: publish.ListScorecards(
+            ppb.ListScorecardsRequest(period=AUG, page_token=t), timeout=10)),
+        "ListSubscriptions": (fingerprint("subscriptions"), lambda t: publish.ListSubscriptions(
+            ppb.ListSubscriptionsRequest(page_token=t), metadata=op, timeout=10)),
+        "ListDeliveries": (fingerprint("deliveries", "portal-1", 0), lambda t: publish.ListDeliveries(
+            ppb.ListDeliveriesRequest(subscription_id="portal-1", page_token=t), metadata=op, timeout=10)),
+    }
+    for name, (fp, call) in lists.items():
+        for position in ODD_POSITIONS:
+            if name == "ListSubscriptions" and position == "abc":
+                continue  # a subscription id: a well-formed position of this list
+            assert refused(lambda c=call, p=position, f=fp: c(forged(f, p))) == (
+                grpc.StatusCode.INVALID_ARGUMENT, "BAD_PAGE_TOKEN"), (name, position)
+        for token in ("[" * 100_000, base64.urlsafe_b64encode(b"[" * 100_000).decode(), "\x00", "%%%"):
+            assert refused(lambda c=call, t=token: c(t)) == (grpc.StatusCode.INVALID_ARGUMENT, "BAD_PAGE_TOKEN"), name
+    # change-feed cursors past a 64-bit integer, or not digits
+    for seq in (2**63, 2**64, 10**30):
+        cursor = base64.urlsafe_b64encode(f"c1:{seq}".encode()).decode().rstrip("=")
+        assert refused(lambda c=cursor: publish.ListChanges(ppb.ListChangesRequest(cursor=c), timeout=10)) == (
+            grpc.StatusCode.INVALID_ARGUMENT, "BAD_CURSOR")
+        assert refused(lambda c=cursor: list(publish.StreamChanges(ppb.StreamChangesRequest(cursor=c), timeout=10))) \
+            == (grpc.StatusCode.INVALID_ARGUMENT, "BAD_CURSOR")
+        assert refused(lambda s=seq: scoring.ListScorecardChanges(
+            spb.ListScorecardChangesRequest(after_cursor=str(s)), timeout=10)) == (
+            grpc.StatusCode.INVALID_ARGUMENT, "BAD_CURSOR")
+    for cursor in ("+5", " 5", "5_0", "٣"):
+        assert refused(lambda c=cursor: scoring.ListScorecardChanges(
+            spb.ListScorecardChangesRequest(after_cursor=c), timeout=10)) == (
+            grpc.StatusCode.INVALID_ARGUMENT, "BAD_CURSOR")
+    # the largest valid cursor is simply past the end
+    last = base64.urlsafe_b64encode(f"c1:{2**63 - 1}".encode()).decode().rstrip("=")
+    assert not publish.ListChanges(ppb.ListChangesRequest(cursor=last), timeout=10).changes
+    assert not scoring.ListScorecardChanges(spb.ListScorecardChangesRequest(after_cursor=str(2**63 - 1)),
+                                            timeout=10).changes
