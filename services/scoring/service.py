@@ -37,8 +37,8 @@ from prometheus_client import Counter
 
 from services.scoring import storage as S
 from services.scoring.domain import cells as C
-from services.scoring.domain.coverage import has_records
 from services.scoring.domain import measures as M
+from services.scoring.domain.coverage import has_records
 from services.scoring.domain.engine import Scorecard, counts_from_measures, prev_year_counts, rank, score
 from services.scoring.domain.measures import ScopeData, measure_values, petition_categories
 from services.scoring.domain.periods import HANOI, MIN_YEAR, Period, PeriodError, evaluation_moment

@@ -348,7 +348,8 @@ def test_explain_lists_the_late_dossiers_paged(world):
     assert (offered.points_lost.value, offered.items[0].points.value) == ("0.33", "0.33")
     # 3.3 at 60% against a 50% threshold has full points: nothing cost it anything (d6, d7 are not online)
     full = scoring.ExplainIndicator(
-        pb.ExplainIndicatorRequest(unit_code="H25", period=AUG, rule_version="766/2022", indicator_id="3.3"),
+        pb.ExplainIndicatorRequest(unit_code="H25", period=AUG, rule_version="766/2022", indicator_id="3.3",
+                                   scope=tpb.SCOPE_SUBTREE),
         metadata=phu_tho)
     assert (list(full.items), full.total_size, full.points_lost.value) == ([], 0, "0.00")
     assert full.headline == "Đạt điểm tối đa 6,00: không bản ghi nào làm mất điểm"
