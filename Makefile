@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 PROTO_FILES := $(shell find protos/chiso -name '*.proto' | sort)
 
-.PHONY: setup test-tools run test test-fast proto proto-check lint bench faults clean
+.PHONY: setup test-tools run test test-fast proto proto-check lint bench faults fuzz clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -59,6 +59,9 @@ bench: setup  ## Measure SPEC §8 figures and write BENCHMARKS.md.
 
 faults: setup  ## kill -9 fault trials (restarts the local PostgreSQL cluster) and write FAULTS.md.
 	$(BIN)/python -m tools.faults --trials 15 --backends postgresql,sqlite --database-restarts --write FAULTS.md
+
+fuzz: setup  ## Fuzz every RPC of every service (10,000 calls each) through real servers; tally into FAULTS.md.
+	$(BIN)/python -m tools.fuzz --examples 10000 --write FAULTS.md
 
 clean:
 	rm -rf $(VENV) node_modules gen/chiso var .bench .faults

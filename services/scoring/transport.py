@@ -213,7 +213,13 @@ class ScoringServicer(scoring_pb2_grpc.ScoringServiceServicer):
         return version
 
     def _as_of(self, request) -> datetime | None:
-        return request.as_of.ToDatetime(tzinfo=HANOI) if request.HasField("as_of") else None
+        if not request.HasField("as_of"):
+            return None
+        try:
+            return request.as_of.ToDatetime(tzinfo=HANOI)
+        except (ValueError, OverflowError):  # seconds or nanos outside google.protobuf.Timestamp's range
+            raise InvalidArgument.for_field("as_of", "not a valid timestamp (0001-01-01 to 9999-12-31, nanos "
+                                            "0–999,999,999)", reason="BAD_TIMESTAMP") from None
 
     def GetScorecard(self, request: pb.GetScorecardRequest, context) -> pb.GetScorecardResponse:
         if not request.unit_code:

@@ -195,8 +195,13 @@ class Row:
     groups: list[dict[str, Any]] = field(default_factory=list)
 
 
+NO_PREVIOUS = (fmt.DASH, "none", "kỳ trước không có bảng xếp hạng để so sánh")
+
+
 def ranking_rows(reply: ppb.GetRankingResponse, cards: dict[str, tpb.Scorecard]) -> list[Row]:
     rows = []
+    # no previous rank at all (nothing ranked the period before, e.g. no earlier publication): no "new" marks
+    any_previous = any(e.HasField("previous_rank") for e in reply.ranking.entries)
     for e in reply.ranking.entries:
         previous = e.previous_rank if e.HasField("previous_rank") else None
         card = cards.get(e.unit.code)
@@ -204,7 +209,8 @@ def ranking_rows(reply: ppb.GetRankingResponse, cards: dict[str, tpb.Scorecard])
                    "value": g.points.value or "0", "max": fmt.number(g.max_points.value)}
                   for g in (card.groups if card is not None else [])]
         rows.append(Row(e.rank, e.unit.code, e.unit.name, fmt.number(e.total.value), e.total.value or "0",
-                        band(e.classification), previous, fmt.rank_change(e.rank, previous), groups))
+                        band(e.classification), previous,
+                        fmt.rank_change(e.rank, previous) if any_previous else NO_PREVIOUS, groups))
     return rows
 
 

@@ -83,3 +83,16 @@ def test_forged_deep_and_huge_page_tokens_and_cursors_are_invalid_argument(suite
     assert not publish.ListChanges(ppb.ListChangesRequest(cursor=last), timeout=10).changes
     assert not scoring.ListScorecardChanges(spb.ListScorecardChangesRequest(after_cursor=str(2**63 - 1)),
                                             timeout=10).changes
+
+
+def test_as_of_outside_the_timestamp_range_is_invalid_argument(suite):
+    scoring = suite.stubs["scoring"]
+    for seconds, nanos in ((-(2**63), 0), (-62135596801, 0), (253402300800, 0), (1785000000, -1),
+                           (1785000000, 10**9), (253402300799, 0)):
+        request = spb.GetScorecardRequest(unit_code="H25", period=AUG, rule_version="766/2022")
+        request.as_of.seconds, request.as_of.nanos = seconds, nanos
+        assert refused(lambda r=request: scoring.GetScorecard(r, timeout=10)) == (
+            grpc.StatusCode.INVALID_ARGUMENT, "BAD_TIMESTAMP"), (seconds, nanos)
+        batch = spb.BatchGetScorecardsRequest(keys=[spb.ScorecardKey(unit_code="H25", period=AUG)])
+        batch.as_of.CopyFrom(request.as_of)
+        assert refused(lambda r=batch: scoring.BatchGetScorecards(r, timeout=10))[0] == grpc.StatusCode.INVALID_ARGUMENT
