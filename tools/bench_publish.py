@@ -295,7 +295,8 @@ def publication_run(f: PublishFigures, stub, md, ports: list[int], rdir: Path, n
         t0 = time.perf_counter()
         p.sent_at_us = time.time_ns() // 1000
         r = stub.CreatePublication(pb.CreatePublicationRequest(request_id=f"bench-{label}", period=period,
-                                                               unit_kind=kind, parent_code=parent),
+                                                               unit_kind=kind, parent_code=parent,
+                                                               scope=tpb.SCOPE_SUBTREE),
                                    metadata=md, timeout=600)
         p.create_seconds = time.perf_counter() - t0
         p.returned_at_us = time.time_ns() // 1000

@@ -136,7 +136,8 @@ def live_ranking(db_url: str, address: str, spec: data.DemoSpec, top: int = 5,
     with grpc.insecure_channel(address) as ch:
         period = tpb.Period(kind=tpb.PERIOD_KIND_MONTH, year=spec.year, number=spec.month)
         ranking = scoring_pb2_grpc.ScoringServiceStub(ch).GetRanking(
-            scoring_pb2.GetRankingRequest(period=period, unit_kind=tpb.UNIT_KIND_PROVINCE), timeout=60
+            scoring_pb2.GetRankingRequest(period=period, unit_kind=tpb.UNIT_KIND_PROVINCE,
+                                          scope=tpb.SCOPE_SUBTREE), timeout=60
         ).ranking
     return "\n".join("  " + line for line in render_ranking(ranking, top).splitlines()), note
 
@@ -345,14 +346,14 @@ Live ranking of the provinces, {spec.month:02d}/{spec.year} so far (rule version
 {partial}{ranking}
 
 Try:
-  .venv/bin/chiso-score --target {scoring} scorecard H25 {spec.year}-{spec.month:02d}
+  .venv/bin/chiso-score --target {scoring} scorecard H25 {spec.year}-{spec.month:02d} --subtree
   CHISO_TOKEN=$(cat {official_file}) .venv/bin/chiso-score --target {scoring} explain H25 \
-      {spec.year}-{spec.month:02d} 2.1
+      {spec.year}-{spec.month:02d} 2.1 --subtree
   .venv/bin/chiso-score --target {scoring} ranking commune {spec.year}-{spec.month:02d} --parent H25
   CHISO_TOKEN=$(cat {official_file}) .venv/bin/chiso-score --target {scoring} at-risk H25 --days 2
   CHISO_TOKEN=$(cat {ops_file}) .venv/bin/chiso-publish-admin --target {publish} alerts list --unit H25
   CHISO_TOKEN=$(cat {ops_file}) .venv/bin/chiso-publish-admin --target {publish} publication create \\
-      --period {previous.year}-{previous.month:02d} --kind province --title "Thử nghiệm"
+      --period {previous.year}-{previous.month:02d} --kind province --scope subtree --title "Thử nghiệm"
   .venv/bin/chiso-portal report --db {var / 'portal.db'}
   .venv/bin/chiso-whatif --target {scoring} --rule-version 766/2022 2.1=700/1000 5.4=850/1000 3.3=40/100
   .venv/bin/chiso-admin --database-url {db_url} token list

@@ -7,7 +7,7 @@ publications, exports and the public key, over gRPC with an operator token.
     chiso-publish-admin subscription list
     chiso-publish-admin deliveries list portal-phu-tho --state set-aside
     chiso-publish-admin deliveries replay portal-phu-tho            # every delivery set aside (and retry now)
-    chiso-publish-admin publication create --period 2026-Q3 --kind province
+    chiso-publish-admin publication create --period 2026-Q3 --kind province --scope subtree
     chiso-publish-admin publication list --period 2026-Q3                 # every publication (latest revisions)
     chiso-publish-admin publication correct 2026-q3-province-3fa1c2 --reason "Bổ sung dữ liệu …"
     chiso-publish-admin export --publication 2026-q3-province-3fa1c2 --format xlsx --out q3.xlsx
@@ -320,7 +320,9 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--kind", choices=sorted(_KINDS), required=True)
     a.add_argument("--parent", help="only units beneath this one")
     a.add_argument("--rule-version", help="default: the version in force for the period")
-    a.add_argument("--scope", choices=sorted(_SCOPES), default="subtree")
+    a.add_argument("--scope", choices=sorted(_SCOPES), required=True,
+                   help="unit: each unit alone; subtree: with everything beneath it (a province as people know "
+                        "it). Required: official results take no default")
     a.add_argument("--title")
     a.add_argument("--request-id")
     a = p.add_parser("correct", help="issue a corrected revision")

@@ -46,6 +46,14 @@ def card_from_proto(sc: tpb.Scorecard) -> Card:
                 provisional=sc.provisional, body=to_json(sc))
 
 
+def _info(exc: grpc.RpcError):
+    try:
+        info, _ = details_from_rpc_error(exc)
+    except Exception:  # noqa: BLE001 — an error without status details
+        info = None
+    return info
+
+
 def _mapped(exc: grpc.RpcError, what: str) -> ChisoError:
     code = exc.code() if hasattr(exc, "code") else None
     details = (exc.details() if hasattr(exc, "details") else "") or ""
@@ -53,13 +61,12 @@ def _mapped(exc: grpc.RpcError, what: str) -> ChisoError:
     if code == grpc.StatusCode.NOT_FOUND:
         return NotFound(message, reason="SCORING_NOT_FOUND")
     if code == grpc.StatusCode.INVALID_ARGUMENT:
-        return InvalidArgument(message, reason="SCORING_REFUSED")
+        info = _info(exc)  # scoring's reason (PERIOD_NOT_STARTED …) passes through
+        return InvalidArgument(message, reason=info.reason if info is not None and info.reason else "SCORING_REFUSED",
+                               metadata=dict(info.metadata) if info is not None else None)
     if code == grpc.StatusCode.FAILED_PRECONDITION:
         # scoring's own reason and metadata (NO_RULE_VERSION names the period) pass through
-        try:
-            info, _ = details_from_rpc_error(exc)
-        except Exception:  # noqa: BLE001 — an error without status details
-            info = None
+        info = _info(exc)
         return FailedPrecondition(message, reason=(info.reason if info is not None and info.reason else
                                                    "SCORING_PRECONDITION"),
                                   metadata=dict(info.metadata) if info is not None else None)
@@ -135,4 +142,6 @@ class GrpcScoring:
             r = self.stub.GetRanking(request, timeout=self.timeout)
         except grpc.RpcError as exc:
             raise _mapped(exc, "rank the units") from None
-        return RankingView(r.ranking.rule_version, [e.unit.code for e in r.ranking.entries], to_json(r.ranking))
+        # a publication freezes every unit of the kind: those ranked, then those without data (marked)
+        codes = [e.unit.code for e in r.ranking.entries] + [u.code for u in r.ranking.units_without_data]
+        return RankingView(r.ranking.rule_version, codes, to_json(r.ranking))

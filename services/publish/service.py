@@ -15,16 +15,20 @@ Decided where the spec is silent:
   quarter, year and (during the year) year-to-date containing it, for the unit alone and for each
   unit whose subtree holds it. A scorecard whose content is unchanged (ignoring as-of and compute
   times) is not recorded again; its version is the feed number of its latest content.
-* Live rankings are computed by scoring when asked (every unit of the kind, with or without data);
-  official rankings are those frozen in a publication, worked out from its own scorecards.
+* Live rankings are computed by scoring when asked, every unit with its subtree: the units with data
+  ranked, those without any record of the period listed apart (``units_without_data``); official
+  rankings are those frozen in a publication, worked out from its own scorecards.
 * A publication freezes a period that has ended: the units scoring ranks for it (kind, parent),
   their scorecards as of the period's end under the rule version asked (or in force), and their
-  ranking. A correction re-reads the same units and rule version as they are now and becomes the
-  next revision, with its reason; earlier revisions stay as they were.
-* GetScorecard defaults to the unit alone; ListScorecards and ListLiveSnapshot list both scopes
-  unless one is asked for (a province has only its subtree scorecard: a unit-alone default would
-  leave it out). Official reads without a publication id use the most recently issued revision
-  covering the unit and period.
+  ranking. Units without data are frozen too, their scorecards marked ``noData``, unranked. The
+  scope is required (no default for official results). A correction re-reads the same units and
+  rule version as they are now and becomes the next revision, with its reason; earlier revisions
+  stay as they were.
+* GetScorecard defaults to the unit alone, live and official alike (the contract's one default);
+  ListScorecards and ListLiveSnapshot list both scopes unless one is asked for (a province has only
+  its subtree scorecard: a unit-alone default would leave it out). Official reads without a
+  publication id use the most recently issued revision covering the unit, period and scope.
+* A period that has not started has no result: INVALID_ARGUMENT, PERIOD_NOT_STARTED, for every read.
 * A portal joins from ListLiveSnapshot: every live scorecard as it stood at one committed feed
   number N (the feed's own history gives the version at N of a scorecard changed since), paged with
   N pinned in the token, then the feed after N.
@@ -623,26 +627,40 @@ class Publish:
 
     def scorecard(self, key: CardKey, feed: int, publication_id: str = "", revision: int = 0) -> dict:
         """PublishedScorecard document of one unit, live or official. Scope 0 means the unit alone for
-        live results, and whichever scope the publication froze for official ones."""
+        live and official results alike (the contract's one default)."""
+        self._require_started(key.period)
+        scope = key.scope or SCOPE_UNIT
         with self.db.read() as conn:
             if feed != FEED_OFFICIAL:
-                row = S.live_row(conn, key.unit_code, key.period.key, key.scope or SCOPE_UNIT)
+                row = S.live_row(conn, key.unit_code, key.period.key, scope)
                 if row is None:
-                    raise NotFound(f"no live scorecard of {key.unit_code} for {key.period.key} yet",
-                                   reason="SCORECARD_NOT_FOUND", metadata={"unit_code": key.unit_code[:64]})
+                    other = S.live_row(conn, key.unit_code, key.period.key, SCOPE_UNIT + SCOPE_SUBTREE - scope)
+                    hint = (" (there is one with its subtree: scope SCOPE_SUBTREE)" if other is not None
+                            and scope == SCOPE_UNIT else " (there is one of the unit alone: scope SCOPE_UNIT)"
+                            if other is not None else "")
+                    raise NotFound(f"no live scorecard of {key.unit_code} "
+                                   f"{'alone' if scope == SCOPE_UNIT else 'with its subtree'} for {key.period.key} "
+                                   f"yet{hint}", reason="SCORECARD_NOT_FOUND",
+                                   metadata={"unit_code": key.unit_code[:64]})
                 return live_document(json.loads(row.scorecard), row.version, row.updated_at)
             if publication_id:
                 pub = S.revision_row(conn, publication_id, revision)
-                rows = S.official_rows(conn, key.period.key, key.unit_code, key.scope, publication_id=publication_id,
+                rows = S.official_rows(conn, key.period.key, key.unit_code, scope, publication_id=publication_id,
                                        revision=pub.revision) if pub is not None else []
             else:
                 if revision:
                     raise InvalidArgument.for_field("revision", "give publication_id with a revision",
                                                     reason="PUBLICATION_REQUIRED")
-                rows = S.official_rows(conn, key.period.key, key.unit_code, key.scope)
-            row = min(rows, key=lambda r: (-r.publish_time, r.scope != SCOPE_SUBTREE), default=None)
+                rows = S.official_rows(conn, key.period.key, key.unit_code, scope)
+            row = min(rows, key=lambda r: -r.publish_time, default=None)
+            other = None if row is not None else (
+                S.official_rows(conn, key.period.key, key.unit_code, SCOPE_UNIT + SCOPE_SUBTREE - scope) or [None])[0]
         if row is None:
-            raise NotFound(f"no official scorecard of {key.unit_code} for {key.period.key}",
+            alone = "alone" if scope == SCOPE_UNIT else "with its subtree"
+            hint = (f"; publication {other.publication_id} froze it "
+                    f"{'alone' if other.scope == SCOPE_UNIT else 'with its subtree'} "
+                    f"(scope {'SCOPE_UNIT' if other.scope == SCOPE_UNIT else 'SCOPE_SUBTREE'})") if other else ""
+            raise NotFound(f"no official scorecard of {key.unit_code} {alone} for {key.period.key}{hint}",
                            reason="SCORECARD_NOT_FOUND", metadata={"unit_code": key.unit_code[:64]})
         return official_document(json.loads(row.scorecard), row.publication_id, row.revision,
                                  rfc3339(row.publish_time))
@@ -650,6 +668,7 @@ class Publish:
     def list_scorecards(self, period: PeriodRef, unit_kind: int, parent_code: str, feed: int, size: int,
                         token: str, scope: int = 0) -> tuple[list[dict], str, int]:
         """Scope 0: both scopes (live), or whichever each publication froze (official)."""
+        self._require_started(period)
         fp = fingerprint("scorecards", period.key, unit_kind, parent_code, feed, *([scope] if scope else []))
         after = decode_token(token, fp, shape=(str, int))
         with self.db.read() as conn:
@@ -681,6 +700,8 @@ class Publish:
         period may be None only with a publication id."""
         if period is None and not (feed == FEED_OFFICIAL and publication_id):
             raise InvalidArgument.for_field("period", "period kind is required", reason="BAD_PERIOD")
+        if period is not None:
+            self._require_started(period)
         if feed != FEED_OFFICIAL:
             if publication_id:
                 raise InvalidArgument.for_field("publication_id", "only for the official feed",
@@ -700,6 +721,12 @@ class Publish:
             raise NotFound("no official ranking matches", reason="PUBLICATION_NOT_FOUND")
         return json.loads(row.payload)["ranking"]
 
+    def _require_started(self, period: PeriodRef) -> None:
+        if int(period.start.timestamp()) * 1_000_000 > self.clock():
+            raise InvalidArgument(
+                f"period {period.key} has not started (it starts on {period.start.strftime('%d/%m/%Y')})",
+                reason="PERIOD_NOT_STARTED", violations=[FieldViolation("period", "has not started")],
+                metadata={"period": period.key})
     def live_snapshot(self, period: PeriodRef | None, roots: Sequence[str], scope: int, size: int, token: str,
                       max_bytes: int = 3 * 1024 * 1024) -> tuple[list[dict], str, int]:
         """One page of the live results as they stood at one feed position: (PublishedScorecard

@@ -269,8 +269,12 @@ class PublishServicer(publish_pb2_grpc.PublishServiceServicer):
 
     def CreatePublication(self, request: pb.CreatePublicationRequest, context) -> pb.CreatePublicationResponse:
         who = operator_id()
+        if request.scope not in (tpb.SCOPE_UNIT, tpb.SCOPE_SUBTREE):
+            # Official results take no default scope: a province frozen alone instead of with its
+            # departments and communes would be signed and pushed to every portal.
+            raise InvalidArgument.for_field("scope", "required: SCOPE_UNIT or SCOPE_SUBTREE", reason="SCOPE_REQUIRED")
         spec = PublicationSpec(period_from_proto(request.period), request.unit_kind, request.parent_code,
-                               request.scope or tpb.SCOPE_SUBTREE, request.rule_version, request.title)
+                               request.scope, request.rule_version, request.title)
         view = self.publish.create_publication(who, request.request_id, spec)
         return pb.CreatePublicationResponse(publication=publication_to_proto(view))
 

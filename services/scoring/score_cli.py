@@ -1,11 +1,15 @@
 """chiso-score — scorecards, rankings and explanations from the scoring service, for people.
 
-    chiso-score scorecard H25 2026-11               # a province with its subtree, this month so far
-    chiso-score --rule-version 766/2022 scorecard H25.S01 2026-Q3 --alone
-    chiso-score ranking province 2026-11            # all provinces, shared ranks
+    chiso-score scorecard H25 2026-11 --subtree     # a province with its subtree, this month so far
+    chiso-score --rule-version 766/2022 scorecard H25.S01 2026-Q3   # the unit alone
+    chiso-score ranking province 2026-11 --subtree  # all provinces as wholes, shared ranks
     chiso-score ranking commune 2026-11 --parent H25
-    CHISO_TOKEN=… chiso-score explain H25 2026-11 2.1   # the records that cost 2.1 its points
-    CHISO_TOKEN=… chiso-score at-risk H25 --days 2      # dossiers turning late within 2 working days
+    CHISO_TOKEN=… chiso-score explain H25 2026-11 2.1 --subtree   # the records that cost 2.1 its points
+    CHISO_TOKEN=… chiso-score at-risk H25 --days 2 --subtree      # dossiers turning late within 2 working days
+
+Every command scores the unit alone unless ``--subtree`` is given — the contract's one default
+(``chiso.types.v1.Scope``). A scorecard without any record of its period says "Chưa có dữ liệu"
+instead of a total; a ranking lists such units apart, unranked.
 
 ``explain`` and ``at-risk`` list records (dossier and petition codes, ratings): it needs ``CHISO_TOKEN``, a token of the
 unit's source system, of one of its officials (``chiso-admin official add``) or of an operator. The
@@ -25,7 +29,7 @@ from chiso.scoring.v1 import scoring_pb2 as pb
 from chiso.scoring.v1 import scoring_pb2_grpc
 from chiso.types.v1 import types_pb2 as tpb
 
-from services.scoring.whatif_cli import parse_period, render
+from services.scoring.whatif_cli import NO_DATA, parse_period, render
 from services.shared.channels import retrying_channel
 from services.shared.display import UNIT_KINDS, end_quietly_on_closed_pipe, period_label, shorten
 from services.shared.display import unit_kind as _unit_kind
@@ -44,6 +48,7 @@ LABELS = {tpb.CLASSIFICATION_EXCELLENT: "Xuất sắc", tpb.CLASSIFICATION_GOOD:
 
 def render_ranking(r: tpb.Ranking, top: int) -> str:
     lines = [f"Xếp hạng ({r.rule_version}), {period_label(r.period.kind, r.period.year, r.period.number)}"]
+    lines[0] += " — " + ("đơn vị cùng cấp dưới" if r.scope == tpb.SCOPE_SUBTREE else "riêng đơn vị")
     for e in list(r.entries)[:top]:
         label = LABELS.get(e.classification, "")
         lines.append(f"{e.rank:>4}  {e.unit.code:<10} {shorten(e.unit.name, 48):<48} {e.total.value:>6}  {label}")
@@ -51,6 +56,9 @@ def render_ranking(r: tpb.Ranking, top: int) -> str:
         lines.append("      (no units of this kind have a score for this period)")
     if len(r.entries) > top:
         lines.append(f"      … {len(r.entries) - top} more")
+    if r.units_without_data:
+        lines.append(f"{NO_DATA} ({len(r.units_without_data)}, không xếp hạng):")
+        lines.extend(f"   –  {u.code:<10} {u.name[:48]}" for u in r.units_without_data)
     return "\n".join(lines)
 
 
@@ -92,7 +100,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     s = sub.add_parser("scorecard")
     s.add_argument("unit")
     s.add_argument("period", type=parse_period)
-    s.add_argument("--alone", action="store_true", help="the unit without its subtree")
     r = sub.add_parser("ranking")
     r.add_argument("kind", type=unit_kind, metavar="kind", help=", ".join(UNIT_KINDS.values()))
     r.add_argument("period", type=parse_period)
@@ -108,36 +115,40 @@ def main(argv: Sequence[str] | None = None) -> int:
     a.add_argument("unit")
     a.add_argument("--days", type=int, default=0, help="horizon in working days (default 2)")
     a.add_argument("--period", type=parse_period, default=None, help="a running period (default: this month)")
-    a.add_argument("--alone", action="store_true", help="the unit without its subtree")
     a.add_argument("--limit", type=int, default=20)
+    for command in (s, r, e, a):
+        command.add_argument("--subtree", action="store_true",
+                             help="the unit with everything beneath it (default: the unit alone)")
     args = p.parse_args(argv)
     end_quietly_on_closed_pipe()
     token = os.environ.get("CHISO_TOKEN", "")
     metadata = (("authorization", f"Bearer {token}"),) if token else ()
     with retrying_channel(args.target) as channel:
         stub = scoring_pb2_grpc.ScoringServiceStub(channel)
+        scope = tpb.SCOPE_SUBTREE if args.subtree else tpb.SCOPE_UNIT
         try:
             if args.command == "scorecard":
-                scope = tpb.SCOPE_UNIT if args.alone else tpb.SCOPE_SUBTREE
                 card = stub.GetScorecard(pb.GetScorecardRequest(unit_code=args.unit, period=args.period, scope=scope,
                                                                 rule_version=args.rule_version), timeout=30).scorecard
-                print(f"{card.unit.name} ({card.unit.code})" + (" — tạm tính" if card.provisional else ""))
+                print(f"{card.unit.name} ({card.unit.code})"
+                      + (" cùng các đơn vị cấp dưới" if card.scope == tpb.SCOPE_SUBTREE else "")
+                      + (" — tạm tính" if card.provisional else ""))
                 print(render(card))
             elif args.command == "ranking":
                 ranking = stub.GetRanking(pb.GetRankingRequest(period=args.period, unit_kind=args.kind,
-                                                               parent_code=args.parent,
+                                                               parent_code=args.parent, scope=scope,
                                                                rule_version=args.rule_version), timeout=60).ranking
                 print(render_ranking(ranking, args.top))
             elif args.command == "at-risk":
                 request = pb.ListAtRiskDossiersRequest(
                     unit_code=args.unit, working_days=args.days, rule_version=args.rule_version,
-                    scope=tpb.SCOPE_UNIT if args.alone else tpb.SCOPE_SUBTREE, page_size=args.limit)
+                    scope=scope, page_size=args.limit)
                 if args.period is not None:
                     request.period.CopyFrom(args.period)
                 print(render_at_risk(stub.ListAtRiskDossiers(request, timeout=60, metadata=metadata)))
             else:
                 out = stub.ExplainIndicator(pb.ExplainIndicatorRequest(
-                    unit_code=args.unit, period=args.period, indicator_id=args.indicator,
+                    unit_code=args.unit, period=args.period, indicator_id=args.indicator, scope=scope,
                     rule_version=args.rule_version, page_size=args.limit), timeout=60, metadata=metadata)
                 print(f"{args.indicator} ({out.rule_version}): {out.headline}")
                 if out.items:

@@ -4,7 +4,13 @@ Transport-free: takes and returns domain objects. Reads go through :mod:`service
 
 Decided where the spec is silent:
 
-* **Scope** defaults to the unit with its subtree (a province's scorecard is the province's).
+* **Scope** defaults to the unit alone, as the contract says (``chiso.types.v1.Scope``: one default
+  in every service); a province with its departments and communes is asked for as the subtree.
+* **No data**: a scorecard whose scope has no dated record in the period (:mod:`domain.coverage`)
+  says so (``no_data``); rankings rank only units with data and list the others apart.
+* **Periods not begun** (by now, or by the ``as_of`` asked for) have no scorecard: INVALID_ARGUMENT,
+  reason PERIOD_NOT_STARTED. An ``as_of`` after the period's end is capped to the end; the
+  scorecard's ``as_of`` is the moment used (the transport echoes the one asked for beside it).
 * **Mergers**: a unit merged into another on a date rolls up into its successor — alone and in
   subtrees — for every period ending after that date; for periods ending before it, it stays
   under its own parent (the hierarchy valid at the period's end, SPEC §3).
@@ -32,13 +38,14 @@ from prometheus_client import Counter
 from services.scoring import storage as S
 from services.scoring.domain import cells as C
 from services.scoring.domain import measures as M
+from services.scoring.domain.coverage import has_records
 from services.scoring.domain.engine import Scorecard, counts_from_measures, prev_year_counts, rank, score
 from services.scoring.domain.measures import ScopeData, measure_values, petition_categories
 from services.scoring.domain.periods import HANOI, MIN_YEAR, Period, PeriodError, evaluation_moment
 from services.scoring.domain.rules import RuleBook, RuleTable, UnknownRuleVersion
 from services.shared.access import Identity, covers
 from services.shared.db import Database
-from services.shared.errors import FailedPrecondition, InvalidArgument, NotFound
+from services.shared.errors import FailedPrecondition, FieldViolation, InvalidArgument, NotFound
 from services.shared.records import walk_up
 
 SELF, SUBTREE = "unit", "subtree"
@@ -67,6 +74,7 @@ class UnitScorecard:
     processing_times: tuple[DurationStat, ...] = ()
     petition_categories: Mapping[int, int] = field(default_factory=dict)
     measures: Mapping[str, int] = field(default_factory=dict)
+    no_data: bool = False  # no dated record of the period counts (domain.coverage)
 
 
 @dataclass(frozen=True)
@@ -76,7 +84,9 @@ class RankingResult:
     parent_code: str
     version: str
     as_of: datetime
-    entries: tuple[tuple[int, UnitScorecard], ...]
+    entries: tuple[tuple[int, UnitScorecard], ...]  # units with data, ranked
+    scope: str = "unit"
+    without_data: tuple[UnitScorecard, ...] = ()  # units without data for the period, by code, unranked
 
 
 class Hierarchy:
@@ -298,8 +308,21 @@ class Scoring:
 
     # --- scorecards -------------------------------------------------------------------------
 
+    def require_started(self, period: Period, as_of: datetime | None = None) -> None:
+        """A period that has not begun — by now, or by the ``as_of`` asked for — has no scorecard:
+        INVALID_ARGUMENT, reason PERIOD_NOT_STARTED (a 2030 month is not "provisional")."""
+        if period.start > self.now():
+            raise InvalidArgument(
+                f"period {period} has not started (it starts on {period.first_day.strftime('%d/%m/%Y')})",
+                reason="PERIOD_NOT_STARTED", violations=[FieldViolation("period", "has not started")],
+                metadata={"period": str(period)})
+        if as_of is not None and as_of < period.start:
+            raise InvalidArgument(
+                f"period {period} had not started at as_of {as_of.isoformat()}", reason="PERIOD_NOT_STARTED",
+                violations=[FieldViolation("as_of", "before the period's start")], metadata={"period": str(period)})
+
     def scorecard(
-        self, unit_code: str, period: Period, scope: str = SUBTREE, as_of: datetime | None = None, version: str = ""
+        self, unit_code: str, period: Period, scope: str = SELF, as_of: datetime | None = None, version: str = ""
     ) -> UnitScorecard:
         return self.scorecards([unit_code], period, scope, as_of, version)[0]
 
@@ -307,7 +330,7 @@ class Scoring:
         self,
         unit_codes: Sequence[str],
         period: Period,
-        scope: str = SUBTREE,
+        scope: str = SELF,
         as_of: datetime | None = None,
         version: str = "",
         analysis: bool = True,
@@ -316,6 +339,7 @@ class Scoring:
         """Scorecards of several units for one period; ``analysis`` adds 2.2's processing times;
         ``catalogue``: the caller's snapshot of it (holding every unit of ``unit_codes``; the caller
         then sees to ``_settled``)."""
+        self.require_started(period, as_of)
         if catalogue is None:
             return self._settled(lambda: self.scorecards(unit_codes, period, scope, as_of, version, analysis,
                                                          self.catalogue_with(unit_codes)))
@@ -381,6 +405,7 @@ class Scoring:
             processing_times=tuple(_duration_stats(d.durations, procs)),
             petition_categories=petition_categories(d, w),
             measures=values,
+            no_data=not has_records(d, w),
         )
 
     def _previous_year(self, table, period, hierarchy, procs, members) -> dict:
@@ -398,10 +423,13 @@ class Scoring:
         period: Period,
         unit_kind: int,
         parent_code: str = "",
-        scope: str = SUBTREE,
+        scope: str = SELF,
         as_of: datetime | None = None,
         version: str = "",
     ) -> RankingResult:
+        """Units of ``unit_kind`` (beneath ``parent_code``) ranked for ``period``: those with data,
+        ties sharing a rank; those without any record of the period apart, by code, unranked."""
+        self.require_started(period, as_of)
         return self._settled(lambda: self._ranking(period, unit_kind, parent_code, scope, as_of, version))
 
     def _ranking(self, period: Period, unit_kind: int, parent_code: str, scope: str, as_of: datetime | None,
@@ -420,12 +448,13 @@ class Scoring:
         cards = self.scorecards(candidates, period, scope, as_of, version, analysis=False,
                                 catalogue=catalogue) if candidates else []
         table = self.table(version, period)
-        ranked = rank((c.unit.code, c.scorecard.total_display) for c in cards)
+        ranked = rank((c.unit.code, c.scorecard.total_display) for c in cards if not c.no_data)
         by_code = {c.unit.code: c for c in cards}
         now = self.now()
         moment = evaluation_moment(period, as_of or now)
         entries = tuple((position, by_code[code]) for code, position in ranked)
-        return RankingResult(period, unit_kind, parent_code, table.id, moment, entries)
+        without = tuple(c for c in cards if c.no_data)
+        return RankingResult(period, unit_kind, parent_code, table.id, moment, entries, scope, without)
 
     # --- reading ----------------------------------------------------------------------------
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from fractions import Fraction
 
@@ -195,7 +195,13 @@ class ScoringServicer(scoring_pb2_grpc.ScoringServiceServicer):
         except ScoringInputError as exc:
             raise InvalidArgument(str(exc), reason="BAD_COUNTS",
                                   violations=[FieldViolation(where, str(exc))]) from exc
-        return pb.WhatIfResponse(scorecard=scorecard_to_proto(card, now))
+        if request.unit_kind and request.unit_kind not in _UNIT_KIND_NAMES:
+            raise InvalidArgument(f"unknown unit_kind {request.unit_kind}", reason="BAD_UNIT_KIND",
+                                  violations=[FieldViolation("unit_kind", "a chiso.types.v1.UnitKind value")])
+        out = scorecard_to_proto(card, now)
+        out.unit.kind = request.unit_kind
+        fill_parameters(out, table, request.unit_kind)  # 1.1 and 1.2: ministries' working days
+        return pb.WhatIfResponse(scorecard=out)
 
     def ListRuleVersions(self, request, context) -> pb.ListRuleVersionsResponse:
         return pb.ListRuleVersionsResponse(rule_versions=[rule_version_to_proto(t) for t in self.book.versions()])
@@ -228,7 +234,10 @@ class ScoringServicer(scoring_pb2_grpc.ScoringServiceServicer):
         period = period_from_proto(request.period)
         card = self._svc().scorecard(request.unit_code, period, _scope(request.scope), self._as_of(request),
                                      self._version(request.rule_version))
-        return pb.GetScorecardResponse(scorecard=unit_scorecard_to_proto(card, self.now()))
+        out = unit_scorecard_to_proto(card, self.now())
+        fill_parameters(out, self.book.get(out.rule_version), out.unit.kind)
+        _echo_as_of(request, out)
+        return pb.GetScorecardResponse(scorecard=out)
 
     def BatchGetScorecards(self, request: pb.BatchGetScorecardsRequest, context) -> pb.BatchGetScorecardsResponse:
         if len(request.keys) > MAX_BATCH_KEYS:
@@ -239,11 +248,16 @@ class ScoringServicer(scoring_pb2_grpc.ScoringServiceServicer):
             if not key.unit_code:
                 raise InvalidArgument("unit_code is required", reason="UNIT_REQUIRED",
                                       violations=[FieldViolation(f"keys[{i}].unit_code", "required")])
-            keys.append((key.unit_code, period_from_proto(key.period, f"keys[{i}].period"), _scope(key.scope)))
+            keys.append((key.unit_code, period_from_proto(key.period, f"keys[{i}].period"),
+                         _scope(key.scope, f"keys[{i}].scope")))
         version = self._version(request.rule_version)
         cards = self._svc().batch(keys, self._as_of(request), version)
         now = self.now()
-        return pb.BatchGetScorecardsResponse(scorecards=[unit_scorecard_to_proto(card, now) for card in cards])
+        out = pb.BatchGetScorecardsResponse(scorecards=[unit_scorecard_to_proto(card, now) for card in cards])
+        for sc in out.scorecards:
+            fill_parameters(sc, self.book.get(sc.rule_version), sc.unit.kind)
+            _echo_as_of(request, sc)
+        return out
 
     def GetRanking(self, request: pb.GetRankingRequest, context) -> pb.GetRankingResponse:
         if request.unit_kind == tpb.UNIT_KIND_UNSPECIFIED:
@@ -253,8 +267,11 @@ class ScoringServicer(scoring_pb2_grpc.ScoringServiceServicer):
         result = self._svc().ranking(period, request.unit_kind, request.parent_code, _scope(request.scope),
                                      self._as_of(request), self._version(request.rule_version))
         ranking = tpb.Ranking(period=period_to_proto(period), unit_kind=request.unit_kind,
-                              parent_code=request.parent_code, rule_version=result.version)
+                              parent_code=request.parent_code, rule_version=result.version,
+                              scope=_SCOPE_TO_PROTO[result.scope],
+                              units_without_data=[unit_ref(card.unit) for card in result.without_data])
         ranking.as_of.FromDatetime(result.as_of)
+        _echo_as_of(request, ranking)
         for position, card in result.entries:
             sc = card.scorecard
             ranking.entries.add(rank=position, unit=unit_ref(card.unit), total=decimal(sc.total, 2),
@@ -270,6 +287,7 @@ class ScoringServicer(scoring_pb2_grpc.ScoringServiceServicer):
             raise InvalidArgument("page_size must not be negative", reason="BAD_PAGE_SIZE",
                                   violations=[FieldViolation("page_size", "negative")])
         period = period_from_proto(request.period)
+        self._svc().require_started(period, self._as_of(request))
         self._check_record_reader(request.unit_code, period)
         size = min(request.page_size or 100, 1000)
         fingerprint = _fingerprint(request)
@@ -371,8 +389,20 @@ MAX_BATCH_KEYS = 1000
 _SCOPE_TO_PROTO = {SELF: tpb.SCOPE_UNIT, SUBTREE: tpb.SCOPE_SUBTREE}
 
 
-def _scope(value: int) -> str:
-    return SELF if value == tpb.SCOPE_UNIT else SUBTREE
+def _scope(value: int, field: str = "scope") -> str:
+    """The one default of the contract (``chiso.types.v1.Scope``): unset means the unit alone."""
+    if value in (tpb.SCOPE_UNSPECIFIED, tpb.SCOPE_UNIT):
+        return SELF
+    if value == tpb.SCOPE_SUBTREE:
+        return SUBTREE
+    raise InvalidArgument(f"unknown scope {value}", reason="BAD_SCOPE",
+                          violations=[FieldViolation(field, "SCOPE_UNIT or SCOPE_SUBTREE")])
+
+
+def _echo_as_of(request, out) -> None:
+    """Beside the moment used (``as_of``, capped to the period's end), the one asked for when it differs."""
+    if request.HasField("as_of") and request.as_of != out.as_of:
+        out.requested_as_of.CopyFrom(request.as_of)
 
 
 def _fingerprint(request) -> str:
@@ -400,6 +430,32 @@ def _decode_token(token: str, fingerprint: str) -> int:
                               violations=[FieldViolation("page_token", "not from this request")]) from None
 
 
+_UNIT_KIND_NAMES = {
+    tpb.UNIT_KIND_MINISTRY: "ministry", tpb.UNIT_KIND_MINISTERIAL_AGENCY: "ministerial_agency",
+    tpb.UNIT_KIND_SOCIAL_SECURITY: "social_security", tpb.UNIT_KIND_PROVINCE: "province",
+    tpb.UNIT_KIND_DEPARTMENT: "department", tpb.UNIT_KIND_COMMUNE: "commune", tpb.UNIT_KIND_DISTRICT: "district",
+    tpb.UNIT_KIND_OTHER: "other",
+}  # fmt: skip
+
+
+def fill_parameters(out: tpb.Scorecard, table: RuleTable, unit_kind: int) -> None:
+    """Each indicator's rule parameters as they apply to ``unit_kind`` (per-kind values resolved: 1.1
+    gives a ministry 20 working days, other kinds 5); lists comma-separated."""
+    kind = _UNIT_KIND_NAMES.get(unit_kind)
+    for ind in out.indicators:
+        try:
+            definition = table.indicator(ind.id)
+        except KeyError:
+            continue
+        for name, value in definition.parameters.items():
+            if isinstance(value, Mapping):
+                value = value.get(kind, value.get("default")) if kind else value.get("default")
+            if isinstance(value, (list, tuple)):
+                value = ",".join(str(v) for v in value)
+            if value is not None and not isinstance(value, Mapping):
+                ind.parameters[name] = str(value)
+
+
 def unit_ref(u) -> tpb.UnitRef:
     return tpb.UnitRef(code=u.code, name=u.name, kind=u.kind, parent_code=u.parent_code or "")
 
@@ -410,6 +466,7 @@ def unit_scorecard_to_proto(card, compute_time: datetime) -> tpb.Scorecard:
     out.unit.CopyFrom(unit_ref(card.unit))
     out.scope = _SCOPE_TO_PROTO[card.scope]
     out.provisional = card.provisional
+    out.no_data = card.no_data
     for stat in card.processing_times:
         out.processing_times.add(procedure_code=stat.procedure_code, procedure_name=stat.procedure_name,
                                  dossiers=stat.dossiers, mean_days=decimal(stat.mean_days, 2),

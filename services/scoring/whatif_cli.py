@@ -30,6 +30,7 @@ _PERIOD = [
     (re.compile(r"(\d{4})-YTD"), tpb.PERIOD_KIND_YEAR_TO_DATE),
     (re.compile(r"(\d{4})"), tpb.PERIOD_KIND_YEAR),
 ]
+NO_DATA = "Chưa có dữ liệu"
 _COUNT = re.compile(r"(\d+(?:\.\d+)*)=(\d+)/(\d+)")
 _STATUS = {tpb.INDICATOR_STATUS_NOT_APPLICABLE: "không áp dụng", tpb.INDICATOR_STATUS_ANALYSIS_ONLY: "phân tích",
            tpb.INDICATOR_STATUS_UNSCORED: "chưa chấm"}
@@ -60,7 +61,12 @@ def render(card: tpb.Scorecard) -> str:
                 continue
             note = _STATUS.get(i.status, f"{i.numerator}/{i.denominator}")
             lines.append(f"     {i.id:<4} {shorten(i.name, 60):<60} {i.points.value:>6}  ({note})")
-    lines.append(f"Tổng điểm: {card.total.value} — {card.classification_label}")
+    if card.no_data:
+        # no record of the period counts: the points above come from the catalogue and no-data rules
+        lines.append(f"Tổng điểm: {NO_DATA} (không có hồ sơ, phản ánh, công bố hay báo cáo nào của kỳ; "
+                     f"điểm trên chỉ từ danh mục TTHC: {card.total.value})")
+    else:
+        lines.append(f"Tổng điểm: {card.total.value} — {card.classification_label}")
     return "\n".join(lines)
 
 

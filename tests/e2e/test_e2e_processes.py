@@ -416,7 +416,7 @@ def _push_ministry(ingest, national: str, token: str) -> list[Sent]:
                                online_service_status=pb.ONLINE_SERVICE_STATUS_ACTIVE if level != pb.ONLINE_LEVEL_NONE
                                else pb.ONLINE_SERVICE_STATUS_UNSPECIFIED, payment_integrated=integrated,
                                population_data_eligible=eligible, population_data_connected=connected,
-                               active=active, source_time=ts(T_FINAL))
+                               withdrawn=not active, source_time=ts(T_FINAL))
         for code, level, fee, integrated, eligible, connected, active in OFFERS]), metadata=meta, timeout=30)
     assert r.result.accepted_count == len(OFFERS), r
     r = ingest.SyncPublications(pb.SyncPublicationsRequest(request_id="btp-pubs", records=_ministry_publications()),
@@ -711,7 +711,8 @@ def test_pushed_batches_become_the_expected_scorecards(db_url, tmp_path):
                                     metadata=auth(tokens.phu_tho), timeout=30)
             assert r.result.accepted_count == 200
         september = tpb.Period(kind=tpb.PERIOD_KIND_MONTH, year=2026, number=9)
-        request = spb.GetScorecardRequest(unit_code="H25", period=september, rule_version="766/2022")
+        request = spb.GetScorecardRequest(unit_code="H25", period=september, rule_version="766/2022",
+                                          scope=tpb.SCOPE_SUBTREE)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             card = scoring.GetScorecard(request, timeout=30).scorecard
@@ -733,7 +734,8 @@ def test_pushed_batches_become_the_expected_scorecards(db_url, tmp_path):
 
         # publish's national pull and the portal show the same scorecard (the rule version in force,
         # portal/2025 for 2026) once they have caught up
-        card = scoring.GetScorecard(spb.GetScorecardRequest(unit_code="H25", period=september), timeout=30).scorecard
+        card = scoring.GetScorecard(spb.GetScorecardRequest(unit_code="H25", period=september,
+                                                            scope=tpb.SCOPE_SUBTREE), timeout=30).scorecard
         assert card.rule_version == "portal/2025"
         def live_from_publish():
             return publish.GetScorecard(ppb.GetScorecardRequest(

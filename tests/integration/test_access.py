@@ -145,7 +145,7 @@ def test_an_officials_token_writes_nothing_and_operates_nothing(world):
         assert refused(lambda: pub.ListSubscriptions(ppb.ListSubscriptionsRequest(), metadata=auth(token))) == (
             grpc.StatusCode.PERMISSION_DENIED, "OPERATOR_REQUIRED")
         assert refused(lambda: pub.CreatePublication(ppb.CreatePublicationRequest(
-            period=AUG, unit_kind=tpb.UNIT_KIND_PROVINCE), metadata=auth(token)))[0] == \
+            period=AUG, unit_kind=tpb.UNIT_KIND_PROVINCE, scope=tpb.SCOPE_SUBTREE), metadata=auth(token)))[0] == \
             grpc.StatusCode.PERMISSION_DENIED
 
 
@@ -165,7 +165,8 @@ def test_publish_and_its_exports_carry_counts_never_records(world):
                 assert time.monotonic() < deadline, "no live scorecard of H25"
                 time.sleep(0.05)
         published = pub.CreatePublication(ppb.CreatePublicationRequest(
-            request_id="aug", period=AUG, unit_kind=tpb.UNIT_KIND_PROVINCE), metadata=auth(tokens.operator))
+            request_id="aug", period=AUG, unit_kind=tpb.UNIT_KIND_PROVINCE, scope=tpb.SCOPE_SUBTREE),
+            metadata=auth(tokens.operator))
         exports = [pub.ExportResults(ppb.ExportResultsRequest(
             format=fmt, ranking=ppb.GetRankingRequest(period=AUG, unit_kind=tpb.UNIT_KIND_PROVINCE))).content
             for fmt in (ppb.EXPORT_FORMAT_CSV, ppb.EXPORT_FORMAT_JSON)]

@@ -93,7 +93,7 @@ def test_what_the_clis_print(sqlite_url, tmp_path):
         # publications: none yet, said so; then one, as a table with Hanoi time; JSON lines on request
         assert cli(*admin, "publication", "list", token=ops).stdout.strip() == "no publications"
         created = json.loads(cli(*admin, "publication", "create", "--period", "2026-08", "--kind", "province",
-                                 "--title", "Kết quả tháng 8/2026", token=ops).stdout)
+                                 "--scope", "subtree", "--title", "Kết quả tháng 8/2026", token=ops).stdout)
         out = cli(*admin, "publication", "list", token=ops).stdout.splitlines()
         assert out[0].split() == ["publication", "revision", "kỳ", "đơn", "vị", "công", "bố", "lúc", "tiêu", "đề"]
         assert created["publication_id"] in out[1] and "tháng 08/2026" in out[1] and "province" in out[1]

@@ -274,7 +274,7 @@ def test_chiso_score_at_risk_prints_the_list(hanoi_world, capsys, monkeypatch):
 
     _, _, _, tokens, _, target = hanoi_world
     monkeypatch.setenv("CHISO_TOKEN", tokens.ha_noi)
-    assert main(["--target", target, "--rule-version", "766/2022", "at-risk", "H01.01", "--alone"]) == 0
+    assert main(["--target", target, "--rule-version", "766/2022", "at-risk", "H01.01"]) == 0  # alone: the default
     out = capsys.readouterr().out
     assert "4 hồ sơ sắp quá hạn" in out and "07/09/2026" in out and "2,05" in out
 

@@ -319,11 +319,13 @@ def test_a_new_subscription_gets_the_current_state_of_its_subtree_once_then_chan
     world.push("aug", [done("a1", "H25.01", 5), done("b1", "H01.01", 12)])
     world.settle()
     publication = pub.CreatePublication(pb.CreatePublicationRequest(
-        request_id="aug", period=AUG, unit_kind=tpb.UNIT_KIND_PROVINCE), metadata=ops).publication
+        request_id="aug", period=AUG, unit_kind=tpb.UNIT_KIND_PROVINCE, scope=tpb.SCOPE_SUBTREE),
+        metadata=ops).publication
     pub.CorrectPublication(pb.CorrectPublicationRequest(request_id="fix", publication_id=publication.publication_id,
                                                         reason="Bổ sung"), metadata=ops)
     ministry = pub.CreatePublication(pb.CreatePublicationRequest(  # includes nothing of Phú Thọ's
-        request_id="aug-dept", period=AUG, unit_kind=tpb.UNIT_KIND_DEPARTMENT, parent_code="H01"),
+        request_id="aug-dept", period=AUG, unit_kind=tpb.UNIT_KIND_DEPARTMENT, parent_code="H01",
+        scope=tpb.SCOPE_SUBTREE),
         metadata=ops).publication
     subtree, _, _ = snapshot(pub, unit_codes=["H25"])
     assert {c.scorecard.unit.code for c in subtree} == {"H25", "H25.01", "H25.02", "H25.X1"}

@@ -231,7 +231,8 @@ def test_a_tampered_payload_is_refused_and_bad_deliveries_are_set_aside_then_rep
         s.push("aug", [done("a1", "H25.01", 5), done("b1", "H01.01", 12)])
         eventually(s.caught_up, what="publish following the data")
         publication = pub.CreatePublication(pb.CreatePublicationRequest(
-            request_id="aug", period=AUG, unit_kind=tpb.UNIT_KIND_PROVINCE), metadata=auth(s.tokens.operator)
+            request_id="aug", period=AUG, unit_kind=tpb.UNIT_KIND_PROVINCE, scope=tpb.SCOPE_SUBTREE),
+            metadata=auth(s.tokens.operator)
         ).publication
         assert b'"H25"' in publication.payload
         with portal_receiver(tmp_path / "direct.db", ph.address) as receiver, \

@@ -222,7 +222,14 @@ def test_the_feed_survives_a_restart_of_publish(world):
 
 def test_an_official_publication_is_signed_frozen_and_corrected(world):
     pub, ingest, tokens = world["pub"], world["ingest"], world["tokens"]
-    request = pb.CreatePublicationRequest(request_id="q-aug", period=AUG, unit_kind=tpb.UNIT_KIND_PROVINCE)
+    request = pb.CreatePublicationRequest(request_id="q-aug", period=AUG, unit_kind=tpb.UNIT_KIND_PROVINCE,
+                                          scope=SUBTREE)
+    with pytest.raises(grpc.RpcError) as err:  # official results take no default scope
+        pub.CreatePublication(pb.CreatePublicationRequest(request_id="no-scope", period=AUG,
+                                                          unit_kind=tpb.UNIT_KIND_PROVINCE),
+                              metadata=auth(tokens.operator))
+    assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert details_from_rpc_error(err.value)[0].reason == "SCOPE_REQUIRED"
     with pytest.raises(grpc.RpcError) as err:
         pub.CreatePublication(request)
     assert err.value.code() == grpc.StatusCode.UNAUTHENTICATED
@@ -233,8 +240,8 @@ def test_an_official_publication_is_signed_frozen_and_corrected(world):
     with pytest.raises(grpc.RpcError) as err:
         today = datetime.now(HANOI)
         running = tpb.Period(kind=tpb.PERIOD_KIND_MONTH, year=today.year, number=today.month)
-        pub.CreatePublication(pb.CreatePublicationRequest(period=running, unit_kind=tpb.UNIT_KIND_PROVINCE),
-                              metadata=auth(tokens.operator))
+        pub.CreatePublication(pb.CreatePublicationRequest(period=running, unit_kind=tpb.UNIT_KIND_PROVINCE,
+                                                          scope=SUBTREE), metadata=auth(tokens.operator))
     assert err.value.code() == grpc.StatusCode.FAILED_PRECONDITION  # the current month is still running
     assert details_from_rpc_error(err.value)[0].reason == "PERIOD_NOT_ENDED"
 
@@ -256,7 +263,8 @@ def test_an_official_publication_is_signed_frozen_and_corrected(world):
     assert parsed == bare
     # a repeat of the request is answered with the same publication; the id reused for another is refused
     assert pub.CreatePublication(request, metadata=auth(tokens.operator)).publication.payload == first.payload
-    other = pb.CreatePublicationRequest(request_id="q-aug", period=AUG, unit_kind=tpb.UNIT_KIND_DEPARTMENT)
+    other = pb.CreatePublicationRequest(request_id="q-aug", period=AUG, unit_kind=tpb.UNIT_KIND_DEPARTMENT,
+                                        scope=SUBTREE)
     with pytest.raises(grpc.RpcError) as err:
         pub.CreatePublication(other, metadata=auth(tokens.operator))
     assert err.value.code() == grpc.StatusCode.ALREADY_EXISTS
@@ -264,8 +272,13 @@ def test_an_official_publication_is_signed_frozen_and_corrected(world):
     # data that arrives later moves the live results, never the official ones
     push(ingest, tokens, "c3", [done("c3", "H30.01", 6)])
     eventually(lambda: on_time(pub, "H30") == (2, 3), what="the late dossier in live results")
-    # without a scope, the official scorecard is the one the publication froze (provinces with subtrees)
-    official = pub.GetScorecard(pb.GetScorecardRequest(unit_code="H30", period=AUG, feed=tpb.FEED_OFFICIAL)).scorecard
+    # without a scope, the official scorecard is the unit alone, as for live ones (the contract's one
+    # default): the publication froze provinces with their subtrees, and the answer says so
+    with pytest.raises(grpc.RpcError) as err:
+        pub.GetScorecard(pb.GetScorecardRequest(unit_code="H30", period=AUG, feed=tpb.FEED_OFFICIAL))
+    assert err.value.code() == grpc.StatusCode.NOT_FOUND and "(scope SCOPE_SUBTREE)" in err.value.details()
+    official = pub.GetScorecard(pb.GetScorecardRequest(unit_code="H30", period=AUG, feed=tpb.FEED_OFFICIAL,
+                                                       scope=SUBTREE)).scorecard
     assert official.scorecard.scope == SUBTREE and not official.scorecard.provisional
     assert (official.feed, official.publication_id, official.revision) == (tpb.FEED_OFFICIAL, first.publication_id, 1)
     assert on_time(pub, "H30", feed=tpb.FEED_OFFICIAL) == (1, 2)

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 from chiso.scoring.v1 import scoring_pb2 as pb
+from chiso.types.v1 import types_pb2 as tpb
 
 from services.scoring import rules as shipped
 from services.scoring.domain.rules import RuleTableError
@@ -89,10 +90,12 @@ def test_a_version_written_only_as_data_is_scored_and_explained(world):
     assert card(scoring, "H25", version="portal/2025").rule_version == "portal/2025"
     # and the new version explains itself: 6.3's fee dossier not paid online is d2
     explained = scoring.ExplainIndicator(
-        pb.ExplainIndicatorRequest(unit_code="H25", period=AUG, indicator_id="6.3"), metadata=auth(tokens.phu_tho))
+        pb.ExplainIndicatorRequest(unit_code="H25", period=AUG, indicator_id="6.3", scope=tpb.SCOPE_SUBTREE),
+        metadata=auth(tokens.phu_tho))
     assert [i.record_key.split("/")[1] for i in explained.items] == ["d2"]
     late = scoring.ExplainIndicator(
-        pb.ExplainIndicatorRequest(unit_code="H25", period=AUG, indicator_id="2.1"), metadata=auth(tokens.phu_tho))
+        pb.ExplainIndicatorRequest(unit_code="H25", period=AUG, indicator_id="2.1", scope=tpb.SCOPE_SUBTREE),
+        metadata=auth(tokens.phu_tho))
     assert sorted(i.record_key.split("/")[1] for i in late.items) == ["d2", "d3", "d4", "d9"]
 
 

@@ -103,11 +103,11 @@ def load_august(stub, tokens):
     offers = [
         ipb.UnitProcedureRecord(unit_code="H25.01", procedure_code=P1, online_level=ipb.ONLINE_LEVEL_FULL, has_fee=True,
                                 payment_integrated=True, population_data_eligible=True,
-                                population_data_connected=True, active=True, source_time=ts(t)),
+                                population_data_connected=True, source_time=ts(t)),
         ipb.UnitProcedureRecord(unit_code="H25.01", procedure_code=P2, online_level=ipb.ONLINE_LEVEL_NONE, has_fee=True,
-                                population_data_eligible=True, active=True, source_time=ts(t)),
+                                population_data_eligible=True, source_time=ts(t)),
         ipb.UnitProcedureRecord(unit_code="H25.X1", procedure_code=P1, online_level=ipb.ONLINE_LEVEL_PARTIAL,
-                                certified_copy=True, active=True, source_time=ts(t)),
+                                certified_copy=True, source_time=ts(t)),
     ]  # fmt: skip
     push(stub, "SyncUnitProcedures", offers, tokens.phu_tho, "offers")
     all_parts = list(range(1, 12))
@@ -302,19 +302,21 @@ def test_ranking_with_shared_ranks(world):
     for r, _, t in entries:
         first = next(j for j, e in enumerate(entries) if e[2] == t)
         assert r == first + 1, entries
-    provinces = scoring.GetRanking(pb.GetRankingRequest(period=AUG, unit_kind=tpb.UNIT_KIND_PROVINCE)).ranking
-    # No rule version named: portal/2025 is in force for 2026. Hà Nội has no August data: 5.2 and
-    # 5.3 score full without petitions (12) and 4.4 is full everywhere (2).
-    assert provinces.rule_version == "portal/2025"
-    assert [(e.rank, e.unit.code) for e in provinces.entries] == [(1, "H25"), (2, "H01")]
-    assert provinces.entries[1].total.value == "14.00"
+    provinces = scoring.GetRanking(pb.GetRankingRequest(period=AUG, unit_kind=tpb.UNIT_KIND_PROVINCE,
+                                                        scope=tpb.SCOPE_SUBTREE)).ranking
+    # No rule version named: portal/2025 is in force for 2026. Hà Nội has no August data: it used to
+    # be ranked 2nd at 14.00 (5.2 and 5.3 full without petitions, 4.4 full everywhere) — points that
+    # come from no record. Now it is listed apart, unranked (issue 16 item 4).
+    assert provinces.rule_version == "portal/2025" and provinces.scope == tpb.SCOPE_SUBTREE
+    assert [(e.rank, e.unit.code) for e in provinces.entries] == [(1, "H25")]
+    assert [u.code for u in provinces.units_without_data] == ["H01"]
 
 
 def test_explain_lists_the_late_dossiers_paged(world):
     _, scoring, _, tokens = world
     phu_tho = auth(tokens.phu_tho)  # the records are Phú Thọ's: its own source may read them
     request = pb.ExplainIndicatorRequest(
-        unit_code="H25", period=AUG, rule_version="766/2022", indicator_id="2.1", page_size=3
+        unit_code="H25", period=AUG, rule_version="766/2022", indicator_id="2.1", page_size=3, scope=tpb.SCOPE_SUBTREE
     )
     first = scoring.ExplainIndicator(request, metadata=phu_tho)
     assert first.total_size == 4 and len(first.items) == 3 and first.next_page_token
@@ -337,7 +339,8 @@ def test_explain_lists_the_late_dossiers_paged(world):
     assert {(i.points.value, i.points_exact.numerator, i.points_exact.denominator) for i in items.values()} == {
         ("2.22", "20", "9")}
     offered = scoring.ExplainIndicator(
-        pb.ExplainIndicatorRequest(unit_code="H25", period=AUG, rule_version="766/2022", indicator_id="3.1"),
+        pb.ExplainIndicatorRequest(unit_code="H25", period=AUG, rule_version="766/2022", indicator_id="3.1",
+                                   scope=tpb.SCOPE_SUBTREE),
         metadata=phu_tho)
     assert [(i.unit_code, i.record_key, i.reason_code, i.reason) for i in offered.items] == [
         ("H25.01", P2, "not_offered_online", "TTHC chưa cung cấp dịch vụ công trực tuyến")]
@@ -345,7 +348,8 @@ def test_explain_lists_the_late_dossiers_paged(world):
     assert (offered.points_lost.value, offered.items[0].points.value) == ("0.33", "0.33")
     # 3.3 at 60% against a 50% threshold has full points: nothing cost it anything (d6, d7 are not online)
     full = scoring.ExplainIndicator(
-        pb.ExplainIndicatorRequest(unit_code="H25", period=AUG, rule_version="766/2022", indicator_id="3.3"),
+        pb.ExplainIndicatorRequest(unit_code="H25", period=AUG, rule_version="766/2022", indicator_id="3.3",
+                                   scope=tpb.SCOPE_SUBTREE),
         metadata=phu_tho)
     assert (list(full.items), full.total_size, full.points_lost.value) == ([], 0, "0.00")
     assert full.headline == "Đạt điểm tối đa 6,00: không bản ghi nào làm mất điểm"
@@ -532,16 +536,22 @@ def test_chiso_score_cli_as_an_official_uses_it(sqlite_url, capsys, monkeypatch)
         load_august(ingest, tokens)
         wait_scored(db)
         target = ["--target", handle.address, "--rule-version", "766/2022"]
-        assert main([*target, "scorecard", "H25", "2026-08"]) == 0
+        assert main([*target, "scorecard", "H25", "2026-08", "--subtree"]) == 0
         out = capsys.readouterr().out
-        assert "UBND tỉnh Phú Thọ (H25)" in out and "Tổng điểm: 58.71 — Trung bình" in out
-        assert main([*target, "explain", "H25", "2026-08", "2.1"]) == 2  # records need a credential
+        assert "UBND tỉnh Phú Thọ (H25) cùng các đơn vị cấp dưới" in out and "Tổng điểm: 58.71 — Trung bình" in out
+        assert main([*target, "scorecard", "H25", "2026-08"]) == 0  # the unit alone: no record of its own
+        out = capsys.readouterr().out
+        assert "UBND tỉnh Phú Thọ (H25)\n" in out and "Tổng điểm: Chưa có dữ liệu" in out
+        assert main([*target, "ranking", "province", "2026-08", "--subtree"]) == 0
+        out = capsys.readouterr().out
+        assert "   1  H25 " in out and "Chưa có dữ liệu (1, không xếp hạng):\n   –  H01 " in out
+        assert main([*target, "explain", "H25", "2026-08", "2.1", "--subtree"]) == 2  # records need a credential
         assert "UNAUTHENTICATED" in capsys.readouterr().err
         with db.write() as conn:
             access.ensure_principal(conn, "ptho-officials", access.OFFICIAL, "Văn phòng UBND tỉnh Phú Thọ")
             access.set_grants(conn, "ptho-officials", ["H25"])
             monkeypatch.setenv("CHISO_TOKEN", access.issue_token(conn, "ptho-officials").token)
-        assert main([*target, "explain", "H25", "2026-08", "2.1"]) == 0
+        assert main([*target, "explain", "H25", "2026-08", "2.1", "--subtree"]) == 0
         out = capsys.readouterr().out
         assert "2.1 (766/2022): 4 bản ghi làm mất 8,89 điểm" in out
         assert "2,22  Quá hạn 3 ngày làm việc (hạn 08/08/2026, kết thúc 12/08/2026) [ended_late]" in out
@@ -608,7 +618,8 @@ def test_units_created_after_the_catalogue_was_cached_are_scored(db_url):
                                    unit_record("H03.X1", "UBND xã Bát Xát", 6, "H03")], tokens.national, "newer")
         ranking = scoring.GetRanking(pb.GetRankingRequest(period=AUG, unit_kind=tpb.UNIT_KIND_COMMUNE,
                                                           parent_code="H03", rule_version="766/2022")).ranking
-        assert [e.unit.code for e in ranking.entries] == ["H03.X1"]  # ranked in the catalogue holding H03
+        # in the catalogue holding H03; without any record it is listed apart, unranked
+        assert [u.code for u in ranking.units_without_data] == ["H03.X1"] and not ranking.entries
         push(ingest, "SyncUnits", [unit_record("H02.X3", "UBND xã Yên Hoa", 6, "H02")], tokens.national, "newest")
         batch = scoring.BatchGetScorecards(pb.BatchGetScorecardsRequest(keys=[
             pb.ScorecardKey(unit_code=u, period=AUG, scope=s) for u in ("H02.X3", "H02")
@@ -621,7 +632,8 @@ def test_units_created_after_the_catalogue_was_cached_are_scored(db_url):
              tokens.national, "last-dossiers")
         wait_scored(db)
         late = scoring.ExplainIndicator(pb.ExplainIndicatorRequest(unit_code="H04", period=AUG,
-                                                                   rule_version="766/2022", indicator_id="2.1"),
+                                                                   rule_version="766/2022", indicator_id="2.1",
+                                                                   scope=tpb.SCOPE_SUBTREE),
                                         metadata=auth(tokens.national))
         assert [(i.unit_code, i.record_key.split("/")[1], i.reason_code) for i in late.items] == [
             ("H04.X1", "new-3", "ended_late")]  # due 9 Aug, ended 20 Aug
@@ -647,7 +659,8 @@ def test_a_catalogue_reload_that_fails_is_tried_again(db_url, monkeypatch):
         svc = Scoring(db, RuleBook.load_default(), now=lambda: NOW, cache_seconds=0)
 
         def provinces():
-            return [card.unit.code for _, card in svc.ranking(Period.month(2026, 8), 4, version="766/2022").entries]
+            ranking = svc.ranking(Period.month(2026, 8), 4, version="766/2022")
+            return sorted([card.unit.code for _, card in ranking.entries] + [c.unit.code for c in ranking.without_data])
 
         assert provinces() == ["H01", "H25"]
         push(ingest, "SyncUnits", [unit_record("H02", "UBND tỉnh Tuyên Quang", 4)], tokens.national, "new")
@@ -678,7 +691,7 @@ def test_a_catalogue_update_older_than_the_newest_row_is_seen(db_url):
 
         def communes_of(province):
             ranking = svc.ranking(Period.month(2026, 8), tpb.UNIT_KIND_COMMUNE, province, version="766/2022")
-            return [card.unit.code for _, card in ranking.entries]
+            return [card.unit.code for _, card in ranking.entries] + [c.unit.code for c in ranking.without_data]
 
         push(ingest, "SyncUnits", [unit_record("H01", "UBND Thành phố Hà Nội", 4, t=NOW - timedelta(minutes=5))],
              tokens.national, "renamed")  # the newest source time in the table
@@ -718,7 +731,7 @@ def test_portal_6_2_counts_every_fee_bearing_procedure_and_any_successful_paymen
     ingest, scoring, db, tokens = world
     t = NOW - timedelta(minutes=20)
     offers = [ipb.UnitProcedureRecord(unit_code="H01.01", procedure_code=p, online_level=ipb.ONLINE_LEVEL_FULL,
-                                      has_fee=True, active=True, source_time=ts(t)) for p in (P1, P2)]
+                                      has_fee=True, source_time=ts(t)) for p in (P1, P2)]
     push(ingest, "SyncUnitProcedures", offers, tokens.ha_noi, "fee-offers")
     # paid online through the national platform, but sent without a fee amount (no fee data)
     paid = d("paid-no-fee", "H01.01", P1, hanoi(2026, 8, 10, 8), end=hanoi(2026, 8, 11, 8), online=True,

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from services.scoring import tables as scoring_tables
 from services.scoring.domain.periods import Period
 from services.scoring.domain.rules import RuleBook
-from services.scoring.service import Scoring
+from services.scoring.service import SUBTREE, Scoring
 from services.scoring.storage import Aggregates
 from tests.helpers import NOW, auth, dossier_record, hanoi, ingest_server, seed_units, setup_tokens, ts
 
@@ -126,17 +126,19 @@ def test_incremental_equals_rebuild_for_random_histories(db_url):
                     agg.apply_pending(limit=arg + 1)
             agg.catch_up()
             incremental = snapshot(db)
-            cards = [scoring.scorecard("H25", Period.month(2026, m), version="766/2022").scorecard for m in (7, 8, 9)]
+            cards = [scoring.scorecard("H25", Period.month(2026, m), SUBTREE, version="766/2022").scorecard
+                     for m in (7, 8, 9)]
             agg.rebuild()
             assert snapshot(db) == incremental
-            again = [scoring.scorecard("H25", Period.month(2026, m), version="766/2022").scorecard for m in (7, 8, 9)]
+            again = [scoring.scorecard("H25", Period.month(2026, m), SUBTREE, version="766/2022").scorecard
+                     for m in (7, 8, 9)]
             assert [c.total for c in cards] == [c.total for c in again]
             # the grouped SQL reads give what resolving every cell one by one gives, at any moment
             for period, as_of in MOMENTS:
                 for version in ("766/2022", "portal/2025"):
-                    grouped = scoring.scorecard("H25", period, as_of=as_of, version=version)
+                    grouped = scoring.scorecard("H25", period, SUBTREE, as_of=as_of, version=version)
                     reference.reference_reads = True
-                    one_by_one = reference.scorecard("H25", period, as_of=as_of, version=version)
+                    one_by_one = reference.scorecard("H25", period, SUBTREE, as_of=as_of, version=version)
                     assert grouped.measures == one_by_one.measures, (period, as_of, version)
 
         outcomes = [0, 0, []]

@@ -256,6 +256,11 @@ class Card:
     def key(self) -> CardKey:
         return CardKey(self.unit_code, self.period, self.scope)
 
+    @property
+    def no_data(self) -> bool:
+        """No record of the period counts in it (``Scorecard.no_data``): not ranked."""
+        return bool(self.body.get("noData"))
+
     @cached_property
     def _members(self) -> dict[str, bytes]:
         # The body's top-level members encoded once: its hash, its stored bytes and its live payload
@@ -332,8 +337,9 @@ def unit_ref(card: Card) -> dict:
 
 
 def ranking_document(period: PeriodRef, unit_kind: int, parent_code: str, rule_version: str, as_of: str,
-                     ranked: Sequence[tuple[int, Card]]) -> dict:
-    """``chiso.types.v1.Ranking`` of ranked cards."""
+                     ranked: Sequence[tuple[int, Card]], *, scope: int = 0,
+                     without_data: Sequence[Card] = ()) -> dict:
+    """``chiso.types.v1.Ranking`` of ranked cards, and of the cards without data listed apart."""
     doc: dict[str, Any] = {"period": period.to_json(), "unitKind": UNIT_KINDS[unit_kind]}
     if parent_code:
         doc["parentCode"] = parent_code
@@ -349,6 +355,10 @@ def ranking_document(period: PeriodRef, unit_kind: int, parent_code: str, rule_v
         entries.append(entry)
     if entries:
         doc["entries"] = entries
+    if scope:
+        doc["scope"] = SCOPES[scope]
+    if without_data:
+        doc["unitsWithoutData"] = [unit_ref(card) for card in without_data]
     return doc
 
 
@@ -386,7 +396,8 @@ def publication_document(*, publication_id: str, revision: int, spec: Publicatio
                          publish_time_us: int, reason: str, cards: Sequence[Card], key_id: str) -> dict:
     """``chiso.publish.v1.Publication`` of one revision, without ``payload`` and ``signature`` (the
     payload is these bytes; the signature covers them)."""
-    ranked = rank(cards)
+    ranked = rank(c for c in cards if not c.no_data)
+    without = sorted((c for c in cards if c.no_data), key=lambda c: c.unit_code)
     as_of = next((str(c.body["asOf"]) for c in cards if c.body.get("asOf")), "")
     doc: dict[str, Any] = {
         "name": f"publications/{publication_id}/revisions/{revision}",
@@ -398,7 +409,8 @@ def publication_document(*, publication_id: str, revision: int, spec: Publicatio
         "unitKind": UNIT_KINDS[spec.unit_kind],
         "publishTime": rfc3339(publish_time_us),
         "scorecards": [dict(c.body) for c in sorted(cards, key=lambda c: (c.unit_code, c.scope))],
-        "ranking": ranking_document(spec.period, spec.unit_kind, spec.parent_code, rule_version, as_of, ranked),
+        "ranking": ranking_document(spec.period, spec.unit_kind, spec.parent_code, rule_version, as_of, ranked,
+                                    scope=spec.scope, without_data=without),
         "keyId": key_id,
     }
     if spec.parent_code:

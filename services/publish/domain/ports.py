@@ -22,7 +22,8 @@ class ChangesPage:
 
 @dataclass(frozen=True)
 class RankingView:
-    """A ranking as scoring computed it: its units (for a publication) and the ranking document."""
+    """A ranking as scoring computed it: its units (for a publication: the ranked ones, then those
+    without data) and the ranking document."""
 
     rule_version: str
     unit_codes: Sequence[str]

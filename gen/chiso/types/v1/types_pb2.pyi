@@ -144,7 +144,14 @@ class ComponentResult(_message.Message):
     def __init__(self, id: _Optional[str] = ..., name: _Optional[str] = ..., numerator: _Optional[int] = ..., denominator: _Optional[int] = ..., rate: _Optional[_Union[_decimal_pb2.Decimal, _Mapping]] = ..., threshold: _Optional[_Union[_decimal_pb2.Decimal, _Mapping]] = ..., max_points: _Optional[_Union[_decimal_pb2.Decimal, _Mapping]] = ..., points: _Optional[_Union[_decimal_pb2.Decimal, _Mapping]] = ...) -> None: ...
 
 class IndicatorResult(_message.Message):
-    __slots__ = ("id", "group_id", "name", "max_points", "numerator", "denominator", "rate", "threshold", "points", "points_exact", "status", "flags", "components")
+    __slots__ = ("id", "group_id", "name", "max_points", "numerator", "denominator", "rate", "threshold", "points", "points_exact", "status", "flags", "components", "parameters")
+    class ParametersEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
     ID_FIELD_NUMBER: _ClassVar[int]
     GROUP_ID_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
@@ -158,6 +165,7 @@ class IndicatorResult(_message.Message):
     STATUS_FIELD_NUMBER: _ClassVar[int]
     FLAGS_FIELD_NUMBER: _ClassVar[int]
     COMPONENTS_FIELD_NUMBER: _ClassVar[int]
+    PARAMETERS_FIELD_NUMBER: _ClassVar[int]
     id: str
     group_id: str
     name: str
@@ -171,7 +179,8 @@ class IndicatorResult(_message.Message):
     status: IndicatorStatus
     flags: _containers.RepeatedScalarFieldContainer[str]
     components: _containers.RepeatedCompositeFieldContainer[ComponentResult]
-    def __init__(self, id: _Optional[str] = ..., group_id: _Optional[str] = ..., name: _Optional[str] = ..., max_points: _Optional[_Union[_decimal_pb2.Decimal, _Mapping]] = ..., numerator: _Optional[int] = ..., denominator: _Optional[int] = ..., rate: _Optional[_Union[_decimal_pb2.Decimal, _Mapping]] = ..., threshold: _Optional[_Union[_decimal_pb2.Decimal, _Mapping]] = ..., points: _Optional[_Union[_decimal_pb2.Decimal, _Mapping]] = ..., points_exact: _Optional[_Union[Ratio, _Mapping]] = ..., status: _Optional[_Union[IndicatorStatus, str]] = ..., flags: _Optional[_Iterable[str]] = ..., components: _Optional[_Iterable[_Union[ComponentResult, _Mapping]]] = ...) -> None: ...
+    parameters: _containers.ScalarMap[str, str]
+    def __init__(self, id: _Optional[str] = ..., group_id: _Optional[str] = ..., name: _Optional[str] = ..., max_points: _Optional[_Union[_decimal_pb2.Decimal, _Mapping]] = ..., numerator: _Optional[int] = ..., denominator: _Optional[int] = ..., rate: _Optional[_Union[_decimal_pb2.Decimal, _Mapping]] = ..., threshold: _Optional[_Union[_decimal_pb2.Decimal, _Mapping]] = ..., points: _Optional[_Union[_decimal_pb2.Decimal, _Mapping]] = ..., points_exact: _Optional[_Union[Ratio, _Mapping]] = ..., status: _Optional[_Union[IndicatorStatus, str]] = ..., flags: _Optional[_Iterable[str]] = ..., components: _Optional[_Iterable[_Union[ComponentResult, _Mapping]]] = ..., parameters: _Optional[_Mapping[str, str]] = ...) -> None: ...
 
 class GroupResult(_message.Message):
     __slots__ = ("id", "name", "max_points", "points")
@@ -210,7 +219,7 @@ class CategoryCount(_message.Message):
     def __init__(self, category: _Optional[str] = ..., petitions: _Optional[int] = ...) -> None: ...
 
 class Scorecard(_message.Message):
-    __slots__ = ("name", "unit", "period", "scope", "rule_version", "as_of", "compute_time", "groups", "indicators", "total", "total_exact", "classification", "classification_label", "provisional", "processing_times", "petition_categories")
+    __slots__ = ("name", "unit", "period", "scope", "rule_version", "as_of", "compute_time", "groups", "indicators", "total", "total_exact", "classification", "classification_label", "provisional", "processing_times", "petition_categories", "no_data", "requested_as_of")
     NAME_FIELD_NUMBER: _ClassVar[int]
     UNIT_FIELD_NUMBER: _ClassVar[int]
     PERIOD_FIELD_NUMBER: _ClassVar[int]
@@ -227,6 +236,8 @@ class Scorecard(_message.Message):
     PROVISIONAL_FIELD_NUMBER: _ClassVar[int]
     PROCESSING_TIMES_FIELD_NUMBER: _ClassVar[int]
     PETITION_CATEGORIES_FIELD_NUMBER: _ClassVar[int]
+    NO_DATA_FIELD_NUMBER: _ClassVar[int]
+    REQUESTED_AS_OF_FIELD_NUMBER: _ClassVar[int]
     name: str
     unit: UnitRef
     period: Period
@@ -243,7 +254,9 @@ class Scorecard(_message.Message):
     provisional: bool
     processing_times: _containers.RepeatedCompositeFieldContainer[ProcessingTimeStat]
     petition_categories: _containers.RepeatedCompositeFieldContainer[CategoryCount]
-    def __init__(self, name: _Optional[str] = ..., unit: _Optional[_Union[UnitRef, _Mapping]] = ..., period: _Optional[_Union[Period, _Mapping]] = ..., scope: _Optional[_Union[Scope, str]] = ..., rule_version: _Optional[str] = ..., as_of: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., compute_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., groups: _Optional[_Iterable[_Union[GroupResult, _Mapping]]] = ..., indicators: _Optional[_Iterable[_Union[IndicatorResult, _Mapping]]] = ..., total: _Optional[_Union[_decimal_pb2.Decimal, _Mapping]] = ..., total_exact: _Optional[_Union[Ratio, _Mapping]] = ..., classification: _Optional[_Union[Classification, str]] = ..., classification_label: _Optional[str] = ..., provisional: _Optional[bool] = ..., processing_times: _Optional[_Iterable[_Union[ProcessingTimeStat, _Mapping]]] = ..., petition_categories: _Optional[_Iterable[_Union[CategoryCount, _Mapping]]] = ...) -> None: ...
+    no_data: bool
+    requested_as_of: _timestamp_pb2.Timestamp
+    def __init__(self, name: _Optional[str] = ..., unit: _Optional[_Union[UnitRef, _Mapping]] = ..., period: _Optional[_Union[Period, _Mapping]] = ..., scope: _Optional[_Union[Scope, str]] = ..., rule_version: _Optional[str] = ..., as_of: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., compute_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., groups: _Optional[_Iterable[_Union[GroupResult, _Mapping]]] = ..., indicators: _Optional[_Iterable[_Union[IndicatorResult, _Mapping]]] = ..., total: _Optional[_Union[_decimal_pb2.Decimal, _Mapping]] = ..., total_exact: _Optional[_Union[Ratio, _Mapping]] = ..., classification: _Optional[_Union[Classification, str]] = ..., classification_label: _Optional[str] = ..., provisional: _Optional[bool] = ..., processing_times: _Optional[_Iterable[_Union[ProcessingTimeStat, _Mapping]]] = ..., petition_categories: _Optional[_Iterable[_Union[CategoryCount, _Mapping]]] = ..., no_data: _Optional[bool] = ..., requested_as_of: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class RankingEntry(_message.Message):
     __slots__ = ("rank", "unit", "total", "classification", "previous_rank")
@@ -260,17 +273,23 @@ class RankingEntry(_message.Message):
     def __init__(self, rank: _Optional[int] = ..., unit: _Optional[_Union[UnitRef, _Mapping]] = ..., total: _Optional[_Union[_decimal_pb2.Decimal, _Mapping]] = ..., classification: _Optional[_Union[Classification, str]] = ..., previous_rank: _Optional[int] = ...) -> None: ...
 
 class Ranking(_message.Message):
-    __slots__ = ("period", "unit_kind", "parent_code", "rule_version", "as_of", "entries")
+    __slots__ = ("period", "unit_kind", "parent_code", "rule_version", "as_of", "entries", "scope", "units_without_data", "requested_as_of")
     PERIOD_FIELD_NUMBER: _ClassVar[int]
     UNIT_KIND_FIELD_NUMBER: _ClassVar[int]
     PARENT_CODE_FIELD_NUMBER: _ClassVar[int]
     RULE_VERSION_FIELD_NUMBER: _ClassVar[int]
     AS_OF_FIELD_NUMBER: _ClassVar[int]
     ENTRIES_FIELD_NUMBER: _ClassVar[int]
+    SCOPE_FIELD_NUMBER: _ClassVar[int]
+    UNITS_WITHOUT_DATA_FIELD_NUMBER: _ClassVar[int]
+    REQUESTED_AS_OF_FIELD_NUMBER: _ClassVar[int]
     period: Period
     unit_kind: UnitKind
     parent_code: str
     rule_version: str
     as_of: _timestamp_pb2.Timestamp
     entries: _containers.RepeatedCompositeFieldContainer[RankingEntry]
-    def __init__(self, period: _Optional[_Union[Period, _Mapping]] = ..., unit_kind: _Optional[_Union[UnitKind, str]] = ..., parent_code: _Optional[str] = ..., rule_version: _Optional[str] = ..., as_of: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., entries: _Optional[_Iterable[_Union[RankingEntry, _Mapping]]] = ...) -> None: ...
+    scope: Scope
+    units_without_data: _containers.RepeatedCompositeFieldContainer[UnitRef]
+    requested_as_of: _timestamp_pb2.Timestamp
+    def __init__(self, period: _Optional[_Union[Period, _Mapping]] = ..., unit_kind: _Optional[_Union[UnitKind, str]] = ..., parent_code: _Optional[str] = ..., rule_version: _Optional[str] = ..., as_of: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., entries: _Optional[_Iterable[_Union[RankingEntry, _Mapping]]] = ..., scope: _Optional[_Union[Scope, str]] = ..., units_without_data: _Optional[_Iterable[_Union[UnitRef, _Mapping]]] = ..., requested_as_of: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
