@@ -432,3 +432,22 @@ def test_exports_download_from_the_page(env):
     with pytest.raises(urllib.error.HTTPError) as err:
         urllib.request.urlopen(env.web + "/xuat/xep-hang.pdf", timeout=60)  # noqa: S310
     assert err.value.code == 404
+
+
+def test_a_month_without_data_lists_the_provinces_apart_unranked(env, stubs, page):
+    """January 2023 has no record of any province in the demo: publish's ranking lists them all in
+    units_without_data and ranks none; the page says so instead of ranking 34 provinces at one score."""
+    publish, _ = stubs
+    january = tpb.Period(kind=tpb.PERIOD_KIND_MONTH, year=2023, number=1)
+    reply = publish.GetRanking(ppb.GetRankingRequest(period=january, unit_kind=tpb.UNIT_KIND_PROVINCE,
+                                                     feed=tpb.FEED_LIVE), timeout=60)
+    apart = sorted(u.code for u in reply.ranking.units_without_data)
+    assert len(apart) == 34 and not reply.ranking.entries
+    p = page(1280)
+    pg = p.open(env.web + "/?period=2023-01")
+    assert pg.locator("table[data-kind='4'] tbody tr").count() == 0
+    listed = pg.locator("[data-testid='without-data-4']")
+    assert "Chưa có dữ liệu trong kỳ, không xếp hạng" in listed.inner_text()
+    assert sorted(listed.locator("[data-code]").evaluate_all("els => els.map(e => e.dataset.code)")) == apart
+    p.shot("no-data-month-1280")
+    assert not p.errors
