@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 PROTO_FILES := $(shell find protos/chiso -name '*.proto' | sort)
 
-.PHONY: setup test-tools run test test-fast proto proto-check lint bench faults fuzz clean
+.PHONY: setup test-tools run test proto lint bench faults fuzz clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)

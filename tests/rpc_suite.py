@@ -65,12 +65,16 @@ class Suite:
     stubs: dict[str, object] = field(default_factory=dict)
 
     def invoke(self, method: _descriptor.MethodDescriptor, payloads: list[bytes], *, metadata=(),
-               timeout: float = 10.0, stream_messages: int = 3) -> tuple[grpc.StatusCode, grpc.RpcError | None]:
+               timeout: float = 10.0, stream_messages: int = 3,
+               stream_timeout: float = 1.0) -> tuple[grpc.StatusCode, grpc.RpcError | None]:
         """Call ``method`` with raw request bytes (one payload for unary requests, each for a request
         stream); a response stream is read for up to ``stream_messages`` messages, then cancelled
-        (that counts as OK). Returns the final code and the error, if any."""
+        (that counts as OK), or until ``stream_timeout`` (a feed waiting for changes ends
+        DEADLINE_EXCEEDED). Returns the final code and the error, if any."""
         channel = self.channels[method.containing_service.name]
         name = path(method)
+        if method.server_streaming:
+            timeout = min(timeout, stream_timeout)
         try:
             if method.client_streaming and method.server_streaming:
                 call = channel.stream_stream(name)(iter(payloads), metadata=metadata, timeout=timeout)

@@ -201,7 +201,7 @@ def unit_procedures(unit_records: Iterable[pb.UnitRecord], spec: DemoSpec, sourc
                 unit_code=u.code, procedure_code=code, online_level=level, online_service_status=1,
                 has_fee=fee, payment_integrated=fee and rng.random() < 0.85,
                 population_data_eligible=eligible, population_data_connected=eligible and rng.random() < 0.9,
-                certified_copy=code == "1.000894", active=True, source_time=st)
+                certified_copy=code == "1.000894", source_time=st)
 
 
 ALL_PARTS = list(range(1, 12))

@@ -95,7 +95,7 @@ def _unit_procedure(m: pb.UnitProcedureRecord) -> UnitProcedureIn:
         m.population_data_eligible,
         m.population_data_connected,
         m.certified_copy,
-        m.active,
+        not m.withdrawn,  # stored as "active"; the contract's zero value means offered
         _us(m, "source_time"),
     )
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from fractions import Fraction
 
@@ -195,7 +195,13 @@ class ScoringServicer(scoring_pb2_grpc.ScoringServiceServicer):
         except ScoringInputError as exc:
             raise InvalidArgument(str(exc), reason="BAD_COUNTS",
                                   violations=[FieldViolation(where, str(exc))]) from exc
-        return pb.WhatIfResponse(scorecard=scorecard_to_proto(card, now))
+        if request.unit_kind and request.unit_kind not in _UNIT_KIND_NAMES:
+            raise InvalidArgument(f"unknown unit_kind {request.unit_kind}", reason="BAD_UNIT_KIND",
+                                  violations=[FieldViolation("unit_kind", "a chiso.types.v1.UnitKind value")])
+        out = scorecard_to_proto(card, now)
+        out.unit.kind = request.unit_kind
+        fill_parameters(out, table, request.unit_kind)  # 1.1 and 1.2: ministries' working days
+        return pb.WhatIfResponse(scorecard=out)
 
     def ListRuleVersions(self, request, context) -> pb.ListRuleVersionsResponse:
         return pb.ListRuleVersionsResponse(rule_versions=[rule_version_to_proto(t) for t in self.book.versions()])
@@ -229,6 +235,7 @@ class ScoringServicer(scoring_pb2_grpc.ScoringServiceServicer):
         card = self._svc().scorecard(request.unit_code, period, _scope(request.scope), self._as_of(request),
                                      self._version(request.rule_version))
         out = unit_scorecard_to_proto(card, self.now())
+        fill_parameters(out, self.book.get(out.rule_version), out.unit.kind)
         _echo_as_of(request, out)
         return pb.GetScorecardResponse(scorecard=out)
 
@@ -248,6 +255,7 @@ class ScoringServicer(scoring_pb2_grpc.ScoringServiceServicer):
         now = self.now()
         out = pb.BatchGetScorecardsResponse(scorecards=[unit_scorecard_to_proto(card, now) for card in cards])
         for sc in out.scorecards:
+            fill_parameters(sc, self.book.get(sc.rule_version), sc.unit.kind)
             _echo_as_of(request, sc)
         return out
 
@@ -420,6 +428,32 @@ def _decode_token(token: str, fingerprint: str) -> int:
     except (ValueError, UnicodeDecodeError):
         raise InvalidArgument("page_token does not belong to this request", reason="BAD_PAGE_TOKEN",
                               violations=[FieldViolation("page_token", "not from this request")]) from None
+
+
+_UNIT_KIND_NAMES = {
+    tpb.UNIT_KIND_MINISTRY: "ministry", tpb.UNIT_KIND_MINISTERIAL_AGENCY: "ministerial_agency",
+    tpb.UNIT_KIND_SOCIAL_SECURITY: "social_security", tpb.UNIT_KIND_PROVINCE: "province",
+    tpb.UNIT_KIND_DEPARTMENT: "department", tpb.UNIT_KIND_COMMUNE: "commune", tpb.UNIT_KIND_DISTRICT: "district",
+    tpb.UNIT_KIND_OTHER: "other",
+}  # fmt: skip
+
+
+def fill_parameters(out: tpb.Scorecard, table: RuleTable, unit_kind: int) -> None:
+    """Each indicator's rule parameters as they apply to ``unit_kind`` (per-kind values resolved: 1.1
+    gives a ministry 20 working days, other kinds 5); lists comma-separated."""
+    kind = _UNIT_KIND_NAMES.get(unit_kind)
+    for ind in out.indicators:
+        try:
+            definition = table.indicator(ind.id)
+        except KeyError:
+            continue
+        for name, value in definition.parameters.items():
+            if isinstance(value, Mapping):
+                value = value.get(kind, value.get("default")) if kind else value.get("default")
+            if isinstance(value, (list, tuple)):
+                value = ",".join(str(v) for v in value)
+            if value is not None and not isinstance(value, Mapping):
+                ind.parameters[name] = str(value)
 
 
 def unit_ref(u) -> tpb.UnitRef:

@@ -416,7 +416,7 @@ def _push_ministry(ingest, national: str, token: str) -> list[Sent]:
                                online_service_status=pb.ONLINE_SERVICE_STATUS_ACTIVE if level != pb.ONLINE_LEVEL_NONE
                                else pb.ONLINE_SERVICE_STATUS_UNSPECIFIED, payment_integrated=integrated,
                                population_data_eligible=eligible, population_data_connected=connected,
-                               active=active, source_time=ts(T_FINAL))
+                               withdrawn=not active, source_time=ts(T_FINAL))
         for code, level, fee, integrated, eligible, connected, active in OFFERS]), metadata=meta, timeout=30)
     assert r.result.accepted_count == len(OFFERS), r
     r = ingest.SyncPublications(pb.SyncPublicationsRequest(request_id="btp-pubs", records=_ministry_publications()),

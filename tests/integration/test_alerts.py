@@ -143,7 +143,7 @@ def eventually(check, timeout=30.0):
 def hanoi_records(tokens, ingest):
     t = SOURCE_TIME
     offers = [ipb.UnitProcedureRecord(unit_code="H01.01", procedure_code=P1, online_level=ipb.ONLINE_LEVEL_FULL,
-                                      active=True, source_time=ts(t))]
+                                      source_time=ts(t))]
     r = ingest.SyncUnitProcedures(ipb.SyncUnitProceduresRequest(request_id="offers", records=offers),
                                   metadata=auth(tokens.ha_noi))
     assert r.result.accepted_count == 1, r.result

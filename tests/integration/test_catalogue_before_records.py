@@ -79,7 +79,7 @@ def test_dossiers_pushed_after_a_catalogue_change_are_scored_with_it(db_url, tmp
             assert "3.2" not in {i.id for i in before.indicators if i.denominator}
 
             offer = ipb.UnitProcedureRecord(unit_code="H25.01", procedure_code="1.004227",
-                                            online_level=ipb.ONLINE_LEVEL_FULL, active=True,
+                                            online_level=ipb.ONLINE_LEVEL_FULL,
                                             source_time=ts(NOW - timedelta(minutes=5)))
             r = ingest.SyncUnitProcedures(ipb.SyncUnitProceduresRequest(request_id="offer", records=[offer]),
                                           metadata=auth(tokens.national))

@@ -366,7 +366,7 @@ def test_every_other_record_kind_round_trips(env):
         return date_pb2.Date(year=y, month=m, day=dd)
 
     up = pb.UnitProcedureRecord(unit_code="H25.01", procedure_code="1.004227", online_level=pb.ONLINE_LEVEL_FULL,
-                                has_fee=True, payment_integrated=True, active=True, source_time=ts(SOURCE_TIME))
+                                has_fee=True, payment_integrated=True, source_time=ts(SOURCE_TIME))
     pub = pb.PublicationRecord(unit_code="H25", procedure_code="1.004227", decision_number="1234/QĐ-UBND",
                                decision_date=d(2026, 7, 20), legal_effective_date=d(2026, 8, 1),
                                listed_time=ts(hanoi(2026, 7, 24, 9)), source_time=ts(SOURCE_TIME),

@@ -121,7 +121,7 @@ def finished(rec: pb.DossierRecord, end) -> pb.DossierRecord:
 
 def offer(unit: str, procedure: str = "1.004227") -> pb.UnitProcedureRecord:
     return pb.UnitProcedureRecord(unit_code=unit, procedure_code=procedure, online_level=pb.ONLINE_LEVEL_FULL,
-                                  active=True, source_time=ts(SOURCE_TIME))
+                                  source_time=ts(SOURCE_TIME))
 
 
 def publication(unit: str, procedure: str = "1.004227", **kw) -> pb.PublicationRecord:

@@ -103,11 +103,11 @@ def load_august(stub, tokens):
     offers = [
         ipb.UnitProcedureRecord(unit_code="H25.01", procedure_code=P1, online_level=ipb.ONLINE_LEVEL_FULL, has_fee=True,
                                 payment_integrated=True, population_data_eligible=True,
-                                population_data_connected=True, active=True, source_time=ts(t)),
+                                population_data_connected=True, source_time=ts(t)),
         ipb.UnitProcedureRecord(unit_code="H25.01", procedure_code=P2, online_level=ipb.ONLINE_LEVEL_NONE, has_fee=True,
-                                population_data_eligible=True, active=True, source_time=ts(t)),
+                                population_data_eligible=True, source_time=ts(t)),
         ipb.UnitProcedureRecord(unit_code="H25.X1", procedure_code=P1, online_level=ipb.ONLINE_LEVEL_PARTIAL,
-                                certified_copy=True, active=True, source_time=ts(t)),
+                                certified_copy=True, source_time=ts(t)),
     ]  # fmt: skip
     push(stub, "SyncUnitProcedures", offers, tokens.phu_tho, "offers")
     all_parts = list(range(1, 12))
@@ -731,7 +731,7 @@ def test_portal_6_2_counts_every_fee_bearing_procedure_and_any_successful_paymen
     ingest, scoring, db, tokens = world
     t = NOW - timedelta(minutes=20)
     offers = [ipb.UnitProcedureRecord(unit_code="H01.01", procedure_code=p, online_level=ipb.ONLINE_LEVEL_FULL,
-                                      has_fee=True, active=True, source_time=ts(t)) for p in (P1, P2)]
+                                      has_fee=True, source_time=ts(t)) for p in (P1, P2)]
     push(ingest, "SyncUnitProcedures", offers, tokens.ha_noi, "fee-offers")
     # paid online through the national platform, but sent without a fee amount (no fee data)
     paid = d("paid-no-fee", "H01.01", P1, hanoi(2026, 8, 10, 8), end=hanoi(2026, 8, 11, 8), online=True,

@@ -34,7 +34,6 @@ from services.shared.backoff import full_jitter
 from services.shared.errors import FieldViolation, InvalidArgument
 
 PENDING, DELIVERED, SET_ASIDE = 1, 2, 3
-DELIVERY_STATES = {PENDING: "pending", DELIVERED: "delivered", SET_ASIDE: "set aside"}
 
 _ID = re.compile(r"[a-z][a-z0-9-]{0,61}[a-z0-9]")
 _ENDPOINT = re.compile(r"[A-Za-z0-9.\-\[\]:_]{1,253}:\d{1,5}")

@@ -254,9 +254,6 @@ class RuleTable:
                 return group
         raise KeyError(f"rule table {self.id} has no group {group_id!r}")
 
-    def indicators_of(self, group_id: str) -> tuple[Indicator, ...]:
-        return tuple(i for i in self.indicators if i.group == group_id)
-
     def measures(self) -> Mapping[str, str]:
         """The measure catalogue: every count name this version reads, with what it counts."""
         return self.measure_catalogue

@@ -204,7 +204,7 @@ class ProcedureRecord(_message.Message):
     def __init__(self, code: _Optional[str] = ..., name: _Optional[str] = ..., field: _Optional[str] = ..., unit_code: _Optional[str] = ..., issues_result_document: _Optional[bool] = ..., statutory_days: _Optional[int] = ..., applicants_are_individuals: _Optional[bool] = ..., source_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class UnitProcedureRecord(_message.Message):
-    __slots__ = ("unit_code", "procedure_code", "online_level", "online_service_status", "has_fee", "payment_integrated", "population_data_eligible", "population_data_connected", "certified_copy", "active", "source_time")
+    __slots__ = ("unit_code", "procedure_code", "online_level", "online_service_status", "has_fee", "payment_integrated", "population_data_eligible", "population_data_connected", "certified_copy", "source_time", "withdrawn")
     UNIT_CODE_FIELD_NUMBER: _ClassVar[int]
     PROCEDURE_CODE_FIELD_NUMBER: _ClassVar[int]
     ONLINE_LEVEL_FIELD_NUMBER: _ClassVar[int]
@@ -214,8 +214,8 @@ class UnitProcedureRecord(_message.Message):
     POPULATION_DATA_ELIGIBLE_FIELD_NUMBER: _ClassVar[int]
     POPULATION_DATA_CONNECTED_FIELD_NUMBER: _ClassVar[int]
     CERTIFIED_COPY_FIELD_NUMBER: _ClassVar[int]
-    ACTIVE_FIELD_NUMBER: _ClassVar[int]
     SOURCE_TIME_FIELD_NUMBER: _ClassVar[int]
+    WITHDRAWN_FIELD_NUMBER: _ClassVar[int]
     unit_code: str
     procedure_code: str
     online_level: OnlineLevel
@@ -225,9 +225,9 @@ class UnitProcedureRecord(_message.Message):
     population_data_eligible: bool
     population_data_connected: bool
     certified_copy: bool
-    active: bool
     source_time: _timestamp_pb2.Timestamp
-    def __init__(self, unit_code: _Optional[str] = ..., procedure_code: _Optional[str] = ..., online_level: _Optional[_Union[OnlineLevel, str]] = ..., online_service_status: _Optional[_Union[OnlineServiceStatus, str]] = ..., has_fee: _Optional[bool] = ..., payment_integrated: _Optional[bool] = ..., population_data_eligible: _Optional[bool] = ..., population_data_connected: _Optional[bool] = ..., certified_copy: _Optional[bool] = ..., active: _Optional[bool] = ..., source_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    withdrawn: bool
+    def __init__(self, unit_code: _Optional[str] = ..., procedure_code: _Optional[str] = ..., online_level: _Optional[_Union[OnlineLevel, str]] = ..., online_service_status: _Optional[_Union[OnlineServiceStatus, str]] = ..., has_fee: _Optional[bool] = ..., payment_integrated: _Optional[bool] = ..., population_data_eligible: _Optional[bool] = ..., population_data_connected: _Optional[bool] = ..., certified_copy: _Optional[bool] = ..., source_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., withdrawn: _Optional[bool] = ...) -> None: ...
 
 class PublicationRecord(_message.Message):
     __slots__ = ("unit_code", "procedure_code", "decision_number", "decision_date", "legal_effective_date", "listed_time", "parts", "source_time")

@@ -144,7 +144,14 @@ class ComponentResult(_message.Message):
     def __init__(self, id: _Optional[str] = ..., name: _Optional[str] = ..., numerator: _Optional[int] = ..., denominator: _Optional[int] = ..., rate: _Optional[_Union[_decimal_pb2.Decimal, _Mapping]] = ..., threshold: _Optional[_Union[_decimal_pb2.Decimal, _Mapping]] = ..., max_points: _Optional[_Union[_decimal_pb2.Decimal, _Mapping]] = ..., points: _Optional[_Union[_decimal_pb2.Decimal, _Mapping]] = ...) -> None: ...
 
 class IndicatorResult(_message.Message):
-    __slots__ = ("id", "group_id", "name", "max_points", "numerator", "denominator", "rate", "threshold", "points", "points_exact", "status", "flags", "components")
+    __slots__ = ("id", "group_id", "name", "max_points", "numerator", "denominator", "rate", "threshold", "points", "points_exact", "status", "flags", "components", "parameters")
+    class ParametersEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
     ID_FIELD_NUMBER: _ClassVar[int]
     GROUP_ID_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
@@ -158,6 +165,7 @@ class IndicatorResult(_message.Message):
     STATUS_FIELD_NUMBER: _ClassVar[int]
     FLAGS_FIELD_NUMBER: _ClassVar[int]
     COMPONENTS_FIELD_NUMBER: _ClassVar[int]
+    PARAMETERS_FIELD_NUMBER: _ClassVar[int]
     id: str
     group_id: str
     name: str
@@ -171,7 +179,8 @@ class IndicatorResult(_message.Message):
     status: IndicatorStatus
     flags: _containers.RepeatedScalarFieldContainer[str]
     components: _containers.RepeatedCompositeFieldContainer[ComponentResult]
-    def __init__(self, id: _Optional[str] = ..., group_id: _Optional[str] = ..., name: _Optional[str] = ..., max_points: _Optional[_Union[_decimal_pb2.Decimal, _Mapping]] = ..., numerator: _Optional[int] = ..., denominator: _Optional[int] = ..., rate: _Optional[_Union[_decimal_pb2.Decimal, _Mapping]] = ..., threshold: _Optional[_Union[_decimal_pb2.Decimal, _Mapping]] = ..., points: _Optional[_Union[_decimal_pb2.Decimal, _Mapping]] = ..., points_exact: _Optional[_Union[Ratio, _Mapping]] = ..., status: _Optional[_Union[IndicatorStatus, str]] = ..., flags: _Optional[_Iterable[str]] = ..., components: _Optional[_Iterable[_Union[ComponentResult, _Mapping]]] = ...) -> None: ...
+    parameters: _containers.ScalarMap[str, str]
+    def __init__(self, id: _Optional[str] = ..., group_id: _Optional[str] = ..., name: _Optional[str] = ..., max_points: _Optional[_Union[_decimal_pb2.Decimal, _Mapping]] = ..., numerator: _Optional[int] = ..., denominator: _Optional[int] = ..., rate: _Optional[_Union[_decimal_pb2.Decimal, _Mapping]] = ..., threshold: _Optional[_Union[_decimal_pb2.Decimal, _Mapping]] = ..., points: _Optional[_Union[_decimal_pb2.Decimal, _Mapping]] = ..., points_exact: _Optional[_Union[Ratio, _Mapping]] = ..., status: _Optional[_Union[IndicatorStatus, str]] = ..., flags: _Optional[_Iterable[str]] = ..., components: _Optional[_Iterable[_Union[ComponentResult, _Mapping]]] = ..., parameters: _Optional[_Mapping[str, str]] = ...) -> None: ...
 
 class GroupResult(_message.Message):
     __slots__ = ("id", "name", "max_points", "points")
