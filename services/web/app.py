@@ -351,6 +351,7 @@ def create_app(gateway: Gateway, *, clock: Callable[[], datetime] = lambda: date
         items = [{"kind": views.RECORD_KINDS.get(i.record_kind, i.record_kind), "key": i.record_key,
                   "unit": i.unit_code, "reason": views.reason_text(i.reason),
                   "late_days": fmt.number(Decimal(i.late_seconds) / 86400, 1) if i.late_seconds else "",
+                  "points": fmt.number(i.points.value) if i.points.value else "",
                   "attributes": sorted((views.ATTRIBUTES.get(k, k), v) for k, v in i.attributes.items())}
                  for i in reply.items]
         return render_template("records.html", card=card, row=row, items=items, total=reply.total_size,

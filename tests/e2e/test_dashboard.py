@@ -330,6 +330,10 @@ def test_officials_see_the_records_behind_a_score_and_the_public_sees_counts_onl
     assert int(pg.get_by_test_id("record-count").inner_text().replace(".", "")) == explain.total_size
     codes = pg.eval_on_selector_all("table.records-table tbody th code", "cs => cs.map(c => c.innerText)")
     assert codes == [item.record_key for item in explain.items]
+    # each record's share of the points lost, as scoring's explain gives it, the Vietnamese way
+    shown = pg.eval_on_selector_all("table.records-table tbody td.points", "cs => cs.map(c => c.innerText)")
+    assert shown == [fmt.number(item.points.value) for item in explain.items]
+    assert all(item.points.value for item in explain.items)
     p.shot("records-H25-2.1-1280")
     # signed in, the unit's page links each indicator that lost points to its records
     pg = p.open(f"{env.web}/don-vi/H25?period={key(period)}")
@@ -344,7 +348,7 @@ def test_officials_see_the_records_behind_a_score_and_the_public_sees_counts_onl
 def test_officials_see_what_is_about_to_be_late_and_the_public_the_watch_list(env, stubs, page):
     _, scoring = stubs
     official = (("authorization", f"Bearer {env.official_token}"),)
-    want = scoring.ListAtRiskDossiers(spb.ListAtRiskDossiersRequest(unit_code="H25", page_size=50),
+    want = scoring.ListAtRiskDossiers(spb.ListAtRiskDossiersRequest(unit_code="H25", scope=SUBTREE, page_size=50),
                                       metadata=official, timeout=60)
     p = page(1280)
     pg = p.open(f"{env.web}/don-vi/H25/sap-qua-han")
