@@ -163,7 +163,7 @@ def create_app(gateway: Gateway, *, clock: Callable[[], datetime] = lambda: date
         except PageError as exc:
             if exc.status == 404 and feed == 2 or exc.detail == "PUBLICATION_NOT_FOUND":
                 return {"kind": unit_kind, "label": label, "rows": [], "groups": [], "missing": True,
-                        "previous": ""}
+                        "previous": "", "without_data": []}
             raise
         cards: dict[str, tpb.Scorecard] = {}
         if with_groups and reply.ranking.entries:
@@ -174,6 +174,7 @@ def create_app(gateway: Gateway, *, clock: Callable[[], datetime] = lambda: date
                     cards.setdefault(card.unit.code, card)
         previous = views.period_of(reply.previous_period) if reply.HasField("previous_period") else None
         return {"kind": unit_kind, "label": label, "rows": views.ranking_rows(reply, cards),
+                "without_data": [{"code": u.code, "name": u.name} for u in reply.ranking.units_without_data],
                 "groups": views.group_headers(cards), "missing": False,
                 "previous": views.period_label(previous) if previous else "",
                 "rule_version": reply.ranking.rule_version}
@@ -186,7 +187,8 @@ def create_app(gateway: Gateway, *, clock: Callable[[], datetime] = lambda: date
         sections = []
         for kind in views.TOP_LEVEL:
             section = ranking_section(period, feed, kind)
-            if section["rows"] or kind == tpb.UNIT_KIND_PROVINCE or (feed == 2 and kind == tpb.UNIT_KIND_MINISTRY):
+            if (section["rows"] or section["without_data"] or kind == tpb.UNIT_KIND_PROVINCE
+                    or (feed == 2 and kind == tpb.UNIT_KIND_MINISTRY)):
                 section["publication"] = official_publication(period, kind) if feed == 2 else None
                 sections.append(section)
         return render_template("national.html", sections=sections, **common(period, feed))
@@ -247,7 +249,8 @@ def create_app(gateway: Gateway, *, clock: Callable[[], datetime] = lambda: date
         return render_template(
             "unit.html", card=card, published=published, band=views.band(card.classification),
             kind_label=views.KIND_LABELS.get(card.unit.kind, ""), groups=views.group_rows(card),
-            indicators=views.indicator_rows(card), trend=trend, children=[c for c in children if c["rows"]],
+            indicators=views.indicator_rows(card), trend=trend,
+            children=[c for c in children if c["rows"] or c["without_data"]],
             rank=own_rank(card, period, feed), publication=publication,
             planner_choices=planner.choices(card), **common(period, feed))
 
@@ -348,6 +351,7 @@ def create_app(gateway: Gateway, *, clock: Callable[[], datetime] = lambda: date
         items = [{"kind": views.RECORD_KINDS.get(i.record_kind, i.record_kind), "key": i.record_key,
                   "unit": i.unit_code, "reason": views.reason_text(i.reason),
                   "late_days": fmt.number(Decimal(i.late_seconds) / 86400, 1) if i.late_seconds else "",
+                  "points": fmt.number(i.points.value) if i.points.value else "",
                   "attributes": sorted((views.ATTRIBUTES.get(k, k), v) for k, v in i.attributes.items())}
                  for i in reply.items]
         return render_template("records.html", card=card, row=row, items=items, total=reply.total_size,

@@ -105,6 +105,8 @@ ATTRIBUTES = {"procedure_code": "Mã TTHC", "synchronised": "Đã đồng bộ",
 
 def reason_text(code: str) -> str:
     """Vietnamese words for a reason code; several codes joined by commas or semicolons each translated."""
+    if " " in code.strip():  # scoring's own Vietnamese words (with its facts): as they are
+        return code
     parts = [p.strip() for p in code.replace(";", ",").split(",") if p.strip()]
     return "; ".join(REASONS.get(p, p) for p in parts) or code
 

@@ -55,7 +55,7 @@ def months_back(now: datetime, count: int) -> list[data.DemoSpec]:
 
 
 def wait_followed(db: Database, scoring_stub, timeout: float = 120.0) -> None:
-    """Until publish's follower has applied every change scoring has recorded."""
+    """Until publish's follower has applied every change scoring has recorded (both lanes)."""
     from chiso.scoring.v1 import scoring_pb2 as spb
 
     from services.publish import storage as S
@@ -63,10 +63,9 @@ def wait_followed(db: Database, scoring_stub, timeout: float = 120.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         with db.read() as conn:
-            _, cursor = S.read_state(conn, S.SCORING)
-        page = scoring_stub.ListScorecardChanges(spb.ListScorecardChangesRequest(after_cursor=cursor or "",
-                                                                                 page_size=1), timeout=30)
-        if not page.changes:
+            cursors = S.lane_cursors(conn)
+        if not any(scoring_stub.ListScorecardChanges(spb.ListScorecardChangesRequest(
+                after_cursor=cursor or "", page_size=1), timeout=30).changes for cursor in cursors):
             return
         time.sleep(0.1)
     raise AssertionError(f"publish did not follow scoring within {timeout:.0f} s")

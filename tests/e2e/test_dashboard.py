@@ -330,6 +330,10 @@ def test_officials_see_the_records_behind_a_score_and_the_public_sees_counts_onl
     assert int(pg.get_by_test_id("record-count").inner_text().replace(".", "")) == explain.total_size
     codes = pg.eval_on_selector_all("table.records-table tbody th code", "cs => cs.map(c => c.innerText)")
     assert codes == [item.record_key for item in explain.items]
+    # each record's share of the points lost, as scoring's explain gives it, the Vietnamese way
+    shown = pg.eval_on_selector_all("table.records-table tbody td.points", "cs => cs.map(c => c.innerText)")
+    assert shown == [fmt.number(item.points.value) for item in explain.items]
+    assert all(item.points.value for item in explain.items)
     p.shot("records-H25-2.1-1280")
     # signed in, the unit's page links each indicator that lost points to its records
     pg = p.open(f"{env.web}/don-vi/H25?period={key(period)}")
@@ -344,7 +348,7 @@ def test_officials_see_the_records_behind_a_score_and_the_public_sees_counts_onl
 def test_officials_see_what_is_about_to_be_late_and_the_public_the_watch_list(env, stubs, page):
     _, scoring = stubs
     official = (("authorization", f"Bearer {env.official_token}"),)
-    want = scoring.ListAtRiskDossiers(spb.ListAtRiskDossiersRequest(unit_code="H25", page_size=50),
+    want = scoring.ListAtRiskDossiers(spb.ListAtRiskDossiersRequest(unit_code="H25", scope=SUBTREE, page_size=50),
                                       metadata=official, timeout=60)
     p = page(1280)
     pg = p.open(f"{env.web}/don-vi/H25/sap-qua-han")
@@ -432,3 +436,22 @@ def test_exports_download_from_the_page(env):
     with pytest.raises(urllib.error.HTTPError) as err:
         urllib.request.urlopen(env.web + "/xuat/xep-hang.pdf", timeout=60)  # noqa: S310
     assert err.value.code == 404
+
+
+def test_a_month_without_data_lists_the_provinces_apart_unranked(env, stubs, page):
+    """January 2023 has no record of any province in the demo: publish's ranking lists them all in
+    units_without_data and ranks none; the page says so instead of ranking 34 provinces at one score."""
+    publish, _ = stubs
+    january = tpb.Period(kind=tpb.PERIOD_KIND_MONTH, year=2023, number=1)
+    reply = publish.GetRanking(ppb.GetRankingRequest(period=january, unit_kind=tpb.UNIT_KIND_PROVINCE,
+                                                     feed=tpb.FEED_LIVE), timeout=60)
+    apart = sorted(u.code for u in reply.ranking.units_without_data)
+    assert len(apart) == 34 and not reply.ranking.entries
+    p = page(1280)
+    pg = p.open(env.web + "/?period=2023-01")
+    assert pg.locator("table[data-kind='4'] tbody tr").count() == 0
+    listed = pg.locator("[data-testid='without-data-4']")
+    assert "Chưa có dữ liệu trong kỳ, không xếp hạng" in listed.inner_text()
+    assert sorted(listed.locator("[data-code]").evaluate_all("els => els.map(e => e.dataset.code)")) == apart
+    p.shot("no-data-month-1280")
+    assert not p.errors
