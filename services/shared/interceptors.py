@@ -34,7 +34,7 @@ import structlog
 from prometheus_client import Counter, Gauge, Histogram
 
 from services.shared.db import DATABASE_UNAVAILABLE, unavailable_cause
-from services.shared.errors import ChisoError, InvalidArgument, Unauthenticated, Unavailable
+from services.shared.errors import ChisoError, FieldViolation, InvalidArgument, Unauthenticated, Unavailable
 from services.shared.grpc_errors import internal_status, to_status
 from services.shared.logging import get_logger
 
@@ -293,12 +293,51 @@ class ErrorMappingInterceptor(BehaviourInterceptor):
 
 
 class _Unparsable:
-    """What the tolerant deserializer hands on for bytes that are not the request message."""
+    """What the tolerant deserializer hands on for bytes that are not the request message, or for a
+    message with a NUL character in a string (``field``: its path) — text no database stores
+    (PostgreSQL refuses it) and no code, name or id of chiso holds."""
 
-    __slots__ = ("error_type",)
+    __slots__ = ("error_type", "field")
 
-    def __init__(self, error_type: str) -> None:
+    def __init__(self, error_type: str, field: str = "") -> None:
         self.error_type = error_type
+        self.field = field
+
+
+def nul_field(message: Any, prefix: str = "") -> str:
+    r"""The path of the first string field holding a NUL character, or ``""``: the request's own
+    fields, those of its single nested messages and its maps and lists of text — not the elements of
+    lists of messages (a sync batch's records), which their service judges one by one, keeping the
+    good ones (ingest refuses such a record with its field).
+
+    >>> from google.rpc import error_details_pb2
+    >>> nul_field(error_details_pb2.BadRequest.FieldViolation(field="a", description="x\x00y"))
+    'description'
+    >>> nul_field(error_details_pb2.ErrorInfo(reason="R", metadata={"k": "a\x00"}))
+    "metadata['k']"
+    >>> nul_field(error_details_pb2.BadRequest(field_violations=[
+    ...     error_details_pb2.BadRequest.FieldViolation(description="x\x00y")]))
+    ''
+    """
+    for fd, value in message.ListFields():
+        path = f"{prefix}{fd.name}"
+        if fd.message_type is not None and fd.message_type.GetOptions().map_entry:
+            for key, item in value.items():
+                if (isinstance(key, str) and "\x00" in key) or (isinstance(item, str) and "\x00" in item):
+                    return f"{path}[{key!r}]"
+            continue
+        if isinstance(value, str):
+            if "\x00" in value:
+                return path
+        elif hasattr(value, "ListFields"):
+            found = nul_field(value, f"{path}.")
+            if found:
+                return found
+        elif hasattr(value, "__len__") and not isinstance(value, bytes):  # a list: of text only
+            for index, item in enumerate(value):
+                if isinstance(item, str) and "\x00" in item:
+                    return f"{path}[{index}]"
+    return ""
 
 
 def _message_name(deserializer: Callable[[bytes], Any]) -> str:
@@ -307,11 +346,15 @@ def _message_name(deserializer: Callable[[bytes], Any]) -> str:
     return getattr(descriptor, "full_name", "") or "the request message"
 
 
-def _malformed(name: str, error_type: str, index: int | None = None) -> InvalidArgument:
+def _malformed(name: str, bad: _Unparsable, index: int | None = None) -> InvalidArgument:
     where = "the request" if index is None else f"stream message {index}"
-    metadata = {"message_type": name, "error_type": error_type}
+    metadata = {"message_type": name, "error_type": bad.error_type}
     if index is not None:
         metadata["message_index"] = str(index)
+    if bad.field:
+        return InvalidArgument(f"{bad.field}: a NUL character is not allowed in text", reason="NUL_CHARACTER",
+                               metadata=metadata,
+                               violations=[FieldViolation(bad.field, "a NUL character is not allowed in text")])
     return InvalidArgument(f"{where} is not a valid {name} (protobuf binary encoding)",
                            reason="MALFORMED_REQUEST", metadata=metadata)
 
@@ -319,14 +362,15 @@ def _malformed(name: str, error_type: str, index: int | None = None) -> InvalidA
 def _checked_stream(requests: Iterator[Any], name: str) -> Iterator[Any]:
     for index, request in enumerate(requests):
         if isinstance(request, _Unparsable):
-            raise _malformed(name, request.error_type, index)
+            raise _malformed(name, request, index)
         yield request
 
 
 class MalformedRequestInterceptor(grpc.ServerInterceptor):
     """Bytes that do not parse as the method's request message are the caller's error: INVALID_ARGUMENT
     (reason ``MALFORMED_REQUEST``, the message type in ErrorInfo), logged like any refusal — not
-    gRPC's own INTERNAL "Exception deserializing request!" with a traceback per call.
+    gRPC's own INTERNAL "Exception deserializing request!" with a traceback per call. A NUL character
+    in any string field is refused the same way (reason ``NUL_CHARACTER``, the field's path).
 
     gRPC deserializes before the behaviour runs (for request streams: as the handler reads), and a
     deserializer that raises makes gRPC abort by itself. So the deserializer is wrapped to hand on a
@@ -346,9 +390,15 @@ class MalformedRequestInterceptor(grpc.ServerInterceptor):
 
         def tolerant(data: bytes) -> Any:
             try:
-                return parse(data)
+                message = parse(data)
             except Exception as exc:  # noqa: BLE001 - any failure to parse is the caller's bytes
                 return _Unparsable(type(exc).__name__)
+            # A NUL in a string is a 0 byte in the encoding: only then is the message walked (rare).
+            if b"\x00" in data:
+                where = nul_field(message)
+                if where:
+                    return _Unparsable("NulCharacter", where)
+            return message
 
         if handler.request_streaming:
             def wrap(behaviour: Behaviour, _streaming: bool) -> Behaviour:
@@ -360,7 +410,7 @@ class MalformedRequestInterceptor(grpc.ServerInterceptor):
             def wrap(behaviour: Behaviour, _streaming: bool) -> Behaviour:
                 def run(request: Any, context: grpc.ServicerContext) -> Any:
                     if isinstance(request, _Unparsable):
-                        raise _malformed(name, request.error_type)
+                        raise _malformed(name, request)
                     return behaviour(request, context)
 
                 return run
