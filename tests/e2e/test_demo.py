@@ -201,7 +201,8 @@ def test_demo_says_where_to_look_then_ctrl_c_stops_it_cleanly_and_it_runs_again(
         (explain,) = [c for c in printed_commands(out, "CHISO_TOKEN=") if "chiso-score" in c and " explain " in c]
         done = subprocess.run(["bash", "-c", explain], cwd=ROOT, capture_output=True, text=True, encoding="utf-8",
                               timeout=120, check=False)
-        assert done.returncode == 0 and re.search(r"\d+ records cost 2\.1 points", done.stdout), (explain, done)
+        headline = r"2\.1 \([^)]+\): \d+ bản ghi làm mất [\d,]+ điểm"  # explain's headline (points lost)
+        assert done.returncode == 0 and re.search(headline, done.stdout), (explain, done)
         without = subprocess.run(["bash", "-c", explain.split(") ", 1)[1]], cwd=ROOT, capture_output=True, text=True,
                                  encoding="utf-8", timeout=120, check=False)
         assert without.returncode == 2 and "UNAUTHENTICATED" in without.stderr, without
