@@ -7,6 +7,7 @@ something the table behind it does not.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -103,9 +104,12 @@ ATTRIBUTES = {"procedure_code": "Mã TTHC", "synchronised": "Đã đồng bộ",
               "listing_working_days": "Số ngày làm việc đến khi công khai"}
 
 
+_CODES = re.compile(r"[a-z0-9_]+(\s*[,;]\s*[a-z0-9_]+)*")
+
+
 def reason_text(code: str) -> str:
     """Vietnamese words for a reason code; several codes joined by commas or semicolons each translated."""
-    if " " in code.strip():  # scoring's own Vietnamese words (with its facts): as they are
+    if not _CODES.fullmatch(code.strip()):  # scoring's own Vietnamese words (with its facts): as they are
         return code
     parts = [p.strip() for p in code.replace(";", ",").split(",") if p.strip()]
     return "; ".join(REASONS.get(p, p) for p in parts) or code

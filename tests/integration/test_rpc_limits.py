@@ -138,8 +138,10 @@ def test_idle_streams_neither_starve_health_nor_other_callers(suite):
             except grpc.RpcError as err:
                 outcomes.append(outcome(err))
         assert sorted(outcomes) == ["TOO_MANY_STREAMS"] * 60 + ["idle"] * 4, sorted(outcomes)[58:]
-        # memory stays bounded with the streams open and after they have ended
-        assert rss_mb() < 300, (before, rss_mb())
+        # memory stays bounded with the streams open and after they have ended: the servers share this
+        # process with the test runner (whose own size depends on the tests run before), so what the 128
+        # streams cost is its growth — publish alone grew from 96 MB to 523 MB under 16 of them before
+        assert rss_mb() - before < 100, (before, rss_mb())
         # the source streams again, now that its idle streams are gone
         again = suite.stubs["ingest"].StreamSync(iter([ipb.StreamSyncRequest(
             request_id="again", units=ipb.UnitRecords(records=[
