@@ -4,10 +4,15 @@
 #
 #   CHISO_DATABASE_URL_FILE  a file holding the SQLAlchemy URL   -> CHISO_DATABASE_URL
 #   CHISO_TOKEN_FILE         a file holding an operator's token  -> CHISO_TOKEN (chiso-publish-admin, chiso-push)
+#   CHISO_PUBLISH_SCORING_TOKEN_FILE  publish's token for scoring's at-risk lists -> CHISO_PUBLISH_SCORING_TOKEN
+#   CHISO_PUBLISH_SMTP_PASSWORD_FILE  the SMTP password of alert e-mails        -> CHISO_PUBLISH_SMTP_PASSWORD
 #
-# The services themselves read CHISO_DATABASE_URL (a URL carries the password) and have no *_FILE
-# form; Compose mounts secrets as files, hence this. Kubernetes sets CHISO_DATABASE_URL from a
-# Secret directly and this script only execs.
+# A file may be empty (e.g. no SMTP login): the variable is then set empty, which the service reads as
+# "not configured". Surrounding newlines are dropped (command substitution).
+#
+# The services themselves read CHISO_DATABASE_URL (a URL carries the password), the token and the
+# password and have no *_FILE form; Compose mounts secrets as files, hence this. Kubernetes sets them
+# from Secrets directly and this script only execs.
 set -eu
 
 if [ -n "${CHISO_DATABASE_URL_FILE:-}" ]; then
@@ -18,7 +23,15 @@ if [ -n "${CHISO_TOKEN_FILE:-}" ]; then
     CHISO_TOKEN=$(cat "$CHISO_TOKEN_FILE")
     export CHISO_TOKEN
 fi
-unset CHISO_DATABASE_URL_FILE CHISO_TOKEN_FILE
+if [ -n "${CHISO_PUBLISH_SCORING_TOKEN_FILE:-}" ]; then
+    CHISO_PUBLISH_SCORING_TOKEN=$(cat "$CHISO_PUBLISH_SCORING_TOKEN_FILE")
+    export CHISO_PUBLISH_SCORING_TOKEN
+fi
+if [ -n "${CHISO_PUBLISH_SMTP_PASSWORD_FILE:-}" ]; then
+    CHISO_PUBLISH_SMTP_PASSWORD=$(cat "$CHISO_PUBLISH_SMTP_PASSWORD_FILE")
+    export CHISO_PUBLISH_SMTP_PASSWORD
+fi
+unset CHISO_DATABASE_URL_FILE CHISO_TOKEN_FILE CHISO_PUBLISH_SCORING_TOKEN_FILE CHISO_PUBLISH_SMTP_PASSWORD_FILE
 
 if [ "$#" -eq 0 ]; then
     echo "chiso-entrypoint: give a command: chiso-ingest, chiso-scoring, chiso-publish, chiso-portal serve …," \

@@ -5,6 +5,10 @@
 #   database_url              postgresql+psycopg://chiso:<password>@postgres:5432/chiso
 #   publish_signing_key.pem   publish's Ed25519 private key (PKCS#8 PEM) — back it up (OPERATIONS.md)
 #   operator_token            empty until `chiso-admin operator add …` fills it (OPERATIONS.md)
+#   publish_scoring_token     empty until `chiso-admin operator add publish-alerts …` fills it: publish's
+#                             token for scoring's at-risk lists (empty: no projection or backlog alerts)
+#   smtp_password             empty until you write the SMTP server's password in it (alert e-mails;
+#                             empty: no SMTP login)
 #
 # Existing files are kept: running it again changes nothing. The folder is 0700 (only you on this
 # host); the files are 0644 because Compose bind-mounts them as they are and the containers run as
@@ -35,5 +39,8 @@ sys.stdout.buffer.write(Ed25519PrivateKey.generate().private_bytes(
     fi
     echo "wrote $dir/publish_signing_key.pem"
 fi
-[ -e "$dir/operator_token" ] || : > "$dir/operator_token"
-chmod 644 "$dir"/db_password "$dir"/database_url "$dir"/publish_signing_key.pem "$dir"/operator_token
+for name in operator_token publish_scoring_token smtp_password; do
+    [ -e "$dir/$name" ] || : > "$dir/$name"
+done
+chmod 644 "$dir"/db_password "$dir"/database_url "$dir"/publish_signing_key.pem "$dir"/operator_token \
+    "$dir"/publish_scoring_token "$dir"/smtp_password

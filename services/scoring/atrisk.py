@@ -10,6 +10,8 @@ Decided where the spec is silent:
   after that period's end is priced as if it turned late within it: an unfinished dossier carries over
   into the next period, which will count it the same way.
 * Scope defaults to the unit with its subtree, as scorecards do.
+* A rule version without a lateness policy has nothing at risk: an empty list saying why
+  (``NO_LATENESS_POLICY``) and the live scorecard as the projection, never an error.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from services.scoring.domain.atrisk import (
     Candidate,
     Horizon,
     assess,
+    nothing_at_risk,
     turned_late,
 )
 from services.scoring.domain.periods import HANOI, Period, evaluation_moment
@@ -42,6 +45,9 @@ class AtRiskReport:
     horizon_end: datetime
     assessment: AtRisk
     procedure_names: dict[str, str]
+    #: why nothing can be at risk under the rule version (``nothing_at_risk``); empty otherwise
+    empty_reason_code: str = ""
+    empty_reason: str = ""
 
 
 def at_risk(scoring: Scoring, unit_code: str, scope: str, working_days: int = 0, period: Period | None = None,
@@ -68,9 +74,12 @@ def at_risk(scoring: Scoring, unit_code: str, scope: str, working_days: int = 0,
     now_us = C.to_us(now)
     statutory = {code: C.clamp_statutory_days(info.statutory_days) for code, (_, info) in procs.items()}
     candidates = []
-    with scoring.db.read() as conn:
-        keys = [(code, source) for code, source, _ in SA.open_due_between(conn, members, policy, day_from, day_to)]
-        rows = SA.dossier_rows(conn, keys) if keys else []
+    rows = []
+    if policy is not None:  # without one no dossier is ever late: none is at risk (nothing_at_risk)
+        with scoring.db.read() as conn:
+            keys = [(code, source) for code, source, _ in SA.open_due_between(conn, members, policy, day_from,
+                                                                                day_to)]
+            rows = SA.dossier_rows(conn, keys) if keys else []
     for row in rows:
         if row.end_at is not None or not C.row_in_window(row, w):
             continue  # finished since the consumer last saw it, or not in the period's population
@@ -85,20 +94,23 @@ def at_risk(scoring: Scoring, unit_code: str, scope: str, working_days: int = 0,
     data = scoring._read({unit_code: members}, w, hierarchy, procs, with_details=True, durations=False)[unit_code]
 
     def score_with(late: int, late_not_dissatisfied: int):
-        d = replace(data, sums=turned_late(data.sums, late, late_not_dissatisfied, policy))
+        d = data if policy is None else replace(data, sums=turned_late(data.sums, late, late_not_dissatisfied,
+                                                                        policy))
         return scoring._score(table, period, moment, now, hierarchy, procs, members, d, w, scope).scorecard
 
     assessment = assess(horizon, candidates, score_with)
     end = datetime(horizon.end.year, horizon.end.month, horizon.end.day, tzinfo=HANOI)
     names = {code: name for code, (name, _) in procs.items()}
-    return AtRiskReport(unit_code, period, table.id, now, end, assessment, names)
+    return AtRiskReport(unit_code, period, table.id, now, end, assessment, names,
+                        *nothing_at_risk(table.id, policy))
 
 
 def projections(scoring: Scoring, unit_kind: int, parent_code: str, scope: str, working_days: int = 0,
-                only_dropping: bool = False) -> tuple[Period, str, list[tuple[object, AtRisk]]]:
+                only_dropping: bool = False) -> tuple[Period, str, list[tuple[object, AtRisk]], tuple[str, str]]:
     """The watch list: every unit of ``unit_kind`` (beneath ``parent_code``) active in the running month,
     with its projection — those whose projection drops a band first, then by points at stake. Counts
-    only: no dossier leaves this function's callers' hands (the transport sends counts)."""
+    only: no dossier leaves this function's callers' hands (the transport sends counts). Last: why no unit
+    can have dossiers at risk under the version in force (``nothing_at_risk``), or ``("", "")``."""
     now = scoring.now().astimezone(HANOI)
     period = Period.month(now.year, now.month)
     hierarchy, _ = scoring.catalogue_with((parent_code,) if parent_code else ())
@@ -118,4 +130,5 @@ def projections(scoring: Scoring, unit_kind: int, parent_code: str, scope: str, 
     out.sort(key=lambda x: (x[1].projection.all_late.classification.code
                             == x[1].projection.none_late.classification.code,
                             -(x[1].projection.none_late.total - x[1].projection.all_late.total), x[0].code))
-    return period, version or scoring.table("", period).id, out
+    table = scoring.table("", period)
+    return period, version or table.id, out, nothing_at_risk(table.id, table.policy)

@@ -76,6 +76,8 @@ def render_at_risk(r: pb.ListAtRiskDossiersResponse) -> str:
              f"{end:%d/%m/%Y}) — {r.rule_version}",
              f"Điểm tạm tính: {_vn(p.total_if_none_late.value)} ({LABELS.get(p.band_if_none_late, '')}); nếu tất cả "
              f"quá hạn: {_vn(p.total_if_all_late.value)} ({LABELS.get(p.band_if_all_late, '')})"]
+    if r.empty_reason:
+        lines.append(r.empty_reason)
     if p.finish_first_count:
         lines.append(f"Để giữ mức {p.band_to_keep_label}: giải quyết trước {p.finish_first_count} hồ sơ đầu danh sách "
                      f"(khi đó {_vn(p.total_if_finish_first.value)} điểm)")

@@ -17,6 +17,7 @@ from chiso.scoring.v1 import scoring_pb2_grpc
 from prometheus_client import Counter, Gauge
 
 from services.scoring.domain.rules import RuleBook, RuleTableError
+from services.scoring.due import DueTicker
 from services.scoring.service import Scoring
 from services.scoring.storage import PAST, RECENT, Aggregates
 from services.scoring.transport import PUBLIC_METHODS, SERVICE_NAME, ScoringServicer
@@ -63,6 +64,9 @@ class ScoringSettings(CommonSettings):
         "doc": "first retry of a set-aside item waits up to this (full jitter, doubling)"})
     retry_max_seconds: float = field(default=600.0, metadata={
         "doc": "longest wait between retries of a set-aside item"})
+    due_tick_seconds: float = field(default=5.0, metadata={
+        "doc": "how often the due ticker announces the scorecards of units whose unfinished dossiers' deadlines "
+               "passed (time passing; replicas share it); 0 = off"})
     rules_dir: str = field(default="", metadata={
         "doc": "folder of further rule versions (*.toml) beside the shipped ones; checked at start"})
 
@@ -70,6 +74,7 @@ class ScoringSettings(CommonSettings):
         super().__post_init__()
         check_setting(0 < self.retry_base_seconds <= self.retry_max_seconds, "retry_base_seconds",
                       "must be positive and at most retry_max_seconds")
+        check_setting(0 <= self.due_tick_seconds <= 3600, "due_tick_seconds", "must be 0–3600")
 
 
 class Consumer:
@@ -173,6 +178,11 @@ def build(settings: ScoringSettings, book: RuleBook | None = None, db: Database 
         handle.consumer = consumer  # type: ignore[attr-defined]  # for tests and tools
         handle.on_start.append(consumer.start)
         handle.on_stop.append(consumer.stop)
+    if settings.due_tick_seconds:
+        ticker = DueTicker(scoring.aggregates, scoring.now, settings.due_tick_seconds)
+        handle.ticker = ticker  # type: ignore[attr-defined]  # for tests and tools
+        handle.on_start.append(ticker.start)
+        handle.on_stop.append(ticker.stop)
     handle.on_stop.append(db.dispose)
     handle.watch_database(db.ping)  # readiness follows the database
     return handle

@@ -93,6 +93,8 @@ LANES = (RECENT, PAST)
 SCAN_FACTOR = 20  # a lane reads up to this many notices per notice it may apply (the other lane's are skipped)
 DOSSIER, PETITION, PROCEDURE = 5, 6, 2
 CATALOGUE_FROM = 0  # month_from of catalogue notices (units, procedures, offers)
+DUE_TICKER = "due_ticker"  # score_progress row: updated_at = the instant due moments are announced up to
+FIRST_TICK_WINDOW_US = C.DAY_US  # the first tick ever looks back this far
 _CHUNK = 500
 
 DOSSIER_COLUMNS = [dossiers.c[name] for name in C.DossierRow._fields]  # by name
@@ -176,6 +178,17 @@ class Retried:
 
 class _Overtaken(Exception):
     """Another consumer moved the cursor while this one was isolating a failure."""
+
+
+@dataclass(frozen=True)
+class Ticked:
+    """One tick of the due ticker: the window ``[since, until)`` it covered (empty when another
+    replica had covered it), the unfinished dossiers whose deadline fell in it, the changes written."""
+
+    since: int
+    until: int
+    dossiers: int
+    changes: int
 
 
 @dataclass(frozen=True)
@@ -557,6 +570,41 @@ class Aggregates:
         log.info("rebuilt", dossiers=count, cells=writer.written, seconds=round(elapsed, 2))
         return Rebuilt(count, writer.written, elapsed)
 
+    # --- time passing: the due ticker -------------------------------------------------------
+
+    def tick_due(self, clock: Callable[[], int], first_window_us: int = FIRST_TICK_WINDOW_US) -> Ticked:
+        """Announce in the change feed the (unit, month) of every unfinished dossier whose deadline
+        fell in ``[last tick, now)``, and move the tick to ``now`` (``clock()``, UTC µs, read once the
+        locks are held) — in one transaction, under the ``due_ticker`` row's lock, so replicas never
+        announce a window twice or leave one out (a replica whose clock is behind the last tick does
+        nothing). The first tick ever covers the ``first_window_us`` before it. The month named is
+        the one the deadline fell in: the running month at that instant, the only live scorecard it
+        re-judged (publish derives the quarter and year). Reads only the dossiers due in the window
+        (:func:`due_between`).
+
+        The consumer's lock is taken first: every writer of the change feed holds it, so feed ids
+        commit in id order and a reader's cursor never passes an id still to commit."""
+        with self.db.write() as conn:
+            _lock_progress(conn)
+            now_us = clock()
+            last = _lock_tick(conn, now_us - first_window_us)
+            if now_us <= last:
+                return Ticked(last, last, 0, 0)
+            due = conn.execute(due_between(last, now_us)).all()
+            months = sorted({(unit, m) for unit, at in due if (m := C.month_of(at)) >= self.first_month})
+            if months:
+                conn.execute(insert(score_changes),
+                             [{"unit_code": u, "month": m, "created_at": now_us} for u, m in months])
+            conn.execute(update(score_progress).where(score_progress.c.name == DUE_TICKER)
+                         .values(updated_at=now_us))
+        return Ticked(last, now_us, len(due), len(months))
+
+    def last_tick(self) -> int | None:
+        """The instant due moments are announced up to (None: never ticked)."""
+        with self.db.read() as conn:
+            return conn.execute(select(score_progress.c.updated_at)
+                                .where(score_progress.c.name == DUE_TICKER)).scalar()
+
     # --- reading the feed -------------------------------------------------------------------
 
     def changes(self, after: int, limit: int) -> list[tuple[int, str, int, int]]:
@@ -681,6 +729,27 @@ def _dossier_key(row: C.DossierRow) -> str:
 
 def _describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"[:_MAX_ERROR]
+
+
+def due_between(since: int, until: int):
+    """(unit, deadline) of the unfinished dossiers whose deadline instant is in ``[since, until)``:
+    a range on ``ix_score_dossiers_open_deadline_at`` (its predicate as literals, so that SQLite and a
+    generic PostgreSQL plan can use the partial index)."""
+    t = score_dossiers
+    return select(t.c.unit_code, t.c.deadline_at).where(
+        t.c.em == literal_column(str(C.OPEN)), t.c.deadline_at >= int(since), t.c.deadline_at < int(until))
+
+
+def _lock_tick(conn: Connection, first: int) -> int:
+    """The due ticker's instant, locked for this transaction (created at ``first`` the first time)."""
+    t = score_progress
+    dialect_insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+    conn.execute(dialect_insert(t).values(name=DUE_TICKER, last_notice_id=0, updated_at=first)
+                 .on_conflict_do_nothing(index_elements=["name"]))
+    stmt = select(t.c.updated_at).where(t.c.name == DUE_TICKER)
+    if conn.dialect.name == "postgresql":
+        stmt = stmt.with_for_update()  # SQLite: the write transaction (BEGIN IMMEDIATE) is the lock
+    return conn.execute(stmt).scalar_one()
 
 
 def _lock_progress(conn: Connection) -> int:

@@ -346,10 +346,12 @@ class ScoringServicer(scoring_pb2_grpc.ScoringServiceServicer):
         size = min(request.page_size or 100, 500)
         fingerprint = _fingerprint(request)
         offset = _decode_token(request.page_token, fingerprint)
-        period, version, rows = projections(self._svc(), request.unit_kind, request.parent_code,
-                                            _scope(request.scope), request.working_days, request.only_dropping)
+        period, version, rows, (reason_code, reason) = projections(
+            self._svc(), request.unit_kind, request.parent_code, _scope(request.scope), request.working_days,
+            request.only_dropping)
         out = pb.ListProjectionsResponse(
             total_size=len(rows), period=period_to_proto(period), rule_version=version,
+            empty_reason_code=reason_code, empty_reason=reason,
             next_page_token=_encode_token(offset + size, fingerprint) if offset + size < len(rows) else "")
         for unit, assessment in rows[offset:offset + size]:
             p = assessment.projection
@@ -501,7 +503,8 @@ def at_risk_to_proto(report: AtRiskReport, offset: int, size: int, fingerprint: 
     out = pb.ListAtRiskDossiersResponse(
         total_size=len(a.dossiers), period=period_to_proto(report.period), rule_version=report.rule_version,
         as_of=_timestamp(report.as_of), horizon_end=_timestamp(report.horizon_end),
-        working_days=a.horizon.working_days,
+        working_days=a.horizon.working_days, empty_reason_code=report.empty_reason_code,
+        empty_reason=report.empty_reason,
         next_page_token=_encode_token(offset + size, fingerprint) if offset + size < len(a.dossiers) else "",
         projection=projection_to_proto(p))
     for x in a.dossiers[offset:offset + size]:

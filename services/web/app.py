@@ -379,7 +379,8 @@ def create_app(gateway: Gateway, *, clock: Callable[[], datetime] = lambda: date
         kind = {"bo": tpb.UNIT_KIND_MINISTRY}.get(request.args.get("loai", ""), tpb.UNIT_KIND_PROVINCE)
         reply = gateway.projections(kind)
         period = PeriodRef(reply.period.kind, reply.period.year, reply.period.number)
-        return render_template("watch.html", rows=views.watch_rows(reply), kind=kind, **common(period, 1))
+        return render_template("watch.html", rows=views.watch_rows(reply), kind=kind, empty_reason=reply.empty_reason,
+                               **common(period, 1))
 
     # ------------------------------------------------------------------ embeddable widget
 

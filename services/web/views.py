@@ -328,6 +328,7 @@ def at_risk_view(reply, alerts) -> dict:
               for t in reply.unit_totals]
     return {"dossiers": dossiers, "total": reply.total_size, "unit_totals": totals,
             "projection": projection_view(reply.projection), "working_days": reply.working_days,
+            "empty_reason": reply.empty_reason,
             "horizon": fmt.day(fmt.from_timestamp(reply.horizon_end.seconds)),
             "alerts": [{"title": a.title, "rule": a.rule_id,
                         "since": fmt.moment(fmt.from_timestamp(a.open_time.seconds, a.open_time.nanos))}

@@ -87,11 +87,11 @@ def hanoi_dossiers():
 
 
 @contextmanager
-def scoring_at(db_url, clock):
+def scoring_at(db_url, clock, **overrides):
     from services.scoring.server import ScoringSettings, build
 
     settings = ScoringSettings(database_url=db_url, port=0, metrics_port=-1, auto_migrate=False,
-                               poll_seconds=0.02, catalogue_cache_seconds=0)
+                               poll_seconds=0.02, catalogue_cache_seconds=0, **overrides)
     handle = build(settings, now=lambda: clock[0])
     handle.start()
     channel = grpc.insecure_channel(handle.address)
@@ -296,3 +296,84 @@ def test_the_watch_list_gives_each_units_projection_without_a_credential(hanoi_w
     with pytest.raises(grpc.RpcError) as err:
         scoring.ListProjections(pb.ListProjectionsRequest())
     assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+
+
+def no_lateness_version() -> str:
+    """766/2022's table as "nolate/2026", in force from 1 August 2026, judging no dossier late: no policy,
+    2.1 and 5.4 of kind "full" (always their maximum) showing dossiers received / dossiers received (the
+    rule book refuses a version without a policy that names a measure needing one)."""
+    from pathlib import Path
+
+    from services.scoring import rules as shipped
+
+    text = (Path(shipped.__file__).parent / "766-2022.toml").read_text(encoding="utf-8")
+    for old, new in (('id = "766/2022"', 'id = "nolate/2026"'),
+                     ("effective_from = 2022-08-01", "effective_from = 2026-08-01"),
+                     ('policy = "due_time"\n', ""),
+                     ('kind = "linear"\nnumerator = "dossiers_on_time"\ndenominator = "dossiers_received"\n'
+                      'no_data = "zero"\n', 'kind = "full"\nnumerator = "dossiers_received"\n'
+                      'denominator = "dossiers_received"\n'),
+                     ('kind = "threshold"\nnumerator = { minus = ["dossiers_received", '
+                      '"dossiers_dissatisfied_petitioned_or_late"] }\ndenominator = "dossiers_received"\n'
+                      'no_data = "zero"\nthreshold = [\n'
+                      '  # Resolution 76/NQ-CP, 2021–2025: satisfaction of at least 90%.\n'
+                      '  { from = 2021-01-01, to = 2025-12-31, value = 0.90 },\n]\n',
+                      'kind = "full"\nnumerator = "dossiers_received"\ndenominator = "dossiers_received"\n'),
+                     ("dossiers_on_time = ", "# "), ("dossiers_dissatisfied_petitioned_or_late = ", "# ")):
+        assert old in text, old
+        text = text.replace(old, new, 1)
+    return text
+
+
+def test_a_rule_version_without_a_lateness_policy_has_nothing_at_risk_and_says_why(db_url, tmp_path):
+    """Decided (issue 19): not an error — an empty list with NO_LATENESS_POLICY and its Vietnamese reason,
+    the projection being the live scorecard as it stands; the watch list and publish's alert facts too."""
+    from services.publish.domain.alerts import UnitFacts, evaluate, load_rules
+    from services.publish.scoring_client import GrpcScoring
+    from services.scoring.score_cli import render_at_risk
+
+    (tmp_path / "nolate-2026.toml").write_text(no_lateness_version(), encoding="utf-8")
+    clock = [FRIDAY]
+    with ingest_server(db_url) as (ingest, db, _):
+        tokens = setup_tokens(db)
+        seed_units(ingest, tokens)
+        r = ingest.SyncDossiers(ipb.SyncDossiersRequest(request_id="hanoi", records=hanoi_dossiers()),
+                                metadata=auth(tokens.ha_noi))
+        assert r.result.accepted_count == 14, r.result
+        with scoring_at(db_url, clock, rules_dir=str(tmp_path)) as (scoring, address):
+            wait_scored(db)
+            for version in ("nolate/2026", ""):  # named, and in force for August 2026
+                r = listing(scoring, tokens.ha_noi, version=version)
+                assert r.rule_version == "nolate/2026"
+                assert (r.total_size, list(r.dossiers), list(r.unit_totals), list(r.procedure_totals)) == (
+                    0, [], [], [])
+                assert r.empty_reason_code == "NO_LATENESS_POLICY"
+                assert "nolate/2026 không xét hồ sơ trễ hạn" in r.empty_reason
+                card = scoring.GetScorecard(pb.GetScorecardRequest(
+                    unit_code="H01.01", period=AUG, scope=tpb.SCOPE_UNIT, rule_version="nolate/2026")).scorecard
+                # 2.1 under this version: its maximum, whatever is late — b2, late, costs nothing
+                assert {i.id: i.points.value for i in card.indicators}["2.1"] in ("20", "20.00")
+                p = r.projection
+                assert p.total_if_none_late.value == p.total_if_all_late.value == p.total_if_finish_first.value \
+                    == card.total.value
+                assert p.band_if_none_late == p.band_if_all_late == card.classification
+                assert p.finish_first_count == 0
+            # the same dossiers under 766/2022 are at risk, and nothing is said about an empty list
+            judged = listing(scoring, tokens.ha_noi)
+            assert judged.total_size == 4 and judged.empty_reason_code == "" and judged.empty_reason == ""
+            watch = scoring.ListProjections(pb.ListProjectionsRequest(unit_kind=tpb.UNIT_KIND_DEPARTMENT,
+                                                                      parent_code="H01"))
+            assert (watch.rule_version, watch.empty_reason_code) == ("nolate/2026", "NO_LATENESS_POLICY")
+            assert [(u.unit.code, u.at_risk_count, u.drops_band) for u in watch.projections] == [("H01.01", 0, False)]
+            assert "không xét hồ sơ trễ hạn" in render_at_risk(listing(scoring, tokens.ha_noi, version=""))
+            # publish's alert evaluation reads it as nothing at risk: no projection or backlog alert
+            client = GrpcScoring(address, token=tokens.operator)
+            try:
+                facts = client.at_risk("H01", 2)
+            finally:
+                client.close()
+            assert facts.count == 0 and facts.band_if_all_late == facts.band_if_none_late and not facts.dossiers
+            unit = UnitFacts("H01", "UBND Hà Nội", "2026-08", facts.total_if_none_late, facts.band_if_none_late,
+                             at_risk=facts)
+            held = {f.rule_id for f in evaluate(load_rules(), unit, facts.band_if_none_late) if f.holds}
+            assert not held & {"projection_below_band", "at_risk_backlog"}, held

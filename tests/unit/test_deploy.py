@@ -123,6 +123,44 @@ def flag(command: list[str], name: str) -> str | None:
     return command[command.index(name) + 1] if name in command else None
 
 
+def is_credential(setting: str) -> bool:
+    """A setting that holds a credential: the database URL (it carries the password), tokens, passwords."""
+    return setting == "database_url" or setting.endswith(("_token", "_password"))
+
+
+def is_alert_wiring(setting: str) -> bool:
+    """A setting early-warning alerts need from a deployment (issue 19): publish's token for scoring's
+    at-risk lists, the dashboard's URL alerts link to and the SMTP server (every ``smtp_*`` setting, but
+    the optional CA bundle, a file the site mounts only when its relay has a private CA)."""
+    return setting in ("scoring_token", "dashboard_url") or (setting.startswith("smtp_")
+                                                             and not setting.endswith("_file"))
+
+
+def wiring_problems(prog: Program, where: str, plain: set[str], secret: set[str]) -> list[str]:
+    """``plain``: the variables a container gets as values (ConfigMaps, ``value``, Compose environment);
+    ``secret``: those it gets from secrets (``secretKeyRef``; a Compose secret file through the
+    entrypoint's ``*_FILE``). A credential setting is never plain; every alert setting is set."""
+    if prog.settings is None or prog.prefix is None:
+        return []
+    problems = []
+    common = {f.name for f in dataclasses.fields(CommonSettings)}
+    for f in dataclasses.fields(prog.settings):
+        names = {f"{prog.prefix}{f.name.upper()}"} | ({f"CHISO_{f.name.upper()}"} if f.name in common else set())
+        if is_credential(f.name) and names & plain:
+            problems.append(f"{where}: {sorted(names & plain)[0]} is a credential set in plain text, not from a secret")
+        if is_alert_wiring(f.name) and is_credential(f.name) and not names & secret:
+            problems.append(f"{where}: {sorted(names)[0]} is not wired from a secret (early-warning alerts need it)")
+        elif is_alert_wiring(f.name) and not names & (plain | secret):
+            problems.append(f"{where}: {sorted(names)[0]} is not set (early-warning alerts need it)")
+    return problems
+
+
+def compose_value(value: object) -> str:
+    """A Compose environment value as the container sees it when the host sets none of the variables
+    it interpolates: ``${VAR:-default}`` → default, ``${VAR}`` → empty."""
+    return re.sub(r"\$\{[A-Z0-9_]+(?::?-([^}]*))?\}", lambda m: m.group(1) or "", str(value))
+
+
 # --------------------------------------------------------------------------- the Dockerfile
 
 
@@ -393,6 +431,23 @@ def _container_environ(container: dict, config_maps: dict, secrets: dict) -> tup
     return env, problems
 
 
+def _env_sources(container: dict, config_maps: dict) -> tuple[set[str], set[str]]:
+    """(variables a container is given as plain values, variables it gets from Secrets). A variable in a
+    ConfigMap that ``env`` overrides from a Secret is in both: its value still lies in the ConfigMap."""
+    plain: set[str] = set()
+    secret: set[str] = set()
+    for source in container.get("envFrom", []):
+        if "configMapRef" in source:
+            plain |= set(config_maps.get(source["configMapRef"]["name"], {}))
+    for var in container.get("env", []):
+        ref = var.get("valueFrom", {})
+        if "secretKeyRef" in ref:
+            secret.add(var["name"])
+        elif "value" in var or "configMapKeyRef" in ref:
+            plain.add(var["name"])
+    return plain, secret
+
+
 def _probe_problems(container: dict, ports: set[int], prog: Program, port: int) -> list[str]:
     problems = []
     name = container["name"]
@@ -489,6 +544,7 @@ def k8s_problems(docs: list[dict]) -> list[str]:
                         for m in container.get("volumeMounts", [])
                         for item in secret_volumes.get(m["name"], {}).get("items", [])):
                     problems.append(f"{cname}: signing key file {key_file} is not mounted from a Secret")
+                problems += wiring_problems(prog, cname, *_env_sources(container, config_maps))
             else:  # the reference portal: flags
                 port, grace, host = int(flag(command, "--port") or 0), 10.0, flag(command, "--host")
             if host not in ("0.0.0.0", "::"):  # noqa: S104
@@ -613,6 +669,15 @@ def _container(docs: list[dict], deployment: str) -> dict:
     (lambda d: _container(d, "chiso-web")["ports"][0].update(name="grpc"), "http port 8080"),
     (lambda d: _doc(d, "ConfigMap", "chiso-web")["data"].update(CHISO_WEB_PUBLISH_TARGET="chiso-publish:50052"),
      "target chiso-publish:50052"),
+    (lambda d: _container(d, "chiso-publish").update(env=[
+        v for v in _container(d, "chiso-publish")["env"] if v["name"] != "CHISO_PUBLISH_SCORING_TOKEN"]),
+     "CHISO_PUBLISH_SCORING_TOKEN is not wired from a secret"),
+    (lambda d: _doc(d, "ConfigMap", "chiso-publish")["data"].update(CHISO_PUBLISH_SMTP_PASSWORD="hunter2"),  # noqa: S106
+     "CHISO_PUBLISH_SMTP_PASSWORD is a credential set in plain text"),
+    (lambda d: _doc(d, "ConfigMap", "chiso-publish")["data"].pop("CHISO_PUBLISH_SMTP_HOST"),
+     "CHISO_PUBLISH_SMTP_HOST is not set"),
+    (lambda d: _doc(d, "ConfigMap", "chiso-publish")["data"].update(CHISO_PUBLISH_SMTP_PORT="smtp"),
+     "refuse its settings"),
 ])
 def test_manifest_cross_checks_can_fail(breakage, expected):
     docs = copy.deepcopy(overlay_documents("reference-portal"))
@@ -659,7 +724,7 @@ def compose_problems(spec: dict) -> list[str]:
             problems.append(f"{name}: not built from deploy/Dockerfile")
         command = _service_command(svc)
         prog = program_of(command)
-        env = {k: str(v) for k, v in (svc.get("environment") or {}).items()}
+        env = {k: compose_value(v) for k, v in (svc.get("environment") or {}).items()}
         for unread in sorted(k for k in env if k.startswith("CHISO_") and k not in allowed_variables(prog)):
             problems.append(f"{name}: {unread} is set but {prog.script} does not read it")
         mounted = {s if isinstance(s, str) else s["source"] for s in svc.get("secrets", [])}
@@ -680,6 +745,10 @@ def compose_problems(spec: dict) -> list[str]:
                 problems.append(f"{name}: the service would refuse its settings: {exc}")
                 continue
             port, grace, host = settings.port, settings.grace_seconds, settings.host
+            from_files = {var.removesuffix("_FILE") for var, value in env.items()
+                          if var.endswith("_FILE") and var in entrypoint_variables()
+                          and value.startswith("/run/secrets/") and value[13:] in mounted}
+            problems += wiring_problems(prog, name, {k for k in env if not k.endswith("_FILE")}, from_files)
             if prog.http_health is None:  # the dashboard uses no database
                 if "CHISO_DATABASE_URL_FILE" not in env or "database_url" not in mounted:
                     problems.append(f"{name}: no database URL secret")
@@ -746,6 +815,16 @@ def test_compose_services_healthchecks_and_env_hold():
      "healthcheck must be"),
     (lambda s: s["services"]["web"]["environment"].update(CHISO_WEB_SCORING_TARGET="scoring:50053"),
      "target scoring:50053"),
+    (lambda s: s["services"]["publish"]["environment"].pop("CHISO_PUBLISH_SCORING_TOKEN_FILE"),
+     "CHISO_PUBLISH_SCORING_TOKEN is not wired from a secret"),
+    (lambda s: s["services"]["publish"]["secrets"].remove("smtp_password"),
+     "CHISO_PUBLISH_SMTP_PASSWORD is not wired from a secret"),
+    (lambda s: s["services"]["publish"]["environment"].update(CHISO_PUBLISH_SMTP_PASSWORD="hunter2"),  # noqa: S106
+     "CHISO_PUBLISH_SMTP_PASSWORD is a credential set in plain text"),
+    (lambda s: s["services"]["publish"]["environment"].pop("CHISO_PUBLISH_SMTP_FROM"),
+     "CHISO_PUBLISH_SMTP_FROM is not set"),
+    (lambda s: s["services"]["publish"]["environment"].update(
+        CHISO_PUBLISH_SMTP_STARTTLS="${CHISO_PUBLISH_SMTP_STARTTLS:-maybe}"), "refuse its settings"),
 ])
 def test_compose_checks_can_fail(breakage, expected):
     spec = copy.deepcopy(compose())
@@ -804,6 +883,15 @@ def test_entrypoint_turns_secret_files_into_variables(tmp_path):
     seen = dict(line.split("=", 1) for line in out.splitlines() if "=" in line)
     assert seen["CHISO_DATABASE_URL"] == PLACEHOLDER_DB_URL
     assert "CHISO_DATABASE_URL_FILE" not in seen
+    token_file, password_file = tmp_path / "publish_scoring_token", tmp_path / "smtp_password"
+    token_file.write_text("tok-123\n")
+    password_file.write_text("")  # no SMTP login: set, empty
+    out = subprocess.run(["sh", script, "env"], env={**env, "CHISO_PUBLISH_SCORING_TOKEN_FILE": str(token_file),
+                                                     "CHISO_PUBLISH_SMTP_PASSWORD_FILE": str(password_file)},
+                         capture_output=True, text=True, check=True).stdout
+    seen = dict(line.split("=", 1) for line in out.splitlines() if "=" in line)
+    assert seen["CHISO_PUBLISH_SCORING_TOKEN"] == "tok-123" and seen["CHISO_PUBLISH_SMTP_PASSWORD"] == ""  # noqa: S105
+    assert not {"CHISO_PUBLISH_SCORING_TOKEN_FILE", "CHISO_PUBLISH_SMTP_PASSWORD_FILE"} & set(seen)
     missing = subprocess.run(["sh", script, "env"], env={**env, "CHISO_TOKEN_FILE": str(tmp_path / "nope")},
                              capture_output=True, text=True, check=False)
     assert missing.returncode != 0

@@ -11,6 +11,8 @@ same measures and engine as a scorecard, never a second formula.
   22 August and the two days of National Day are not working days, so Thursday 3 September is the first
   working day after it, Friday 4 the second, and the horizon ends at Monday 7 September 00:00.
 * **Cost.** What the period's live total loses if the dossier alone turns late.
+* **No lateness policy.** A rule version that names none judges no dossier late: nothing is at risk,
+  the projection is the scorecard as it stands, and the answer says why (:func:`nothing_at_risk`).
 * **Finish first.** The fewest dossiers that, finished in time, keep the band of the total if none turns
   late, while every other at-risk dossier turns late. Dossiers are taken in the order of the list: most
   points at stake first (a dossier already rated dissatisfied or petitioned about costs 5.4 nothing more
@@ -32,6 +34,22 @@ from services.scoring.domain.workdays import add_working_days, working_days_betw
 
 DEFAULT_WORKING_DAYS = 2
 MAX_WORKING_DAYS = 30
+#: Why nothing can be at risk under a rule version whatever the data: it names no lateness policy, so
+#: (the rule book checks this when it loads the version) no indicator of it judges a dossier late.
+NO_LATENESS_POLICY = "NO_LATENESS_POLICY"
+
+
+def nothing_at_risk(version: str, policy: Policy | None) -> tuple[str, str]:
+    """``(code, Vietnamese reason)`` when a rule version can have no dossier at risk, else ``("", "")``.
+
+    Decided (issue 19): asked for the at-risk list under such a version, an official gets an empty list
+    that says why, and the projection of the live scorecard as it stands — not an error, since the
+    question has a true answer ("nothing here can cost points by turning late"), and a watch list or an
+    alert rule over many units keeps working."""
+    if policy is not None:
+        return "", ""
+    return NO_LATENESS_POLICY, (f"Phiên bản quy tắc {version} không xét hồ sơ trễ hạn: hồ sơ quá hạn không làm "
+                                "mất điểm, nên không có hồ sơ nào sắp quá hạn cần xử lý trước.")
 
 
 @dataclass(frozen=True)

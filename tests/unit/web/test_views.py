@@ -103,3 +103,14 @@ def test_web_settings_from_the_environment():
         load_settings(WebSettings, ENV_PREFIX, {"CHISO_WEB_TIMEOUT_SECONDS": "0"})
     with pytest.raises(ConfigError, match="CHISO_WEB_SCORING_TARGET"):
         load_settings(WebSettings, ENV_PREFIX, {"CHISO_WEB_SCORING_TARGET": "scoring"})
+
+
+def test_an_at_risk_list_empty_by_its_rule_version_says_why():
+    from chiso.scoring.v1 import scoring_pb2 as spb
+
+    reason = "Phiên bản quy tắc nolate/2026 không xét hồ sơ trễ hạn: …"
+    reply = spb.ListAtRiskDossiersResponse(rule_version="nolate/2026", empty_reason_code="NO_LATENESS_POLICY",
+                                           empty_reason=reason, working_days=2)
+    view = views.at_risk_view(reply, [])
+    assert view["empty_reason"] == reason and view["dossiers"] == [] and view["total"] == 0
+    assert views.at_risk_view(spb.ListAtRiskDossiersResponse(), [])["empty_reason"] == ""

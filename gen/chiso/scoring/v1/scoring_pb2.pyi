@@ -354,7 +354,7 @@ class Projection(_message.Message):
     def __init__(self, total_if_none_late: _Optional[_Union[_decimal_pb2.Decimal, _Mapping]] = ..., band_if_none_late: _Optional[_Union[_types_pb2.Classification, str]] = ..., total_if_all_late: _Optional[_Union[_decimal_pb2.Decimal, _Mapping]] = ..., band_if_all_late: _Optional[_Union[_types_pb2.Classification, str]] = ..., band_to_keep: _Optional[_Union[_types_pb2.Classification, str]] = ..., band_to_keep_label: _Optional[str] = ..., finish_first_count: _Optional[int] = ..., total_if_finish_first: _Optional[_Union[_decimal_pb2.Decimal, _Mapping]] = ...) -> None: ...
 
 class ListAtRiskDossiersResponse(_message.Message):
-    __slots__ = ("dossiers", "next_page_token", "total_size", "unit_totals", "procedure_totals", "projection", "period", "rule_version", "as_of", "horizon_end", "working_days")
+    __slots__ = ("dossiers", "next_page_token", "total_size", "unit_totals", "procedure_totals", "projection", "period", "rule_version", "as_of", "horizon_end", "working_days", "empty_reason_code", "empty_reason")
     DOSSIERS_FIELD_NUMBER: _ClassVar[int]
     NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
     TOTAL_SIZE_FIELD_NUMBER: _ClassVar[int]
@@ -366,6 +366,8 @@ class ListAtRiskDossiersResponse(_message.Message):
     AS_OF_FIELD_NUMBER: _ClassVar[int]
     HORIZON_END_FIELD_NUMBER: _ClassVar[int]
     WORKING_DAYS_FIELD_NUMBER: _ClassVar[int]
+    EMPTY_REASON_CODE_FIELD_NUMBER: _ClassVar[int]
+    EMPTY_REASON_FIELD_NUMBER: _ClassVar[int]
     dossiers: _containers.RepeatedCompositeFieldContainer[AtRiskDossier]
     next_page_token: str
     total_size: int
@@ -377,7 +379,9 @@ class ListAtRiskDossiersResponse(_message.Message):
     as_of: _timestamp_pb2.Timestamp
     horizon_end: _timestamp_pb2.Timestamp
     working_days: int
-    def __init__(self, dossiers: _Optional[_Iterable[_Union[AtRiskDossier, _Mapping]]] = ..., next_page_token: _Optional[str] = ..., total_size: _Optional[int] = ..., unit_totals: _Optional[_Iterable[_Union[AtRiskTotal, _Mapping]]] = ..., procedure_totals: _Optional[_Iterable[_Union[AtRiskTotal, _Mapping]]] = ..., projection: _Optional[_Union[Projection, _Mapping]] = ..., period: _Optional[_Union[_types_pb2.Period, _Mapping]] = ..., rule_version: _Optional[str] = ..., as_of: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., horizon_end: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., working_days: _Optional[int] = ...) -> None: ...
+    empty_reason_code: str
+    empty_reason: str
+    def __init__(self, dossiers: _Optional[_Iterable[_Union[AtRiskDossier, _Mapping]]] = ..., next_page_token: _Optional[str] = ..., total_size: _Optional[int] = ..., unit_totals: _Optional[_Iterable[_Union[AtRiskTotal, _Mapping]]] = ..., procedure_totals: _Optional[_Iterable[_Union[AtRiskTotal, _Mapping]]] = ..., projection: _Optional[_Union[Projection, _Mapping]] = ..., period: _Optional[_Union[_types_pb2.Period, _Mapping]] = ..., rule_version: _Optional[str] = ..., as_of: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., horizon_end: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., working_days: _Optional[int] = ..., empty_reason_code: _Optional[str] = ..., empty_reason: _Optional[str] = ...) -> None: ...
 
 class ListProjectionsRequest(_message.Message):
     __slots__ = ("unit_kind", "parent_code", "working_days", "only_dropping", "scope", "page_size", "page_token")
@@ -410,15 +414,19 @@ class UnitProjection(_message.Message):
     def __init__(self, unit: _Optional[_Union[_types_pb2.UnitRef, _Mapping]] = ..., at_risk_count: _Optional[int] = ..., projection: _Optional[_Union[Projection, _Mapping]] = ..., drops_band: _Optional[bool] = ...) -> None: ...
 
 class ListProjectionsResponse(_message.Message):
-    __slots__ = ("projections", "next_page_token", "total_size", "period", "rule_version")
+    __slots__ = ("projections", "next_page_token", "total_size", "period", "rule_version", "empty_reason_code", "empty_reason")
     PROJECTIONS_FIELD_NUMBER: _ClassVar[int]
     NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
     TOTAL_SIZE_FIELD_NUMBER: _ClassVar[int]
     PERIOD_FIELD_NUMBER: _ClassVar[int]
     RULE_VERSION_FIELD_NUMBER: _ClassVar[int]
+    EMPTY_REASON_CODE_FIELD_NUMBER: _ClassVar[int]
+    EMPTY_REASON_FIELD_NUMBER: _ClassVar[int]
     projections: _containers.RepeatedCompositeFieldContainer[UnitProjection]
     next_page_token: str
     total_size: int
     period: _types_pb2.Period
     rule_version: str
-    def __init__(self, projections: _Optional[_Iterable[_Union[UnitProjection, _Mapping]]] = ..., next_page_token: _Optional[str] = ..., total_size: _Optional[int] = ..., period: _Optional[_Union[_types_pb2.Period, _Mapping]] = ..., rule_version: _Optional[str] = ...) -> None: ...
+    empty_reason_code: str
+    empty_reason: str
+    def __init__(self, projections: _Optional[_Iterable[_Union[UnitProjection, _Mapping]]] = ..., next_page_token: _Optional[str] = ..., total_size: _Optional[int] = ..., period: _Optional[_Union[_types_pb2.Period, _Mapping]] = ..., rule_version: _Optional[str] = ..., empty_reason_code: _Optional[str] = ..., empty_reason: _Optional[str] = ...) -> None: ...
