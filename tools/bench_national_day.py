@@ -871,7 +871,7 @@ def render(d: Day) -> list[str]:
                   + (f" ({ev.accepted / ev.push_seconds:,.0f}/s)" if ev.push_seconds and ev.accepted else ""))
         settled = (ev.not_settled or f"{fmt_s(ev.scoring_settled)} / **{fmt_s(ev.publish_settled)}**")
         target = f"≤ {ev.settle_target:g} s" if ev.settle_target else "—"
-        verdict = (f"**MISSED** by more than {ev.settle_timeout - ev.settle_target:g} s"
+        verdict = (f"**MISSED** by more than {max(0.0, ev.settle_timeout - ev.settle_target):g} s"
                    if ev.not_settled and ev.settle_target
                    else verdict_max(ev.publish_settled, ev.settle_target) if ev.settle_target else "—")
         lines.append(f"| {i}. {ev.name} | {pushed} | {settled} | {target} | {verdict} | {again} | {feed} |")
