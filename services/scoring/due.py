@@ -73,6 +73,11 @@ DUE_CHANGES = Counter("chiso_scoring_due_changes_total",
                       "Change feed entries the due ticker wrote: (unit, month) re-judged because an unfinished "
                       "dossier's deadline passed")
 DUE_DOSSIERS = Counter("chiso_scoring_due_dossiers_total", "Unfinished dossiers whose deadline the due ticker saw pass")
+DUE_PETITIONS = Counter("chiso_scoring_due_petitions_total",
+                        "Petitions the due ticker saw time re-judge: due time passed (766/2022 5.2) or, in process, "
+                        "a stage limit passed (portal/2025 5.2)")
+DUE_LISTINGS = Counter("chiso_scoring_due_listings_total",
+                       "Publication listings the due ticker saw fall due (portal/2025 1.2, at the Hanoi day's start)")
 
 
 class DueTicker:
@@ -110,11 +115,13 @@ class DueTicker:
         started = time.monotonic()
         ticked = self.aggregates.tick_due(lambda: to_us(self.now()) - self.skew_us)
         DUE_DOSSIERS.inc(ticked.dossiers)
+        DUE_PETITIONS.inc(ticked.petitions)
+        DUE_LISTINGS.inc(ticked.listings)
         DUE_CHANGES.inc(ticked.changes)
-        # an empty window (the usual case, every few seconds) at debug; a deadline passing at info
-        (log.info if ticked.dossiers else log.debug)(
-            "due tick", since=ticked.since, until=ticked.until, dossiers=ticked.dossiers, changes=ticked.changes,
-            seconds=round(time.monotonic() - started, 4))
+        # an empty window (the usual case, every few seconds) at debug; a moment passing at info
+        (log.info if ticked.dossiers or ticked.petitions or ticked.listings else log.debug)(
+            "due tick", since=ticked.since, until=ticked.until, dossiers=ticked.dossiers, petitions=ticked.petitions,
+            listings=ticked.listings, changes=ticked.changes, seconds=round(time.monotonic() - started, 4))
         return ticked
 
     def _run(self) -> None:

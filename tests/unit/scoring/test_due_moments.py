@@ -130,3 +130,41 @@ def test_each_tick_announces_exactly_the_scorecards_that_changed(tmp_path):
         check()
     finally:
         db.dispose()
+
+
+# --- petitions' stage limits and listings (services.scoring.domain.moments) -------------------------
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.integers(C.to_us(datetime(2025, 1, 1, tzinfo=HANOI)), C.to_us(datetime(2027, 6, 1, tzinfo=HANOI))),
+       st.integers(-40 * 24 * H, 0), st.integers(1, 4 * 24 * H), st.sampled_from([0, 1, 2, 5, 15]),
+       st.integers(0, 30 * 24 * H))
+def test_working_sources_are_exactly_the_anchors_whose_limit_falls_in_the_window(since, back, width, n, offset):
+    """An anchor (receipt, transfer, readiness) is in a range of ``working_sources(since, until, n)``
+    if and only if its limit ``n`` working days later is in ``[since, until)`` — around the window
+    (``back``, often just before it) or anywhere in the month before."""
+    from services.scoring.domain.moments import working_sources
+
+    until = since + width
+    ranges = working_sources(since, until, n)
+    assert all(lo < hi for lo, hi in ranges) and ranges == sorted(ranges)
+    for anchor in (since + back, since - offset, since + back - 1, since - offset + 1):
+        limit = C.working_deadline_us(anchor, n)
+        assert (since <= limit < until) == any(lo <= anchor < hi for lo, hi in ranges), (anchor, limit)
+    for lo, hi in ranges:  # the ranges' edges too
+        assert since <= C.working_deadline_us(lo, n) < until
+        assert since <= C.working_deadline_us(hi - 1, n) < until
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dates(datetime(2024, 1, 1).date(), datetime(2027, 12, 31).date()), st.sampled_from([0, 1, 5, 10, 15]))
+def test_source_days_are_every_day_whose_limit_is_the_day(day, n):
+    from datetime import timedelta
+
+    from services.scoring.domain.moments import source_days
+    from services.scoring.domain.workdays import add_working_days
+
+    found = source_days(day, n)
+    brute = [day - timedelta(days=k) for k in range(3 * n + 30, -1, -1)
+             if add_working_days(day - timedelta(days=k), n) == day]
+    assert found == brute
