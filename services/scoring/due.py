@@ -1,4 +1,5 @@
-"""Time passing: the due ticker (issue 17 item 1) — what changes a scorecard when no record arrives.
+"""Time passing: the due ticker (issue 17 item 1) — what changes a scorecard when no record arrives:
+dossiers' deadlines, petitions' due times and stage limits, listings falling due.
 
 **What depends on the moment.** A running period is scored as of *now* (``periods.evaluation_moment``);
 an ended one as of its end, which no longer moves. Of a dossier's contribution only two things depend
@@ -43,14 +44,39 @@ moves the row to ``now``. So two replicas never announce one window twice
 nor leave one out, and after downtime the first tick covers the whole window missed (the first tick
 ever, the day before it). Half-open: a dossier due exactly at ``now`` is announced by the next tick,
 once ``E > deadline`` holds for every read that follows. Cost: one indexed range read of the
-dossiers due in the window — nothing per unit or per stored dossier. Each tick logs a line
-(``due tick``: window, dossiers, changes; at info when a deadline passed, else at debug — every few
-seconds) and counts ``chiso_scoring_due_changes_total`` / ``chiso_scoring_due_dossiers_total``.
+dossiers due in the window — nothing per unit or per stored dossier.
 
-**Not covered here** (still time-dependent, left to publish's optional full refresh,
-``CHISO_PUBLISH_REFRESH_SECONDS``, off by default): petitions (766/2022 5.2 counts those due by
-``E``; portal/2025's stage limits judge open petitions at ``E``) and publications (portal/2025 1.2:
-listings falling due, by Hanoi day).
+**Petitions and listings** (``services.scoring.domain.moments``; same transaction, lock and window;
+:func:`services.scoring.storage.time_moments`). Records carry no moment after their arrival (ingest
+refuses receipt, listing and decision times in the future), so what else turns with ``E`` alone is:
+
+* 766/2022 5.2 counts a petition once ``E > due_at`` (resolved or not): the petitions due in the
+  window, a range on ``ix_petitions_due_at``;
+* portal/2025 5.2 judges a petition in process (neither refused nor published) against one stage
+  limit at ``E`` — readiness, ``ready_for_publication_working_days`` after the later of receipt and
+  last transfer while it is not ready; publication, ``publication_working_days`` after readiness —
+  and it turns late once ``E`` passes that limit (its other stages are judged at their own recorded
+  moments). No moment is stored: a working-day limit is monotone in its anchor's Hanoi date, so the
+  anchors whose limit falls in the window are a few ranges (``moments.working_sources``: for each
+  Hanoi day the window touches, the days whose limit is that day, at the window's clock times), read
+  on partial indexes of petitions in process (migration 0016: receipt and transfer of those not
+  ready, readiness of those ready); the limit is then worked out from the true anchor and kept if in
+  the window, once per petition;
+* portal/2025 1.2 counts a listing once its due day — ``listing_working_days`` after the decision
+  date — has begun (Hanoi midnight, ``measures._before``): for each Hanoi midnight in the window, the
+  publications decided on a day whose listing falls due that day (``ix_publications_decision_date``).
+  The allowance is the *scored* unit's kind's, and a unit's listing counts in its ancestors'
+  subtrees: every allowance a loaded table sets is taken, so a unit may be announced for a day on
+  which only another kind's allowance falls due — a re-read that changes nothing.
+
+Each is announced as ``(unit, month_of(moment))``, like a dossier: the moment's month is in every
+period running then (a petition in process counts in every running window, one received in the
+period in its 5.3 too). The rule parameters come from every loaded version (``moments.time_rules``;
+the ticker does not know which one a reader asks for). Each tick logs a line (``due tick``: window,
+dossiers, petitions, listings, changes; at info when something passed, else at debug — every few
+seconds) and counts ``chiso_scoring_due_changes_total``, ``chiso_scoring_due_dossiers_total``,
+``chiso_scoring_due_petitions_total`` and ``chiso_scoring_due_listings_total``. Publish's full
+refresh (``CHISO_PUBLISH_REFRESH_SECONDS``, off by default) is no longer needed for time passing.
 """
 
 from __future__ import annotations

@@ -28,6 +28,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 
 from services.scoring.domain.cells import DAY_US, day_start_us, from_us, to_us
 from services.scoring.domain.measures import _LISTING_TIMING, _PETITION_STAGES, petition_limits
@@ -68,23 +69,25 @@ def time_rules(tables: Iterable[RuleTable]) -> TimeRules:
     return TimeRules(due, frozenset(ready), frozenset(publication), frozenset(listing))
 
 
-def source_days(day: date, working_days: int) -> list[date]:
+@lru_cache(maxsize=4096)
+def source_days(day: date, working_days: int) -> tuple[date, ...]:
     """The dates ``d`` with ``add_working_days(d, working_days) == day`` (contiguous: a working day
-    and the days off after it; none when ``day`` is a day off and ``working_days > 0``)."""
+    and the days off after it; none when ``day`` is a day off and ``working_days > 0``). Cached: a
+    tick every few seconds asks for the same day."""
     if working_days <= 0:
-        return [day]
+        return (day,)
     if not is_working_day(day):
-        return []
+        return ()
     try:
         d = add_working_days(day, -working_days) - _ONE_DAY
     except OverflowError:
-        return []
+        return ()
     out = []
     while d < day:
         if add_working_days(d, working_days) == day:
             out.append(d)
         d += _ONE_DAY
-    return out
+    return tuple(out)
 
 
 def _midnight(d: date) -> int:
