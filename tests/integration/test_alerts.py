@@ -34,6 +34,7 @@ import time
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from email import policy
+from functools import partial
 
 import grpc
 import pytest
@@ -45,6 +46,7 @@ from chiso.types.v1 import types_pb2 as tpb
 from google.type import date_pb2
 
 from services.publish.receiver import report
+from tests import helpers
 from tests.helpers import (
     SOURCE_TIME,
     auth,
@@ -128,16 +130,7 @@ def publish_at(db_url, scoring_target, clock, key_dir, **overrides):
         handle.stop(0)
 
 
-def eventually(check, timeout=30.0):
-    """Poll ``check`` until it returns something true (no timed assertion: a bound on waiting only)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        got = check()
-        if got:
-            return got
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not reached in {timeout} s: {check.__doc__ or check}")
-        time.sleep(0.05)
+eventually = partial(helpers.eventually, timeout=30.0)  # this module's bound on waiting
 
 
 def hanoi_records(tokens, ingest):
