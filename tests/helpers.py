@@ -134,8 +134,9 @@ def seed_units(stub, tokens: Tokens) -> None:
 
 
 @contextmanager
-def scoring_server(db_url: str, *, consume: bool = True, **overrides):
-    """A real scoring server on a loopback port; yields (stub, handle, scoring service object)."""
+def scoring_server(db_url: str, *, consume: bool = True, now=None, **overrides):
+    """A real scoring server on a loopback port; yields (stub, handle). ``now``: its clock (a
+    callable giving an aware datetime; default the real one)."""
     from chiso.scoring.v1 import scoring_pb2_grpc
 
     from services.scoring.server import ScoringSettings, build
@@ -143,7 +144,7 @@ def scoring_server(db_url: str, *, consume: bool = True, **overrides):
     overrides = {"poll_seconds": 0.02, "catalogue_cache_seconds": 0, **overrides}
     settings = ScoringSettings(database_url=db_url, port=0, metrics_port=-1, auto_migrate=False, consume=consume,
                                **overrides)
-    handle = build(settings)
+    handle = build(settings, now=now)
     handle.start()
     channel = grpc.insecure_channel(handle.address)
     try:
@@ -230,9 +231,10 @@ def signing_key_file(directory) -> str:
 
 
 @contextmanager
-def publish_server(db_url: str, scoring_target: str, *, key_file: str | None = None, **overrides):
+def publish_server(db_url: str, scoring_target: str, *, key_file: str | None = None, clock=None, **overrides):
     """A real publish server on a loopback port following the scoring server at ``scoring_target``;
-    yields (stub, handle). Short polls, deadlines and backoffs so tests converge quickly."""
+    yields (stub, handle). Short polls, deadlines and backoffs so tests converge quickly. ``clock``:
+    its clock (UTC µs; default the real one)."""
     from chiso.publish.v1 import publish_pb2_grpc
 
     from services.publish.server import PublishSettings, build
@@ -241,7 +243,7 @@ def publish_server(db_url: str, scoring_target: str, *, key_file: str | None = N
                   poll_seconds=0.05, delivery_poll_seconds=0.05, deliver_timeout_seconds=2.0, lease_seconds=6.0,
                   backoff_base_seconds=0.05, backoff_max_seconds=0.4, max_attempts=1000, signing_key_file=key_file)
     values.update(overrides)
-    handle = build(PublishSettings(**values))
+    handle = build(PublishSettings(**values), **({"clock": clock} if clock is not None else {}))
     handle.start()
     channel = grpc.insecure_channel(handle.address)
     try:

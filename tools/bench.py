@@ -13,7 +13,9 @@ fresh database. Peak RSS of the server is read from /proc (VmHWM); its CPU time 
 Scoring and publish parts: ``tools/bench_scoring.py`` (``--scoring-dossiers``, 0 = skip) and
 ``tools/bench_publish.py`` (``--publish``/``--no-publish``, ``--publish-dossiers``). The whole
 pipeline at SPEC scale (5 million records through ingest, scoring and publish on PostgreSQL):
-``tools/bench_pipeline.py`` (``--pipeline-records``, 0 = skip).
+``tools/bench_pipeline.py`` (``--pipeline-records``, 0 = skip). A national day — freshness of ordinary
+traffic through a backfill, a burst and a catalogue re-sync, with alerts evaluated — on each backend:
+``tools/bench_national_day.py`` (``--national-day-backfill``, 0 = skip).
 
 The bench stops by itself (every RPC and wait has a deadline) and removes its child processes,
 its files and its PostgreSQL schemas on every exit, including errors, Ctrl-C and SIGTERM.
@@ -43,6 +45,7 @@ import grpc
 from chiso.ingest.v1 import ingest_pb2 as pb
 from chiso.ingest.v1 import ingest_pb2_grpc
 from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 
 from services.demo import data
 from services.ingest.domain import RecordKind
@@ -118,9 +121,10 @@ def pg_reachable() -> tuple[bool, str]:
 
 
 @contextmanager
-def database(backend: str, name: str) -> Iterator[str]:
-    """A fresh, migrated database URL — a SQLite file under .bench/ or a PostgreSQL schema — removed
-    again on exit, whatever happens."""
+def database(backend: str, name: str, own_database: bool = False) -> Iterator[str]:
+    """A fresh, migrated database URL — a SQLite file under .bench/ or a PostgreSQL schema (with
+    ``own_database``, a PostgreSQL database of its own on the same server) — removed again on exit,
+    whatever happens."""
     if backend == "sqlite":
         path = WORK / f"{name}.db"
         files = [Path(f"{path}{suffix}") for suffix in ("", "-wal", "-shm", "-journal")]
@@ -136,6 +140,20 @@ def database(backend: str, name: str) -> Iterator[str]:
         return
     schema = f"bench_{name}_{os.getpid()}_{uuid.uuid4().hex[:6]}"
     admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT", pool_pre_ping=True)  # survives a database restart
+    if own_database:
+        try:
+            with admin.connect() as conn:
+                conn.execute(text(f'CREATE DATABASE "{schema}"'))
+            url = make_url(PG_URL).set(database=schema).render_as_string(hide_password=False)
+            migrate(url)
+            yield url
+        finally:
+            try:
+                with admin.connect() as conn:
+                    conn.execute(text(f'DROP DATABASE IF EXISTS "{schema}" WITH (FORCE)'))
+            finally:
+                admin.dispose()
+        return
     try:
         with admin.connect() as conn:
             conn.execute(text(f'CREATE SCHEMA "{schema}"'))
@@ -498,7 +516,8 @@ def machine() -> str:
 
 
 def render(figures: list[Figures], args, notes: list[str], scoring: list[str] | None = None,
-           publish: list[str] | None = None, pipeline: list[str] | None = None) -> str:
+           publish: list[str] | None = None, pipeline: list[str] | None = None,
+           national_day: list[str] | None = None) -> str:
     cmd = f".venv/bin/python -m tools.bench --records {args.records} --clients {args.clients} --repeat {args.repeat}"
     lines = [
         "# Benchmarks",
@@ -562,6 +581,7 @@ def render(figures: list[Figures], args, notes: list[str], scoring: list[str] | 
     lines += publish or ["## Publish", "", "Not measured in this run (`--no-publish`).", ""]
     lines += pipeline or ["## Whole pipeline (SPEC §8 scale)", "",
                           "Not measured in this run (`--pipeline-records 0`).", ""]
+    lines += national_day or ["## A national day", "", "Not measured in this run (`--national-day-backfill 0`).", ""]
     return "\n".join(lines)
 
 
@@ -592,12 +612,16 @@ def main(argv=None) -> int:
                    help="records streamed through the whole pipeline on PostgreSQL (default 5,000,000; 0 = skip)")
     p.add_argument("--pipeline-live-records", type=int, default=200_000,
                    help="records pushed with every service running, after the stream (default 200,000)")
+    p.add_argument("--national-day-backfill", type=int, default=1_000_000,
+                   help="records of last year backfilled during the national day, on each backend "
+                        "(default 1,000,000; 0 = skip the national day)")
     args = p.parse_args(argv)
     args.publish_receivers, args.publish_seconds = 50, 30
     if args.quick:
         args.records, args.repeat, args.scoring_dossiers = 20_000, 1, 200_000
         args.publish_dossiers, args.publish_receivers, args.publish_seconds = 20_000, 10, 10
         args.pipeline_records, args.pipeline_live_records = 100_000, 20_000
+        args.national_day_backfill = 50_000
     signal.signal(signal.SIGTERM, _raise_on_sigterm)
     WORK.mkdir(exist_ok=True)
     try:
@@ -637,7 +661,7 @@ def _main(args) -> int:
             notes.append(f"**{backend}: {f.not_accepted} records were not accepted as new — "
                          "these figures are not valid.**")
         figures.append(f)
-    scoring = publish = pipeline = None
+    scoring = publish = pipeline = national_day = None
 
     def checkpoint(pending: list[str]) -> None:
         # A full run takes over an hour: what is measured so far is written as it comes, marked as
@@ -651,11 +675,13 @@ def _main(args) -> int:
 
         title, rest = render(figures, args, notes, later("scoring", "## Scoring", scoring),
                              later("publish", "## Publish", publish),
-                             later("whole pipeline", "## Whole pipeline (SPEC §8 scale)", pipeline)).split("\n", 1)
+                             later("whole pipeline", "## Whole pipeline (SPEC §8 scale)", pipeline),
+                             later("national day", "## A national day", national_day)).split("\n", 1)
         Path(args.output).write_text(f"{title}\n\n{banner}\n{rest}", encoding="utf-8")
 
     parts = [name for name, on in (("scoring", args.scoring_dossiers), ("publish", args.publish),
-                                   ("whole pipeline", args.pipeline_records)) if on]
+                                   ("whole pipeline", args.pipeline_records),
+                                   ("national day", args.national_day_backfill)) if on]
     checkpoint(parts)
     if args.scoring_dossiers:
         from tools import bench_scoring
@@ -674,7 +700,20 @@ def _main(args) -> int:
         from tools import bench_pipeline
 
         pipeline = bench_pipeline.measure(WORK / "pipeline", args.pipeline_records, args.pipeline_live_records)
-    report = render(figures, args, notes, scoring, publish, pipeline)
+        parts.remove("whole pipeline")
+        checkpoint(parts)
+    if args.national_day_backfill:
+        from tools import bench_national_day
+
+        national_day = []
+        alone = {f.backend: f.rate for f in figures}
+        for backend in args.backend or ["sqlite", "postgresql"]:  # PostgreSQL unreachable: its section says so
+            o = bench_national_day.Options(backend=backend, backfill=args.national_day_backfill)
+            if args.quick:
+                o.history, o.event_seconds = 20_000, 30.0
+            national_day += bench_national_day.measure(WORK / f"nationalday-{backend}", o, alone.get(backend),
+                                                       progress=lambda m: print(m, flush=True))
+    report = render(figures, args, notes, scoring, publish, pipeline, national_day)
     print()
     print(report)
     if args.quick:

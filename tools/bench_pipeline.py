@@ -84,10 +84,14 @@ def two_versions(records: Iterator[pb.DossierRecord], lag: int = 20_000) -> Iter
     yield from later
 
 
-def batches(codes: list[str], n: int, spec: data.DemoSpec, now: datetime, tag: str, suffix: str = ""
-            ) -> Iterator[bytes]:
-    """``n`` records (about n / 2 dossiers), serialized ``SyncDossiersRequest`` of ``BATCH`` records."""
-    stream = two_versions(data.dossiers(codes, n, spec, now))
+def batches(codes: list[str], n: int, spec: data.DemoSpec, now: datetime, tag: str, suffix: str = "",
+            versions: int = 2) -> Iterator[bytes]:
+    """``n`` records, serialized ``SyncDossiersRequest`` of ``BATCH`` records: with ``versions=2``
+    about n / 2 dossiers, each finished one sent twice (:func:`two_versions`); with 1, n dossiers as
+    the generator makes them (e.g. a backfill of a past month: every dossier finished, sent once)."""
+    stream = data.dossiers(codes, n, spec, now)
+    if versions == 2:
+        stream = two_versions(stream)
     buf: list[pb.DossierRecord] = []
     number = 0
     for sent, rec in enumerate(stream, start=1):
@@ -100,6 +104,28 @@ def batches(codes: list[str], n: int, spec: data.DemoSpec, now: datetime, tag: s
             buf = []
         if sent == n:
             return
+
+
+def sync_catalogue(address: str, md, units: list[pb.UnitRecord], spec: data.DemoSpec, st: datetime,
+                   tag: str = "") -> dict[str, tuple[int, int]]:
+    """The catalogue as the demo pushes it — units, procedures, each unit's procedures (source time
+    ``st``; the units' own) — in batches of ``BATCH``; method → (records accepted, not accepted)."""
+    out: dict[str, tuple[int, int]] = {}
+    with grpc.insecure_channel(address) as ch:
+        stub = ingest_pb2_grpc.IngestServiceStub(ch)
+        for method, req, recs in (
+            ("SyncUnits", pb.SyncUnitsRequest, units),
+            ("SyncProcedures", pb.SyncProceduresRequest, data.procedures(st)),
+            ("SyncUnitProcedures", pb.SyncUnitProceduresRequest, list(data.unit_procedures(units, spec, st))),
+        ):
+            accepted = other = 0
+            for i in range(0, len(recs), BATCH):
+                r = getattr(stub, method)(req(request_id=f"{tag}{method}-{i}", records=recs[i:i + BATCH]),
+                                          metadata=md, timeout=RPC_TIMEOUT).result
+                accepted += r.accepted_count
+                other += r.stale_count + r.rejected_count
+            out[method] = (accepted, other)
+    return out
 
 
 # --------------------------------------------------------------------------- processes
@@ -255,6 +281,21 @@ def scoring_status(db: Database) -> str:
     return f"applied notices up to {applied:,} of {head:,}"
 
 
+def publish_through(db: Database, scoring: Service, moment_us: int) -> bool:
+    """Publish has read scoring's change feed (both lanes) past every change scoring recorded up to
+    ``moment_us`` (its change_time) — caught up with a moment, though later changes keep coming."""
+    with db.read() as conn:
+        cursors = publish_storage.lane_cursors(conn)
+    with grpc.insecure_channel(scoring.address) as ch:
+        stub = scoring_pb2_grpc.ScoringServiceStub(ch)
+        for cursor in cursors:
+            page = stub.ListScorecardChanges(scoring_pb2.ListScorecardChangesRequest(
+                after_cursor=cursor, page_size=1), timeout=60)
+            if page.changes and page.changes[0].change_time.ToMicroseconds() <= moment_us:
+                return False
+    return True
+
+
 def publish_status(db: Database) -> str:
     with db.read() as conn:
         seq, _ = publish_storage.read_state(conn, publish_storage.CHANGES)
@@ -315,17 +356,7 @@ def run(work: Path, backend: str, records: int, live_records: int, progress=prin
                 token = access.issue_token(conn, "bench").token
             md = (("authorization", f"Bearer {token}"),)
             with service("ingest", url, {}, work) as ingest:
-                with grpc.insecure_channel(ingest.address) as ch:
-                    stub = ingest_pb2_grpc.IngestServiceStub(ch)
-                    for method, req, recs in (
-                        ("SyncUnits", pb.SyncUnitsRequest, units),
-                        ("SyncProcedures", pb.SyncProceduresRequest, data.procedures(st)),
-                        ("SyncUnitProcedures", pb.SyncUnitProceduresRequest,
-                         list(data.unit_procedures(units, spec, st))),
-                    ):
-                        for i in range(0, len(recs), BATCH):
-                            getattr(stub, method)(req(request_id=f"{method}-{i}", records=recs[i:i + BATCH]),
-                                                  metadata=md, timeout=RPC_TIMEOUT)
+                sync_catalogue(ingest.address, md, units, spec, st)
                 # 1. ingest alone
                 progress(f"[pipeline {backend}] 1/4 {records:,} records through ingest …")
                 rss: list[float] = []
@@ -469,10 +500,10 @@ def main(argv=None) -> int:
     return 0
 
 
-def write_section(path: Path, lines: list[str]) -> None:
-    """Replace (or append) the whole-pipeline section of BENCHMARKS.md, leaving the others as they are."""
+def write_section(path: Path, lines: list[str], head: str = "## Whole pipeline") -> None:
+    """Replace (or append) the section of BENCHMARKS.md whose heading starts with ``head`` (the
+    whole-pipeline one by default), leaving the others as they are."""
     text = path.read_text(encoding="utf-8") if path.exists() else ""
-    head = "## Whole pipeline"
     section = "\n".join(lines).rstrip("\n") + "\n"
     if head in text:
         before, rest = text.split(head, 1)

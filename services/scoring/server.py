@@ -17,8 +17,9 @@ from chiso.scoring.v1 import scoring_pb2_grpc
 from prometheus_client import Counter, Gauge
 
 from services.scoring.domain.rules import RuleBook, RuleTableError
+from services.scoring.due import DueTicker
 from services.scoring.service import Scoring
-from services.scoring.storage import Aggregates
+from services.scoring.storage import PAST, RECENT, Aggregates
 from services.scoring.transport import PUBLIC_METHODS, SERVICE_NAME, ScoringServicer
 from services.shared.access import Authenticator, bearer_authenticate
 from services.shared.config import CommonSettings, check_setting, settings_or_exit
@@ -33,8 +34,14 @@ NOTICES = Counter("chiso_scoring_notices_applied_total", "Change notices applied
 DOSSIERS = Counter("chiso_scoring_dossiers_moved_total", "Dossiers whose contribution was re-placed")
 LAG = Gauge("chiso_scoring_notice_lag", "Change notices not applied yet (at the last poll)")
 FRESHNESS_LAG = Gauge("chiso_scoring_freshness_lag_seconds",
-                      "Age of the oldest change notice not applied yet (0 when caught up): how far scoring is "
-                      "behind what ingest acknowledged (at the last poll)")
+                      "Age of the oldest change notice the recent lane (running and last month, catalogue) has "
+                      "not applied yet (0 when caught up): how far scoring's running periods are behind what "
+                      "ingest acknowledged (at the last poll)")
+PAST_LAG = Gauge("chiso_scoring_past_lane_lag_seconds",
+                 "Age of the oldest change notice the past lane (months before last month) has not applied yet "
+                 "(0 when caught up): how far a backfill of the past is from being scored (at the last poll)")
+PAST_LIMIT = Gauge("chiso_scoring_past_lane_batch_notices",
+                   "Notices the past lane takes per transaction now (adapted to PAST_SECONDS)")
 SET_ASIDE = Counter("chiso_scoring_set_aside_total",
                     "Items (dossiers, change notices) the consumer could not apply and set aside")
 SET_ASIDE_NOW = Gauge("chiso_scoring_set_aside_items", "Items set aside and not applied yet (at the last poll)")
@@ -57,6 +64,9 @@ class ScoringSettings(CommonSettings):
         "doc": "first retry of a set-aside item waits up to this (full jitter, doubling)"})
     retry_max_seconds: float = field(default=600.0, metadata={
         "doc": "longest wait between retries of a set-aside item"})
+    due_tick_seconds: float = field(default=5.0, metadata={
+        "doc": "how often the due ticker announces the scorecards of units whose unfinished dossiers' deadlines "
+               "passed (time passing; replicas share it); 0 = off"})
     rules_dir: str = field(default="", metadata={
         "doc": "folder of further rule versions (*.toml) beside the shipped ones; checked at start"})
 
@@ -64,16 +74,25 @@ class ScoringSettings(CommonSettings):
         super().__post_init__()
         check_setting(0 < self.retry_base_seconds <= self.retry_max_seconds, "retry_base_seconds",
                       "must be positive and at most retry_max_seconds")
+        check_setting(0 <= self.due_tick_seconds <= 3600, "due_tick_seconds", "must be 0–3600")
 
 
 class Consumer:
     """Applies change notices until stopped. Several replicas may run one each (a lock serialises them).
-    Items it could not apply are set aside (``Aggregates.apply_pending``) and retried here when due."""
+    Items it could not apply are set aside (``Aggregates.apply_lane``) and retried here when due.
+
+    The recent lane (running and last month, the catalogue) goes first, whole batches while it is
+    behind; the past lane (a backfill of last year) gets one transaction between the recent lane's,
+    its size adapted so that it takes about ``PAST_SECONDS``: a change to today's data waits at most
+    for one such transaction, however large the backfill."""
+
+    PAST_SECONDS = 0.3
 
     def __init__(self, aggregates: Aggregates, poll_seconds: float, batch: int) -> None:
         self.aggregates = aggregates
         self.poll_seconds = poll_seconds
         self.batch = batch
+        self.past_limit = max(1, batch // 4)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="scoring-consumer", daemon=True)
 
@@ -88,7 +107,14 @@ class Consumer:
         measured = retried = 0.0
         while not self._stop.is_set():
             try:
-                applied = self.aggregates.apply_pending(self.batch)
+                applied = self.aggregates.apply_lane(RECENT, self.batch)
+                if not applied.behind:  # the recent lane is caught up: one bounded step of the past lane
+                    started = time.monotonic()
+                    past = self.aggregates.apply_lane(PAST, self.past_limit)
+                    self._adapt(time.monotonic() - started, past.notices)
+                    applied = dataclasses.replace(
+                        past, notices=applied.notices + past.notices, dossiers=applied.dossiers + past.dossiers,
+                        set_aside=applied.set_aside + past.set_aside)
                 SET_ASIDE.inc(applied.set_aside)
                 if applied.notices:
                     NOTICES.inc(applied.notices)
@@ -103,15 +129,25 @@ class Consumer:
                     measured = time.monotonic()
                     done, head = self.aggregates.lag()
                     LAG.set(max(0, head - done))
-                    oldest = self.aggregates.oldest_pending_us()
-                    FRESHNESS_LAG.set(0 if oldest is None else max(0.0, time.time() - oldest / 1e6))
+                    for gauge, lane in ((FRESHNESS_LAG, RECENT), (PAST_LAG, PAST)):
+                        oldest = self.aggregates.oldest_pending_us(lane)
+                        gauge.set(0 if oldest is None else max(0.0, time.time() - oldest / 1e6))
                     SET_ASIDE_NOW.set(self.aggregates.set_aside_count())
             except Exception as exc:  # noqa: BLE001 — keep consuming
                 log_failure(log, "consumer failed; retrying", exc)
                 self._stop.wait(1.0)
                 continue
-            if applied.notices < self.batch:
+            if not applied.behind:
                 self._stop.wait(self.poll_seconds)
+
+    def _adapt(self, seconds: float, notices: int) -> None:
+        """Halve the past lane's batch when a transaction took over twice ``PAST_SECONDS``, double it
+        (up to the recent lane's batch) when a full one took under half."""
+        if seconds > 2 * self.PAST_SECONDS and self.past_limit > 1:
+            self.past_limit = max(1, self.past_limit // 2)
+        elif seconds < self.PAST_SECONDS / 2 and notices >= self.past_limit:
+            self.past_limit = min(self.batch, self.past_limit * 2)
+        PAST_LIMIT.set(self.past_limit)
 
 
 def build(settings: ScoringSettings, book: RuleBook | None = None, db: Database | None = None,
@@ -142,6 +178,11 @@ def build(settings: ScoringSettings, book: RuleBook | None = None, db: Database 
         handle.consumer = consumer  # type: ignore[attr-defined]  # for tests and tools
         handle.on_start.append(consumer.start)
         handle.on_stop.append(consumer.stop)
+    if settings.due_tick_seconds:
+        ticker = DueTicker(scoring.aggregates, scoring.now, settings.due_tick_seconds)
+        handle.ticker = ticker  # type: ignore[attr-defined]  # for tests and tools
+        handle.on_start.append(ticker.start)
+        handle.on_stop.append(ticker.stop)
     handle.on_stop.append(db.dispose)
     handle.watch_database(db.ping)  # readiness follows the database
     return handle

@@ -9,6 +9,18 @@ a notice twice changes nothing the second time (the stored contribution already 
 one), so redelivery and overlapping consumers are harmless; the cursor, the cells and the change
 feed are written in one transaction under a lock, so two replicas never double-apply.
 
+**Two lanes.** Notices are applied in two lanes, each with its own cursor, so that a province
+backfilling a past year never makes today's changes wait (issue 17): the *recent* lane
+(:data:`RECENT`, the cursor named ``scoring``) takes the notices that touch the running month or the
+month before it — as judged against the month the notice was written in, a fixed property of the
+notice, so no notice can fall between the lanes — and every catalogue notice; the *past* lane
+(:data:`PAST`) takes the rest, only up to the recent lane's cursor (so a catalogue change is always
+applied before the records written after it, whatever their lane) and only while the recent lane is
+caught up (:class:`services.scoring.server.Consumer` bounds each past transaction's time). Every
+notice at or below the past cursor is applied; between the two cursors only the past ones wait.
+Applying is order-independent (each dossier moves from its stored contribution to its current row),
+and both lanes take the same lock, so one dossier is never moved by two transactions at once.
+
 **Rebuild.** :meth:`Aggregates.rebuild` recomputes every aggregate from the stored dossiers, one
 (unit, received month) partition at a time, with the same contribution function.
 """
@@ -75,9 +87,14 @@ from services.shared.schema import (
 
 log = structlog.get_logger("chiso.scoring.storage")
 
-CONSUMER = "scoring"
+CONSUMER = "scoring"  # score_progress row of the recent lane (and the lock every applier takes)
+RECENT, PAST = CONSUMER, "scoring_past"  # the two lanes of notices (module docstring)
+LANES = (RECENT, PAST)
+SCAN_FACTOR = 20  # a lane reads up to this many notices per notice it may apply (the other lane's are skipped)
 DOSSIER, PETITION, PROCEDURE = 5, 6, 2
 CATALOGUE_FROM = 0  # month_from of catalogue notices (units, procedures, offers)
+DUE_TICKER = "due_ticker"  # score_progress row: updated_at = the instant due moments are announced up to
+FIRST_TICK_WINDOW_US = C.DAY_US  # the first tick ever looks back this far
 _CHUNK = 500
 
 DOSSIER_COLUMNS = [dossiers.c[name] for name in C.DossierRow._fields]  # by name
@@ -130,6 +147,7 @@ class Applied:
     dossiers: int
     last_notice_id: int
     set_aside: int = 0  # items newly set aside by this call
+    behind: bool = False  # a lane stopped at its limit: more notices are pending
 
 
 SET_ASIDE_DOSSIER, SET_ASIDE_NOTICE = "dossier", "notice"
@@ -163,6 +181,17 @@ class _Overtaken(Exception):
 
 
 @dataclass(frozen=True)
+class Ticked:
+    """One tick of the due ticker: the window ``[since, until)`` it covered (empty when another
+    replica had covered it), the unfinished dossiers whose deadline fell in it, the changes written."""
+
+    since: int
+    until: int
+    dossiers: int
+    changes: int
+
+
+@dataclass(frozen=True)
 class Rebuilt:
     dossiers: int
     cells: int
@@ -187,8 +216,20 @@ class Aggregates:
 
     # --- incremental ------------------------------------------------------------------------
 
-    def apply_pending(self, limit: int = 2000) -> Applied:
-        """Apply up to ``limit`` notices after the cursor in one transaction.
+    def apply_pending(self, limit: int = 2000, past_limit: int | None = None) -> Applied:
+        """Apply up to ``limit`` notices: the recent lane's first, then, if it is caught up, the past
+        lane's (up to ``past_limit``, by default what is left of ``limit``). ``behind``: a lane stopped
+        at its limit (call again)."""
+        recent = self.apply_lane(RECENT, limit)
+        if recent.behind:
+            return recent
+        left = limit - recent.notices if past_limit is None else past_limit
+        past = self.apply_lane(PAST, max(1, left))
+        return Applied(recent.notices + past.notices, recent.dossiers + past.dossiers, past.last_notice_id,
+                       recent.set_aside + past.set_aside, past.behind)
+
+    def apply_lane(self, lane: str, limit: int = 2000) -> Applied:
+        """Apply up to ``limit`` of ``lane``'s notices after its cursor in one transaction.
 
         One failing item never stops the consumer: a dossier whose contribution cannot be worked out
         is set aside and the rest of the batch applies; if the batch fails anyway (a value the
@@ -198,39 +239,38 @@ class Aggregates:
         database being unavailable is not such a failure: it is raised, and the batch retried whole."""
         try:
             with self.db.write() as conn:
-                last = _lock_progress(conn)
-                notices = _notices_after(conn, last, limit)
-                if not notices:
+                last = _lock_lane(conn, lane)
+                notices, end, behind = _lane_notices(conn, lane, last, limit)
+                if end == last:
                     return Applied(0, 0, last)
-                dossier_count, set_aside = self._apply_notices(conn, notices, isolate_rows=False)
-                self._advance(conn, notices[-1].id)
-                return Applied(len(notices), dossier_count, notices[-1].id, set_aside)
+                dossier_count, set_aside = self._apply_notices(conn, notices, isolate_rows=False) if notices else (0, 0)
+                self._advance(conn, end, lane)
+                return Applied(len(notices), dossier_count, end, set_aside, behind)
         except DATABASE_UNAVAILABLE:
             raise
         except Exception as exc:  # noqa: BLE001 — isolated below, and logged with its trace
             log.error("a batch of change notices failed; applying it in parts to set the failing item aside",
-                      exc_info=exc)
-        return self._apply_isolating(limit)
+                      lane=lane, exc_info=exc)
+        return self._apply_isolating(lane, limit)
 
-    def _apply_isolating(self, limit: int) -> Applied:
+    def _apply_isolating(self, lane: str, limit: int) -> Applied:
         with self.db.read() as conn:
-            expected = conn.execute(
-                select(score_progress.c.last_notice_id).where(score_progress.c.name == CONSUMER)).scalar() or 0
-            notices = _notices_after(conn, expected, limit)
-        done = Applied(0, 0, expected)
+            expected = _lane_cursor(conn, lane)
+            notices, _, behind = _lane_notices(conn, lane, expected, limit)
+        done = Applied(0, 0, expected, 0, behind)
 
         def attempt(part: list, *, single: bool) -> Applied:
             with self.db.write() as conn:
-                if _lock_progress(conn) != done.last_notice_id:
+                if _lock_lane(conn, lane) != done.last_notice_id:
                     raise _Overtaken
                 dossier_count, set_aside = self._apply_notices(conn, part, isolate_rows=single)
-                self._advance(conn, part[-1].id)
+                self._advance(conn, part[-1].id, lane)
             return Applied(len(part), dossier_count, part[-1].id, set_aside)
 
         def add(a: Applied) -> None:
             nonlocal done
             done = Applied(done.notices + a.notices, done.dossiers + a.dossiers, a.last_notice_id,
-                           done.set_aside + a.set_aside)
+                           done.set_aside + a.set_aside, done.behind)
 
         def run(part: list) -> None:
             try:
@@ -247,10 +287,10 @@ class Aggregates:
                 error = exc
             notice = part[0]
             with self.db.write() as conn:
-                if _lock_progress(conn) != done.last_notice_id:
+                if _lock_lane(conn, lane) != done.last_notice_id:
                     raise _Overtaken
                 new = self._set_aside(conn, SET_ASIDE_NOTICE, str(notice.id), notice.unit_code, error)
-                self._advance(conn, notice.id)
+                self._advance(conn, notice.id, lane)
             log.error("change notice set aside", notice_id=notice.id, unit_code=notice.unit_code[:64],
                       error=_describe(error))
             add(Applied(1, 0, notice.id, int(new)))
@@ -302,10 +342,10 @@ class Aggregates:
                 [{"unit_code": u, "month": m, "created_at": now} for u, m in sorted(months)],
             )
 
-    def _advance(self, conn: Connection, notice_id: int) -> None:
+    def _advance(self, conn: Connection, notice_id: int, lane: str = RECENT) -> None:
         conn.execute(
             update(score_progress)
-            .where(score_progress.c.name == CONSUMER)
+            .where(score_progress.c.name == lane)
             .values(last_notice_id=notice_id, updated_at=self.now_us())
         )
 
@@ -406,7 +446,7 @@ class Aggregates:
         while True:
             applied = self.apply_pending(limit)
             total += applied.notices
-            if applied.notices < limit:
+            if not applied.behind:
                 return total
 
     def _move(self, conn: Connection, rows: list[C.DossierRow], statutory: dict[str, int],
@@ -519,15 +559,51 @@ class Aggregates:
                 self._set_aside(conn, SET_ASIDE_DOSSIER, _dossier_key(row), row.unit_code, exc)
                 log.error("dossier set aside", source_id=row.source_id[:64], dossier_code=row.code[:64],
                           unit_code=row.unit_code[:64], error=_describe(exc))
+            _lock_lane(conn, PAST)  # both lanes' cursors exist, and both move to the head
             conn.execute(
                 update(score_progress)
-                .where(score_progress.c.name == CONSUMER)
+                .where(score_progress.c.name.in_(LANES))
                 .values(last_notice_id=max(last, head), updated_at=self.now_us())
             )
             _move_catalogue_stamp(conn, max(last, head), self.now_us())  # every notice is reflected now
         elapsed = time.monotonic() - started
         log.info("rebuilt", dossiers=count, cells=writer.written, seconds=round(elapsed, 2))
         return Rebuilt(count, writer.written, elapsed)
+
+    # --- time passing: the due ticker -------------------------------------------------------
+
+    def tick_due(self, clock: Callable[[], int], first_window_us: int = FIRST_TICK_WINDOW_US) -> Ticked:
+        """Announce in the change feed the (unit, month) of every unfinished dossier whose deadline
+        fell in ``[last tick, now)``, and move the tick to ``now`` (``clock()``, UTC µs, read once the
+        locks are held) — in one transaction, under the ``due_ticker`` row's lock, so replicas never
+        announce a window twice or leave one out (a replica whose clock is behind the last tick does
+        nothing). The first tick ever covers the ``first_window_us`` before it. The month named is
+        the one the deadline fell in: the running month at that instant, the only live scorecard it
+        re-judged (publish derives the quarter and year). Reads only the dossiers due in the window
+        (:func:`due_between`).
+
+        The consumer's lock is taken first: every writer of the change feed holds it, so feed ids
+        commit in id order and a reader's cursor never passes an id still to commit."""
+        with self.db.write() as conn:
+            _lock_progress(conn)
+            now_us = clock()
+            last = _lock_tick(conn, now_us - first_window_us)
+            if now_us <= last:
+                return Ticked(last, last, 0, 0)
+            due = conn.execute(due_between(last, now_us)).all()
+            months = sorted({(unit, m) for unit, at in due if (m := C.month_of(at)) >= self.first_month})
+            if months:
+                conn.execute(insert(score_changes),
+                             [{"unit_code": u, "month": m, "created_at": now_us} for u, m in months])
+            conn.execute(update(score_progress).where(score_progress.c.name == DUE_TICKER)
+                         .values(updated_at=now_us))
+        return Ticked(last, now_us, len(due), len(months))
+
+    def last_tick(self) -> int | None:
+        """The instant due moments are announced up to (None: never ticked)."""
+        with self.db.read() as conn:
+            return conn.execute(select(score_progress.c.updated_at)
+                                .where(score_progress.c.name == DUE_TICKER)).scalar()
 
     # --- reading the feed -------------------------------------------------------------------
 
@@ -542,24 +618,27 @@ class Aggregates:
             ).all()
         return [tuple(r) for r in rows]
 
-    def oldest_pending_us(self) -> int | None:
-        """When the oldest change notice not applied yet was written (UTC µs); ``None`` when caught up.
-        Scoring is at most ``now - this`` behind ingest: the freshness of everything it serves."""
+    def oldest_pending_us(self, lane: str = RECENT) -> int | None:
+        """When the oldest change notice ``lane`` has not passed yet was written (UTC µs); ``None`` when
+        it is caught up. For the recent lane, scoring's running periods are at most ``now - this``
+        behind ingest (the lane passes the past lane's notices at once, so one of those can stand
+        first only briefly)."""
         with self.db.read() as conn:
-            applied = conn.execute(
-                select(score_progress.c.last_notice_id).where(score_progress.c.name == CONSUMER)
-            ).scalar() or 0
+            applied = _lane_cursor(conn, lane)
             return conn.execute(select(change_notices.c.created_at).where(change_notices.c.id > applied)
                                 .order_by(change_notices.c.id).limit(1)).scalar()
 
     def lag(self) -> tuple[int, int]:
-        """(applied notice id, newest notice id)."""
+        """(notice id up to which every notice is applied — the lower of the two lanes' cursors —,
+        newest notice id)."""
         with self.db.read() as conn:
             head = conn.execute(select(func.max(change_notices.c.id))).scalar() or 0
-            applied = conn.execute(
-                select(score_progress.c.last_notice_id).where(score_progress.c.name == CONSUMER)
-            ).scalar()
-        return applied or 0, head
+            return min(_lane_cursor(conn, lane) for lane in LANES), head
+
+    def lane_cursors(self) -> dict[str, int]:
+        """Each lane's cursor (notice id)."""
+        with self.db.read() as conn:
+            return {lane: _lane_cursor(conn, lane) for lane in LANES}
 
 
 _NOTICE_SELECT = select(
@@ -569,6 +648,7 @@ _NOTICE_SELECT = select(
     change_notices.c.month_to,
     change_notices.c.kind,
     change_notices.c.batch_id,
+    change_notices.c.created_at,
 )
 
 
@@ -592,9 +672,55 @@ def _move_catalogue_stamp(conn: Connection, notice_id: int, now: int) -> None:
         where=t.c.last_notice_id < stmt.excluded.last_notice_id))
 
 
-def _notices_after(conn: Connection, last: int, limit: int) -> list:
-    return conn.execute(
-        _NOTICE_SELECT.where(change_notices.c.id > last).order_by(change_notices.c.id).limit(limit)).all()
+def is_recent(month_from: int, month_to: int, created_at_us: int) -> bool:
+    """Whether a notice belongs to the recent lane: a catalogue notice, or one whose months reach the
+    month before the one it was written in (Asia/Ho_Chi_Minh). Fixed once the notice is written."""
+    if month_from == CATALOGUE_FROM:
+        return True
+    written = C.month_of(created_at_us)
+    before = written - 1 if written % 100 > 1 else written - 89  # yyyymm of the month before
+    return month_to >= before
+
+
+def _lane_notices(conn: Connection, lane: str, last: int, limit: int) -> tuple[list, int, bool]:
+    """(``lane``'s notices after ``last``, up to ``limit`` of them, in id order; the cursor after
+    them; whether the lane stopped at its limit). The other lane's notices read on the way are
+    skipped (the cursor passes them). The past lane reads only up to the recent lane's cursor."""
+    recent = lane == RECENT
+    stmt = _NOTICE_SELECT.where(change_notices.c.id > last)
+    if not recent:
+        stmt = stmt.where(change_notices.c.id <= _lane_cursor(conn, RECENT))
+    scan = max(limit, 1) * SCAN_FACTOR
+    rows = conn.execute(stmt.order_by(change_notices.c.id).limit(scan)).all()
+    mine = []
+    for r in rows:
+        if is_recent(r.month_from, r.month_to, r.created_at) == recent:
+            mine.append(r)
+            if len(mine) >= limit:
+                return mine, r.id, True
+    if not rows:
+        return [], last, False
+    return mine, rows[-1].id, len(rows) >= scan
+
+
+def _lane_cursor(conn: Connection, lane: str) -> int:
+    """A lane's cursor without locking it; the past lane's is the recent lane's until it is created."""
+    got = dict(conn.execute(select(score_progress.c.name, score_progress.c.last_notice_id)
+                            .where(score_progress.c.name.in_(LANES))).all())
+    return got.get(lane, got.get(RECENT, 0)) or 0
+
+
+def _lock_lane(conn: Connection, lane: str) -> int:
+    """``lane``'s cursor, locked for this transaction. Every applier locks the recent lane's row
+    first (one applier at a time); the past lane's row is created at the recent lane's cursor the
+    first time (before the lanes, that cursor was every notice's)."""
+    recent = _lock_progress(conn)
+    if lane == RECENT:
+        return recent
+    stmt = (pg_insert if conn.dialect.name == "postgresql" else sqlite_insert)(score_progress).values(
+        name=PAST, last_notice_id=recent, updated_at=0)
+    conn.execute(stmt.on_conflict_do_nothing(index_elements=["name"]))
+    return conn.execute(select(score_progress.c.last_notice_id).where(score_progress.c.name == PAST)).scalar_one()
 
 
 def _dossier_key(row: C.DossierRow) -> str:
@@ -603,6 +729,27 @@ def _dossier_key(row: C.DossierRow) -> str:
 
 def _describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"[:_MAX_ERROR]
+
+
+def due_between(since: int, until: int):
+    """(unit, deadline) of the unfinished dossiers whose deadline instant is in ``[since, until)``:
+    a range on ``ix_score_dossiers_open_deadline_at`` (its predicate as literals, so that SQLite and a
+    generic PostgreSQL plan can use the partial index)."""
+    t = score_dossiers
+    return select(t.c.unit_code, t.c.deadline_at).where(
+        t.c.em == literal_column(str(C.OPEN)), t.c.deadline_at >= int(since), t.c.deadline_at < int(until))
+
+
+def _lock_tick(conn: Connection, first: int) -> int:
+    """The due ticker's instant, locked for this transaction (created at ``first`` the first time)."""
+    t = score_progress
+    dialect_insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+    conn.execute(dialect_insert(t).values(name=DUE_TICKER, last_notice_id=0, updated_at=first)
+                 .on_conflict_do_nothing(index_elements=["name"]))
+    stmt = select(t.c.updated_at).where(t.c.name == DUE_TICKER)
+    if conn.dialect.name == "postgresql":
+        stmt = stmt.with_for_update()  # SQLite: the write transaction (BEGIN IMMEDIATE) is the lock
+    return conn.execute(stmt).scalar_one()
 
 
 def _lock_progress(conn: Connection) -> int:

@@ -77,11 +77,19 @@ score_dossiers = Table(
     Column("bits", BigInteger, nullable=False, comment="services.scoring.domain.cells.COUNTERS bits"),
     Column("days", Integer, nullable=False),
     Column("seconds", BigInteger, nullable=False),
+    Column("deadline_at", Micros, nullable=True,
+           comment="unfinished with a deadline: the instant it turns late (due time, else statutory limit); "
+                   "else null (migration 0015)"),
     # Early warning finds a unit's unfinished dossiers by deadline day: one partial index per lateness
     # policy, holding unfinished dossiers only (em = OPEN), so finished ones — most writes of a
     # backfill — cost the consumer nothing more.
     *(Index(f"ix_score_dossiers_open_{p.key}", "unit_code", p.key,
             sqlite_where=text("em = 999912"), postgresql_where=text("em = 999912")) for p in POLICIES),
+    # Scoring's due ticker finds the dossiers turning late in a window of time by this one (a range on
+    # the instant, led by it — the per-unit indexes above cannot serve a range over every unit).
+    Index("ix_score_dossiers_open_deadline_at", "deadline_at",
+          sqlite_where=text("em = 999912 AND deadline_at IS NOT NULL"),
+          postgresql_where=text("em = 999912 AND deadline_at IS NOT NULL")),
     comment="what each dossier currently contributes to the cells (so an update can be taken back out)",
 )
 
@@ -90,6 +98,8 @@ score_progress = Table(
     metadata,
     Column("name", String(32), primary_key=True, comment="consumer name"),
     Column("last_notice_id", BigInteger, nullable=False, comment="change_notices.id applied up to"),
+    # rows: 'scoring' (notices applied), 'catalogue' (the newest catalogue notice applied) and
+    # 'due_ticker' (updated_at: the instant due moments are announced up to; last_notice_id unused)
     Column("updated_at", Micros, nullable=False),
 )
 

@@ -112,6 +112,10 @@ class Contribution(NamedTuple):
     days: int
     #: seconds from receipt to end (finished dossiers), else 0 — for 2.2's mean
     seconds: int
+    #: unfinished, with a real deadline key: the instant (UTC µs) after which it is late — its due
+    #: time, else its statutory deadline (the one instant both policies' day keys come from); else
+    #: None. Not part of any cell key: scoring's due ticker finds by it the dossiers turning late.
+    deadline_at: int | None = None
 
 
 class Policy(NamedTuple):
@@ -245,6 +249,7 @@ def contribution(d: DossierRow, statutory_days: int) -> Contribution:
     # time added to the deadline (the same as subtracting it from the elapsed time)
     deadline_p = _statutory_deadline(d, statutory_days) if due is None else due
 
+    turns_late = None  # the instant it turns late while unfinished (see Contribution.deadline_at)
     waiting_one = (d.processing_state == WAITING_SUPPLEMENT and d.supplement_count == 1 and not finished
                    and d.last_supplement_at is not None)  # without the time: judged as any unfinished one
     if always_late:
@@ -257,6 +262,8 @@ def contribution(d: DossierRow, statutory_days: int) -> Contribution:
     else:
         dm_due = _deadline_key(due, finished)
         dm_stat = _deadline_key(deadline_p, finished)
+        if not finished:
+            turns_late = deadline_p  # the due time when there is one (dm_due's instant too), else the limit
 
     gateway = d.payment_channel in PAYMENT_GATEWAYS
     bits = _flag_bits(flags, d.channel == CHANNEL_ONLINE, d.fee_amount > 0, gateway, d.rating == RATING_DISSATISFIED)
@@ -276,7 +283,7 @@ def contribution(d: DossierRow, statutory_days: int) -> Contribution:
             bits |= BIT["dpl_stat"]
         seconds = max(0, (end - d.received_at) // US)
         days = seconds // 86400
-    return Contribution(d.unit_code, d.procedure_code, rm, em, sm, dm_due, dm_stat, bits, days, seconds)
+    return Contribution(d.unit_code, d.procedure_code, rm, em, sm, dm_due, dm_stat, bits, days, seconds, turns_late)
 
 
 _DP = 1 << COUNTERS.index("dp")
