@@ -57,8 +57,8 @@ test: setup test-tools  ## Run every test (PostgreSQL tests are mandatory when C
 bench: setup  ## Measure SPEC §8 figures and write BENCHMARKS.md.
 	$(BIN)/python -m tools.bench
 
-faults: setup  ## kill -9 fault trials (restarts the local PostgreSQL cluster) and write FAULTS.md.
-	$(BIN)/python -m tools.faults --trials 15 --backends postgresql,sqlite --database-restarts --write FAULTS.md
+faults: setup  ## kill -9 fault trials with database restarts of a private PostgreSQL cluster (faults, port 5433; created if missing — the shared one is never restarted); write FAULTS.md.
+	$(BIN)/python -m tools.faults --trials 15 --backends postgresql,sqlite --database-restarts --postgres-cluster faults --write FAULTS.md
 
 fuzz: setup  ## Fuzz every RPC of every service (10,000 calls each) through real servers; tally into FAULTS.md.
 	$(BIN)/python -m tools.fuzz --examples 10000 --write FAULTS.md

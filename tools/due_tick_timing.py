@@ -1,6 +1,6 @@
 """Quick timing (issue 17 item 1): one tick of scoring's due ticker vs publish's old full refresh of
 every running scorecard, over a national store (~3,340 units, ``--dossiers`` spread over last year and
-this one, written straight into a SQLite file and rebuilt; loading is not timed).
+this one, written straight into a SQLite file — or ``--url`` — and rebuilt; loading is not timed).
 
 * **old**: ``Publish.refresh_live(Publish.running_keys())`` — what the follower did every hour;
 * **new**: ``Aggregates.tick_due`` over windows of 5 s (the default interval), 1 hour and 1 day,
@@ -36,11 +36,13 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dossiers", type=int, default=100_000)
     parser.add_argument("--work", default="var/due-tick")
+    parser.add_argument("--url", default="", help="an empty database to use instead of a SQLite file in --work "
+                                                  "(e.g. a PostgreSQL database of your own)")
     args = parser.parse_args(argv)
     work = Path(args.work)
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
-    url = f"sqlite:///{work / 'store.db'}"
+    url = args.url or f"sqlite:///{work / 'store.db'}"
     now = datetime.now(HANOI)
     load_store(url, args.dossiers, now, lambda *a, **k: None)
     db = Database(url)
@@ -50,7 +52,8 @@ def main(argv=None) -> int:
         open_with_deadline = conn.exec_driver_sql(
             "SELECT count(*) FROM score_dossiers WHERE em = 999912 AND deadline_at IS NOT NULL").scalar()
     units = unit_rows()
-    print(f"store: {len(units)} units, {rebuilt.dossiers} dossiers, {open_with_deadline} unfinished with a deadline")
+    print(f"{db.dialect}: {len(units)} units, {rebuilt.dossiers} dossiers, "
+          f"{open_with_deadline} unfinished with a deadline")
 
     scoring = build_scoring(ScoringSettings(database_url=url, port=0, metrics_port=-1, auto_migrate=False,
                                             consume=False, due_tick_seconds=0, catalogue_cache_seconds=5))

@@ -37,8 +37,9 @@ began after ``T`` needs nothing: it is first read after ``T``.
 :meth:`Aggregates.tick_due` with its clock: in one transaction, under the lock of the ``due_ticker``
 row of ``score_progress`` (``SELECT … FOR UPDATE`` on PostgreSQL, the single writer on SQLite) —
 taken after the consumer's, which every writer of the feed holds so that feed ids commit in order —
-it reads its clock, then the window ``[last tick, now)``, writes the changes of the dossiers whose
-deadline falls in it and moves the row to ``now``. So two replicas never announce one window twice
+it reads its clock (less ``DueTicker.SKEW_SECONDS``, 1 s, for replicas' clocks to disagree by), then
+the window ``[last tick, now)``, writes the changes of the dossiers whose deadline falls in it and
+moves the row to ``now``. So two replicas never announce one window twice
 nor leave one out, and after downtime the first tick covers the whole window missed (the first tick
 ever, the day before it). Half-open: a dossier due exactly at ``now`` is announced by the next tick,
 once ``E > deadline`` holds for every read that follows. Cost: one indexed range read of the
@@ -80,12 +81,20 @@ class DueTicker:
     record arriving. Every ``interval`` seconds this thread writes into scoring's change feed the
     (unit, month) of the dossiers whose deadline passed since the last tick
     (:meth:`Aggregates.tick_due`), so publish's follower re-reads just those scorecards. Replicas may
-    all run one: the tick's window and its changes are written under one lock."""
+    all run one: the tick's window and its changes are written under one lock.
 
-    def __init__(self, aggregates: Aggregates, now: Callable[[], datetime], interval: float) -> None:
+    A tick covers time up to ``skew_seconds`` before its clock: a deadline is announced that much
+    after it passed, so that the replica publish then reads the scorecard from judges the dossier
+    late even if its clock is up to that much behind the ticking replica's."""
+
+    SKEW_SECONDS = 1.0
+
+    def __init__(self, aggregates: Aggregates, now: Callable[[], datetime], interval: float,
+                 skew_seconds: float = SKEW_SECONDS) -> None:
         self.aggregates = aggregates
         self.now = now
         self.interval = interval
+        self.skew_us = int(skew_seconds * 1_000_000)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="scoring-due-ticker", daemon=True)
 
@@ -99,7 +108,7 @@ class DueTicker:
     def tick(self) -> Ticked:
         """One tick, now (tests call it with the clock moved)."""
         started = time.monotonic()
-        ticked = self.aggregates.tick_due(lambda: to_us(self.now()))
+        ticked = self.aggregates.tick_due(lambda: to_us(self.now()) - self.skew_us)
         DUE_DOSSIERS.inc(ticked.dossiers)
         DUE_CHANGES.inc(ticked.changes)
         # an empty window (the usual case, every few seconds) at debug; a deadline passing at info
