@@ -67,7 +67,9 @@ refuses receipt, listing and decision times in the future), so what else turns w
   publications decided on a day whose listing falls due that day (``ix_publications_decision_date``).
   The allowance is the *scored* unit's kind's, and a unit's listing counts in its ancestors'
   subtrees: every allowance a loaded table sets is taken, so a unit may be announced for a day on
-  which only another kind's allowance falls due — a re-read that changes nothing.
+  which only another kind's allowance falls due — a re-read that changes nothing. The same read
+  takes the decisions dated that day (1.1 and 766/2022's 1.2 count a decision from its date's
+  midnight; ingest refuses decision dates after today, so only one stored ahead of its Hanoi date).
 
 Each is announced as ``(unit, month_of(moment))``, like a dossier: the moment's month is in every
 period running then (a petition in process counts in every running window, one received in the

@@ -790,7 +790,8 @@ def time_moments(conn: Connection, since: int, until: int, rules: M.TimeRules) -
     passes in it (portal/2025 5.2: readiness, ``ready_days`` working days after the later of receipt
     and last transfer; publication, ``publication_days`` after readiness) — the instant is the limit,
     worked out from the anchor read; the listings falling due on a Hanoi day whose midnight is in it
-    (portal/2025 1.2) — the instant is that midnight. A moment counted once per record and limit."""
+    (portal/2025 1.2), and the decisions dated that day (1.1) — the instant is that midnight. A
+    moment is counted once per record and limit."""
     found: list[tuple[str, int]] = []
     if rules.petitions_due:
         found.extend(conn.execute(petitions_due_between(since, until)).all())
@@ -806,7 +807,7 @@ def time_moments(conn: Connection, since: int, until: int, rules: M.TimeRules) -
                     seen.add((source, code, n, at))
                     found.append((unit, at))
     listings: list[tuple[str, int]] = []
-    if rules.listing_days:
+    if rules.listing_days or rules.decisions:
         for day, midnight in M.days_beginning(since, until):
             decided = M.listing_decision_days(day, rules)
             if decided:

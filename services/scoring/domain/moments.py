@@ -14,9 +14,10 @@ refuses receipt, listing and decision dates in the future), so what turns with `
   stages are judged at their own recorded moments, which do not move;
 * **portal/2025 1.2** (``procedures_listed_or_listing_due``): a decision's listing falls due on the
   Hanoi day ``add_working_days(decision_date, listing_days)`` and counts from that day's midnight
-  (``measures._before``). The allowance is the *scored* unit's kind's, so every allowance a table
-  sets is taken (an announcement too many is a re-read that changes nothing; one too few, a stale
-  scorecard).
+  (``measures._before``) — as a decision counts in 1.1 from its own date's midnight, which has
+  passed when it is stored unless it was stored ahead of its date (read too, at no cost). The
+  allowance is the *scored* unit's kind's, so every allowance a table sets is taken (an
+  announcement too many is a re-read that changes nothing; one too few, a stale scorecard).
 
 The stored columns hold the anchors (receipt, transfer, readiness, decision date), not the moments;
 a working-day limit is monotone in its anchor's Hanoi *date*, so the anchors whose moment falls in a
@@ -38,6 +39,9 @@ from services.scoring.domain.workdays import add_working_days, is_working_day
 from services.shared.records import UNIT_KIND_NAMES
 
 _ONE_DAY = timedelta(days=1)
+#: measures counting the decisions dated in the period, once their date has begun (``measures._before``)
+_DECIDED_IN_PERIOD = ("decisions_due", "decisions_on_time", "procedures_decided", "procedures_listed_on_time",
+                      "procedures_published", "procedures_published_on_time")
 
 
 @dataclass(frozen=True)
@@ -49,16 +53,19 @@ class TimeRules:
     ready_days: frozenset[int] = field(default_factory=frozenset)  # stage limits: readiness (working days)
     publication_days: frozenset[int] = field(default_factory=frozenset)  # stage limits: publication
     listing_days: frozenset[int] = field(default_factory=frozenset)  # 1.2 allowances that fall due by day
+    decisions: bool = False  # a table counts decisions dated in the period from their date's start (1.1, 1.2)
 
     def __bool__(self) -> bool:
-        return self.petitions_due or bool(self.ready_days or self.publication_days or self.listing_days)
+        return (self.petitions_due or self.decisions
+                or bool(self.ready_days or self.publication_days or self.listing_days))
 
 
 def time_rules(tables: Iterable[RuleTable]) -> TimeRules:
-    due, ready, publication, listing = False, set(), set(), set()
+    due, decisions, ready, publication, listing = False, False, set(), set(), set()
     for table in tables:
         names = set(table.measures())
         due |= "petitions_due" in names
+        decisions |= bool(names & set(_DECIDED_IN_PERIOD))
         if names & set(_PETITION_STAGES):
             limits = petition_limits(table)
             ready.add(limits.ready_for_publication)
@@ -66,7 +73,7 @@ def time_rules(tables: Iterable[RuleTable]) -> TimeRules:
         if names & {"procedures_listed_or_listing_due", "procedures_listed_or_due_on_time"}:
             for kind in (None, *UNIT_KIND_NAMES.values()):
                 listing.add(table.parameter_for(_LISTING_TIMING, "listing_working_days", kind, 5))
-    return TimeRules(due, frozenset(ready), frozenset(publication), frozenset(listing))
+    return TimeRules(due, frozenset(ready), frozenset(publication), frozenset(listing), decisions)
 
 
 @lru_cache(maxsize=4096)
@@ -132,5 +139,11 @@ def days_beginning(since: int, until: int) -> list[tuple[date, int]]:
 
 
 def listing_decision_days(day: date, rules: TimeRules) -> list[date]:
-    """The decision dates whose listing falls due on ``day`` under one of the allowances."""
-    return sorted({d for n in rules.listing_days for d in source_days(day, n)})
+    """The decision dates whose listing falls due on ``day`` under one of the allowances — and
+    ``day`` itself: a decision counts in 1.1 (and 766/2022's 1.2) from its date's start. Ingest
+    refuses decision dates after today, so that one matters only for a decision stored ahead of its
+    Hanoi date (a source's clock, ingest's day boundary); reading it costs nothing more."""
+    days = {d for n in rules.listing_days for d in source_days(day, n)}
+    if rules.decisions:
+        days.add(day)
+    return sorted(days)

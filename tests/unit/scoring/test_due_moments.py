@@ -7,11 +7,15 @@
 2. Over a real store (SQLite): for random dossiers of a few units and a random sequence of ticks in a
    month, each tick announces exactly the (unit, month) whose live sums as of the previous tick and
    as of this one differ.
+3. The same for petitions and listings (``services.scoring.domain.moments``): the anchors a tick reads
+   are exactly those whose working-day limit falls in its window, and over a real store each tick
+   announces exactly the units whose petition measures (766/2022 and portal/2025 5.2) or listing
+   measures (portal/2025 1.2, scored as a department or as a ministry) changed.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -237,6 +241,80 @@ def test_each_tick_announces_exactly_the_petitions_scorecards_that_changed(tmp_p
                 conn.execute(delete(table))
             if rows:
                 conn.execute(insert(petitions), rows)
+        aggregates.tick_due(lambda: first)  # the first tick ever (covers the day before it)
+        previous = first
+        for now in ticks:
+            if now == previous:
+                continue
+            seen = max((change[0] for change in aggregates.changes(0, 10_000)), default=0)
+            aggregates.tick_due(lambda now=now: now)
+            written = [change[1:3] for change in aggregates.changes(seen, 10_000)]
+            announced = set(written)
+            assert len(written) == len(announced)  # each once
+            before, after = measures(rows, previous), measures(rows, now)
+            changed = {(u, 202611) for u in UNITS if before[u] != after[u]}
+            assert announced == changed, (previous, now, announced, changed)
+            previous = now
+
+    try:
+        check()
+    finally:
+        db.dispose()
+
+
+@st.composite
+def listings_and_ticks(draw):
+    """Publication decisions of September to November (some listed before November), ticks over
+    November: their listings fall due 5 or 10 working days after the decision."""
+    rows = []
+    for i in range(draw(st.integers(1, 10))):
+        decided = datetime(2026, 9, 1).date() + timedelta(days=draw(st.integers(0, 85)))
+        listed = None if draw(st.booleans()) else C.to_us(datetime(2026, 10, 31, 12, tzinfo=HANOI))
+        if listed is not None and decided > datetime(2026, 10, 31).date():
+            listed = None
+        rows.append(dict(unit_code=draw(st.sampled_from(UNITS)), procedure_code=f"P{i}", decision_number=f"{i}",
+                         decision_date=decided, legal_effective_date=None, listed_at=listed, parts=0,
+                         decision_month=decided.year * 100 + decided.month, source_time=0, source_id="src",
+                         batch_id="b"))
+    first = MONTH_START + draw(st.integers(0, 3 * 24)) * H
+    ticks = sorted({first + draw(st.integers(0, 25 * 24 * 60)) * 60 * C.US for _ in range(draw(st.integers(1, 8)))})
+    return rows, first, ticks
+
+
+def test_each_tick_announces_exactly_the_listings_scorecards_that_changed(tmp_path):
+    """Over a real store (SQLite): each tick announces exactly the (unit, month) whose publication
+    measures (portal/2025 1.2 counts a listing from its due day's Hanoi midnight; 1.1 a decision from
+    its date's, and some are stored here ahead of their date), as of the previous tick and as of this
+    one, differ when scored as a department (allowance 5 working days) or as a ministry (10) — a
+    unit's listing counts in its ancestors' subtrees, scored with their kind's."""
+    from sqlalchemy import insert
+
+    from services.scoring.domain.measures import ScopeData, measure_values
+    from services.scoring.domain.moments import time_rules
+    from services.scoring.domain.rules import RuleBook
+    from services.shared.records import PublicationRecord, UnitKind
+    from services.shared.schema import publications
+
+    tables = RuleBook.load_default().versions()
+    url = f"sqlite:///{tmp_path / 'due.db'}"
+    migrate(url)
+    db = Database(url)
+    aggregates = Aggregates(db, time_rules=time_rules(tables))
+
+    def measures(rows, e: int) -> dict[str, list]:
+        w = _live(202611, 202611, e)
+        pubs = [PublicationRecord(**{f: r[f] for f in PublicationRecord._fields}) for r in rows]
+        return {unit: [measure_values(t, ScopeData(unit_kind=kind, units={unit: kind}, publications=pubs), w)
+                       for t in tables for kind in (UnitKind.DEPARTMENT, UnitKind.MINISTRY)] for unit in UNITS}
+
+    @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @given(listings_and_ticks())
+    def check(case):
+        rows, first, ticks = case
+        with db.write() as conn:
+            for table in (publications, score_changes, score_progress):
+                conn.execute(delete(table))
+            conn.execute(insert(publications), rows)
         aggregates.tick_due(lambda: first)  # the first tick ever (covers the day before it)
         previous = first
         for now in ticks:
