@@ -15,22 +15,19 @@
 # from Secrets directly and this script only execs.
 set -eu
 
-if [ -n "${CHISO_DATABASE_URL_FILE:-}" ]; then
-    CHISO_DATABASE_URL=$(cat "$CHISO_DATABASE_URL_FILE")
-    export CHISO_DATABASE_URL
-fi
-if [ -n "${CHISO_TOKEN_FILE:-}" ]; then
-    CHISO_TOKEN=$(cat "$CHISO_TOKEN_FILE")
-    export CHISO_TOKEN
-fi
-if [ -n "${CHISO_PUBLISH_SCORING_TOKEN_FILE:-}" ]; then
-    CHISO_PUBLISH_SCORING_TOKEN=$(cat "$CHISO_PUBLISH_SCORING_TOKEN_FILE")
-    export CHISO_PUBLISH_SCORING_TOKEN
-fi
-if [ -n "${CHISO_PUBLISH_SMTP_PASSWORD_FILE:-}" ]; then
-    CHISO_PUBLISH_SMTP_PASSWORD=$(cat "$CHISO_PUBLISH_SMTP_PASSWORD_FILE")
-    export CHISO_PUBLISH_SMTP_PASSWORD
-fi
+# from_file NAME FILE: export NAME holding FILE's content; nothing when FILE is empty (not configured);
+# a FILE that cannot be read stops the container (set -e)
+from_file() {
+    if [ -n "$2" ]; then
+        value=$(cat "$2")
+        export "$1=$value"
+    fi
+}
+from_file CHISO_DATABASE_URL "${CHISO_DATABASE_URL_FILE:-}"
+from_file CHISO_TOKEN "${CHISO_TOKEN_FILE:-}"
+from_file CHISO_PUBLISH_SCORING_TOKEN "${CHISO_PUBLISH_SCORING_TOKEN_FILE:-}"
+from_file CHISO_PUBLISH_SMTP_PASSWORD "${CHISO_PUBLISH_SMTP_PASSWORD_FILE:-}"
+unset value
 unset CHISO_DATABASE_URL_FILE CHISO_TOKEN_FILE CHISO_PUBLISH_SCORING_TOKEN_FILE CHISO_PUBLISH_SMTP_PASSWORD_FILE
 
 if [ "$#" -eq 0 ]; then

@@ -173,6 +173,51 @@ def wait_scored(db: Database, timeout: float = 30.0) -> None:
 # --- publish (appended for services/publish) ------------------------------------------------------
 
 
+def eventually(check, timeout: float = 90.0, what: str = "", *, tolerate: tuple[type[BaseException], ...] = (),
+               interval: float = 0.05):
+    """Poll ``check`` until it returns something true, and return that: a bound on waiting, never a timed
+    assertion. An exception of a type in ``tolerate`` (e.g. ``grpc.RpcError`` while a server comes up)
+    counts as "not yet"; the last one is named when the bound passes. ``what``: what was awaited, for
+    the failure (default: ``check``'s docstring, else ``check`` itself)."""
+    import time as _time
+
+    deadline = _time.monotonic() + timeout
+    last: BaseException | None = None
+    while True:
+        try:
+            result = check()
+            if result:
+                return result
+        except tolerate as exc:
+            last = exc
+        if _time.monotonic() >= deadline:
+            error = f" (last error: {last})" if tolerate else ""
+            raise AssertionError(f"{what or check.__doc__ or check} not reached within {timeout} s{error}")
+        _time.sleep(interval)
+
+
+def publish_caught_up(db: Database, scoring_target: str) -> bool:
+    """Scoring has applied every change notice, and both lanes of publish's follower (running and ended
+    periods, ``services.publish.storage.lane_cursors``) are at the end of scoring's change feed. Does
+    not wait: a predicate for :func:`eventually`."""
+    from chiso.scoring.v1 import scoring_pb2 as spb
+    from chiso.scoring.v1 import scoring_pb2_grpc
+
+    from services.publish import storage as publish_storage
+    from services.scoring.storage import Aggregates
+
+    applied, head = Aggregates(db).lag()
+    if applied < head:
+        return False
+    with db.read() as conn:
+        cursors = publish_storage.lane_cursors(conn)
+    with grpc.insecure_channel(scoring_target) as channel:
+        stub = scoring_pb2_grpc.ScoringServiceStub(channel)
+        return not any(stub.ListScorecardChanges(spb.ListScorecardChangesRequest(after_cursor=cursor or "",
+                                                                                 page_size=1), timeout=30).changes
+                       for cursor in cursors)
+
+
 def signing_key_file(directory) -> str:
     """A fresh Ed25519 private key (PEM) in ``directory``, for publish servers that share one key."""
     from pathlib import Path

@@ -393,6 +393,9 @@ class Event:
     recovered: float | None = None  # s after settling until the newest trickle batch was visible everywhere
     # backfill only
     notices_applied: int = 0
+    notices_seconds: float = 0.0  # from the first record sent until scoring caught up (or the event's end)
+    head_at_ack: int = 0  # newest change notice when the last record was acknowledged
+    applied_before: int = 0  # scoring's applied notice when the backfill began
     scoring_through_s: float | None = None  # from the first record sent
     publish_through_s: float | None = None
 
@@ -462,6 +465,7 @@ class Options:
     burst_timeout: float = 120.0
     resync_timeout: float = 180.0
     alert_poll_seconds: float = 30.0  # publish's default
+    alert_setup_timeout: float = 180.0  # after scoring and publish caught up with the setup
     recover_timeout: float = 120.0  # after settling, until the trickle is visible everywhere again
 
 
@@ -547,12 +551,17 @@ def run(work: Path, o: Options, command: str, progress=print) -> Day:
         def settled_setup() -> bool:
             head = Aggregates(db).lag()[1]
             return (Aggregates(db).lag()[0] >= head and publish_through(db, scoring, now_us())
-                    and watch.evaluated_units() >= day.watched and watch.pending() == 0
                     and publish_value() == scoring_value())
 
         if not wait_for(settled_setup, o.setup_timeout, progress, lambda: status(db, watch, day.watched)):
-            day.setup_note = (f"scoring, publish and alert evaluation had not caught up with the setup within "
+            day.setup_note = (f"scoring and publish had not caught up with the setup within "
                               f"{o.setup_timeout:.0f} s; the events started anyway")
+            progress(f"  {day.setup_note}")
+        # then alert evaluation: every watched unit evaluated at its current live scorecard (its own bound)
+        elif not wait_for(lambda: watch.evaluated_units() >= day.watched and watch.pending() == 0,
+                          o.alert_setup_timeout, progress, lambda: status(db, watch, day.watched)):
+            day.setup_note = (f"alert evaluation had not caught up with the setup {o.alert_setup_timeout:.0f} s after "
+                              "scoring and publish had; the events started anyway")
             progress(f"  {day.setup_note}")
         day.setup_seconds = time.perf_counter() - started
         day.pending_at_start = safe(watch.pending, -1)
@@ -603,7 +612,7 @@ def run(work: Path, o: Options, command: str, progress=print) -> Day:
                 raise failure[0]
             if settle:
                 last_ack = time.perf_counter()
-                head = Aggregates(db).lag()[1]
+                head = ev.head_at_ack = Aggregates(db).lag()[1]
                 ok = wait_for(lambda: Aggregates(db).lag()[0] >= head, ev.settle_timeout, progress,
                               lambda: status(db, watch, day.watched))
                 if ok:
@@ -616,7 +625,7 @@ def run(work: Path, o: Options, command: str, progress=print) -> Day:
                 if ev.publish_settled is None:
                     how = ("scoring had not caught up" if ev.scoring_settled is None
                            else f"scoring caught up after {ev.scoring_settled:.1f} s, publish had not")
-                    ev.not_settled = f"did not settle within {ev.settle_timeout:.0f} s ({how})"
+                    ev.not_settled = f"did not settle within {ev.settle_timeout:g} s ({how})"
                     progress(f"  {ev.not_settled}")
                 else:
                     progress(f"  settled: scoring {ev.scoring_settled:.1f} s, publish {ev.publish_settled:.1f} s "
@@ -661,6 +670,7 @@ def run(work: Path, o: Options, command: str, progress=print) -> Day:
                 batches(province, n, data.DemoSpec(year=year, month=m + 1), now, f"nd-{run_id}-backfill-{m + 1}",
                         versions=1) for m, n in enumerate(per) if n)
             applied0.append(Aggregates(db).lag()[0])
+            ev.applied_before = applied0[0]
             backfill_start.append(time.perf_counter())
             ev.push_seconds, ev.accepted, _ = push(ingest.address, token, payloads)
 
@@ -670,8 +680,11 @@ def run(work: Path, o: Options, command: str, progress=print) -> Day:
             ev.scoring_through_s = acked + ev.scoring_settled - backfill_start[0]
             if ev.publish_settled is not None:
                 ev.publish_through_s = acked + ev.publish_settled - backfill_start[0]
-        if o.backfill:
-            ev.notices_applied = Aggregates(db).lag()[0] - applied0[0]
+        if o.backfill and ev.scoring_through_s is not None:
+            ev.notices_applied, ev.notices_seconds = ev.head_at_ack - applied0[0], ev.scoring_through_s
+        elif o.backfill:  # scoring had not caught up: what it applied by the event's end
+            ev.notices_applied = safe(lambda: Aggregates(db).lag()[0], applied0[0]) - applied0[0]
+            ev.notices_seconds = ev.ended - backfill_start[0]
 
         # 3. burst
         communes = [u.code for u in units if u.kind == tpb.UNIT_KIND_COMMUNE and u.code != TRICKLE_UNIT]
@@ -858,7 +871,8 @@ def render(d: Day) -> list[str]:
                   + (f" ({ev.accepted / ev.push_seconds:,.0f}/s)" if ev.push_seconds and ev.accepted else ""))
         settled = (ev.not_settled or f"{fmt_s(ev.scoring_settled)} / **{fmt_s(ev.publish_settled)}**")
         target = f"≤ {ev.settle_target:g} s" if ev.settle_target else "—"
-        verdict = ("**MISSED**: " + ev.not_settled if ev.not_settled and ev.settle_target
+        verdict = (f"**MISSED** by more than {max(0.0, ev.settle_timeout - ev.settle_target):g} s"
+                   if ev.not_settled and ev.settle_target
                    else verdict_max(ev.publish_settled, ev.settle_target) if ev.settle_target else "—")
         lines.append(f"| {i}. {ev.name} | {pushed} | {settled} | {target} | {verdict} | {again} | {feed} |")
     backfill = next((ev for ev in d.events if ev.name == "backfill" and ev.records), None)
@@ -875,6 +889,13 @@ def render(d: Day) -> list[str]:
                 f"**{backfill.notices_applied / backfill.scoring_through_s:,.0f} notices/s, "
                 f"{backfill.records / backfill.scoring_through_s:,.0f} records/s** (it cannot be faster than "
                 "ingest's acknowledgements).")
+        elif backfill.notices_seconds:
+            rate = backfill.notices_applied / backfill.notices_seconds
+            lines.append(
+                "Scoring's incremental rate while applying them: it had not caught up by the event's end; it applied "
+                f"{backfill.notices_applied:,} change notices (of {backfill.head_at_ack - backfill.applied_before:,} "
+                f"waiting when the last record was acknowledged) in {backfill.notices_seconds:,.1f} s from the first "
+                f"record sent = **{rate:,.0f} notices/s**.")
         if backfill.publish_through_s:
             e2e = backfill.records / backfill.publish_through_s
             miss = ("met" if e2e >= E2E_RATE else f"**MISSED** by {E2E_RATE - e2e:,.0f} records/s "
@@ -884,7 +905,7 @@ def render(d: Day) -> list[str]:
                          f"{miss}.")
         else:
             lines.append(f"End to end: publish had not caught up with the backfill within "
-                         f"{backfill.settle_timeout:.0f} s of the last acknowledgement — below "
+                         f"{backfill.settle_timeout:g} s of the last acknowledgement — below "
                          f"{backfill.records / (backfill.push_seconds + backfill.settle_timeout):,.0f} records/s "
                          f"against ≥ {E2E_RATE:,}: **MISSED**.")
     who = ("every unit has an e-mail recipient" if d.watch == "units"
@@ -961,6 +982,8 @@ def options(argv=None) -> tuple[Options, argparse.Namespace]:
     p.add_argument("--backfill-timeout", type=float, default=360.0, help="bound on the backfill's settling")
     p.add_argument("--burst-timeout", type=float, default=120.0)
     p.add_argument("--resync-timeout", type=float, default=180.0)
+    p.add_argument("--alert-setup-timeout", type=float, default=180.0,
+                   help="bound on the wait for alert evaluation to catch up with the setup")
     p.add_argument("--recover-timeout", type=float, default=120.0,
                    help="bound, after an event settled, on the wait until the trickle is visible everywhere again")
     p.add_argument("--write", metavar="BENCHMARKS.md", help="put the section into this file (others kept)")
@@ -968,7 +991,8 @@ def options(argv=None) -> tuple[Options, argparse.Namespace]:
     return Options(a.backend, a.backfill, a.history, a.event_seconds, a.min_samples, watch=a.watch,
                    communes_per_province=a.communes_per_province, setup_timeout=a.setup_timeout,
                    backfill_timeout=a.backfill_timeout, burst_timeout=a.burst_timeout,
-                   resync_timeout=a.resync_timeout, recover_timeout=a.recover_timeout), a
+                   resync_timeout=a.resync_timeout, recover_timeout=a.recover_timeout,
+                   alert_setup_timeout=a.alert_setup_timeout), a
 
 
 def main(argv=None) -> int:

@@ -56,11 +56,13 @@ from services.publish.domain.paging import decode_token, encode_token, fingerpri
 from services.publish.domain.subscriptions import PENDING, Subscription
 from services.shared.access import covers
 from services.shared.db import Database, log_failure
-from services.shared.errors import InvalidArgument, NotFound
+from services.shared.errors import ChisoError, InvalidArgument, NotFound
 
 log = structlog.get_logger("chiso.publish.alerts")
 
 RAISED = Counter("chiso_publish_alerts_total", "Alerts recorded and queued, by state", ["state"])
+#: scoring's answers to an at-risk read that mean publish's own token is not accepted
+REFUSED = frozenset({"UNAUTHENTICATED", "PERMISSION_DENIED"})
 EVALUATED = Counter("chiso_publish_alert_evaluations_total", "Units whose alert rules were evaluated")
 
 AtRiskPort = Callable[[str, int], AtRiskFacts | None]
@@ -151,7 +153,17 @@ class Alerts:
                     silent.append((source, last))
         out = {}
         for days in sorted({rules.working_days for _, rules in targets}):
-            risk = self.at_risk(code, days)
+            try:
+                risk = self.at_risk(code, days)
+            except ChisoError as exc:
+                if exc.metadata.get("scoring_code") not in REFUSED:
+                    raise  # scoring down or busy: the whole unit is tried again next round
+                # publish's token is refused (revoked, rotated, mistyped): as without a token, the
+                # projection and backlog rules cannot hold, and the other rules still must
+                log.warning("scoring refused publish's token for the at-risk list: projection and backlog "
+                            "alerts skipped (CHISO_PUBLISH_SCORING_TOKEN)", unit_code=code,
+                            scoring_code=exc.metadata.get("scoring_code"))
+                risk = None
             out[days] = UnitFacts(code, name, month, total, band, synced, reported, risk, ())
         return out, silent
 
@@ -267,6 +279,8 @@ def add_recipient(db: Database, unit_code: str, address: str, now: int) -> tuple
         if not A.known_unit(conn, unit_code):
             raise NotFound(f"no unit {unit_code!r}", reason="UNKNOWN_UNIT", metadata={"unit_code": unit_code})
         created = A.add_recipient(conn, unit_code, address, now)
+        if created == now:  # a new recipient: the unit's alerts that already hold are owed to it now
+            A.reevaluate_soon(conn, [unit_code])
     log.info("alert recipient added", unit_code=unit_code, address=mask_address(address))
     return unit_code, address, created
 

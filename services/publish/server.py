@@ -71,9 +71,9 @@ class PublishSettings(CommonSettings):
     refresh_seconds: float = field(
         default=0.0,
         metadata={"doc": "re-read every running period's live scorecard this often; 0 = never (the default: "
-                         "scoring's due ticker announces the scorecards a passing deadline re-judges). An "
-                         "operator's safety net only — and for petitions' and listings' own deadlines, which the "
-                         "ticker does not announce"})
+                         "scoring's due ticker announces the scorecards time re-judges: dossiers' deadlines, "
+                         "petitions' due times and stage limits, listings falling due). An operator's safety net "
+                         "only"})
     signing_key_file: str | None = field(
         default=None, metadata={"doc": "Ed25519 private key (PEM); unset: generated beside the SQLite file"})
     replica_id: str = field(default="", metadata={
@@ -147,7 +147,7 @@ class Follower:
     """Applies scoring's change feed to the live results, in one lane (``S.LANES``: running or ended
     periods, each with its own thread and cursor), until stopped. The live lane also retries set-aside
     scorecards and, only if ``refresh_seconds`` is set (off by default: scoring's due ticker puts the
-    scorecards a passing deadline re-judges into the feed), re-reads every running period that often.
+    scorecards time re-judges into the feed), re-reads every running period that often.
     Replicas may all run both (a page is applied once: see ``Publish.follow_once``)."""
 
     def __init__(self, publish: Publish, settings: PublishSettings, lane: str = LANES[0]) -> None:

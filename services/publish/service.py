@@ -53,7 +53,9 @@ from prometheus_client import Counter
 from sqlalchemy.exc import IntegrityError
 
 from services.publish import storage as S
+from services.publish import storage_alerts as A
 from services.publish.domain.documents import (
+    FEED_ALERT,
     FEED_LIVE,
     FEED_OFFICIAL,
     PUBLICATION_CONTENT_TYPE,
@@ -895,6 +897,8 @@ class Publish:
                     S.lock_state(conn, S.CHANGES)
                     S.insert_subscription(conn, sub, self.clock())
                     initial = self._enqueue_initial_state(conn, sub, self.clock())
+                    if FEED_ALERT in sub.feeds:  # what already holds for its units is owed to it now
+                        A.reevaluate_soon(conn, sub.unit_codes or None)
                     if request_id:
                         S.record_request(conn, principal_id, request_id, "CreateSubscription", sha,
                                          f"subscriptions/{sub.subscription_id}", self.clock())
@@ -932,6 +936,8 @@ class Publish:
         with self.db.write() as conn:
             if not S.update_subscription(conn, sub, self.clock()):
                 raise _no_subscription(sub.subscription_id)
+            if FEED_ALERT in sub.feeds:  # its units or alert settings may have changed: evaluated again now
+                A.reevaluate_soon(conn, sub.unit_codes or None)
         log.info("subscription updated", subscription=sub.subscription_id, endpoint=sub.endpoint)
         self._notify()
         return self.get_subscription(sub.subscription_id)

@@ -91,6 +91,17 @@ def known_unit(conn: Connection, unit_code: str) -> bool:
 # --- evaluation state -------------------------------------------------------------------------------
 
 
+def reevaluate_soon(conn: Connection, unit_codes: Sequence[str] | None) -> int:
+    """Have the alert worker evaluate these units (None: every unit evaluated so far) in its next round,
+    whatever their last evaluation: someone new watches them (a recipient, a subscription with the alert
+    feed, changed alert settings), and what already holds is owed to them now, not after the interval.
+    An evaluation running meanwhile gives way (``claim_unit`` compares ``evaluated_at``)."""
+    q = update(alert_units).values(evaluated_at=0)
+    if unit_codes is not None:
+        q = q.where(alert_units.c.unit_code.in_(list(unit_codes)))
+    return conn.execute(q).rowcount
+
+
 def unit_state(conn: Connection, unit_code: str):
     return conn.execute(select(alert_units).where(alert_units.c.unit_code == unit_code)).first()
 

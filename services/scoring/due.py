@@ -1,4 +1,5 @@
-"""Time passing: the due ticker (issue 17 item 1) — what changes a scorecard when no record arrives.
+"""Time passing: the due ticker (issue 17 item 1) — what changes a scorecard when no record arrives:
+dossiers' deadlines, petitions' due times and stage limits, listings falling due.
 
 **What depends on the moment.** A running period is scored as of *now* (``periods.evaluation_moment``);
 an ended one as of its end, which no longer moves. Of a dossier's contribution only two things depend
@@ -37,19 +38,45 @@ began after ``T`` needs nothing: it is first read after ``T``.
 :meth:`Aggregates.tick_due` with its clock: in one transaction, under the lock of the ``due_ticker``
 row of ``score_progress`` (``SELECT … FOR UPDATE`` on PostgreSQL, the single writer on SQLite) —
 taken after the consumer's, which every writer of the feed holds so that feed ids commit in order —
-it reads its clock, then the window ``[last tick, now)``, writes the changes of the dossiers whose
-deadline falls in it and moves the row to ``now``. So two replicas never announce one window twice
+it reads its clock (less ``DueTicker.SKEW_SECONDS``, 1 s, for replicas' clocks to disagree by), then
+the window ``[last tick, now)``, writes the changes of the dossiers whose deadline falls in it and
+moves the row to ``now``. So two replicas never announce one window twice
 nor leave one out, and after downtime the first tick covers the whole window missed (the first tick
 ever, the day before it). Half-open: a dossier due exactly at ``now`` is announced by the next tick,
 once ``E > deadline`` holds for every read that follows. Cost: one indexed range read of the
-dossiers due in the window — nothing per unit or per stored dossier. Each tick logs a line
-(``due tick``: window, dossiers, changes; at info when a deadline passed, else at debug — every few
-seconds) and counts ``chiso_scoring_due_changes_total`` / ``chiso_scoring_due_dossiers_total``.
+dossiers due in the window — nothing per unit or per stored dossier.
 
-**Not covered here** (still time-dependent, left to publish's optional full refresh,
-``CHISO_PUBLISH_REFRESH_SECONDS``, off by default): petitions (766/2022 5.2 counts those due by
-``E``; portal/2025's stage limits judge open petitions at ``E``) and publications (portal/2025 1.2:
-listings falling due, by Hanoi day).
+**Petitions and listings** (``services.scoring.domain.moments``; same transaction, lock and window;
+:func:`services.scoring.storage.time_moments`). Records carry no moment after their arrival (ingest
+refuses receipt, listing and decision times in the future), so what else turns with ``E`` alone is:
+
+* 766/2022 5.2 counts a petition once ``E > due_at`` (resolved or not): the petitions due in the
+  window, a range on ``ix_petitions_due_at``;
+* portal/2025 5.2 judges a petition in process (neither refused nor published) against one stage
+  limit at ``E`` — readiness, ``ready_for_publication_working_days`` after the later of receipt and
+  last transfer while it is not ready; publication, ``publication_working_days`` after readiness —
+  and it turns late once ``E`` passes that limit (its other stages are judged at their own recorded
+  moments). No moment is stored: a working-day limit is monotone in its anchor's Hanoi date, so the
+  anchors whose limit falls in the window are a few ranges (``moments.working_sources``: for each
+  Hanoi day the window touches, the days whose limit is that day, at the window's clock times), read
+  on partial indexes of petitions in process (migration 0016: receipt and transfer of those not
+  ready, readiness of those ready); the limit is then worked out from the true anchor and kept if in
+  the window, once per petition;
+* portal/2025 1.2 counts a listing once its due day — ``listing_working_days`` after the decision
+  date — has begun (Hanoi midnight, ``measures._before``): for each Hanoi midnight in the window, the
+  publications decided on a day whose listing falls due that day (``ix_publications_decision_date``).
+  The allowance is the *scored* unit's kind's, and a unit's listing counts in its ancestors'
+  subtrees: every allowance a loaded table sets is taken, so a unit may be announced for a day on
+  which only another kind's allowance falls due — a re-read that changes nothing.
+
+Each is announced as ``(unit, month_of(moment))``, like a dossier: the moment's month is in every
+period running then (a petition in process counts in every running window, one received in the
+period in its 5.3 too). The rule parameters come from every loaded version (``moments.time_rules``;
+the ticker does not know which one a reader asks for). Each tick logs a line (``due tick``: window,
+dossiers, petitions, listings, changes; at info when something passed, else at debug — every few
+seconds) and counts ``chiso_scoring_due_changes_total``, ``chiso_scoring_due_dossiers_total``,
+``chiso_scoring_due_petitions_total`` and ``chiso_scoring_due_listings_total``. Publish's full
+refresh (``CHISO_PUBLISH_REFRESH_SECONDS``, off by default) is no longer needed for time passing.
 """
 
 from __future__ import annotations
@@ -72,6 +99,11 @@ DUE_CHANGES = Counter("chiso_scoring_due_changes_total",
                       "Change feed entries the due ticker wrote: (unit, month) re-judged because an unfinished "
                       "dossier's deadline passed")
 DUE_DOSSIERS = Counter("chiso_scoring_due_dossiers_total", "Unfinished dossiers whose deadline the due ticker saw pass")
+DUE_PETITIONS = Counter("chiso_scoring_due_petitions_total",
+                        "Petitions the due ticker saw time re-judge: due time passed (766/2022 5.2) or, in process, "
+                        "a stage limit passed (portal/2025 5.2)")
+DUE_LISTINGS = Counter("chiso_scoring_due_listings_total",
+                       "Publication listings the due ticker saw fall due (portal/2025 1.2, at the Hanoi day's start)")
 
 
 class DueTicker:
@@ -80,12 +112,20 @@ class DueTicker:
     record arriving. Every ``interval`` seconds this thread writes into scoring's change feed the
     (unit, month) of the dossiers whose deadline passed since the last tick
     (:meth:`Aggregates.tick_due`), so publish's follower re-reads just those scorecards. Replicas may
-    all run one: the tick's window and its changes are written under one lock."""
+    all run one: the tick's window and its changes are written under one lock.
 
-    def __init__(self, aggregates: Aggregates, now: Callable[[], datetime], interval: float) -> None:
+    A tick covers time up to ``skew_seconds`` before its clock: a deadline is announced that much
+    after it passed, so that the replica publish then reads the scorecard from judges the dossier
+    late even if its clock is up to that much behind the ticking replica's."""
+
+    SKEW_SECONDS = 1.0
+
+    def __init__(self, aggregates: Aggregates, now: Callable[[], datetime], interval: float,
+                 skew_seconds: float = SKEW_SECONDS) -> None:
         self.aggregates = aggregates
         self.now = now
         self.interval = interval
+        self.skew_us = int(skew_seconds * 1_000_000)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="scoring-due-ticker", daemon=True)
 
@@ -99,13 +139,15 @@ class DueTicker:
     def tick(self) -> Ticked:
         """One tick, now (tests call it with the clock moved)."""
         started = time.monotonic()
-        ticked = self.aggregates.tick_due(lambda: to_us(self.now()))
+        ticked = self.aggregates.tick_due(lambda: to_us(self.now()) - self.skew_us)
         DUE_DOSSIERS.inc(ticked.dossiers)
+        DUE_PETITIONS.inc(ticked.petitions)
+        DUE_LISTINGS.inc(ticked.listings)
         DUE_CHANGES.inc(ticked.changes)
-        # an empty window (the usual case, every few seconds) at debug; a deadline passing at info
-        (log.info if ticked.dossiers else log.debug)(
-            "due tick", since=ticked.since, until=ticked.until, dossiers=ticked.dossiers, changes=ticked.changes,
-            seconds=round(time.monotonic() - started, 4))
+        # an empty window (the usual case, every few seconds) at debug; a moment passing at info
+        (log.info if ticked.dossiers or ticked.petitions or ticked.listings else log.debug)(
+            "due tick", since=ticked.since, until=ticked.until, dossiers=ticked.dossiers, petitions=ticked.petitions,
+            listings=ticked.listings, changes=ticked.changes, seconds=round(time.monotonic() - started, 4))
         return ticked
 
     def _run(self) -> None:

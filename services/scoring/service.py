@@ -41,6 +41,7 @@ from services.scoring.domain import measures as M
 from services.scoring.domain.coverage import has_records
 from services.scoring.domain.engine import Scorecard, counts_from_measures, prev_year_counts, rank, score
 from services.scoring.domain.measures import ScopeData, measure_values, petition_categories
+from services.scoring.domain.moments import time_rules
 from services.scoring.domain.periods import HANOI, MIN_YEAR, Period, PeriodError, evaluation_moment
 from services.scoring.domain.rules import RuleBook, RuleTable, UnknownRuleVersion
 from services.shared.access import Identity, covers
@@ -164,7 +165,8 @@ class Scoring:
         self.cache_seconds = cache_seconds
         first = min(t.effective_from for t in book.versions())
         self.aggregates = S.Aggregates(db, first_month=first.year * 100 + first.month,
-                                       retry_base_seconds=retry_base_seconds, retry_max_seconds=retry_max_seconds)
+                                       retry_base_seconds=retry_base_seconds, retry_max_seconds=retry_max_seconds,
+                                       time_rules=time_rules(book.versions()))
         self._lock = threading.Lock()
         self._cached: tuple[Hierarchy, dict] | None = None
         self._offers_cached: dict[str, list] | None = None

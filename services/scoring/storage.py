@@ -56,6 +56,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
 
 from services.scoring.domain import cells as C
+from services.scoring.domain import moments as M
 from services.scoring.tables import (
     score_cells,
     score_changes,
@@ -183,12 +184,15 @@ class _Overtaken(Exception):
 @dataclass(frozen=True)
 class Ticked:
     """One tick of the due ticker: the window ``[since, until)`` it covered (empty when another
-    replica had covered it), the unfinished dossiers whose deadline fell in it, the changes written."""
+    replica had covered it), the unfinished dossiers whose deadline fell in it, the changes written,
+    the petitions time re-judged in it (due, or past a stage limit) and the listings that fell due."""
 
     since: int
     until: int
     dossiers: int
     changes: int
+    petitions: int = 0
+    listings: int = 0
 
 
 @dataclass(frozen=True)
@@ -203,11 +207,14 @@ class Aggregates:
 
     def __init__(self, db: Database, now_us=None, first_month: int = C.MIN_MONTH, *,
                  retry_base_seconds: float = 1.0, retry_max_seconds: float = 600.0,
-                 random: Callable[[], float] = random_fraction) -> None:
+                 random: Callable[[], float] = random_fraction, time_rules: M.TimeRules | None = None) -> None:
         """``first_month``: the change feed names no month before it (the first month a rule version
         scores; a record dated in the year 1 would otherwise name every month since).
-        ``retry_*``: backoff of set-aside items (full jitter, doubling from the base up to the max)."""
+        ``retry_*``: backoff of set-aside items (full jitter, doubling from the base up to the max).
+        ``time_rules``: what of the rule tables makes petitions and listings turn with time
+        (:func:`moments.time_rules`; none: the due ticker announces dossiers only)."""
         self.db = db
+        self.time_rules = time_rules or M.TimeRules()
         self.now_us = now_us or (lambda: time.time_ns() // 1000)
         self.first_month = max(first_month, C.MIN_MONTH)
         self.retry_base_seconds = retry_base_seconds
@@ -574,13 +581,15 @@ class Aggregates:
 
     def tick_due(self, clock: Callable[[], int], first_window_us: int = FIRST_TICK_WINDOW_US) -> Ticked:
         """Announce in the change feed the (unit, month) of every unfinished dossier whose deadline
-        fell in ``[last tick, now)``, and move the tick to ``now`` (``clock()``, UTC µs, read once the
-        locks are held) — in one transaction, under the ``due_ticker`` row's lock, so replicas never
-        announce a window twice or leave one out (a replica whose clock is behind the last tick does
-        nothing). The first tick ever covers the ``first_window_us`` before it. The month named is
-        the one the deadline fell in: the running month at that instant, the only live scorecard it
-        re-judged (publish derives the quarter and year). Reads only the dossiers due in the window
-        (:func:`due_between`).
+        fell in ``[last tick, now)`` — and of every petition or listing time re-judged in it
+        (:func:`time_moments`, by ``self.time_rules``) —, and move the tick to ``now`` (``clock()``,
+        UTC µs, read once the locks are held) — in one transaction, under the ``due_ticker`` row's
+        lock, so replicas never announce a window twice or leave one out (a replica whose clock is
+        behind the last tick does nothing). The first tick ever covers the ``first_window_us`` before
+        it. The month named is the one the moment fell in: the running month at that instant, the
+        only live scorecard it re-judged (publish derives the quarter and year). Reads only the
+        dossiers due in the window (:func:`due_between`) and the petitions and listings whose moment
+        is in it (ranges on indexes).
 
         The consumer's lock is taken first: every writer of the change feed holds it, so feed ids
         commit in id order and a reader's cursor never passes an id still to commit."""
@@ -591,13 +600,15 @@ class Aggregates:
             if now_us <= last:
                 return Ticked(last, last, 0, 0)
             due = conn.execute(due_between(last, now_us)).all()
-            months = sorted({(unit, m) for unit, at in due if (m := C.month_of(at)) >= self.first_month})
+            petitions, listings = time_moments(conn, last, now_us, self.time_rules)
+            months = sorted({(unit, m) for unit, at in (*due, *petitions, *listings)
+                             if (m := C.month_of(at)) >= self.first_month})
             if months:
                 conn.execute(insert(score_changes),
                              [{"unit_code": u, "month": m, "created_at": now_us} for u, m in months])
             conn.execute(update(score_progress).where(score_progress.c.name == DUE_TICKER)
                          .values(updated_at=now_us))
-        return Ticked(last, now_us, len(due), len(months))
+        return Ticked(last, now_us, len(due), len(months), len(petitions), len(listings))
 
     def last_tick(self) -> int | None:
         """The instant due moments are announced up to (None: never ticked)."""
@@ -738,6 +749,69 @@ def due_between(since: int, until: int):
     t = score_dossiers
     return select(t.c.unit_code, t.c.deadline_at).where(
         t.c.em == literal_column(str(C.OPEN)), t.c.deadline_at >= int(since), t.c.deadline_at < int(until))
+
+
+def petitions_due_between(since: int, until: int):
+    """(unit, due time) of the petitions due in ``[since, until)`` (766/2022 5.2 counts a petition
+    once its due time has passed, resolved or not): a range on ``ix_petitions_due_at``."""
+    t = petitions
+    return select(t.c.unit_code, t.c.due_at).where(t.c.due_at >= int(since), t.c.due_at < int(until))
+
+
+_IN_PROCESS = (petitions.c.refused_at.is_(None), petitions.c.published_at.is_(None))
+
+
+def petition_anchors(column: str, lo: int, hi: int):
+    """(unit, source, code, received, last transfer, ready) of the petitions in process whose
+    ``column`` is in ``[lo, hi)``: ``received_at`` or ``last_transfer_at`` of those not ready for
+    publication (``ix_petitions_open_*``; their limit runs from the later of the two), or
+    ``ready_for_publication_at`` (``ix_petitions_open_ready_at``). The partial indexes' predicates are
+    in the statement as written there (no bound values)."""
+    t = petitions
+    col = t.c[column]
+    where = [*_IN_PROCESS, col >= int(lo), col < int(hi)]
+    if column != "ready_for_publication_at":
+        where.append(t.c.ready_for_publication_at.is_(None))
+    return select(t.c.unit_code, t.c.source_id, t.c.code, t.c.received_at, t.c.last_transfer_at,
+                  t.c.ready_for_publication_at).where(*where)
+
+
+def listings_decided_on(days: Sequence):
+    """(unit, decision date) of the publications decided on one of ``days``: a range on
+    ``ix_publications_decision_date`` (then the exact days)."""
+    t = publications
+    return select(t.c.unit_code, t.c.decision_date).where(
+        t.c.decision_date >= min(days), t.c.decision_date <= max(days), t.c.decision_date.in_(list(days)))
+
+
+def time_moments(conn: Connection, since: int, until: int, rules: M.TimeRules) -> tuple[list, list]:
+    """(unit, instant) of the petitions and of the listings time re-judges in ``[since, until)``
+    (``moments``): the petitions due in it (766/2022 5.2); the petitions in process whose stage limit
+    passes in it (portal/2025 5.2: readiness, ``ready_days`` working days after the later of receipt
+    and last transfer; publication, ``publication_days`` after readiness) — the instant is the limit,
+    worked out from the anchor read; the listings falling due on a Hanoi day whose midnight is in it
+    (portal/2025 1.2) — the instant is that midnight. A moment counted once per record and limit."""
+    found: list[tuple[str, int]] = []
+    if rules.petitions_due:
+        found.extend(conn.execute(petitions_due_between(since, until)).all())
+    stages = [(n, column) for n in rules.ready_days for column in ("received_at", "last_transfer_at")]
+    stages += [(n, "ready_for_publication_at") for n in rules.publication_days]
+    seen: set[tuple] = set()
+    for n, column in stages:
+        for lo, hi in M.working_sources(since, until, n):  # a few ranges (a range a day after downtime)
+            for unit, source, code, received, transfer, ready in conn.execute(petition_anchors(column, lo, hi)):
+                anchor = ready if ready is not None else max(received, transfer or received)
+                at = C.working_deadline_us(anchor, n)
+                if since <= at < until and (source, code, n, at) not in seen:  # once per petition and limit
+                    seen.add((source, code, n, at))
+                    found.append((unit, at))
+    listings: list[tuple[str, int]] = []
+    if rules.listing_days:
+        for day, midnight in M.days_beginning(since, until):
+            decided = M.listing_decision_days(day, rules)
+            if decided:
+                listings.extend((unit, midnight) for unit, _ in conn.execute(listings_decided_on(decided)))
+    return found, listings
 
 
 def _lock_tick(conn: Connection, first: int) -> int:

@@ -33,6 +33,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 
 metadata = MetaData(
@@ -145,6 +146,8 @@ publications = Table(
     Column("source_id", String(64), nullable=False),
     Column("batch_id", String(32), nullable=False),
     Index("ix_publications_unit_month", "unit_code", "decision_month"),
+    # scoring's due ticker reads, once a Hanoi day, the decisions whose listing falls due (0016)
+    Index("ix_publications_decision_date", "decision_date"),
 )
 
 dossiers = Table(
@@ -183,6 +186,11 @@ dossiers = Table(
     Index("ix_dossiers_unit_received_batch", "unit_code", "received_month", "batch_id"),
 )
 
+_READY = text("refused_at IS NULL AND published_at IS NULL AND ready_for_publication_at IS NOT NULL")
+_NOT_READY = text("refused_at IS NULL AND published_at IS NULL AND ready_for_publication_at IS NULL")
+_TRANSFERRED = text("refused_at IS NULL AND published_at IS NULL AND ready_for_publication_at IS NULL "
+                    "AND last_transfer_at IS NOT NULL")
+
 petitions = Table(
     "petitions",
     metadata,
@@ -210,6 +218,15 @@ petitions = Table(
     Column("source_time", Micros, nullable=False),
     Column("batch_id", String(32), nullable=False),
     Index("ix_petitions_unit_received", "unit_code", "received_month"),
+    # Scoring's due ticker (migration 0016) finds the petitions time re-judges in a window by ranges on
+    # these: due times (766/2022 5.2), and the anchors of the stage limit an open petition is judged
+    # against (portal/2025 5.2) — receipt or last transfer while not ready, readiness after.
+    Index("ix_petitions_due_at", "due_at"),
+    Index("ix_petitions_open_received_at", "received_at", sqlite_where=_NOT_READY, postgresql_where=_NOT_READY),
+    Index("ix_petitions_open_last_transfer_at", "last_transfer_at",
+          sqlite_where=_TRANSFERRED, postgresql_where=_TRANSFERRED),
+    Index("ix_petitions_open_ready_at", "ready_for_publication_at",
+          sqlite_where=_READY, postgresql_where=_READY),
 )
 
 reported_totals = Table(

@@ -22,7 +22,15 @@ from services.demo import data
 from services.demo.__main__ import push
 from services.shared import access
 from services.shared.db import Database, migrate
-from tests.helpers import ingest_server, publish_server, scoring_server, signing_key_file, wait_scored
+from tests.helpers import (
+    eventually,
+    ingest_server,
+    publish_caught_up,
+    publish_server,
+    scoring_server,
+    signing_key_file,
+    wait_scored,
+)
 
 MONTHS = 12
 DOSSIERS_PER_MONTH = 400
@@ -52,23 +60,6 @@ def months_back(now: datetime, count: int) -> list[data.DemoSpec]:
         out.append(data.DemoSpec(year=y, month=m, **SPEC))
         y, m = (y - 1, 12) if m == 1 else (y, m - 1)
     return list(reversed(out))
-
-
-def wait_followed(db: Database, scoring_stub, timeout: float = 120.0) -> None:
-    """Until publish's follower has applied every change scoring has recorded (both lanes)."""
-    from chiso.scoring.v1 import scoring_pb2 as spb
-
-    from services.publish import storage as S
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with db.read() as conn:
-            cursors = S.lane_cursors(conn)
-        if not any(scoring_stub.ListScorecardChanges(spb.ListScorecardChangesRequest(
-                after_cursor=cursor or "", page_size=1), timeout=30).changes for cursor in cursors):
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"publish did not follow scoring within {timeout:.0f} s")
 
 
 def load(ingest_stub, token: str, now: datetime, months: list[data.DemoSpec]) -> None:
@@ -122,7 +113,8 @@ def stack(directory: Path) -> Iterator[Stack]:
         t1 = time.perf_counter()
         wait_scored(db, timeout=120)
         t2 = time.perf_counter()
-        wait_followed(db, scoring_stub)
+        eventually(lambda: publish_caught_up(db, scoring.address), 120.0,
+                   "publish following every change scoring recorded (both lanes)", interval=0.1)
         print(f"loaded {t1 - t0:.1f} s, scored {t2 - t1:.1f} s, followed {time.perf_counter() - t2:.1f} s", flush=True)
         web = build(WebSettings(port=0, metrics_port=-1, publish_target=publish.address,
                                 scoring_target=scoring.address))

@@ -34,6 +34,7 @@ import time
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from email import policy
+from functools import partial
 
 import grpc
 import pytest
@@ -45,6 +46,7 @@ from chiso.types.v1 import types_pb2 as tpb
 from google.type import date_pb2
 
 from services.publish.receiver import report
+from tests import helpers
 from tests.helpers import (
     SOURCE_TIME,
     auth,
@@ -128,16 +130,7 @@ def publish_at(db_url, scoring_target, clock, key_dir, **overrides):
         handle.stop(0)
 
 
-def eventually(check, timeout=30.0):
-    """Poll ``check`` until it returns something true (no timed assertion: a bound on waiting only)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        got = check()
-        if got:
-            return got
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not reached in {timeout} s: {check.__doc__ or check}")
-        time.sleep(0.05)
+eventually = partial(helpers.eventually, timeout=30.0)  # this module's bound on waiting
 
 
 def hanoi_records(tokens, ingest):
@@ -280,6 +273,17 @@ def _units(db):
         return [tuple(r) for r in conn.execute(select(alert_units))]
 
 
+def _live_version(db, unit, now_us):
+    """The version of the unit's (with subtree) live scorecard of the running month publish holds (0: none)."""
+    from services.publish import storage as S
+    from services.publish.alerts import _month_key
+    from services.publish.domain.documents import SCOPE_SUBTREE
+
+    with db.read() as conn:
+        row = S.live_row(conn, unit, _month_key(now_us), SCOPE_SUBTREE)
+    return row.version if row is not None else 0
+
+
 def _evaluations(db, unit):
     from sqlalchemy import select
 
@@ -289,7 +293,10 @@ def _evaluations(db, unit):
         return conn.execute(select(alert_units.c.evaluated_at).where(alert_units.c.unit_code == unit)).first()
 
 
-def test_a_silent_source_after_h_hours_and_smtp_down_then_replayed(db_url, tmp_path):
+@pytest.mark.parametrize("scoring_token", ["operator", "refused"])
+def test_a_silent_source_after_h_hours_and_smtp_down_then_replayed(db_url, tmp_path, scoring_token):
+    """``refused``: publish's token for scoring's at-risk lists is not accepted (revoked, mistyped) — the
+    at-risk based rules cannot be evaluated, the silent source is still alerted."""
     real = datetime.now(UTC).replace(microsecond=0)
     clock = [real + timedelta(hours=1)]
     inbox = Inbox()
@@ -306,7 +313,8 @@ def test_a_silent_source_after_h_hours_and_smtp_down_then_replayed(db_url, tmp_p
         assert r.result.accepted_count == 1
         with scoring_at(db_url, [real]) as (_, scoring_target):
             wait_scored(db)
-            with publish_at(db_url, scoring_target, clock, tmp_path, scoring_token=tokens.operator,
+            token = tokens.operator if scoring_token == "operator" else "chiso_nope_notatoken"  # noqa: S105
+            with publish_at(db_url, scoring_target, clock, tmp_path, scoring_token=token,
                             smtp_host="127.0.0.1", smtp_port=port, max_attempts=2, alert_rules_file=str(rules),
                             alert_interval_seconds=1800, alert_poll_seconds=3600) as (pub, handle):
                 # the worker's first round finds nothing to watch; this test runs the rounds itself
@@ -315,10 +323,21 @@ def test_a_silent_source_after_h_hours_and_smtp_down_then_replayed(db_url, tmp_p
                 pub.AddAlertRecipient(ppb.AddAlertRecipientRequest(unit_code="H01.01", address=ADDRESS), metadata=op)
                 handle.alerts.run_once()
                 assert not pub.ListAlerts(ppb.ListAlertsRequest(unit_code="H01.01"), metadata=op).alerts  # 1 h: fine
+                # publish holds the unit's live scorecard (no later version comes: scoring's clock stands still)
+                eventually(lambda: _live_version(db, "H01.01", handle.alerts.clock()))
                 clock[0] = real + timedelta(hours=26)  # 25 whole hours without a batch, more than the 24 allowed
                 handle.alerts.run_once()
                 (alert,) = pub.ListAlerts(ppb.ListAlertsRequest(unit_code="H01.01"), metadata=op).alerts
                 assert alert.rule_id == "source_silent" and alert.subscription_id == "email"
+                # a portal subscribing to the unit's alerts now is owed what already holds in the next round,
+                # not after the 30-minute interval (the clock has not moved)
+                pub.CreateSubscription(ppb.CreateSubscriptionRequest(request_id="late", subscription=ppb.Subscription(
+                    subscription_id="portal-late", endpoint="127.0.0.1:9", unit_codes=["H01.01"],
+                    feeds=[tpb.FEED_ALERT])), metadata=op)
+                handle.alerts.run_once()
+                late = pub.ListAlerts(ppb.ListAlertsRequest(unit_code="H01.01"), metadata=op).alerts
+                assert sorted((a.subscription_id, a.rule_id) for a in late) == [("email", "source_silent"),
+                                                                               ("portal-late", "source_silent")]
 
                 def set_aside():
                     """the e-mail set aside after 2 failed attempts"""
@@ -343,7 +362,7 @@ def test_a_silent_source_after_h_hours_and_smtp_down_then_replayed(db_url, tmp_p
                 handle.alerts.run_once()
                 states = [a.state for a in pub.ListAlerts(ppb.ListAlertsRequest(unit_code="H01.01"),
                                                           metadata=op).alerts]
-                assert states == [ppb.ALERT_STATE_RESOLVED]
+                assert states == [ppb.ALERT_STATE_RESOLVED] * 2
 
 
 def test_recipients_are_managed_by_operators(db_url, tmp_path):

@@ -18,7 +18,6 @@ dossier / online services" = 1/1. Without the offer (the old catalogue) both hav
 
 from __future__ import annotations
 
-import time
 from datetime import timedelta
 
 import grpc
@@ -31,6 +30,7 @@ from tests.helpers import (
     NOW,
     auth,
     dossier_record,
+    eventually,
     hanoi,
     ingest_server,
     publish_server,
@@ -51,17 +51,6 @@ def dossier(code):
 
 def indicators(card):
     return {i.id: (i.numerator, i.denominator) for i in card.indicators if i.id in ("3.1", "3.2")}
-
-
-def eventually(check, timeout=60.0, what="condition"):
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        last = check()
-        if last:
-            return last
-        time.sleep(0.05)
-    raise AssertionError(f"{what} not reached within {timeout} s")
 
 
 def test_dossiers_pushed_after_a_catalogue_change_are_scored_with_it(db_url, tmp_path):
@@ -100,5 +89,5 @@ def test_dossiers_pushed_after_a_catalogue_change_are_scored_with_it(db_url, tmp
                 got = {i.id: i for i in card.indicators}
                 return card if got["2.1"].denominator == 2 else None
 
-            card = eventually(published, what="publish's live scorecard counting both dossiers")
+            card = eventually(published, 60.0, what="publish's live scorecard counting both dossiers")
             assert indicators(card) == {"3.1": (1, 1), "3.2": (1, 1)}  # the first one it recorded, not stale

@@ -207,7 +207,8 @@ def test_one_tick_after_downtime_covers_two_due_days_once(db_url):
         ])
         with scoring_server(db_url, now=clock, due_tick_seconds=3600) as (stub, handle):
             wait_scored(db)
-            wait_for(lambda: Aggregates(db).last_tick() == C.to_us(base), what="the ticker's first tick")
+            skew = int(DueTicker.SKEW_SECONDS * C.US)  # a tick covers time up to 1 s before its clock
+            wait_for(lambda: Aggregates(db).last_tick() == C.to_us(base) - skew, what="the ticker's first tick")
             before = {u: scored(stub, u, month) for u in ("H25.01", "H01.01", "H25.02", "H25.X1")}
             assert set(before.values()) == {(1, 1, Decimal(20))}
             assert scored(stub, "H25.X1", month, "766/2022") == (1, 1, Decimal(20))
@@ -215,11 +216,11 @@ def test_one_tick_after_downtime_covers_two_due_days_once(db_url):
 
             clock.moment = at_day(base, 3, 0, 5)  # the day after tomorrow is over
             ticked = handle.ticker.tick()
-            assert (ticked.since, ticked.until) == (C.to_us(base), clock.us())
+            assert (ticked.since, ticked.until) == (C.to_us(base) - skew, clock.us() - skew)
             assert (ticked.dossiers, ticked.changes) == (3, 3)
             assert sorted(feed_after(db, start)) == [("H01.01", key), ("H25.01", key), ("H25.X1", key)]
             again = handle.ticker.tick()
-            assert (again.dossiers, again.changes, again.since, again.until) == (0, 0, clock.us(), clock.us())
+            assert (again.dossiers, again.changes, again.since, again.until) == (0, 0, ticked.until, ticked.until)
             assert len(feed_after(db, start)) == 3
 
             # the announced scorecards changed, the other did not: 20 × 0/1 = 0 points
@@ -358,3 +359,143 @@ def test_migration_0015_gives_stored_unfinished_dossiers_their_deadline(db_url):
         with db.write() as conn:
             migration._backfill(conn)
         assert stored() == expected
+
+
+def first_working_day_after(base: datetime, within: int = 3):
+    """The first working day among the ``within`` days after ``base``'s day."""
+    from services.scoring.domain.workdays import is_working_day
+
+    for days in range(1, within + 1):
+        day = base.date() + timedelta(days=days)
+        if is_working_day(day):
+            return day
+    raise AssertionError(f"no working day within {within} days after {base.date()} (a long holiday)")
+
+
+def received_for_limit(limit: datetime, working_days: int) -> datetime:
+    """A receipt time, in the past, whose limit ``working_days`` working days later is ``limit``."""
+    for back in range(1, 60):
+        received = limit - timedelta(days=back)
+        if C.from_us(C.working_deadline_us(C.to_us(received), working_days)) == limit:
+            return received
+    raise AssertionError("no receipt day found")
+
+
+def test_a_petition_turning_due_and_a_listing_falling_due_reach_publish_once(db_url, tmp_path):
+    """Time re-judges petitions and listings too, with publish's refresh off (its default):
+
+    * H25.02's petition Q1 is due tomorrow at 10:00, unresolved: 766/2022 5.2 (max 6, linear,
+      ``petitions_resolved_on_time / petitions_due``, no data = full) goes from no petition due
+      (0/0, 6 points) to 0/1 = 0 points;
+    * H25.01's petition Q2, neither ready nor refused, reaches its portal/2025 readiness limit (15
+      working days after receipt, same clock time) on the next working day at 9:00: portal/2025 5.2
+      (max 6, ``(handled on time + in process within limit) / (handled or in process)``) goes from
+      6 × 1/1 = 6 to 6 × 0/1 = 0 — in publish's live scorecard;
+    * H25.X1 (a commune: listing allowance 5 working days) has a decision, not listed, whose listing
+      falls due on that working day: portal/2025 1.2 (max 4, ``listed or due on time / listed or
+      due``, no data = n/a) goes from 0/0 to 0/1 = 0 points at that day's Hanoi midnight — in
+      publish's live scorecard.
+
+    One move of the clocks past the three moments announces the three units' month once each, and
+    the tick counts two petitions and one listing; further ticks announce nothing."""
+    from google.type import date_pb2
+
+    from services.scoring.domain.workdays import add_working_days
+    from services.scoring.due import DUE_LISTINGS, DUE_PETITIONS
+
+    base = base_moment()
+    clock = Clock(base)
+    month = month_of(base)
+    key = base.year * 100 + base.month
+    day = first_working_day_after(base)
+    limit = datetime(day.year, day.month, day.day, 9, tzinfo=HANOI)  # Q2's readiness limit
+    q2_received = received_for_limit(limit, 15)
+    decided = next(day - timedelta(days=back) for back in range(5, 30)
+                   if add_working_days(day - timedelta(days=back), 5) == day)
+    q1_due = at_day(base, 1, 10)
+    after_all = max(limit, q1_due) + timedelta(minutes=1)
+    assert after_all.month == base.month and q2_received < base
+    t = ts(base - timedelta(days=40))
+    with ingest_server(db_url) as (ingest, db, _):
+        tokens = setup_tokens(db)
+        seed_units(ingest, tokens)
+        with scoring_server(db_url, now=clock, due_tick_seconds=0.05) as (stub, _s), \
+                publish_server(db_url, _s.address, key_file=signing_key_file(tmp_path), clock=clock.us,
+                               deliver=False, alerts=False) as (pub, handle):
+            assert handle.publish is not None
+            r = ingest.SyncPetitions(ipb.SyncPetitionsRequest(request_id="petitions", records=[
+                ipb.PetitionRecord(code="Q1", unit_code="H25.02", category=ipb.PETITION_CATEGORY_RULES,
+                                   received_time=ts(base - timedelta(hours=2)), due_time=ts(q1_due), source_time=t),
+                ipb.PetitionRecord(code="Q2", unit_code="H25.01", category=ipb.PETITION_CATEGORY_STAFF,
+                                   received_time=ts(q2_received), source_time=t),
+            ]), metadata=auth(tokens.national))
+            assert r.result.accepted_count == 2, r.result
+            r = ingest.SyncPublications(ipb.SyncPublicationsRequest(request_id="pubs", records=[
+                ipb.PublicationRecord(unit_code="H25.X1", procedure_code="1.004227", decision_number="QĐ 9/2026",
+                                      decision_date=date_pb2.Date(year=decided.year, month=decided.month,
+                                                                  day=decided.day), source_time=t),
+            ]), metadata=auth(tokens.national))
+            assert r.result.accepted_count == 1, r.result
+            wait_scored(db)
+
+            def live(unit, indicator):
+                r = pub.GetScorecard(ppb.GetScorecardRequest(unit_code=unit, period=month, scope=UNIT,
+                                                             feed=tpb.FEED_LIVE))
+                return points(r.scorecard.scorecard, indicator)[:2]
+
+            def by_766(unit):
+                r = stub.GetScorecard(spb.GetScorecardRequest(unit_code=unit, period=month, scope=UNIT,
+                                                              rule_version="766/2022"))
+                return points(r.scorecard, "5.2")
+
+            wait_for(lambda: live("H25.01", "5.2") == (1, 1) and live("H25.X1", "1.2") == (0, 0),
+                     what="live scorecards before the moments")
+            assert by_766("H25.02") == (0, 0, Decimal(6))
+            start, petitions, listings = feed_end(db), DUE_PETITIONS._value.get(), DUE_LISTINGS._value.get()
+
+            midnight = datetime(day.year, day.month, day.day, tzinfo=HANOI)  # the listing's due day begins
+            clock.moment = min(midnight, q1_due) - timedelta(minutes=1)  # nothing due yet
+            time.sleep(0.3)
+            assert feed_after(db, start) == []
+            clock.moment = after_all
+            wait_for(lambda: live("H25.01", "5.2") == (0, 1) and live("H25.X1", "1.2") == (0, 1),
+                     what="the petition's lateness and the listing's due day in publish's live scorecards")
+            time.sleep(0.3)  # further ticks of the same clock announce nothing more
+            assert sorted(feed_after(db, start)) == [("H25.01", key), ("H25.02", key), ("H25.X1", key)]
+            assert DUE_PETITIONS._value.get() - petitions == 2
+            assert DUE_LISTINGS._value.get() - listings == 1
+            assert by_766("H25.02") == (0, 1, Decimal(0))
+            card = pub.GetScorecard(ppb.GetScorecardRequest(unit_code="H25.X1", period=month, scope=UNIT,
+                                                            feed=tpb.FEED_LIVE)).scorecard.scorecard
+            assert points(card, "1.2") == (0, 1, Decimal(0))
+            card = pub.GetScorecard(ppb.GetScorecardRequest(unit_code="H25.01", period=month, scope=UNIT,
+                                                            feed=tpb.FEED_LIVE)).scorecard.scorecard
+            assert points(card, "5.2") == (0, 1, Decimal(0))
+
+
+def test_a_tick_reads_petitions_and_listings_by_index(db_url):
+    """The petition and listing queries of a tick are ranges on 0016's indexes."""
+    from datetime import date
+
+    from sqlalchemy import text
+
+    from services.scoring.storage import listings_decided_on, petition_anchors, petitions_due_between
+
+    cases = [(petitions_due_between(10, 20), "ix_petitions_due_at"),
+             (petition_anchors("received_at", 10, 20), "ix_petitions_open_received_at"),
+             (petition_anchors("last_transfer_at", 10, 20), "ix_petitions_open_last_transfer_at"),
+             (petition_anchors("ready_for_publication_at", 10, 20), "ix_petitions_open_ready_at"),
+             (listings_decided_on([date(2026, 12, 1), date(2026, 12, 2)]), "ix_publications_decision_date")]
+    db = Database(db_url)
+    try:
+        with db.read() as conn:
+            for stmt, index in cases:
+                sql = str(stmt.compile(conn, compile_kwargs={"literal_binds": True}))
+                if conn.dialect.name == "sqlite":
+                    plan = " ".join(str(r[-1]) for r in conn.execute(text(f"EXPLAIN QUERY PLAN {sql}")))
+                else:
+                    conn.execute(text("SET LOCAL enable_seqscan = off"))
+                    plan = " ".join(r[0] for r in conn.execute(text(f"EXPLAIN {sql}")))
+                assert index in plan, (index, plan)
+    finally:
+        db.dispose()

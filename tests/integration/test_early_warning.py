@@ -102,8 +102,10 @@ def scoring_at(db_url, clock, **overrides):
         handle.stop(0)
 
 
-@pytest.fixture
-def hanoi_world(db_url):
+@contextmanager
+def hanoi_loaded(db_url, **scoring_overrides):
+    """The dossiers above through a real ingest, scored by a real scoring server at Friday 10:00:
+    ``(ingest, scoring, db, tokens, clock, scoring's address)``."""
     clock = [FRIDAY]
     with ingest_server(db_url) as (ingest, db, _):
         tokens = setup_tokens(db)
@@ -111,9 +113,15 @@ def hanoi_world(db_url):
         r = ingest.SyncDossiers(ipb.SyncDossiersRequest(request_id="hanoi", records=hanoi_dossiers()),
                                 metadata=auth(tokens.ha_noi))
         assert r.result.accepted_count == 14, r.result
-        with scoring_at(db_url, clock) as (scoring, address):
+        with scoring_at(db_url, clock, **scoring_overrides) as (scoring, address):
             wait_scored(db)
             yield ingest, scoring, db, tokens, clock, address
+
+
+@pytest.fixture
+def hanoi_world(db_url):
+    with hanoi_loaded(db_url) as world:
+        yield world
 
 
 def shown(value: F) -> str:
@@ -333,47 +341,39 @@ def test_a_rule_version_without_a_lateness_policy_has_nothing_at_risk_and_says_w
     from services.scoring.score_cli import render_at_risk
 
     (tmp_path / "nolate-2026.toml").write_text(no_lateness_version(), encoding="utf-8")
-    clock = [FRIDAY]
-    with ingest_server(db_url) as (ingest, db, _):
-        tokens = setup_tokens(db)
-        seed_units(ingest, tokens)
-        r = ingest.SyncDossiers(ipb.SyncDossiersRequest(request_id="hanoi", records=hanoi_dossiers()),
-                                metadata=auth(tokens.ha_noi))
-        assert r.result.accepted_count == 14, r.result
-        with scoring_at(db_url, clock, rules_dir=str(tmp_path)) as (scoring, address):
-            wait_scored(db)
-            for version in ("nolate/2026", ""):  # named, and in force for August 2026
-                r = listing(scoring, tokens.ha_noi, version=version)
-                assert r.rule_version == "nolate/2026"
-                assert (r.total_size, list(r.dossiers), list(r.unit_totals), list(r.procedure_totals)) == (
-                    0, [], [], [])
-                assert r.empty_reason_code == "NO_LATENESS_POLICY"
-                assert "nolate/2026 không xét hồ sơ trễ hạn" in r.empty_reason
-                card = scoring.GetScorecard(pb.GetScorecardRequest(
-                    unit_code="H01.01", period=AUG, scope=tpb.SCOPE_UNIT, rule_version="nolate/2026")).scorecard
-                # 2.1 under this version: its maximum, whatever is late — b2, late, costs nothing
-                assert {i.id: i.points.value for i in card.indicators}["2.1"] in ("20", "20.00")
-                p = r.projection
-                assert p.total_if_none_late.value == p.total_if_all_late.value == p.total_if_finish_first.value \
-                    == card.total.value
-                assert p.band_if_none_late == p.band_if_all_late == card.classification
-                assert p.finish_first_count == 0
-            # the same dossiers under 766/2022 are at risk, and nothing is said about an empty list
-            judged = listing(scoring, tokens.ha_noi)
-            assert judged.total_size == 4 and judged.empty_reason_code == "" and judged.empty_reason == ""
-            watch = scoring.ListProjections(pb.ListProjectionsRequest(unit_kind=tpb.UNIT_KIND_DEPARTMENT,
-                                                                      parent_code="H01"))
-            assert (watch.rule_version, watch.empty_reason_code) == ("nolate/2026", "NO_LATENESS_POLICY")
-            assert [(u.unit.code, u.at_risk_count, u.drops_band) for u in watch.projections] == [("H01.01", 0, False)]
-            assert "không xét hồ sơ trễ hạn" in render_at_risk(listing(scoring, tokens.ha_noi, version=""))
-            # publish's alert evaluation reads it as nothing at risk: no projection or backlog alert
-            client = GrpcScoring(address, token=tokens.operator)
-            try:
-                facts = client.at_risk("H01", 2)
-            finally:
-                client.close()
-            assert facts.count == 0 and facts.band_if_all_late == facts.band_if_none_late and not facts.dossiers
-            unit = UnitFacts("H01", "UBND Hà Nội", "2026-08", facts.total_if_none_late, facts.band_if_none_late,
-                             at_risk=facts)
-            held = {f.rule_id for f in evaluate(load_rules(), unit, facts.band_if_none_late) if f.holds}
-            assert not held & {"projection_below_band", "at_risk_backlog"}, held
+    with hanoi_loaded(db_url, rules_dir=str(tmp_path)) as (_, scoring, _, tokens, _, address):
+        for version in ("nolate/2026", ""):  # named, and in force for August 2026
+            r = listing(scoring, tokens.ha_noi, version=version)
+            assert r.rule_version == "nolate/2026"
+            assert (r.total_size, list(r.dossiers), list(r.unit_totals), list(r.procedure_totals)) == (
+                0, [], [], [])
+            assert r.empty_reason_code == "NO_LATENESS_POLICY"
+            assert "nolate/2026 không xét hồ sơ trễ hạn" in r.empty_reason
+            card = scoring.GetScorecard(pb.GetScorecardRequest(
+                unit_code="H01.01", period=AUG, scope=tpb.SCOPE_UNIT, rule_version="nolate/2026")).scorecard
+            # 2.1 under this version: its maximum, whatever is late — b2, late, costs nothing
+            assert {i.id: i.points.value for i in card.indicators}["2.1"] in ("20", "20.00")
+            p = r.projection
+            assert p.total_if_none_late.value == p.total_if_all_late.value == p.total_if_finish_first.value \
+                == card.total.value
+            assert p.band_if_none_late == p.band_if_all_late == card.classification
+            assert p.finish_first_count == 0
+        # the same dossiers under 766/2022 are at risk, and nothing is said about an empty list
+        judged = listing(scoring, tokens.ha_noi)
+        assert judged.total_size == 4 and judged.empty_reason_code == "" and judged.empty_reason == ""
+        watch = scoring.ListProjections(pb.ListProjectionsRequest(unit_kind=tpb.UNIT_KIND_DEPARTMENT,
+                                                                  parent_code="H01"))
+        assert (watch.rule_version, watch.empty_reason_code) == ("nolate/2026", "NO_LATENESS_POLICY")
+        assert [(u.unit.code, u.at_risk_count, u.drops_band) for u in watch.projections] == [("H01.01", 0, False)]
+        assert "không xét hồ sơ trễ hạn" in render_at_risk(listing(scoring, tokens.ha_noi, version=""))
+        # publish's alert evaluation reads it as nothing at risk: no projection or backlog alert
+        client = GrpcScoring(address, token=tokens.operator)
+        try:
+            facts = client.at_risk("H01", 2)
+        finally:
+            client.close()
+        assert facts.count == 0 and facts.band_if_all_late == facts.band_if_none_late and not facts.dossiers
+        unit = UnitFacts("H01", "UBND Hà Nội", "2026-08", facts.total_if_none_late, facts.band_if_none_late,
+                         at_risk=facts)
+        held = {f.rule_id for f in evaluate(load_rules(), unit, facts.band_if_none_late) if f.holds}
+        assert not held & {"projection_below_band", "at_risk_backlog"}, held

@@ -13,7 +13,6 @@ import shutil
 import socket
 import subprocess
 import threading
-import time
 import urllib.request
 from pathlib import Path
 
@@ -24,6 +23,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from services.shared.processes import free_port, spawn, wait_healthy
 from tests.conftest import IN_CI
+from tests.helpers import eventually
 
 ROOT = Path(__file__).resolve().parents[2]
 PROMETHEUS = ROOT / "deploy" / "prometheus"
@@ -210,13 +210,6 @@ def health(stub, service: str) -> int:
     return stub.Check(health_pb2.HealthCheckRequest(service=service), timeout=5).status
 
 
-def eventually(predicate, what: str, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, f"not within {timeout:.0f} s: {what}"
-        time.sleep(0.1)
-
-
 @pytest.mark.postgres
 def test_health_follows_the_database(pg_url, monkeypatch):
     """Ingest on PostgreSQL through a proxy: cut the proxy, and the readiness service turns NOT_SERVING
@@ -244,7 +237,8 @@ def test_health_follows_the_database(pg_url, monkeypatch):
             stub = health_pb2_grpc.HealthStub(channel)
             assert (health(stub, SERVICE_NAME), health(stub, ""), gauge._value.get()) == (serving, serving, 1)
             proxy.cut()
-            eventually(lambda: health(stub, SERVICE_NAME) == not_serving, "NOT_SERVING while unreachable")
+            eventually(lambda: health(stub, SERVICE_NAME) == not_serving, 60.0, "NOT_SERVING while unreachable",
+                       interval=0.1)
             assert (health(stub, ""), gauge._value.get()) == (serving, 0)
             try:
                 ingest_pb2_grpc.IngestServiceStub(channel).GetBatch(ingest_pb2.GetBatchRequest(request_id="x"),
@@ -254,7 +248,8 @@ def test_health_follows_the_database(pg_url, monkeypatch):
             except grpc.RpcError as err:
                 assert err.code() == grpc.StatusCode.UNAVAILABLE, err
             proxy.start()
-            eventually(lambda: health(stub, SERVICE_NAME) == serving, "SERVING once the database is back")
+            eventually(lambda: health(stub, SERVICE_NAME) == serving, 60.0, "SERVING once the database is back",
+                       interval=0.1)
             assert gauge._value.get() == 1
     finally:
         handle.stop(0)

@@ -22,7 +22,6 @@ import os
 import subprocess
 import sys
 import threading
-import time
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -30,51 +29,29 @@ import grpc
 import pytest
 from chiso.ingest.v1 import ingest_pb2 as ipb
 from chiso.publish.v1 import publish_pb2 as pb
-from chiso.scoring.v1 import scoring_pb2 as spb
-from chiso.scoring.v1 import scoring_pb2_grpc
 from chiso.types.v1 import types_pb2 as tpb
 
-from services.publish import storage as publish_storage
 from services.publish.domain.documents import PeriodRef
 from services.publish.receiver import END, SNAPSHOT, START, Follower, KeyRing, ReceiverStore, fetch_from_publish
 from services.shared.grpc_errors import details_from_rpc_error
 from services.shared.processes import free_port
 from tests.helpers import (
     auth,
-    dossier_record,
-    hanoi,
+    ended_dossier,
+    eventually,
     ingest_server,
     portal_receiver,
+    publish_caught_up,
     publish_server,
     scoring_server,
     seed_units,
     setup_tokens,
     signing_key_file,
-    ts,
-    wait_scored,
 )
 
 ROOT = Path(__file__).resolve().parents[2]
 AUG = tpb.Period(kind=tpb.PERIOD_KIND_MONTH, year=2026, number=8)
 UNIT, SUBTREE = tpb.SCOPE_UNIT, tpb.SCOPE_SUBTREE
-
-
-def done(code, unit, end_day):
-    rec = dossier_record(code, unit, received=hanoi(2026, 8, 3, 8), due_days=5)
-    rec.end_time.CopyFrom(ts(hanoi(2026, 8, end_day, 10)))
-    rec.end_state = ipb.END_STATE_COMPLETED
-    rec.processing_state = ipb.PROCESSING_STATE_UNSPECIFIED
-    return rec
-
-
-def eventually(check, timeout=90.0, what="condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = check()
-        if result:
-            return result
-        time.sleep(0.05)
-    raise AssertionError(f"{what} not reached within {timeout} s")
 
 
 class World:
@@ -89,15 +66,7 @@ class World:
 
     def settle(self):
         """Until scoring applied every notice and publish followed every scoring change."""
-        def caught_up():  # both lanes of publish's follower (running and past periods)
-            wait_scored(self.db)
-            with self.db.read() as conn:
-                cursors = publish_storage.lane_cursors(conn)
-            with grpc.insecure_channel(self.scoring.address) as channel:
-                stub = scoring_pb2_grpc.ScoringServiceStub(channel)
-                return not any(stub.ListScorecardChanges(spb.ListScorecardChangesRequest(after_cursor=c)).changes
-                               for c in cursors)
-        eventually(caught_up, what="publish caught up with scoring")
+        eventually(lambda: publish_caught_up(self.db, self.scoring.address), what="publish caught up with scoring")
 
 
 @contextmanager
@@ -177,16 +146,17 @@ def follow(pub, address, path, start) -> int:
 
 def test_a_snapshot_holds_one_feed_position_and_with_the_feed_after_it_equals_a_full_replay(world, tmp_path):
     pub = world.pub
-    world.push("aug-1", [done("a1", "H25.01", 5), done("b1", "H01.01", 12)])
+    world.push("aug-1", [ended_dossier("a1", "H25.01", 5), ended_dossier("b1", "H01.01", 12)])
     world.settle()
-    world.push("aug-2", [done("a2", "H25.01", 12)])  # H25.01's August scorecards get a second version
+    world.push("aug-2", [ended_dossier("a2", "H25.01", 12)])  # H25.01's August scorecards get a second version
     world.settle()
     at_start = state_of(pub.ListLiveSnapshot(pb.ListLiveSnapshotRequest(page_size=1000)).scorecards)
 
     # the first page fixes the position; then more is recorded before the other pages are read
     first = pub.ListLiveSnapshot(pb.ListLiveSnapshotRequest(page_size=5))
     assert len(first.scorecards) == 5 and first.next_page_token
-    world.push("aug-3", [done("a3", "H25.01", 20), done("c1", "H25.02", 6)])  # changed and new scorecards
+    # changed and new scorecards
+    world.push("aug-3", [ended_dossier("a3", "H25.01", 20), ended_dossier("c1", "H25.02", 6)])
     world.settle()
     rest, cursor, sizes = snapshot(pub, first.next_page_token, page_size=5)
     assert cursor == first.consistent_cursor and set(sizes[:-1]) == {5}
@@ -210,7 +180,7 @@ def test_a_snapshot_holds_one_feed_position_and_with_the_feed_after_it_equals_a_
     follow(pub, address, tmp_path / "from-snapshot.db", SNAPSHOT)
     follow(pub, address, tmp_path / "from-start.db", START)
     assert held(tmp_path / "from-snapshot.db") == held(tmp_path / "from-start.db") == state_of(now)
-    world.push("aug-4", [done("b2", "H01.01", 5)])  # a restarted follower resumes from its stored cursor
+    world.push("aug-4", [ended_dossier("b2", "H01.01", 5)])  # a restarted follower resumes from its stored cursor
     world.settle()
     assert follow(pub, address, tmp_path / "from-snapshot.db", SNAPSHOT) > 0
     latest, _, _ = snapshot(pub)
@@ -230,7 +200,7 @@ def test_a_snapshot_holds_one_feed_position_and_with_the_feed_after_it_equals_a_
 
 def test_start_at_end_gives_only_what_is_recorded_after(world, tmp_path):
     pub = world.pub
-    world.push("aug-1", [done("a1", "H25.01", 5)])
+    world.push("aug-1", [ended_dossier("a1", "H25.01", 5)])
     world.settle()
     before = {c.cursor for c in whole_feed(pub)}
     assert before
@@ -252,7 +222,7 @@ def test_start_at_end_gives_only_what_is_recorded_after(world, tmp_path):
 
     reader = threading.Thread(target=read, daemon=True)
     reader.start()
-    world.push("aug-2", [done("b1", "H01.01", 12)])
+    world.push("aug-2", [ended_dossier("b1", "H01.01", 12)])
     world.settle()
     after = whole_feed(pub, end.next_cursor)
     assert after and not {c.cursor for c in after} & before
@@ -261,7 +231,7 @@ def test_start_at_end_gives_only_what_is_recorded_after(world, tmp_path):
     # entries of the feed after ``end``, in order (more pushes, if it started after one of them)
     n = 3
     while not streamed:
-        world.push(f"aug-{n}", [done(f"b{n}", "H01.01", 5 + n)])
+        world.push(f"aug-{n}", [ended_dossier(f"b{n}", "H01.01", 5 + n)])
         world.settle()
         n += 1
     after = whole_feed(pub, end.next_cursor)
@@ -283,7 +253,7 @@ def test_start_at_end_gives_only_what_is_recorded_after(world, tmp_path):
 
 def test_list_scorecards_by_scope(world):
     pub = world.pub
-    world.push("aug", [done("a1", "H25.01", 5), done("x1", "H25.X1", 12)])
+    world.push("aug", [ended_dossier("a1", "H25.01", 5), ended_dossier("x1", "H25.X1", 12)])
     world.settle()
 
     def listed(**kw):
@@ -316,7 +286,7 @@ def test_list_scorecards_by_scope(world):
 
 def test_a_new_subscription_gets_the_current_state_of_its_subtree_once_then_changes(world, tmp_path):
     pub, ops = world.pub, auth(world.tokens.operator)
-    world.push("aug", [done("a1", "H25.01", 5), done("b1", "H01.01", 12)])
+    world.push("aug", [ended_dossier("a1", "H25.01", 5), ended_dossier("b1", "H01.01", 12)])
     world.settle()
     publication = pub.CreatePublication(pb.CreatePublicationRequest(
         request_id="aug", period=AUG, unit_kind=tpb.UNIT_KIND_PROVINCE, scope=tpb.SCOPE_SUBTREE),
@@ -349,7 +319,7 @@ def test_a_new_subscription_gets_the_current_state_of_its_subtree_once_then_chan
         got = receiver.store.report()
         assert got["publications"] == [{"publication_id": publication.publication_id, "revision": 2}]
         assert ministry.publication_id not in json.dumps(got)
-        world.push("aug-2", [done("a2", "H25.01", 12), done("b2", "H01.01", 5)])
+        world.push("aug-2", [ended_dossier("a2", "H25.01", 12), ended_dossier("b2", "H01.01", 5)])
         world.settle()
         eventually(lambda: len(deliveries()) == len(initial) + 12
                    and all(d.state == pb.DELIVERY_STATE_DELIVERED for d in deliveries()), what="the changes")
@@ -366,7 +336,7 @@ def run_cli(args):
 
 def test_chiso_portal_follow_from_a_snapshot(sqlite_url, tmp_path):
     with world_on(sqlite_url, tmp_path) as w:
-        w.push("aug", [done("a1", "H25.01", 5), done("b1", "H01.01", 12)])
+        w.push("aug", [ended_dossier("a1", "H25.01", 5), ended_dossier("b1", "H01.01", 12)])
         w.settle()
         db = tmp_path / "national.db"
         out = run_cli(["services.publish.receiver", "follow", "--db", str(db), "--publish", w.pub_handle.address,

@@ -17,7 +17,6 @@ import os
 import subprocess
 import sys
 import threading
-import time
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -30,7 +29,6 @@ from chiso.scoring.v1 import scoring_pb2 as spb
 from chiso.scoring.v1 import scoring_pb2_grpc
 from chiso.types.v1 import types_pb2 as tpb
 
-from services.publish import storage as publish_storage
 from services.publish.receiver import KeyRing, build_receiver, report
 from services.publish.signing import Signer
 from services.shared.db import Database
@@ -38,39 +36,20 @@ from services.shared.grpc_errors import details_from_rpc_error
 from services.shared.processes import free_port
 from tests.helpers import (
     auth,
-    dossier_record,
-    hanoi,
+    ended_dossier,
+    eventually,
     ingest_server,
     portal_receiver,
+    publish_caught_up,
     publish_server,
     scoring_server,
     seed_units,
     setup_tokens,
     signing_key_file,
-    ts,
-    wait_scored,
 )
 
 ROOT = Path(__file__).resolve().parents[2]
 AUG = tpb.Period(kind=tpb.PERIOD_KIND_MONTH, year=2026, number=8)
-
-
-def done(code, unit, end_day):
-    rec = dossier_record(code, unit, received=hanoi(2026, 8, 3, 8), due_days=5)
-    rec.end_time.CopyFrom(ts(hanoi(2026, 8, end_day, 10)))
-    rec.end_state = ipb.END_STATE_COMPLETED
-    rec.processing_state = ipb.PROCESSING_STATE_UNSPECIFIED
-    return rec
-
-
-def eventually(check, timeout=90.0, what="condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = check()
-        if result:
-            return result
-        time.sleep(0.05)
-    raise AssertionError(f"{what} not reached within {timeout} s")
 
 
 class Stack:
@@ -84,13 +63,7 @@ class Stack:
 
     def caught_up(self, pub_handle=None) -> bool:
         """Scoring applied every notice and publish followed every scoring change."""
-        wait_scored(self.db)
-        with self.db.read() as conn:
-            cursors = publish_storage.lane_cursors(conn)
-        with grpc.insecure_channel(self.scoring.address) as channel:
-            stub = scoring_pb2_grpc.ScoringServiceStub(channel)
-            return not any(stub.ListScorecardChanges(spb.ListScorecardChangesRequest(after_cursor=cursor)).changes
-                           for cursor in cursors)
+        return publish_caught_up(self.db, self.scoring.address)
 
 
 @contextmanager
@@ -163,7 +136,8 @@ def test_a_portal_down_for_a_while_gets_everything_in_order_once_back(db_url, tm
         subscribe(pub, s.tokens, "portal-phu-tho", port, units=["H25"])
         n = initial(pub, s.tokens, "portal-phu-tho")
         assert n > 0
-        s.push("aug-1", [done("a1", "H25.01", 5), done("a2", "H25.01", 6), done("b1", "H01.01", 5)])
+        s.push("aug-1", [ended_dossier("a1", "H25.01", 5), ended_dossier("a2", "H25.01", 6),
+                         ended_dossier("b1", "H01.01", 5)])
         # nobody listens yet: the first delivery is retried, the rest wait behind it
         first = eventually(lambda: [d for d in deliveries(pub, s.tokens, "portal-phu-tho") if d.attempts >= 3],
                            what="retries against the dead portal")
@@ -172,7 +146,7 @@ def test_a_portal_down_for_a_while_gets_everything_in_order_once_back(db_url, tm
         db = tmp_path / "phu-tho.db"
         with portal_receiver(db, ph.address, port=port):
             eventually(lambda: delivered_all(pub, s.tokens, "portal-phu-tho", n + 12), what="12 deliveries")
-            s.push("aug-2", [done("a3", "H25.01", 20)])  # late: the same 12 scorecards move again
+            s.push("aug-2", [ended_dossier("a3", "H25.01", 20)])  # late: the same 12 scorecards move again
             eventually(lambda: delivered_all(pub, s.tokens, "portal-phu-tho", n + 24), what="24 deliveries")
         got = report(db)
         assert got["sequences"] == list(range(1, n + 25)) and got["subscriptions"] == ["portal-phu-tho"]
@@ -204,8 +178,8 @@ def test_a_slow_portal_never_holds_back_the_others(sqlite_url, tmp_path):
         with portal_receiver(dbs["fast-all"], ph.address, port=ports["fast-all"]), \
                 portal_receiver(dbs["fast-ha-noi"], ph.address, port=ports["fast-ha-noi"]), \
                 portal_receiver(dbs["slow-all"], ph.address, port=ports["slow-all"], before_store=slow):
-            s.push("aug", [done("a1", "H25.01", 5), done("a2", "H25.01", 6), done("b1", "H01.01", 5),
-                           done("b2", "H01.01", 12)])
+            s.push("aug", [ended_dossier("a1", "H25.01", 5), ended_dossier("a2", "H25.01", 6),
+                           ended_dossier("b1", "H01.01", 5), ended_dossier("b2", "H01.01", 12)])
             eventually(lambda: delivered_all(pub, s.tokens, "fast-all", n["fast-all"] + 24), what="fast-all")
             eventually(lambda: delivered_all(pub, s.tokens, "fast-ha-noi", n["fast-ha-noi"] + 12),
                        what="fast-ha-noi")
@@ -228,7 +202,7 @@ def test_a_slow_portal_never_holds_back_the_others(sqlite_url, tmp_path):
 def test_a_tampered_payload_is_refused_and_bad_deliveries_are_set_aside_then_replayed(sqlite_url, tmp_path):
     with stack(sqlite_url, tmp_path) as s, \
             publish_server(sqlite_url, s.scoring.address, key_file=s.key, max_attempts=3) as (pub, ph):
-        s.push("aug", [done("a1", "H25.01", 5), done("b1", "H01.01", 12)])
+        s.push("aug", [ended_dossier("a1", "H25.01", 5), ended_dossier("b1", "H01.01", 12)])
         eventually(s.caught_up, what="publish following the data")
         publication = pub.CreatePublication(pb.CreatePublicationRequest(
             request_id="aug", period=AUG, unit_kind=tpb.UNIT_KIND_PROVINCE, scope=tpb.SCOPE_SUBTREE),
@@ -306,12 +280,12 @@ def test_two_replicas_on_postgresql_deliver_each_item_once(pg_url, tmp_path):
         n = initial(a, s.tokens, "national")
         db = tmp_path / "national.db"
         with portal_receiver(db, a_handle.address, port=port, before_store=count):
-            s.push("aug-1", [done("a1", "H25.01", 5), done("a2", "H25.01", 6)])
+            s.push("aug-1", [ended_dossier("a1", "H25.01", 5), ended_dossier("a2", "H25.01", 6)])
             eventually(lambda: delivered_all(b, s.tokens, "national", n + 12), what="the first 12")
             a_handle.stop(5)  # one replica goes away; the other takes its leases over
-            s.push("aug-2", [done("b1", "H01.01", 5), done("b2", "H01.01", 12)])
+            s.push("aug-2", [ended_dossier("b1", "H01.01", 5), ended_dossier("b2", "H01.01", 12)])
             eventually(lambda: delivered_all(b, s.tokens, "national", n + 24), what="the next 12")
-            s.push("aug-3", [done("c1", "H01.01", 20)])
+            s.push("aug-3", [ended_dossier("c1", "H01.01", 20)])
             eventually(lambda: delivered_all(b, s.tokens, "national", n + 36), what="the last 12")
         got = report(db)
         assert got["sequences"] == list(range(1, n + 37))
@@ -401,9 +375,9 @@ def test_a_replica_killed_mid_delivery_is_taken_over_when_its_lease_expires(pg_u
                 a = publish_pb2_grpc.PublishServiceStub(channel)
                 subscribe(a, s.tokens, "national", port)
                 n[0] = initial(a, s.tokens, "national")
-                s.push("aug-1", [done("a1", "H25.01", 5)])
+                s.push("aug-1", [ended_dossier("a1", "H25.01", 5)])
                 eventually(lambda: delivered_all(a, s.tokens, "national", n[0] + 12), what="the first 12 through A")
-                s.push("aug-2", [done("b1", "H01.01", 12)])
+                s.push("aug-2", [ended_dossier("b1", "H01.01", 12)])
                 eventually(lambda: len(deliveries(a, s.tokens, "national")) == n[0] + 24, what="A's outbox rows")
                 assert entered.wait(60)  # A is in the middle of delivering the 13th
                 replica_a.kill()  # SIGKILL: no lease released, no goodbye
@@ -411,7 +385,7 @@ def test_a_replica_killed_mid_delivery_is_taken_over_when_its_lease_expires(pg_u
                 with publish_server(pg_url, s.scoring.address, key_file=s.key, replica_id="replica-b") as (b, _):
                     release.set()  # A's abandoned call now completes at the portal
                     eventually(lambda: delivered_all(b, s.tokens, "national", n[0] + 24), what="B taking over")
-                    s.push("aug-3", [done("c1", "H01.01", 20)])
+                    s.push("aug-3", [ended_dossier("c1", "H01.01", 20)])
                     eventually(lambda: delivered_all(b, s.tokens, "national", n[0] + 36), what="B going on")
             assert len(calls_of_13) >= 2 and len(set(calls_of_13)) == 1  # sent by A, then again by B
             assert report(db)["sequences"] == list(range(1, n[0] + 37))  # yet stored once

@@ -11,7 +11,6 @@ too ((3−1)/3 against (2−1)/2), so Tuyên Quang moves ahead of Hà Nội: 1 H
 
 from __future__ import annotations
 
-import time
 from datetime import datetime
 
 import grpc
@@ -27,15 +26,15 @@ from services.scoring.domain.periods import HANOI
 from services.shared.grpc_errors import details_from_rpc_error
 from tests.helpers import (
     auth,
-    dossier_record,
-    hanoi,
+    ended_dossier,
+    eventually,
     ingest_server,
+    publish_caught_up,
     publish_server,
     scoring_server,
     seed_units,
     setup_tokens,
     signing_key_file,
-    ts,
     unit_record,
 )
 
@@ -43,32 +42,10 @@ AUG = tpb.Period(kind=tpb.PERIOD_KIND_MONTH, year=2026, number=8)
 UNIT, SUBTREE = tpb.SCOPE_UNIT, tpb.SCOPE_SUBTREE
 
 
-def done(code, unit, end_day):
-    rec = dossier_record(code, unit, received=hanoi(2026, 8, 3, 8), due_days=5)
-    rec.end_time.CopyFrom(ts(hanoi(2026, 8, end_day, 10)))
-    rec.end_state = ipb.END_STATE_COMPLETED
-    rec.processing_state = ipb.PROCESSING_STATE_UNSPECIFIED
-    return rec
-
-
 def push(ingest, tokens, request_id, records):
     r = ingest.SyncDossiers(ipb.SyncDossiersRequest(request_id=request_id, records=records),
                             metadata=auth(tokens.national))
     assert r.result.accepted_count == len(records), r.result
-
-
-def eventually(check, timeout=90.0, what="condition"):
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        try:
-            result = check()
-            if result:
-                return result
-        except grpc.RpcError as exc:
-            last = exc
-        time.sleep(0.05)
-    raise AssertionError(f"{what} not reached within {timeout} s (last error: {last})")
 
 
 def on_time(pub, unit, scope=SUBTREE, feed=tpb.FEED_LIVE, **kw):
@@ -89,35 +66,15 @@ def world(db_url, tmp_path):
                                 metadata=auth(tokens.national)).result.accepted_count == 2
         with scoring_server(db_url) as (_scoring, scoring_handle), \
                 publish_server(db_url, scoring_handle.address, key_file=key) as (pub, handle):
-            push(ingest, tokens, "august", [done("a1", "H25.01", 5), done("a2", "H25.01", 6),
-                                            done("b1", "H01.01", 5), done("b2", "H01.01", 12),
-                                            done("c1", "H30.01", 5), done("c2", "H30.01", 12)])
+            push(ingest, tokens, "august", [ended_dossier("a1", "H25.01", 5), ended_dossier("a2", "H25.01", 6),
+                                            ended_dossier("b1", "H01.01", 5), ended_dossier("b2", "H01.01", 12),
+                                            ended_dossier("c1", "H30.01", 5), ended_dossier("c2", "H30.01", 12)])
             eventually(lambda: on_time(pub, "H30") == (1, 2) and on_time(pub, "H25") == (2, 2)
-                       and on_time(pub, "H01") == (1, 2), what="live results of August")
-            world = {"db_url": db_url, "scoring": scoring_handle}
-            eventually(lambda: caught_up(world), what="both lanes of publish's follower at scoring's feed end")
+                       and on_time(pub, "H01") == (1, 2), tolerate=(grpc.RpcError,), what="live results of August")
+            eventually(lambda: publish_caught_up(db, scoring_handle.address), tolerate=(grpc.RpcError,),
+                       what="both lanes of publish's follower at scoring's feed end")
             yield {"ingest": ingest, "pub": pub, "handle": handle, "tokens": tokens, "db_url": db_url, "key": key,
-                   "scoring": scoring_handle}
-
-
-def caught_up(world) -> bool:
-    """Both lanes of publish's follower are at the end of scoring's change feed."""
-    from chiso.scoring.v1 import scoring_pb2 as spb
-    from chiso.scoring.v1 import scoring_pb2_grpc
-
-    from services.publish import storage as publish_storage
-    from services.shared.db import Database
-
-    db = Database(world["db_url"])
-    try:
-        with db.read() as conn:
-            cursors = publish_storage.lane_cursors(conn)
-    finally:
-        db.dispose()
-    with grpc.insecure_channel(world["scoring"].address) as channel:
-        stub = scoring_pb2_grpc.ScoringServiceStub(channel)
-        return not any(stub.ListScorecardChanges(spb.ListScorecardChangesRequest(after_cursor=c, page_size=1)).changes
-                       for c in cursors)
+                   "scoring": scoring_handle, "db": db}
 
 
 def all_changes(pub, cursor="", page_size=7):
@@ -176,7 +133,7 @@ def test_live_results_and_the_feed_resumed_from_every_cursor(world):
     assert [c.cursor for c in seen] == cursors[middle:]
     # a late dossier of H25.01 in August: H25.01 alone, H25.01 with subtree and H25 with subtree, each for
     # August, Q3, 2026 and 2026 year-to-date — 12 scorecards move
-    push(ingest, tokens, "late", [done("a3", "H25.01", 20)])
+    push(ingest, tokens, "late", [ended_dossier("a3", "H25.01", 20)])
     fresh = []
     for message in stream:
         fresh.append(message.change)
@@ -210,10 +167,10 @@ def test_the_feed_survives_a_restart_of_publish(world):
     pub, handle, ingest, tokens = world["pub"], world["handle"], world["ingest"], world["tokens"]
     before = all_changes(pub)
     handle.stop(0)
-    push(ingest, tokens, "while-down", [done("b3", "H01.01", 4)])  # on time: H01 becomes 2 of 3
+    push(ingest, tokens, "while-down", [ended_dossier("b3", "H01.01", 4)])  # on time: H01 becomes 2 of 3
     with publish_server(world["db_url"], world["scoring"].address, key_file=world["key"]) as (again, _):
-        eventually(lambda: on_time(again, "H01") == (2, 3) and caught_up(world),
-                   what="publish catching up after its restart")
+        eventually(lambda: on_time(again, "H01") == (2, 3) and publish_caught_up(world["db"], world["scoring"].address),
+                   tolerate=(grpc.RpcError,), what="publish catching up after its restart")
         after = all_changes(again, before[-1].cursor)
         # the 12 scorecards of H01.01 alone, H01.01 with subtree and H01 with subtree, for 4 periods
         assert len(after) == 12
@@ -270,8 +227,9 @@ def test_an_official_publication_is_signed_frozen_and_corrected(world):
     assert err.value.code() == grpc.StatusCode.ALREADY_EXISTS
 
     # data that arrives later moves the live results, never the official ones
-    push(ingest, tokens, "c3", [done("c3", "H30.01", 6)])
-    eventually(lambda: on_time(pub, "H30") == (2, 3), what="the late dossier in live results")
+    push(ingest, tokens, "c3", [ended_dossier("c3", "H30.01", 6)])
+    eventually(lambda: on_time(pub, "H30") == (2, 3), tolerate=(grpc.RpcError,),
+               what="the late dossier in live results")
     # without a scope, the official scorecard is the unit alone, as for live ones (the contract's one
     # default): the publication froze provinces with their subtrees, and the answer says so
     with pytest.raises(grpc.RpcError) as err:

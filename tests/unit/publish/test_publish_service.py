@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from datetime import UTC, datetime
+from functools import partial
 
 import pytest
 
@@ -23,6 +24,7 @@ from services.publish.service import Publish
 from services.publish.signing import Signer, verify
 from services.shared.db import Database
 from services.shared.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound
+from tests.helpers import eventually
 
 AUG = D.PeriodRef(D.MONTH, 2026, 8)
 NOW = int(datetime(2026, 11, 23, 3, tzinfo=UTC).timestamp()) * 1_000_000
@@ -248,13 +250,7 @@ class FlakyPortal:
         pass
 
 
-def wait_until(check, timeout=30.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return
-        time.sleep(0.02)
-    raise AssertionError("condition not reached in time")
+wait_until = partial(eventually, timeout=30.0, interval=0.02)
 
 
 def run_dispatcher(db, portal, max_attempts):
