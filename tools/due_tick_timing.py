@@ -23,7 +23,9 @@ from services.publish.domain.documents import MONTH, QUARTER, YEAR, YTD, CardKey
 from services.publish.server import PublishSettings
 from services.publish.server import build as build_publish
 from services.scoring.domain import cells as C
+from services.scoring.domain.moments import time_rules
 from services.scoring.domain.periods import HANOI
+from services.scoring.domain.rules import RuleBook
 from services.scoring.server import ScoringSettings
 from services.scoring.server import build as build_scoring
 from services.scoring.storage import Aggregates
@@ -46,7 +48,7 @@ def main(argv=None) -> int:
     now = datetime.now(HANOI)
     load_store(url, args.dossiers, now, lambda *a, **k: None)
     db = Database(url)
-    aggregates = Aggregates(db)
+    aggregates = Aggregates(db, time_rules=time_rules(RuleBook.load_default().versions()))  # as scoring ticks
     rebuilt = aggregates.rebuild()
     with db.read() as conn:
         open_with_deadline = conn.exec_driver_sql(
@@ -93,7 +95,8 @@ def main(argv=None) -> int:
             t0 = time.monotonic()
             read, recorded = publish.follow_once(5000)
             follow = time.monotonic() - t0
-            print(f"NEW  tick over {label:>6}: {tick * 1000:8.1f} ms, {ticked.dossiers} dossiers turned due, "
+            print(f"NEW  tick over {label:>6}: {tick * 1000:8.1f} ms, {ticked.dossiers} dossiers, "
+                  f"{ticked.petitions} petitions, {ticked.listings} listings turned due, "
                   f"{ticked.changes} (unit, month) announced; publish re-read them in {follow:.2f} s "
                   f"({read} feed keys, {recorded} versions recorded)")
     finally:
