@@ -929,8 +929,8 @@ NOT_COVERED = """## What these trials do not cover
 - Faults overlap only when "all three services" are killed together; otherwise one fault at a time.
 - Scale: each trial's backfill is a few thousand records (some hundred past-lane notices) and some
   hundred dossiers fall due; the lanes' freshness under a 1,000,000-record backfill is `make bench`'s
-  (BENCHMARKS.md, "a national day"), not measured here. Petitions and publications falling due (left to
-  publish's optional full refresh, off here) are not in the load."""
+  (BENCHMARKS.md, "a national day"), not measured here. Petitions and publications falling due are
+  not in the load (at the commit measured they were left to publish's optional full refresh, off here)."""
 
 
 def _interrupt(signum, _frame) -> None:
