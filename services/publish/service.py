@@ -134,8 +134,13 @@ class ChangeView:
     seq: int
     kind: int
     created_at: int
-    document: dict | None  # PublishedScorecard for live changes
+    payload: bytes | None  # live changes: a PublishedScorecard's canonical JSON, as stored and signed
     publication_name: str
+
+    @property
+    def document(self) -> dict | None:
+        """The live change's PublishedScorecard (its JSON mapping), parsed on each call."""
+        return None if self.payload is None else json.loads(self.payload)
 
 
 @dataclass(frozen=True)
@@ -853,7 +858,7 @@ class Publish:
         out = []
         for r in rows:
             if r.kind == S.KIND_LIVE:
-                out.append(ChangeView(r.seq, r.kind, r.created_at, json.loads(r.payload), ""))
+                out.append(ChangeView(r.seq, r.kind, r.created_at, bytes(r.payload), ""))
             else:
                 out.append(ChangeView(r.seq, r.kind, r.created_at, None,
                                       f"publications/{r.publication_id}/revisions/{r.revision}"))
