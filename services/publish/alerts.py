@@ -13,6 +13,16 @@ turned. An evaluation reads the stored live scorecard (no re-scoring), one at-ri
 (``ListAtRiskDossiers``: the rule engine's projection) and the granted sources' latest batches — never
 every scorecard.
 
+**Pace.** A round looks at the watched units' versions in one read (not their scorecards) and
+evaluates the due units longest due first (never evaluated, a new month or someone new watching; then
+by when they fell due: their new version's arrival, or the interval's end), for at most
+``round_seconds``; what is left stays due and the worker starts the next round at once. Each
+evaluation records the version of the scorecard it actually read (read at evaluation, not at the
+round's start), so data arriving while a round runs is evaluated once, not in every later round. The
+lineages, granted sources and their latest batches are read once per round. Scoring's at-risk list is
+asked at every evaluation: a unit is evaluated only when its data changed or the interval passed, and
+the list moves with both (due times come closer as time passes).
+
 **What is sent.** :func:`services.publish.domain.alerts.transition`: one alert per rule, unit, month and
 subscription; a "resolved" when it stops holding; nothing during the subscription's quiet hours. Each
 is a signed canonical JSON payload (``application/vnd.chiso.alert+json``) in publish's outbox — the
@@ -27,6 +37,7 @@ from __future__ import annotations
 import json
 import re
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -71,7 +82,7 @@ AtRiskPort = Callable[[str, int], AtRiskFacts | None]
 class Alerts:
     def __init__(self, db: Database, signer, at_risk: AtRiskPort, *, clock: Callable[[], int],
                  defaults: RuleSet | None = None, dashboard_url: str = "", interval_seconds: float = 600.0,
-                 on_sent: Callable[[], None] = lambda: None) -> None:
+                 on_sent: Callable[[], None] = lambda: None, round_seconds: float = 0.0) -> None:
         self.db = db
         self.signer = signer
         self.at_risk = at_risk
@@ -80,6 +91,10 @@ class Alerts:
         self.dashboard_url = dashboard_url
         self.interval_us = int(interval_seconds * 1_000_000)
         self.on_sent = on_sent
+        #: a round's time box (0: none); the units left stay due and are evaluated first next round
+        self.round_seconds = round_seconds
+        #: units still due when the last round ended (its time box ran out)
+        self.backlog = 0
 
     def watched(self, conn) -> dict[str, list[tuple[Subscription, RuleSet]]]:
         """unit code → the subscriptions watching it, with their rules."""
@@ -106,33 +121,53 @@ class Alerts:
         return out
 
     def run_once(self) -> int:
-        """Evaluate every watched unit that is due; the number of alerts (and resolutions) queued."""
+        """Evaluate the watched units that are due, the longest-due first, for at most ``round_seconds``
+        (what is left stays due for the next round, :attr:`backlog`); the number of alerts (and
+        resolutions) queued."""
+        started = time.monotonic()
         now = self.clock()
         month = _month_key(now)
         with self.db.read() as conn:
             watched = self.watched(conn)
-            states = A.unit_states(conn, sorted(watched))
-            due = []
-            for code in sorted(watched):
-                live = S.live_row(conn, code, month, SCOPE_SUBTREE)
-                version = live.version if live is not None else 0
-                st = states.get(code)
-                if (st is None or st.period_key != month or st.live_version != version
-                        or now - st.evaluated_at >= self.interval_us):
-                    due.append((code, st, live))
+            codes = sorted(watched)
+            states = A.unit_states(conn, codes)
+            versions = A.live_versions(conn, codes, month, SCOPE_SUBTREE)
+        due = []
+        for code in codes:
+            version, updated_at = versions.get(code, (0, 0))
+            st = states.get(code)
+            if st is None or st.period_key != month or st.evaluated_at == 0:
+                since = 0  # never evaluated, a new month, or someone new watches it: first
+            elif st.live_version != version:
+                since = min(updated_at, st.evaluated_at + self.interval_us)  # data arrived then
+            elif now - st.evaluated_at >= self.interval_us:
+                since = st.evaluated_at + self.interval_us  # time passed
+            else:
+                continue
+            due.append((since, -(version - (st.live_version if st is not None else 0)), code, st))
+        due.sort(key=lambda d: d[:3])
+        self.backlog = len(due)
         sent = 0
-        for code, st, live in due:
+        cache = _RoundCache()
+        for i, (_, _, code, st) in enumerate(due):
+            if i and self.round_seconds and time.monotonic() - started >= self.round_seconds:
+                break  # the rest stays due: evaluated first next round, which starts at once
+            self.backlog -= 1
             try:
-                sent += self._evaluate(code, st, live, watched[code], now, month)
+                sent += self._evaluate(code, st, watched[code], now, month, cache)
             except IntegrityError:  # another replica recorded the unit's first evaluation meanwhile
                 log.debug("alert evaluation overtaken", unit_code=code)
             except Exception as exc:  # noqa: BLE001 — one unit never stops the others; tried again next round
                 log_failure(log.bind(unit_code=code), "alert evaluation failed", exc)
+        if self.backlog:
+            log.info("alert round time-boxed; the rest next round", evaluated=len(due) - self.backlog,
+                     left=self.backlog, seconds=round(time.monotonic() - started, 1))
         if sent:
             self.on_sent()
         return sent
 
-    def _facts(self, code: str, live, targets, month: str) -> tuple[dict[int, UnitFacts], list[tuple[str, int]]]:
+    def _facts(self, code: str, live, targets, month: str,
+               cache: _RoundCache) -> tuple[dict[int, UnitFacts], list[tuple[str, int]]]:
         """The unit's facts per horizon (working days) its subscriptions ask for, and the sources granted
         it with their latest batch (µs)."""
         card = json.loads(live.scorecard) if live is not None else {}
@@ -145,10 +180,9 @@ class Alerts:
         name = ((card.get("unit") or {}).get("name")) or ""
         with self.db.read() as conn:
             name = name or A.unit_name(conn, code)
-            lineage = [code, *A.ancestors(conn, code)]
             silent = []
-            for source in A.sources_covering(conn, lineage):
-                last = A.last_batch_at(conn, source)
+            for source in cache.sources(conn, code):
+                last = cache.last_batch(conn, source)
                 if last is not None:
                     silent.append((source, last))
         out = {}
@@ -167,8 +201,10 @@ class Alerts:
             out[days] = UnitFacts(code, name, month, total, band, synced, reported, risk, ())
         return out, silent
 
-    def _evaluate(self, code: str, st, live, targets, now: int, month: str) -> int:
-        facts_by_days, sources = self._facts(code, live, targets, month)
+    def _evaluate(self, code: str, st, targets, now: int, month: str, cache: _RoundCache) -> int:
+        with self.db.read() as conn:  # now, not at the round's start: the version recorded is the one read
+            live = S.live_row(conn, code, month, SCOPE_SUBTREE)
+        facts_by_days, sources = self._facts(code, live, targets, month, cache)
         EVALUATED.inc()
         moment = datetime.fromtimestamp(now / 1e6, UTC)
         sent = 0
@@ -222,6 +258,26 @@ class Alerts:
                                     "delivered_at": None}])
 
 
+class _RoundCache:
+    """One round's reads shared between its units: lineages, the sources granted them and the sources'
+    latest batches (a round is time-boxed, so these are at most a round old — the silence rule counts
+    hours)."""
+
+    def __init__(self) -> None:
+        self._sources: dict[str, list[str]] = {}
+        self._last: dict[str, int | None] = {}
+
+    def sources(self, conn, code: str) -> list[str]:
+        if code not in self._sources:
+            self._sources[code] = A.sources_covering(conn, [code, *A.ancestors(conn, code)])
+        return self._sources[code]
+
+    def last_batch(self, conn, source: str) -> int | None:
+        if source not in self._last:
+            self._last[source] = A.last_batch_at(conn, source)
+        return self._last[source]
+
+
 def _month_key(now_us: int) -> str:
     local = datetime.fromtimestamp(now_us / 1e6, UTC).astimezone(HANOI)
     return f"{local.year:04d}-{local.month:02d}"
@@ -249,7 +305,9 @@ class AlertWorker:
                 self.alerts.run_once()
             except Exception as exc:  # noqa: BLE001 — keep evaluating
                 log_failure(log, "alert round failed; retrying", exc)
-            self._stop.wait(self.poll_seconds)
+                self.alerts.backlog = 0
+            # a time-boxed round left units due: the next round starts at once (they are the longest due)
+            self._stop.wait(0 if self.alerts.backlog else self.poll_seconds)
 
 
 # --- operators: recipients and the alerts raised -------------------------------------------------------

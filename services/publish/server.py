@@ -236,7 +236,8 @@ def build(settings: PublishSettings, *, db: Database | None = None, scoring: Sco
         rules = load_rules(settings.alert_rules_file) if settings.alert_rules_file else load_rules()
         at_risk = getattr(scoring, "at_risk", None) or (lambda unit, days: None)
         alerts = Alerts(db, signer, at_risk, clock=clock, defaults=rules, dashboard_url=settings.dashboard_url,
-                        interval_seconds=settings.alert_interval_seconds, on_sent=publish._notify)
+                        interval_seconds=settings.alert_interval_seconds, on_sent=publish._notify,
+                        round_seconds=max(settings.alert_poll_seconds, 10.0))
         worker = AlertWorker(alerts, settings.alert_poll_seconds)
         handle.alerts = alerts  # type: ignore[attr-defined]  # for tests and tools
         handle.on_start.append(worker.start)

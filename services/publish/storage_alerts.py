@@ -9,7 +9,7 @@ from sqlalchemy import delete, func, insert, or_, select, update
 from sqlalchemy.engine import Connection
 
 from services.publish.domain.alerts import OPEN, RESOLVED, StoredAlert
-from services.publish.tables import alert_recipients, alert_state, alert_units, publish_units
+from services.publish.tables import alert_recipients, alert_state, alert_units, publish_live, publish_units
 from services.shared.access import ALL_UNITS, SOURCE
 from services.shared.schema import batches, grants, principals, units
 
@@ -112,6 +112,20 @@ def unit_states(conn: Connection, unit_codes: Sequence[str]) -> dict[str, object
         chunk = unit_codes[i:i + 500]
         out.update({r.unit_code: r for r in conn.execute(select(alert_units)
                                                           .where(alert_units.c.unit_code.in_(chunk)))})
+    return out
+
+
+def live_versions(conn: Connection, unit_codes: Sequence[str], period_key: str,
+                  scope: int) -> dict[str, tuple[int, int]]:
+    """unit code → (version, updated_at µs) of its live scorecard of the period — one read per 500 units,
+    without the scorecards themselves (the alert worker's look for work)."""
+    t = publish_live
+    out = {}
+    for i in range(0, len(unit_codes), 500):
+        chunk = unit_codes[i:i + 500]
+        out.update({r.unit_code: (r.version, r.updated_at) for r in conn.execute(
+            select(t.c.unit_code, t.c.version, t.c.updated_at)
+            .where(t.c.period_key == period_key, t.c.scope == scope, t.c.unit_code.in_(chunk)))})
     return out
 
 
