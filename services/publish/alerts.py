@@ -166,10 +166,18 @@ class Alerts:
             self.on_sent()
         return sent
 
-    def _facts(self, code: str, live, targets, month: str,
-               cache: _RoundCache) -> tuple[dict[int, UnitFacts], list[tuple[str, int]]]:
-        """The unit's facts per horizon (working days) its subscriptions ask for, and the sources granted
-        it with their latest batch (µs)."""
+    def _facts(self, code: str, targets, month: str, cache: _RoundCache):
+        """The unit's live scorecard row (read now, not at the round's start: the version recorded is
+        the one read), its facts per horizon (working days) its subscriptions ask for, and the sources
+        granted it with their latest batch (µs)."""
+        with self.db.read() as conn:
+            live = S.live_row(conn, code, month, SCOPE_SUBTREE)
+            name = "" if live is not None else A.unit_name(conn, code)
+            silent = []
+            for source in cache.sources(conn, code):
+                last = cache.last_batch(conn, source)
+                if last is not None:
+                    silent.append((source, last))
         card = json.loads(live.scorecard) if live is not None else {}
         total = (card.get("total") or {}).get("value") if card else None
         band = (card.get("classification") or "").removeprefix("CLASSIFICATION_") or None
@@ -177,14 +185,10 @@ class Alerts:
         for ind in card.get("indicators", ()):
             if ind.get("id") == "1.4":
                 synced, reported = int(ind.get("numerator") or 0), int(ind.get("denominator") or 0)
-        name = ((card.get("unit") or {}).get("name")) or ""
-        with self.db.read() as conn:
-            name = name or A.unit_name(conn, code)
-            silent = []
-            for source in cache.sources(conn, code):
-                last = cache.last_batch(conn, source)
-                if last is not None:
-                    silent.append((source, last))
+        name = ((card.get("unit") or {}).get("name")) or name
+        if not name:
+            with self.db.read() as conn:
+                name = A.unit_name(conn, code)
         out = {}
         for days in sorted({rules.working_days for _, rules in targets}):
             try:
@@ -199,12 +203,10 @@ class Alerts:
                             scoring_code=exc.metadata.get("scoring_code"))
                 risk = None
             out[days] = UnitFacts(code, name, month, total, band, synced, reported, risk, ())
-        return out, silent
+        return live, out, silent
 
     def _evaluate(self, code: str, st, targets, now: int, month: str, cache: _RoundCache) -> int:
-        with self.db.read() as conn:  # now, not at the round's start: the version recorded is the one read
-            live = S.live_row(conn, code, month, SCOPE_SUBTREE)
-        facts_by_days, sources = self._facts(code, live, targets, month, cache)
+        live, facts_by_days, sources = self._facts(code, targets, month, cache)
         EVALUATED.inc()
         moment = datetime.fromtimestamp(now / 1e6, UTC)
         sent = 0

@@ -723,8 +723,8 @@ def _lane_cursor(conn: Connection, lane: str) -> int:
 
 def _lock_lane(conn: Connection, lane: str) -> int:
     """``lane``'s cursor, locked for this transaction. Every applier locks the recent lane's row
-    first (one applier at a time); the past lane's row is created at the recent lane's cursor the
-    first time (before the lanes, that cursor was every notice's)."""
+    first (one applier at a time). A store kept before the lanes has no past lane's row: it is created
+    at the recent lane's cursor, which was then every notice's."""
     recent = _lock_progress(conn)
     if lane == RECENT:
         return recent
@@ -828,21 +828,19 @@ def _lock_tick(conn: Connection, first: int) -> int:
 
 
 def _lock_progress(conn: Connection) -> int:
-    """The cursor, locked for this transaction (created at 0 the first time)."""
+    """The recent lane's cursor, locked for this transaction. Created at 0 the first time, together
+    with the past lane's (so a store whose first notices are applied by the recent lane never starts
+    the past lane after them; only a store kept before the lanes has the one without the other)."""
+    insert_ = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+    created = conn.execute(insert_(score_progress).values(name=CONSUMER, last_notice_id=0, updated_at=0)
+                           .on_conflict_do_nothing(index_elements=["name"])
+                           .returning(score_progress.c.name)).first()  # (rowcount is -1 on psycopg)
+    if created is not None:
+        conn.execute(insert_(score_progress).values(name=PAST, last_notice_id=0, updated_at=0)
+                     .on_conflict_do_nothing(index_elements=["name"]))
     stmt = select(score_progress.c.last_notice_id).where(score_progress.c.name == CONSUMER)
     if conn.dialect.name == "postgresql":
-        conn.execute(
-            pg_insert(score_progress)
-            .values(name=CONSUMER, last_notice_id=0, updated_at=0)
-            .on_conflict_do_nothing(index_elements=["name"])
-        )
         stmt = stmt.with_for_update()
-    else:
-        conn.execute(
-            sqlite_insert(score_progress)
-            .values(name=CONSUMER, last_notice_id=0, updated_at=0)
-            .on_conflict_do_nothing(index_elements=["name"])
-        )
     return conn.execute(stmt).scalar_one()
 
 

@@ -78,6 +78,38 @@ def test_todays_change_is_applied_before_a_backfill_of_the_past(db_url):
         assert snapshot(db) == incremental
 
 
+def test_a_fresh_store_whose_first_notices_the_recent_lane_applies_loses_none_of_the_past(db_url):
+    """The data is there before scoring first runs: the recent lane goes first, and the past lane
+    still starts from the beginning (its cursor is created with the recent lane's, at 0)."""
+    with ingest_server(db_url) as (ingest, db, _):
+        tokens = setup_tokens(db)
+        seed_units(ingest, tokens)
+        ingest.SyncDossiers(ipb.SyncDossiersRequest(request_id="old", records=[
+            ended_dossier(f"old-{i}", "H25.01", 10) for i in range(5)]), metadata=auth(tokens.phu_tho))
+        ingest.SyncDossiers(ipb.SyncDossiersRequest(request_id="today", records=[
+            dossier_record("today-1", "H25.X1", received=NOW.replace(hour=0, minute=5))]),
+            metadata=auth(tokens.phu_tho))
+        agg = Aggregates(db)
+        assert not agg.apply_lane(RECENT, 1000).behind
+        assert agg.lane_cursors()[PAST] == 0
+        agg.apply_lane(PAST, 1000)
+        assert len(_dossier_codes(db)) == 6 and agg.lag() == (_head(db), _head(db))
+
+
+def test_a_store_kept_before_the_lanes_starts_the_past_lane_at_the_old_cursor(db_url):
+    with ingest_server(db_url) as (ingest, db, _):
+        tokens = setup_tokens(db)
+        seed_units(ingest, tokens)
+        ingest.SyncDossiers(ipb.SyncDossiersRequest(request_id="old", records=[
+            ended_dossier(f"old-{i}", "H25.01", 10) for i in range(3)]), metadata=auth(tokens.phu_tho))
+        head = _head(db)
+        with db.write() as conn:  # what the single consumer before the lanes left: one cursor, at the head
+            conn.execute(scoring_tables.score_progress.insert().values(name=RECENT, last_notice_id=head, updated_at=0))
+        agg = Aggregates(db)
+        assert agg.lane_cursors() == {RECENT: head, PAST: head}
+        assert agg.apply_lane(PAST, 1000).notices == 0 and agg.lane_cursors()[PAST] == head
+
+
 def test_a_lane_at_its_limit_says_it_is_behind_and_passes_the_other_lanes_notices(db_url):
     with ingest_server(db_url) as (ingest, db, _):
         tokens = setup_tokens(db)
